@@ -1,0 +1,29 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import db from '@adonisjs/lucid/services/db'
+import User from '#models/user'
+import UserTransformer from '#transformers/user_transformer'
+import { loginValidator, registerValidator } from '#validators/user'
+import { registerUser } from '#services/user_accounts'
+
+export default class AuthController {
+  async register({ request, response, serialize }: HttpContext) {
+    const payload = await request.validateUsing(registerValidator)
+    const user = await db.transaction((trx) => registerUser(payload, trx))
+    const token = await User.accessTokens.create(user)
+    response.status(201)
+    return serialize({ user: UserTransformer.transform(user), token: token.value!.release() })
+  }
+
+  async login({ request, serialize }: HttpContext) {
+    const { email, password } = await request.validateUsing(loginValidator)
+    const user = await User.verifyCredentials(email, password)
+    const token = await User.accessTokens.create(user)
+    return serialize({ user: UserTransformer.transform(user), token: token.value!.release() })
+  }
+
+  async logout({ auth, response }: HttpContext) {
+    const user = auth.getUserOrFail()
+    await User.accessTokens.delete(user, user.currentAccessToken!.identifier)
+    return response.noContent()
+  }
+}

@@ -1,0 +1,64 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import db from '@adonisjs/lucid/services/db'
+import InvoiceTransformer from '#transformers/invoice_transformer'
+import {
+  createInvoiceValidator,
+  listInvoicesValidator,
+  updateInvoiceValidator,
+} from '#validators/invoice'
+import {
+  cancelInvoice,
+  createInvoice,
+  findInvoiceForUpdate,
+  updateInvoice,
+} from '#services/invoice_ledger'
+import { markInvoicePaid } from '#services/invoice_payment'
+import { findInvoiceWithDetails, listInvoices } from '#services/invoice_queries'
+
+export default class InvoicesController {
+  async index({ auth, request, serialize }: HttpContext) {
+    const filters = await request.validateUsing(listInvoicesValidator)
+    const page = await listInvoices(auth.getUserOrFail().id, filters)
+    return serialize(InvoiceTransformer.paginate(page.all(), page.getMeta()))
+  }
+
+  async store({ auth, request, response, serialize }: HttpContext) {
+    const payload = await request.validateUsing(createInvoiceValidator)
+    const user = auth.getUserOrFail()
+    const invoice = await db.transaction((trx) => createInvoice(user, payload, trx))
+    response.status(201)
+    return serialize(
+      InvoiceTransformer.transform(await findInvoiceWithDetails(user.id, invoice.id))
+    )
+  }
+
+  async show({ auth, params, serialize }: HttpContext) {
+    const invoice = await findInvoiceWithDetails(auth.getUserOrFail().id, params.id)
+    return serialize(InvoiceTransformer.transform(invoice))
+  }
+
+  async update({ auth, params, request, serialize }: HttpContext) {
+    const changes = await request.validateUsing(updateInvoiceValidator)
+    const user = auth.getUserOrFail()
+    await db.transaction(async (trx) =>
+      updateInvoice(user, await findInvoiceForUpdate(user.id, params.id, trx), changes, trx)
+    )
+    return serialize(InvoiceTransformer.transform(await findInvoiceWithDetails(user.id, params.id)))
+  }
+
+  async markPaid({ auth, params, serialize }: HttpContext) {
+    const userId = auth.getUserOrFail().id
+    await db.transaction(async (trx) =>
+      markInvoicePaid(await findInvoiceForUpdate(userId, params.id, trx), { via: 'manual' }, trx)
+    )
+    return serialize(InvoiceTransformer.transform(await findInvoiceWithDetails(userId, params.id)))
+  }
+
+  async cancel({ auth, params, serialize }: HttpContext) {
+    const userId = auth.getUserOrFail().id
+    await db.transaction(async (trx) =>
+      cancelInvoice(await findInvoiceForUpdate(userId, params.id, trx), trx)
+    )
+    return serialize(InvoiceTransformer.transform(await findInvoiceWithDetails(userId, params.id)))
+  }
+}

@@ -1,0 +1,53 @@
+import app from '@adonisjs/core/services/app'
+import { errors as vineErrors } from '@vinejs/vine'
+import { errors as lucidErrors } from '@adonisjs/lucid'
+import { errors as authErrors } from '@adonisjs/auth'
+import { errors as limiterErrors } from '@adonisjs/limiter'
+import { type HttpContext, ExceptionHandler } from '@adonisjs/core/http'
+
+type ApiError = { message: string; field?: string; rule?: string }
+
+/**
+ * Every error leaves the API as `{errors: [{message, field?, rule?}]}`.
+ */
+export default class HttpExceptionHandler extends ExceptionHandler {
+  protected debug = !app.inProduction
+
+  async handle(error: unknown, ctx: HttpContext) {
+    const { status, errors } = this.#describe(error)
+    if (error instanceof limiterErrors.E_TOO_MANY_REQUESTS) {
+      for (const [name, value] of Object.entries(error.getDefaultHeaders())) {
+        ctx.response.header(name, value)
+      }
+    }
+    ctx.response.status(status).send({ errors })
+  }
+
+  #describe(error: unknown): { status: number; errors: ApiError[] } {
+    if (error instanceof vineErrors.E_VALIDATION_ERROR) {
+      return { status: 422, errors: error.messages as ApiError[] }
+    }
+    if (error instanceof lucidErrors.E_ROW_NOT_FOUND) {
+      return { status: 404, errors: [{ message: 'Resource not found' }] }
+    }
+    if (error instanceof authErrors.E_INVALID_CREDENTIALS) {
+      return { status: 401, errors: [{ message: 'Invalid email or password' }] }
+    }
+    if (error instanceof authErrors.E_UNAUTHORIZED_ACCESS) {
+      return { status: 401, errors: [{ message: 'Authentication required' }] }
+    }
+    const pgCode = (error as { code?: unknown })?.code
+    if (pgCode === '23505') {
+      return { status: 409, errors: [{ message: 'This resource already exists' }] }
+    }
+    const status = (error as { status?: unknown })?.status
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return { status, errors: [{ message: (error as Error).message }] }
+    }
+    return { status: 500, errors: [{ message: 'Internal server error' }] }
+  }
+
+  async report(error: unknown, ctx: HttpContext) {
+    return super.report(error, ctx)
+  }
+}

@@ -1,0 +1,38 @@
+import { DateTime } from 'luxon'
+import { BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
+import type { BelongsTo } from '@adonisjs/lucid/types/relations'
+import Invoice from '#models/invoice'
+
+export type RelanceStatus = 'scheduled' | 'sent' | 'cancelled' | 'failed'
+
+export default class Relance extends BaseModel {
+  @column({ isPrimary: true })
+  declare id: number
+
+  @column()
+  declare invoiceId: number
+
+  @column()
+  declare sequence: number
+
+  @column.dateTime()
+  declare scheduledAt: DateTime
+
+  @column()
+  declare status: RelanceStatus
+
+  @column.dateTime()
+  declare sentAt: DateTime | null
+
+  @column()
+  declare failureReason: string | null
+
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+
+  @belongsTo(() => Invoice)
+  declare invoice: BelongsTo<typeof Invoice>
+}

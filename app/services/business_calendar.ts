@@ -1,0 +1,31 @@
+import { DateTime } from 'luxon'
+
+/** Mails go out at 09:00 in the user's time zone. */
+export const SENDING_HOUR = 9
+
+/**
+ * 09:00 on this calendar day in the zone. Luxon moves a time that a DST
+ * change skips forward, so the result always exists.
+ */
+export function sendingTimeOn(day: DateTime, timezone: string): DateTime {
+  return DateTime.fromObject(
+    { year: day.year, month: day.month, day: day.day, hour: SENDING_HOUR },
+    { zone: timezone }
+  )
+}
+
+/** The same moment, or the Monday after when it falls on a weekend. */
+export function onWeekday(moment: DateTime): DateTime {
+  const weekday = moment.weekday // 1 = Monday … 7 = Sunday
+  return weekday >= 6 ? moment.plus({ days: 8 - weekday }) : moment
+}
+
+/** The calendar day `now` is in the zone. */
+export function todayIn(timezone: string, now: DateTime): DateTime {
+  return now.setZone(timezone).startOf('day')
+}
+
+/** The later of two calendar days. */
+export function laterDay(a: DateTime, b: DateTime): DateTime {
+  return a.toISODate()! >= b.toISODate()! ? a : b
+}

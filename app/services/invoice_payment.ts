@@ -1,0 +1,51 @@
+import { DateTime } from 'luxon'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import Invoice, { type PaidVia } from '#models/invoice'
+import User from '#models/user'
+import ConflictException from '#exceptions/conflict_exception'
+import { recordActivity } from '#services/activity_log'
+import { cancelCheckinForInvoice } from '#services/checkin_scheduler'
+import { cancelFutureRelances } from '#services/relance_scheduler'
+
+const PAYMENT_LABELS: Record<PaidVia, string> = {
+  manual: 'marked as paid',
+  checkin: 'marked as paid via check-in',
+}
+
+/**
+ * Marks an invoice paid, once. The invoice row is locked for the
+ * transaction, so concurrent calls queue behind the first and find it paid:
+ * exactly one rubis and one `invoice_paid` event per invoice.
+ *
+ * Returns whether this call is the one that paid it.
+ */
+export async function markInvoicePaid(
+  invoice: Invoice,
+  { via }: { via: PaidVia },
+  trx: TransactionClientContract
+): Promise<{ invoice: Invoice; newlyPaid: boolean }> {
+  const locked = await Invoice.query({ client: trx })
+    .where('id', invoice.id)
+    .forUpdate()
+    .firstOrFail()
+  if (locked.status === 'paid') return { invoice: locked, newlyPaid: false }
+  if (locked.status === 'cancelled') {
+    throw new ConflictException('A cancelled invoice cannot be marked as paid')
+  }
+
+  await locked.merge({ status: 'paid', paidAt: DateTime.now(), paidVia: via }).save()
+  await User.query({ client: trx }).where('id', locked.userId).increment('rubis', 1)
+  await recordActivity(
+    {
+      userId: locked.userId,
+      invoiceId: locked.id,
+      type: 'invoice_paid',
+      label: `Invoice ${locked.number} ${PAYMENT_LABELS[via]}`,
+      metadata: { via, amountCents: locked.amountCents, currency: locked.currency },
+    },
+    trx
+  )
+  await cancelCheckinForInvoice(locked.id, trx)
+  await cancelFutureRelances(locked.id, trx)
+  return { invoice: locked, newlyPaid: true }
+}

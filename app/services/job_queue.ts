@@ -1,0 +1,87 @@
+import { Queue, type JobsOptions } from 'bullmq'
+import logger from '@adonisjs/core/services/logger'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import queueConfig from '#config/queue'
+
+export type QueueName = 'checkins' | 'relances'
+
+export type QueuedJob<Payload> = {
+  name: string
+  data: Payload
+  opts: JobsOptions & { jobId: string }
+}
+
+const queues = new Map<QueueName, Queue>()
+
+/**
+ * The producer side of a queue, shared by the process. A command waits for at
+ * most one reconnection attempt, and `afterCommit` bounds the whole Redis
+ * step: while Redis is down a request is never held.
+ */
+export function getQueue(name: QueueName): Queue {
+  let queue = queues.get(name)
+  if (!queue) {
+    queue = new Queue(name, {
+      prefix: queueConfig.prefix,
+      connection: {
+        ...queueConfig.connection,
+        maxRetriesPerRequest: 1,
+        connectTimeout: queueConfig.producerTimeoutMs,
+        retryStrategy: (times: number) => Math.min(times * 200, 2_000),
+      },
+      defaultJobOptions: queueConfig.defaultJobOptions,
+    })
+    queue.on('error', (error) => logger.warn({ err: error, queue: name }, 'queue connection error'))
+    queues.set(name, queue)
+  }
+  return queue
+}
+
+export async function closeQueues() {
+  await Promise.all([...queues.values()].map((queue) => queue.close()))
+  queues.clear()
+}
+
+/**
+ * Adds jobs in one round trip. Deterministic job ids make a repeated add a no-op.
+ */
+export async function enqueue<Payload>(queueName: QueueName, jobs: QueuedJob<Payload>[]) {
+  if (jobs.length === 0) return
+  await getQueue(queueName).addBulk(jobs)
+}
+
+/**
+ * Removes jobs that are still waiting or delayed. An active job cannot be
+ * removed: every job re-reads its row before acting, so it becomes a no-op.
+ */
+export async function removeJobs(queueName: QueueName, jobIds: string[]) {
+  const queue = getQueue(queueName)
+  await Promise.all(jobIds.map((jobId) => queue.remove(jobId)))
+}
+
+/**
+ * Runs Redis work once the transaction has committed. A failure here loses
+ * nothing: the rows stay `scheduled` and the reconciler enqueues them again.
+ */
+export function afterCommit(
+  trx: TransactionClientContract,
+  description: string,
+  work: () => Promise<void>
+) {
+  trx.after('commit', async () => {
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Redis did not answer within ${queueConfig.producerTimeoutMs} ms`)),
+        queueConfig.producerTimeoutMs
+      )
+    })
+    try {
+      await Promise.race([work(), deadline])
+    } catch (error) {
+      logger.warn({ err: error }, `${description} failed after commit; the reconciler will retry`)
+    } finally {
+      clearTimeout(timer)
+    }
+  })
+}

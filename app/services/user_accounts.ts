@@ -1,0 +1,23 @@
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import User, { type Locale } from '#models/user'
+import ConflictException from '#exceptions/conflict_exception'
+
+export async function registerUser(
+  details: { fullName: string; email: string; password: string },
+  trx: TransactionClientContract
+) {
+  const taken = await User.query({ client: trx })
+    .whereRaw('lower(email) = ?', [details.email])
+    .first()
+  if (taken) throw new ConflictException('An account already uses this email')
+  return User.create({ ...details, email: details.email.toLowerCase() }, { client: trx })
+}
+
+export async function updateProfile(
+  user: User,
+  changes: { fullName?: string; timezone?: string; locale?: Locale; relanceOffsets?: number[] },
+  trx: TransactionClientContract
+) {
+  user.useTransaction(trx)
+  return user.merge(changes).save()
+}

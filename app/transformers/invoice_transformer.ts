@@ -1,0 +1,29 @@
+import type Invoice from '#models/invoice'
+import { BaseTransformer } from '@adonisjs/core/transformers'
+import ClientTransformer from '#transformers/client_transformer'
+import CheckinTaskTransformer from '#transformers/checkin_task_transformer'
+import RelanceTransformer from '#transformers/relance_transformer'
+
+export default class InvoiceTransformer extends BaseTransformer<Invoice> {
+  toObject() {
+    const invoice = this.resource
+    return {
+      ...this.pick(invoice, [
+        'id',
+        'number',
+        'status',
+        'amountCents',
+        'currency',
+        'paidAt',
+        'paidVia',
+      ]),
+      issuedAt: invoice.issuedAt?.toISODate() ?? null,
+      dueDate: invoice.dueDate.toISODate(),
+      client: ClientTransformer.transform(this.whenLoaded(invoice.customer))?.useVariant(
+        'forEmbedding'
+      ),
+      checkin: CheckinTaskTransformer.transform(this.whenLoaded(invoice.checkin) ?? null),
+      relances: RelanceTransformer.transform(this.whenLoaded(invoice.relances)),
+    }
+  }
+}

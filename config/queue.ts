@@ -1,0 +1,28 @@
+import env from '#start/env'
+import type { DefaultJobOptions } from 'bullmq'
+
+const queueConfig = {
+  connection: {
+    host: env.get('REDIS_HOST'),
+    port: env.get('REDIS_PORT'),
+    password: env.get('REDIS_PASSWORD') || undefined,
+  },
+
+  /** Wrap in braces on Redis Cluster so a queue's keys share one slot. */
+  prefix: env.get('QUEUE_PREFIX'),
+
+  defaultJobOptions: {
+    attempts: 6,
+    // 5 s, 10 s, 20 s, 40 s, 80 s between the attempts of one send
+    backoff: { type: 'exponential', delay: 5_000 },
+    removeOnComplete: { age: 24 * 3600, count: 10_000 },
+    removeOnFail: { age: 14 * 24 * 3600, count: 10_000 },
+  } satisfies DefaultJobOptions,
+
+  /** Producers give up quickly: the reconciler enqueues what they could not. */
+  producerTimeoutMs: 1_500,
+
+  reconcileIntervalMs: env.get('QUEUE_RECONCILE_INTERVAL_MS'),
+}
+
+export default queueConfig

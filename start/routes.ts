@@ -1,0 +1,56 @@
+import router from '@adonisjs/core/services/router'
+import { middleware } from '#start/kernel'
+import { throttleAuth, throttleCheckin } from '#start/limiter'
+
+const AuthController = () => import('#controllers/auth_controller')
+const ProfileController = () => import('#controllers/profile_controller')
+const InvoicesController = () => import('#controllers/invoices_controller')
+const ActivityController = () => import('#controllers/activity_controller')
+const HealthController = () => import('#controllers/health_controller')
+const CheckinController = () => import('#controllers/checkin_controller')
+
+/**
+ * Ids are positive integers that fit PostgreSQL's integer: anything else
+ * matches no route and answers 404.
+ */
+router.where('id', { match: /^[1-9]\d{0,8}$/, cast: (value) => Number(value) })
+
+router
+  .group(() => {
+    router.get('health', [HealthController, 'show'])
+
+    router
+      .group(() => {
+        router.post('register', [AuthController, 'register'])
+        router.post('login', [AuthController, 'login'])
+      })
+      .prefix('auth')
+      .use(throttleAuth)
+
+    // Public: the links of the check-in email, no auth middleware
+    router
+      .group(() => {
+        router.get(':token/paid', [CheckinController, 'paid'])
+        router.get(':token/pending', [CheckinController, 'pending'])
+      })
+      .prefix('checkin')
+      .use(throttleCheckin)
+
+    router
+      .group(() => {
+        router.post('auth/logout', [AuthController, 'logout'])
+        router.get('me', [ProfileController, 'show'])
+        router.patch('me', [ProfileController, 'update'])
+
+        router.get('invoices', [InvoicesController, 'index'])
+        router.post('invoices', [InvoicesController, 'store'])
+        router.get('invoices/:id', [InvoicesController, 'show'])
+        router.patch('invoices/:id', [InvoicesController, 'update'])
+        router.post('invoices/:id/mark-paid', [InvoicesController, 'markPaid'])
+        router.post('invoices/:id/cancel', [InvoicesController, 'cancel'])
+
+        router.get('activity', [ActivityController, 'index'])
+      })
+      .use(middleware.auth())
+  })
+  .prefix('/api/v1')
