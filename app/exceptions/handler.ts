@@ -25,7 +25,12 @@ export default class HttpExceptionHandler extends ExceptionHandler {
 
   #describe(error: unknown): { status: number; errors: ApiError[] } {
     if (error instanceof vineErrors.E_VALIDATION_ERROR) {
-      return { status: 422, errors: error.messages as ApiError[] }
+      // VineJS adds `meta` and `index` to some messages: keep the contract's keys only
+      const messages = error.messages as ApiError[]
+      return {
+        status: 422,
+        errors: messages.map(({ message, field, rule }) => ({ message, field, rule })),
+      }
     }
     if (error instanceof lucidErrors.E_ROW_NOT_FOUND) {
       return { status: 404, errors: [{ message: 'Resource not found' }] }
@@ -39,6 +44,10 @@ export default class HttpExceptionHandler extends ExceptionHandler {
     const pgCode = (error as { code?: unknown })?.code
     if (pgCode === '23505') {
       return { status: 409, errors: [{ message: 'This resource already exists' }] }
+    }
+    // PostgreSQL "data exception" class: a value the validators let through
+    if (typeof pgCode === 'string' && pgCode.startsWith('22')) {
+      return { status: 422, errors: [{ message: 'A value is out of range or malformed' }] }
     }
     const status = (error as { status?: unknown })?.status
     if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -3,9 +3,13 @@ import Invoice from '#models/invoice'
 
 /**
  * Eager loads for an invoice's JSON: three queries whatever the page size.
+ * An invoice keeps its cancelled check-ins: `checkin` is the newest one.
  */
 function withDetails(query: ModelQueryBuilderContract<typeof Invoice>) {
-  return query.preload('customer').preload('checkin').preload('relances')
+  return query
+    .preload('customer')
+    .preload('checkin', (checkins) => checkins.orderBy('id', 'desc'))
+    .preload('relances', (relances) => relances.orderBy('sequence', 'asc'))
 }
 
 export function listInvoices(

@@ -10,7 +10,12 @@ export async function registerUser(
     .whereRaw('lower(email) = ?', [details.email])
     .first()
   if (taken) throw new ConflictException('An account already uses this email')
-  return User.create({ ...details, email: details.email.toLowerCase() }, { client: trx })
+  const user = await User.create(
+    { ...details, email: details.email.toLowerCase() },
+    { client: trx }
+  )
+  // The insert returns only the id: read back the columns the database defaults
+  return user.refresh()
 }
 
 export async function updateProfile(

@@ -10,15 +10,26 @@ const ianaTimezoneRule = vine.createRule((value, _options, field) => {
   }
 })
 
+// PostgreSQL dates start at year 1 (luxon accepts year 0)
 const calendarDateRule = vine.createRule((value, _options, field) => {
-  if (typeof value === 'string' && !DateTime.fromISO(value, { zone: 'utc' }).isValid) {
+  if (typeof value !== 'string') return
+  const date = DateTime.fromISO(value, { zone: 'utc' })
+  if (!date.isValid || date.year < 1) {
     field.report('The {{ field }} field must be a real calendar date', 'date', field)
+  }
+})
+
+// PostgreSQL text cannot hold a NUL character
+const noNulCharacterRule = vine.createRule((value, _options, field) => {
+  if (typeof value === 'string' && value.includes('\u0000')) {
+    field.report('The {{ field }} field must not contain a NUL character', 'noNul', field)
   }
 })
 
 export const email = () => vine.string().trim().toLowerCase().email().maxLength(254)
 
-export const personName = () => vine.string().trim().minLength(1).maxLength(200)
+export const personName = () =>
+  vine.string().trim().minLength(1).maxLength(200).use(noNulCharacterRule())
 
 export const timezone = () => vine.string().trim().maxLength(64).use(ianaTimezoneRule())
 
@@ -31,12 +42,20 @@ export const calendarDate = () =>
     .trim()
     .regex(/^\d{4}-\d{2}-\d{2}$/)
     .use(calendarDateRule())
-    .transform((value) => DateTime.fromISO(value, { zone: 'utc' }))
+    // VineJS also calls the transform with null when the field is `.nullable()`
+    .transform((value) =>
+      value === null ? (null as never) : DateTime.fromISO(value, { zone: 'utc' })
+    )
 
-export const invoiceNumber = () => vine.string().trim().minLength(1).maxLength(100)
+export const invoiceNumber = () =>
+  vine.string().trim().minLength(1).maxLength(100).use(noNulCharacterRule())
 
-/** Money in integer cents; the database column is bigint but amounts stay well inside 2^53. */
-export const amountCents = () => vine.number().withoutDecimals().positive().max(1e13)
+/**
+ * Money in integer cents; the database column is bigint but amounts stay well inside 2^53.
+ * Strict: a JSON number only (VineJS would otherwise read `true` or `[5]` as numbers).
+ */
+export const amountCents = () =>
+  vine.number({ strict: true }).withoutDecimals().positive().max(1e13)
 
 export const currency = () =>
   vine
@@ -46,7 +65,11 @@ export const currency = () =>
     .regex(/^[A-Z]{3}$/)
 
 export const relanceOffsets = () =>
-  vine.array(vine.number().withoutDecimals().min(1).max(365)).minLength(1).maxLength(10).distinct()
+  vine
+    .array(vine.number({ strict: true }).withoutDecimals().min(1).max(365))
+    .minLength(1)
+    .maxLength(10)
+    .distinct()
 
 export const page = () => vine.number().withoutDecimals().min(1).max(1_000_000).optional()
 
