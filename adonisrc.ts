@@ -17,6 +17,7 @@ export default defineConfig({
     () => import('@adonisjs/limiter/limiter_provider'),
     () => import('@adonisjs/mail/mail_provider'),
     () => import('#providers/api_provider'),
+    () => import('#providers/queue_provider'),
   ],
 
   preloads: [() => import('#start/routes'), () => import('#start/kernel')],

@@ -25,7 +25,6 @@ export default class QueueWork extends BaseCommand {
     const { registeredQueues, startWorkers } = await import('#services/queue_workers')
     const { reconcileQueues } = await import('#services/queue_reconciler')
     const { warnAboutRedisDurability } = await import('#services/redis_durability')
-    const { closeQueues } = await import('#services/job_queue')
     const { default: queueConfig } = await import('#config/queue')
 
     const known = registeredQueues()
@@ -42,7 +41,6 @@ export default class QueueWork extends BaseCommand {
     this.app.terminating(async () => {
       clearInterval(reconcileTimer)
       await Promise.all(workers.map((worker) => worker.close()))
-      await closeQueues()
     })
     this.app.listen('SIGINT', () => this.app.terminate())
 

@@ -5,7 +5,6 @@ import type { Config } from '@japa/runner/types'
 import { pluginAdonisJS } from '@japa/plugin-adonisjs'
 import testUtils from '@adonisjs/core/services/test_utils'
 import { authApiClient } from '@adonisjs/auth/plugins/api_client'
-import { closeQueues } from '#services/job_queue'
 
 export const plugins: Config['plugins'] = [
   assert(),
@@ -16,7 +15,7 @@ export const plugins: Config['plugins'] = [
 
 export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
   setup: [() => testUtils.db().migrate()],
-  teardown: [() => closeQueues()],
+  teardown: [],
 }
 
 export const configureSuite: Config['configureSuite'] = (suite) => {
