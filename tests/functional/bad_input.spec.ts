@@ -1,0 +1,612 @@
+import { test } from '@japa/runner'
+import type { Assert } from '@japa/assert'
+import type { ApiClient, ApiRequest, ApiResponse } from '@japa/api-client'
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import User from '#models/user'
+import Invoice from '#models/invoice'
+import Client from '#models/client'
+import { UserFactory } from '#database/factories/user_factory'
+import { ClientFactory } from '#database/factories/client_factory'
+import { queuedJobIds, resetState } from '#tests/helpers/state'
+
+const ONE_MB = 1024 * 1024
+
+function dueIn(days: number): string {
+  return DateTime.now().setZone('Europe/Paris').plus({ days }).toISODate()!
+}
+
+function invoicePayload(overrides: Record<string, unknown> = {}) {
+  return {
+    number: 'F-2026-001',
+    clientName: 'Acme',
+    clientEmail: 'billing@acme.test',
+    amountCents: 150_000,
+    dueDate: dueIn(30),
+    ...overrides,
+  }
+}
+
+async function storeInvoice(client: ApiClient, user: User, overrides = {}) {
+  const response = await client
+    .post('/api/v1/invoices')
+    .loginAs(user)
+    .json(invoicePayload(overrides))
+  response.assertStatus(201)
+  return response.body().data
+}
+
+/**
+ * Auth routes are rate limited per client IP. Requests come from loopback,
+ * whose X-Forwarded-For is trusted: each one here gets an address of its own
+ * so the limit never interferes with what these tests look at.
+ */
+let addressCounter = 0
+function fromFreshAddress<T extends ApiRequest>(request: T): T {
+  addressCounter++
+  return request.header('x-forwarded-for', `198.18.${addressCounter >> 8}.${addressCounter & 255}`)
+}
+
+async function rubisOf(user: User) {
+  const fresh = await User.findOrFail(user.id)
+  return fresh.rubis
+}
+
+async function countRows(table: string) {
+  const [{ count }] = await db.from(table).count('* as count')
+  return Number(count)
+}
+
+/**
+ * Everything a refused request must leave as it was. Access tokens are left
+ * out: `loginAs` creates one per request.
+ */
+async function snapshot() {
+  const tables = [
+    'users',
+    'clients',
+    'invoices',
+    'checkin_tasks',
+    'relances',
+    'activity_events',
+    'import_batches',
+  ]
+  const counts: Record<string, number> = {}
+  for (const table of tables) counts[table] = await countRows(table)
+  return {
+    counts,
+    invoices: await db.from('invoices').orderBy('id').select('*'),
+    users: await db.from('users').orderBy('id').select('id', 'email', 'full_name', 'rubis'),
+    checkinJobs: await queuedJobIds('checkins'),
+    relanceJobs: await queuedJobIds('relances'),
+  }
+}
+
+/** A refused request: a 4xx (never 500) in the API's JSON error shape. */
+function assertRefused(
+  assert: Assert,
+  response: ApiResponse,
+  allowed: number[] = [400, 413, 415, 422]
+) {
+  assert.oneOf(
+    response.status(),
+    allowed,
+    `status ${response.status()}: ${JSON.stringify(response.body())}`
+  )
+  assert.match(response.header('content-type') ?? '', /application\/json/)
+  const body = response.body()
+  assert.deepEqual(Object.keys(body), ['errors'])
+  assert.isAbove(body.errors.length, 0)
+  for (const error of body.errors) {
+    assert.isString(error.message)
+    assert.includeMembers(['message', 'field', 'rule'], Object.keys(error))
+  }
+  return body.errors as { message: string; field?: string; rule?: string }[]
+}
+
+function assertFieldError(assert: Assert, response: ApiResponse, field: string, rule?: string) {
+  const errors = assertRefused(assert, response, [422])
+  assert.isTrue(
+    errors.some((error) => error.field === field && (rule === undefined || error.rule === rule)),
+    `expected an error on ${field}${rule ? ` (${rule})` : ''}, got ${JSON.stringify(errors)}`
+  )
+}
+
+test.group('Bad input', (group) => {
+  group.each.setup(() => resetState())
+
+  test('a malformed JSON body answers a 4xx JSON error and writes nothing', async ({
+    client,
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    const invoice = await storeInvoice(client, user)
+    const before = await snapshot()
+    const bodies = [
+      '{"number": "F-9",',
+      '{number: "F-9"}',
+      "{'number': 'F-9'}",
+      'not json at all',
+      '{"a":1}}',
+      '[1, 2',
+      '\u0000',
+    ]
+
+    for (const body of bodies) {
+      const requests = [
+        client.post('/api/v1/invoices').loginAs(user),
+        client.patch(`/api/v1/invoices/${invoice.id}`).loginAs(user),
+        client.patch('/api/v1/me').loginAs(user),
+        fromFreshAddress(client.post('/api/v1/auth/register')),
+        fromFreshAddress(client.post('/api/v1/auth/login')),
+      ]
+      for (const request of requests) {
+        const response = await request.type('application/json').unsafeJson(body)
+        assertRefused(assert, response, [400, 422])
+      }
+    }
+    assert.deepEqual(await snapshot(), before)
+  })
+
+  test('a JSON body that is not an object answers a 4xx and writes nothing', async ({
+    client,
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    const before = await snapshot()
+
+    for (const body of ['[]', '[{"number": "F-9"}]', '"F-9"', '42', 'null', 'true', '']) {
+      const response = await client
+        .post('/api/v1/invoices')
+        .loginAs(user)
+        .type('application/json')
+        .unsafeJson(body)
+      assertRefused(assert, response, [400, 422])
+    }
+    assert.deepEqual(await snapshot(), before)
+  })
+
+  test('a body that is not JSON at all is refused with field errors', async ({
+    client,
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    const before = await snapshot()
+
+    const request = client.post('/api/v1/invoices').loginAs(user)
+    request.request.type('text/plain').send(JSON.stringify(invoicePayload()))
+    const response = await request
+
+    assertFieldError(assert, response, 'number', 'required')
+    assert.deepEqual(await snapshot(), before)
+  })
+
+  test('fields of the wrong type answer 422 naming the field', async ({ client, assert }) => {
+    const user = await UserFactory.create()
+    const before = await snapshot()
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ amountCents: 'abc' }, 'amountCents', 'number'],
+      [{ amountCents: { value: 1 } }, 'amountCents', 'number'],
+      [{ amountCents: true }, 'amountCents', 'number'],
+      [{ amountCents: [1500] }, 'amountCents', 'number'],
+      [{ dueDate: 12 }, 'dueDate', 'string'],
+      [{ dueDate: ['2026-03-01'] }, 'dueDate', 'string'],
+      [{ number: {} }, 'number', 'string'],
+      [{ number: ['F-1'] }, 'number', 'string'],
+      [{ clientEmail: ['billing@acme.test'] }, 'clientEmail', 'string'],
+      [{ clientName: { first: 'Acme' } }, 'clientName', 'string'],
+      [{ currency: 978 }, 'currency', 'string'],
+      [{ issuedAt: false }, 'issuedAt', 'string'],
+    ]
+
+    for (const [overrides, field, rule] of cases) {
+      const response = await client
+        .post('/api/v1/invoices')
+        .loginAs(user)
+        .json(invoicePayload(overrides))
+      assertFieldError(assert, response, field, rule)
+    }
+    assert.deepEqual(await snapshot(), before)
+  })
+
+  test('profile fields of the wrong type answer 422 naming the field', async ({
+    client,
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    const before = await snapshot()
+    const cases: [Record<string, unknown>, string][] = [
+      [{ timezone: 3 }, 'timezone'],
+      [{ timezone: ['Europe/Paris'] }, 'timezone'],
+      [{ locale: true }, 'locale'],
+      [{ relanceOffsets: { first: 3 } }, 'relanceOffsets'],
+      [{ relanceOffsets: [[3]] }, 'relanceOffsets.0'],
+      [{ fullName: { text: 'Ada' } }, 'fullName'],
+    ]
+
+    for (const [body, field] of cases) {
+      const response = await client.patch('/api/v1/me').loginAs(user).json(body)
+      assertFieldError(assert, response, field)
+    }
+    assert.deepEqual(await snapshot(), before)
+  })
+
+  test('numbers JSON cannot hold as integers are refused', async ({ client, assert }) => {
+    const user = await UserFactory.create()
+    const before = await snapshot()
+
+    for (const raw of ['1e400', '-1e400', '9007199254740993', '1e-400', '0.1e1000']) {
+      const body = JSON.stringify(invoicePayload({ amountCents: '__AMOUNT__' })).replace(
+        '"__AMOUNT__"',
+        raw
+      )
+      const response = await client
+        .post('/api/v1/invoices')
+        .loginAs(user)
+        .type('application/json')
+        .unsafeJson(body)
+      assertFieldError(assert, response, 'amountCents')
+    }
+    assert.deepEqual(await snapshot(), before)
+  })
+
+  test('one-megabyte strings answer 422 or 413, never 500, and write nothing', async ({
+    client,
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    const invoice = await storeInvoice(client, user)
+    const huge = 'x'.repeat(ONE_MB)
+    const before = await snapshot()
+
+    for (const field of [
+      'number',
+      'clientName',
+      'clientEmail',
+      'currency',
+      'dueDate',
+      'issuedAt',
+    ]) {
+      const response = await client
+        .post('/api/v1/invoices')
+        .loginAs(user)
+        .json(invoicePayload({ [field]: huge }))
+      assertRefused(assert, response, [413, 422])
+    }
+    for (const field of ['number', 'currency', 'dueDate']) {
+      const response = await client
+        .patch(`/api/v1/invoices/${invoice.id}`)
+        .loginAs(user)
+        .json({ [field]: huge })
+      assertRefused(assert, response, [413, 422])
+    }
+    for (const field of ['fullName', 'timezone', 'locale']) {
+      const response = await client
+        .patch('/api/v1/me')
+        .loginAs(user)
+        .json({ [field]: huge })
+      assertRefused(assert, response, [413, 422])
+    }
+    for (const field of ['fullName', 'email', 'password']) {
+      const response = await fromFreshAddress(client.post('/api/v1/auth/register')).json({
+        fullName: 'Ada',
+        email: 'ada@example.com',
+        password: 'correct horse battery',
+        [field]: huge,
+      })
+      assertRefused(assert, response, [413, 422])
+    }
+    const login = await fromFreshAddress(client.post('/api/v1/auth/login')).json({
+      email: user.email,
+      password: huge,
+    })
+    assertRefused(assert, login, [413, 422])
+
+    assert.deepEqual(await snapshot(), before)
+  })
+
+  test('a body over the JSON size limit answers 413', async ({ client, assert }) => {
+    const user = await UserFactory.create()
+    const before = await snapshot()
+
+    const response = await client
+      .post('/api/v1/invoices')
+      .loginAs(user)
+      .json(invoicePayload({ notes: 'x'.repeat(3 * ONE_MB) }))
+
+    assertRefused(assert, response, [413])
+    assert.deepEqual(await snapshot(), before)
+  })
+
+  test('unknown fields are ignored: they cannot set the owner, status or id', async ({
+    client,
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    const other = await UserFactory.create()
+    const othersClient = await ClientFactory.merge({ userId: other.id }).create()
+
+    const response = await client
+      .post('/api/v1/invoices')
+      .loginAs(user)
+      .json(
+        invoicePayload({
+          id: 4242,
+          userId: other.id,
+          user_id: other.id,
+          clientId: othersClient.id,
+          status: 'paid',
+          paidAt: DateTime.now().toISO(),
+          paidVia: 'manual',
+          rubis: 99,
+          importBatchId: 1,
+          notes: 'ignored',
+        })
+      )
+
+    response.assertStatus(201)
+    const body = response.body().data
+    assert.notEqual(body.id, 4242)
+    assert.equal(body.status, 'pending')
+    assert.isNull(body.paidAt)
+    assert.notProperty(body, 'notes')
+    const stored = await Invoice.findOrFail(body.id)
+    assert.equal(stored.userId, user.id)
+    assert.notEqual(stored.clientId, othersClient.id)
+    assert.isNull(stored.importBatchId)
+    const storedClient = await Client.findOrFail(stored.clientId)
+    assert.equal(storedClient.userId, user.id)
+    assert.equal(await rubisOf(user), 0)
+    assert.equal(await countRows('invoices'), 1)
+  })
+
+  test('unknown fields in an update are ignored too', async ({ client, assert }) => {
+    const user = await UserFactory.create()
+    const other = await UserFactory.create()
+    const othersClient = await ClientFactory.merge({ userId: other.id }).create()
+    const invoice = await storeInvoice(client, user)
+
+    const response = await client.patch(`/api/v1/invoices/${invoice.id}`).loginAs(user).json({
+      status: 'paid',
+      paidVia: 'checkin',
+      userId: other.id,
+      clientId: othersClient.id,
+      amountCents: 200,
+    })
+
+    response.assertStatus(200)
+    const stored = await Invoice.findOrFail(invoice.id)
+    assert.equal(stored.amountCents, 200)
+    assert.equal(stored.status, 'pending')
+    assert.isNull(stored.paidVia)
+    assert.equal(stored.userId, user.id)
+    assert.equal(stored.clientId, invoice.client.id)
+    assert.equal(await rubisOf(user), 0)
+  })
+
+  test('__proto__ and constructor keys in a body change nothing', async ({ client, assert }) => {
+    const user = await UserFactory.create()
+    const body = JSON.stringify(invoicePayload()).replace(
+      /^\{/,
+      '{"__proto__": {"status": "paid", "userId": 999}, "constructor": {"prototype": {"status": "paid"}},'
+    )
+
+    const response = await client
+      .post('/api/v1/invoices')
+      .loginAs(user)
+      .type('application/json')
+      .unsafeJson(body)
+
+    response.assertStatus(201)
+    assert.equal(response.body().data.status, 'pending')
+    const stored = await Invoice.findOrFail(response.body().data.id)
+    assert.equal(stored.status, 'pending')
+    assert.equal(stored.userId, user.id)
+    // The server runs in this process: its prototypes are ours
+    assert.notProperty({}, 'status')
+    assert.notProperty(Object.prototype, 'userId')
+  })
+
+  test('ids that are not positive integers of the id range answer 404', async ({
+    client,
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    await storeInvoice(client, user)
+    const before = await snapshot()
+    const ids = ['abc', '99999999999', '2147483648', '0', '-1', '1.5', '1e3', '0x1', '%20', '1;']
+
+    for (const id of ids) {
+      const requests = [
+        client.get(`/api/v1/invoices/${id}`).loginAs(user),
+        client.patch(`/api/v1/invoices/${id}`).loginAs(user).json({ amountCents: 1 }),
+        client.post(`/api/v1/invoices/${id}/mark-paid`).loginAs(user),
+        client.post(`/api/v1/invoices/${id}/cancel`).loginAs(user),
+      ]
+      for (const request of requests) {
+        assertRefused(assert, await request, [404])
+      }
+    }
+    assert.deepEqual(await snapshot(), before)
+  })
+
+  test('ids that match no invoice answer 404', async ({ client, assert }) => {
+    const user = await UserFactory.create()
+    const invoice = await storeInvoice(client, user)
+    const before = await snapshot()
+
+    for (const id of [invoice.id + 1, 999_999_999]) {
+      const requests = [
+        client.get(`/api/v1/invoices/${id}`).loginAs(user),
+        client.patch(`/api/v1/invoices/${id}`).loginAs(user).json({ amountCents: 1 }),
+        client.post(`/api/v1/invoices/${id}/mark-paid`).loginAs(user),
+        client.post(`/api/v1/invoices/${id}/cancel`).loginAs(user),
+      ]
+      for (const request of requests) {
+        assertRefused(assert, await request, [404])
+      }
+    }
+    assert.deepEqual(await snapshot(), before)
+  })
+
+  test('query strings of the wrong shape answer 422', async ({ client, assert }) => {
+    const user = await UserFactory.create()
+    const queries = [
+      'page=abc',
+      'page=99999999999',
+      'perPage=1e309',
+      'perPage=-5',
+      'status[]=paid',
+      'status=%27%20OR%201%3D1%20--',
+    ]
+
+    for (const query of queries) {
+      const response = await client.get(`/api/v1/invoices?${query}`).loginAs(user)
+      assertRefused(assert, response, [422])
+    }
+    assertRefused(assert, await client.get('/api/v1/activity?page=abc').loginAs(user), [422])
+
+    // A repeated parameter reads as its value; it never breaks the list
+    for (const query of ['page[]=1', 'page=1&page=2', 'perPage[a]=5']) {
+      const response = await client.get(`/api/v1/invoices?${query}`).loginAs(user)
+      assert.oneOf(response.status(), [200, 422], query)
+    }
+  })
+
+  test('SQL-looking strings are stored verbatim', async ({ client, assert }) => {
+    const user = await UserFactory.create()
+    const number = `F-1'; DROP TABLE invoices; --`
+    const clientName = `Robert'); DELETE FROM clients WHERE ('1'='1`
+    const clientEmail = `o'brien@acme.test`
+
+    const created = await storeInvoice(client, user, { number, clientName, clientEmail })
+
+    assert.equal(created.number, number)
+    assert.equal(created.client.name, clientName)
+    assert.equal(created.client.email, clientEmail)
+    const shown = await client.get(`/api/v1/invoices/${created.id}`).loginAs(user)
+    assert.equal(shown.body().data.number, number)
+    assert.equal(shown.body().data.client.name, clientName)
+    const stored = await Invoice.findOrFail(created.id)
+    assert.equal(stored.number, number)
+    const storedClient = await Client.findOrFail(stored.clientId)
+    assert.equal(storedClient.name, clientName)
+    assert.equal(await countRows('invoices'), 1)
+    assert.equal(await countRows('clients'), 1)
+
+    // The same number again is a duplicate, found through the same quoting
+    const duplicate = await client
+      .post('/api/v1/invoices')
+      .loginAs(user)
+      .json(invoicePayload({ number }))
+    assertRefused(assert, duplicate, [409])
+  })
+
+  test('unicode and emoji invoice numbers and names round-trip', async ({ client, assert }) => {
+    const user = await UserFactory.create()
+    const number = 'FAC-2026-№7-été-🧾'
+    const clientName = 'Zoë Ñandú 株式会社 🚀'
+
+    const created = await storeInvoice(client, user, { number, clientName })
+
+    assert.equal(created.number, number)
+    assert.equal(created.client.name, clientName)
+    const stored = await Invoice.findOrFail(created.id)
+    assert.equal(stored.number, number)
+    const listed = await client.get('/api/v1/invoices').loginAs(user)
+    assert.equal(listed.body().data[0].number, number)
+
+    const duplicate = await client
+      .post('/api/v1/invoices')
+      .loginAs(user)
+      .json(invoicePayload({ number }))
+    assertRefused(assert, duplicate, [409])
+
+    // Fifty emoji: 100 UTF-16 units, the validator's limit, and 50 characters for the database
+    const emoji = await storeInvoice(client, user, { number: '🧾'.repeat(50) })
+    const storedEmoji = await Invoice.findOrFail(emoji.id)
+    assert.equal(storedEmoji.number, '🧾'.repeat(50))
+  })
+
+  test('a NUL character in a string is refused, not a 500', async ({ client, assert }) => {
+    const user = await UserFactory.create()
+    const invoice = await storeInvoice(client, user)
+    const before = await snapshot()
+
+    const store = await client
+      .post('/api/v1/invoices')
+      .loginAs(user)
+      .json(invoicePayload({ number: 'F-\u0000-2' }))
+    assertFieldError(assert, store, 'number')
+
+    const storeClient = await client
+      .post('/api/v1/invoices')
+      .loginAs(user)
+      .json(invoicePayload({ number: 'F-3', clientName: 'Acme\u0000' }))
+    assertFieldError(assert, storeClient, 'clientName')
+
+    const update = await client
+      .patch(`/api/v1/invoices/${invoice.id}`)
+      .loginAs(user)
+      .json({ number: 'F-\u0000' })
+    assertFieldError(assert, update, 'number')
+
+    const profile = await client.patch('/api/v1/me').loginAs(user).json({ fullName: 'Ada\u0000' })
+    assertFieldError(assert, profile, 'fullName')
+
+    const register = await fromFreshAddress(client.post('/api/v1/auth/register')).json({
+      fullName: 'Ada\u0000',
+      email: 'ada@example.com',
+      password: 'correct horse battery',
+    })
+    assertFieldError(assert, register, 'fullName')
+
+    const email = await client
+      .post('/api/v1/invoices')
+      .loginAs(user)
+      .json(invoicePayload({ number: 'F-4', clientEmail: 'billing\u0000@acme.test' }))
+    assertFieldError(assert, email, 'clientEmail')
+
+    assert.deepEqual(await snapshot(), before)
+  })
+
+  test('dates PostgreSQL cannot store are refused, not a 500', async ({ client, assert }) => {
+    const user = await UserFactory.create()
+    const before = await snapshot()
+
+    for (const dueDate of ['0000-01-01', '0000-12-31']) {
+      const response = await client
+        .post('/api/v1/invoices')
+        .loginAs(user)
+        .json(invoicePayload({ dueDate }))
+      assertFieldError(assert, response, 'dueDate')
+    }
+    const issued = await client
+      .post('/api/v1/invoices')
+      .loginAs(user)
+      .json(invoicePayload({ issuedAt: '0000-06-15' }))
+    assertFieldError(assert, issued, 'issuedAt')
+
+    assert.deepEqual(await snapshot(), before)
+  })
+
+  test('a due date far in the future or past is accepted without error', async ({
+    client,
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+
+    const future = await client
+      .post('/api/v1/invoices')
+      .loginAs(user)
+      .json(invoicePayload({ number: 'F-far', dueDate: '9999-12-31' }))
+    const past = await client
+      .post('/api/v1/invoices')
+      .loginAs(user)
+      .json(invoicePayload({ number: 'F-old', dueDate: '1900-01-01' }))
+
+    future.assertStatus(201)
+    past.assertStatus(201)
+    assert.equal(past.body().data.checkin.status, 'scheduled')
+  })
+})

@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { waitFor } from '#tests/helpers/wait_for'
+
+const APP_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/**
+ * A web or worker process of the app, started as the npm scripts start them,
+ * with environment overrides. Its output is kept for failure messages.
+ */
+export class AppProcess {
+  output = ''
+  readonly #child: ChildProcess
+  readonly #exited: Promise<number | null>
+
+  constructor(role: 'web' | 'worker', env: Record<string, string>) {
+    const args =
+      role === 'web'
+        ? ['--import=@poppinss/ts-exec', 'bin/server.ts']
+        : ['ace.js', 'queue:work', '--concurrency=5']
+    this.#child = spawn(process.execPath, args, {
+      cwd: APP_ROOT,
+      env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    this.#child.stdout!.on('data', (chunk) => (this.output += chunk))
+    this.#child.stderr!.on('data', (chunk) => (this.output += chunk))
+    this.#exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)))
+  }
+
+  get pid() {
+    return this.#child.pid!
+  }
+
+  get hasExited() {
+    return this.#child.exitCode !== null || this.#child.signalCode !== null
+  }
+
+  waitForOutput(text: string, timeoutMs = 30_000) {
+    return waitFor(
+      `"${text}" in the process output`,
+      () => {
+        if (this.hasExited) throw new Error(`process exited:\n${this.output}`)
+        return this.output.includes(text)
+      },
+      { timeoutMs }
+    )
+  }
+
+  /**
+   * Sends a signal and resolves with the exit code. A process still running
+   * after the grace period is killed, and that is an error: every process
+   * must stop on SIGTERM.
+   */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 20_000): Promise<number | null> {
+    if (!this.hasExited) this.#child.kill(signal)
+    let timer: NodeJS.Timeout | undefined
+    const overdue = new Promise<'overdue'>((resolve) => {
+      timer = setTimeout(() => resolve('overdue'), graceMs)
+    })
+    const outcome = await Promise.race([this.#exited, overdue])
+    clearTimeout(timer)
+    if (outcome === 'overdue') {
+      this.#child.kill('SIGKILL')
+      await this.#exited
+      throw new Error(`process ignored ${signal} for ${graceMs} ms:\n${this.output}`)
+    }
+    return outcome
+  }
+}
+
+export type RunningApp = {
+  baseUrl: string
+  web: AppProcess
+  worker: AppProcess
+  stop(): Promise<void>
+}
+
+/**
+ * Starts web and worker as separate processes against the test database,
+ * the test queues and the given SMTP port; resolves once both are ready.
+ */
+export async function startApp(env: Record<string, string>): Promise<RunningApp> {
+  const port = await freePort()
+  const baseUrl = `http://127.0.0.1:${port}`
+  const shared = { HOST: '127.0.0.1', PORT: String(port), APP_URL: baseUrl, ...env }
+  const web = new AppProcess('web', shared)
+  const worker = new AppProcess('worker', shared)
+  try {
+    await waitFor(
+      'the web process to answer /health',
+      async () => {
+        if (web.hasExited) throw new Error(`web exited:\n${web.output}`)
+        const response = await fetch(`${baseUrl}/api/v1/health`)
+        return response.status === 200
+      },
+      { timeoutMs: 30_000, intervalMs: 100 }
+    )
+    await worker.waitForOutput('worker consuming')
+  } catch (error) {
+    await Promise.all([web.stop('SIGKILL'), worker.stop('SIGKILL')])
+    throw error
+  }
+  return {
+    baseUrl,
+    web,
+    worker,
+    async stop() {
+      await Promise.all([web.stop(), worker.stop()])
+    },
+  }
+}

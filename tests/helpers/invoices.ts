@@ -1,0 +1,57 @@
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import User from '#models/user'
+import Invoice from '#models/invoice'
+import CheckinTask from '#models/checkin_task'
+import { createInvoice, type NewInvoice } from '#services/invoice_ledger'
+import { generateCheckinToken } from '#services/checkin_token'
+
+let sequence = 0
+
+/** A pending invoice created as the API creates it: check-in and relances scheduled. */
+export function createScheduledInvoice(user: User, overrides: Partial<NewInvoice> = {}) {
+  sequence += 1
+  return db.transaction((trx) =>
+    createInvoice(
+      user,
+      {
+        number: `T-${Date.now()}-${sequence}`,
+        clientName: 'Acme',
+        clientEmail: 'billing@acme.test',
+        amountCents: 125_000,
+        dueDate: DateTime.utc().plus({ days: 5 }).startOf('day'),
+        ...overrides,
+      },
+      trx
+    )
+  )
+}
+
+/**
+ * Plays the worker's part: the invoice's check-in is `sent`, with a plain
+ * token the test knows.
+ */
+export async function markCheckinSent(invoiceId: number, sentAt = DateTime.now()) {
+  const token = generateCheckinToken()
+  const task = await CheckinTask.query()
+    .where('invoice_id', invoiceId)
+    .where('status', 'scheduled')
+    .firstOrFail()
+  await task.merge({ status: 'sent', sentAt, tokenHash: token.hashed }).save()
+  return { task, token: token.plain }
+}
+
+export async function rubisOf(userId: number) {
+  const user = await User.findOrFail(userId)
+  return user.rubis
+}
+
+export async function invoiceStatusOf(invoiceId: number) {
+  const invoice = await Invoice.findOrFail(invoiceId)
+  return invoice.status
+}
+
+/** The invoice's most recent check-in task. */
+export function latestCheckinOf(invoiceId: number) {
+  return CheckinTask.query().where('invoice_id', invoiceId).orderBy('id', 'desc').firstOrFail()
+}

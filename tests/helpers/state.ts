@@ -1,0 +1,36 @@
+import db from '@adonisjs/lucid/services/db'
+import limiter from '@adonisjs/limiter/services/main'
+import { getQueue, type QueueName } from '#services/job_queue'
+
+const QUEUES: QueueName[] = ['checkins', 'relances']
+
+/** Empties the test queues (the test prefix only). */
+export async function resetQueues() {
+  await Promise.all(QUEUES.map((name) => getQueue(name).obliterate({ force: true })))
+}
+
+/**
+ * Clean slate for a test: empty tables and queues. Tables are truncated
+ * rather than wrapped in a global transaction, because jobs are enqueued
+ * after commit and a savepoint would commit them while rolling back rows.
+ */
+export async function resetState() {
+  await resetQueues()
+  // Every table but the migrations' own, emptied in one statement
+  const { rows } = await db.rawQuery(
+    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'adonis_schema%'"
+  )
+  const tables = rows.map((row: { tablename: string }) => `"${row.tablename}"`).join(', ')
+  await db.rawQuery(`TRUNCATE ${tables} RESTART IDENTITY CASCADE`)
+}
+
+/** Rate limits are per IP, and every test request comes from 127.0.0.1. */
+export function resetRateLimits() {
+  return limiter.clear(['redis'])
+}
+
+/** The ids of the jobs waiting or delayed in a queue, sorted. */
+export async function queuedJobIds(name: QueueName): Promise<string[]> {
+  const jobs = await getQueue(name).getJobs(['delayed', 'waiting', 'prioritized'])
+  return jobs.map((job) => job.id!).sort()
+}

@@ -1,0 +1,24 @@
+/**
+ * Polls until `probe` returns a value other than undefined/false, or fails
+ * with `description` once the deadline has passed. Tests wait for events
+ * this way, never with fixed sleeps.
+ */
+export async function waitFor<T>(
+  description: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  { timeoutMs = 15_000, intervalMs = 50 } = {}
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let lastError: unknown
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe()
+      if (value !== undefined && value !== false) return value
+    } catch (error) {
+      lastError = error
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
+  }
+  const reason = lastError instanceof Error ? ` (last error: ${lastError.message})` : ''
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${description}${reason}`)
+}

@@ -1,0 +1,197 @@
+import { test } from '@japa/runner'
+import { DateTime } from 'luxon'
+import env from '#start/env'
+import { checkinTimeFor } from '#services/checkin_scheduler'
+import { relanceTimesFor } from '#services/relance_scheduler'
+
+const day = (iso: string) => DateTime.fromISO(iso, { zone: 'utc' })
+const utc = (moment: DateTime) => moment.toUTC().toISO()
+
+test.group('Check-in time', () => {
+  test('goes out at 09:00 on the due date in the user time zone', ({ assert }) => {
+    const now = DateTime.fromISO('2026-11-26T10:00:00Z')
+    assert.equal(
+      utc(checkinTimeFor(day('2026-12-01'), 'Europe/Paris', now)),
+      '2026-12-01T08:00:00.000Z'
+    )
+    assert.equal(
+      utc(checkinTimeFor(day('2026-12-01'), 'America/New_York', now)),
+      '2026-12-01T14:00:00.000Z'
+    )
+    assert.equal(
+      utc(checkinTimeFor(day('2026-12-01'), 'Asia/Tokyo', now)),
+      '2026-12-01T00:00:00.000Z'
+    )
+  })
+
+  test('follows daylight saving changes', ({ assert }) => {
+    const now = DateTime.fromISO('2026-11-26T10:00:00Z')
+    // Paris springs forward on 2027-03-28: 09:00 is UTC+1 the day before, UTC+2 that day
+    assert.equal(
+      utc(checkinTimeFor(day('2027-03-27'), 'Europe/Paris', now)),
+      '2027-03-27T08:00:00.000Z'
+    )
+    assert.equal(
+      utc(checkinTimeFor(day('2027-03-28'), 'Europe/Paris', now)),
+      '2027-03-28T07:00:00.000Z'
+    )
+    // New York falls back on 2027-11-07
+    assert.equal(
+      utc(checkinTimeFor(day('2027-11-06'), 'America/New_York', now)),
+      '2027-11-06T13:00:00.000Z'
+    )
+    assert.equal(
+      utc(checkinTimeFor(day('2027-11-07'), 'America/New_York', now)),
+      '2027-11-07T14:00:00.000Z'
+    )
+  })
+
+  test('a due date already past is checked in shortly after now', ({ assert }) => {
+    const now = DateTime.fromISO('2026-11-26T10:00:00Z')
+    const delay = env.get('CHECKIN_PAST_DUE_DELAY_MS')
+    for (const due of ['2026-11-01', '2026-11-26']) {
+      const at = checkinTimeFor(day(due), 'Europe/Paris', now)
+      assert.equal(at.toMillis(), now.toMillis() + delay)
+    }
+  })
+
+  test('today before 09:00 local is still checked in at 09:00', ({ assert }) => {
+    const now = DateTime.fromISO('2026-11-26T06:30:00Z') // 07:30 in Paris
+    assert.equal(
+      utc(checkinTimeFor(day('2026-11-26'), 'Europe/Paris', now)),
+      '2026-11-26T08:00:00.000Z'
+    )
+  })
+
+  test('the user day, not the UTC day, decides whether the due date is past', ({ assert }) => {
+    // 21:00 UTC on the 26th is already 10:00 on the 27th in Auckland
+    const now = DateTime.fromISO('2026-11-26T21:00:00Z')
+    const at = checkinTimeFor(day('2026-11-27'), 'Pacific/Auckland', now)
+    assert.equal(at.toMillis(), now.toMillis() + env.get('CHECKIN_PAST_DUE_DELAY_MS'))
+  })
+})
+
+test.group('Relance times', () => {
+  const paris = 'Europe/Paris'
+  // Thursday 2026-11-26, 11:00 in Paris
+  const now = DateTime.fromISO('2026-11-26T10:00:00Z')
+
+  test('one relance per offset at 09:00 local after the due date', ({ assert }) => {
+    const times = relanceTimesFor({
+      dueDate: day('2026-12-02'),
+      offsets: [3, 10, 20],
+      timezone: paris,
+      now,
+    })
+    assert.deepEqual(times.map(utc), [
+      '2026-12-07T08:00:00.000Z', // Saturday the 5th moves to Monday the 7th
+      '2026-12-14T08:00:00.000Z', // 12th is a Saturday
+      '2026-12-22T08:00:00.000Z',
+    ])
+  })
+
+  test('a past due date counts from today', ({ assert }) => {
+    const times = relanceTimesFor({
+      dueDate: day('2026-11-01'),
+      offsets: [3, 10, 20],
+      timezone: paris,
+      now,
+    })
+    // today + 3 = Sunday 29 → Monday 30; + 10 = Sunday 6 → Monday 7; + 20 = Wednesday 16
+    assert.deepEqual(times.map(utc), [
+      '2026-11-30T08:00:00.000Z',
+      '2026-12-07T08:00:00.000Z',
+      '2026-12-16T08:00:00.000Z',
+    ])
+  })
+
+  test('relances never fall on a weekend', ({ assert }) => {
+    const offsets = Array.from({ length: 10 }, (_, index) => index + 1)
+    const times = relanceTimesFor({ dueDate: day('2026-12-04'), offsets, timezone: paris, now })
+    for (const time of times) assert.isBelow(time.setZone(paris).weekday, 6)
+    for (const time of times) assert.equal(time.setZone(paris).hour, 9)
+  })
+
+  test('custom offsets are used in ascending order', ({ assert }) => {
+    const times = relanceTimesFor({
+      dueDate: day('2026-12-01'),
+      offsets: [7, 1],
+      timezone: paris,
+      now,
+    })
+    assert.deepEqual(times.map(utc), ['2026-12-02T08:00:00.000Z', '2026-12-08T08:00:00.000Z'])
+  })
+
+  test('09:00 stays 09:00 local across a daylight saving change', ({ assert }) => {
+    const times = relanceTimesFor({
+      dueDate: day('2027-03-24'),
+      offsets: [1, 8],
+      timezone: paris,
+      now,
+    })
+    assert.deepEqual(times.map(utc), ['2027-03-25T08:00:00.000Z', '2027-04-01T07:00:00.000Z'])
+  })
+
+  test('each user gets 09:00 in their own zone', ({ assert }) => {
+    const [tokyo] = relanceTimesFor({
+      dueDate: day('2026-12-01'),
+      offsets: [1],
+      timezone: 'Asia/Tokyo',
+      now,
+    })
+    const [newYork] = relanceTimesFor({
+      dueDate: day('2026-12-01'),
+      offsets: [1],
+      timezone: 'America/New_York',
+      now,
+    })
+    assert.equal(utc(tokyo), '2026-12-02T00:00:00.000Z')
+    assert.equal(utc(newYork), '2026-12-02T14:00:00.000Z')
+  })
+
+  test('a relance inside a client pause waits for the first weekday 09:00 after it', ({
+    assert,
+  }) => {
+    const times = relanceTimesFor({
+      dueDate: day('2026-12-01'),
+      offsets: [3, 10, 20],
+      timezone: paris,
+      pausedUntil: day('2026-12-10'),
+      now,
+    })
+    // 4th and 11th fall inside the pause (through the 10th) → Friday the 11th; the 21st is after it
+    assert.deepEqual(times.map(utc), [
+      '2026-12-11T08:00:00.000Z',
+      '2026-12-11T08:00:00.000Z',
+      '2026-12-21T08:00:00.000Z',
+    ])
+  })
+
+  test('a pause ending on a Friday resumes on Monday', ({ assert }) => {
+    const [first] = relanceTimesFor({
+      dueDate: day('2026-12-01'),
+      offsets: [3],
+      timezone: paris,
+      pausedUntil: day('2026-12-11'),
+      now,
+    })
+    assert.equal(utc(first), '2026-12-14T08:00:00.000Z')
+  })
+
+  test('the first relance comes on a later day than the check-in', ({ assert }) => {
+    for (const due of ['2026-10-01', '2026-11-26', '2026-11-27', '2026-11-28', '2026-12-25']) {
+      for (const zone of [paris, 'Pacific/Auckland', 'America/Los_Angeles']) {
+        const checkin = checkinTimeFor(day(due), zone, now)
+        const [first] = relanceTimesFor({ dueDate: day(due), offsets: [1, 2], timezone: zone, now })
+        const [relanceDay, checkinDay] = [first, checkin].map((moment) =>
+          moment.setZone(zone).toISODate()!
+        )
+        assert.isTrue(
+          relanceDay > checkinDay,
+          `${due} in ${zone}: ${checkinDay} then ${relanceDay}`
+        )
+        assert.isAbove(first.toMillis(), checkin.toMillis())
+      }
+    }
+  })
+})
