@@ -6,6 +6,8 @@ const AuthController = () => import('#controllers/auth_controller')
 const ProfileController = () => import('#controllers/profile_controller')
 const InvoicesController = () => import('#controllers/invoices_controller')
 const ActivityController = () => import('#controllers/activity_controller')
+const ClientsController = () => import('#controllers/clients_controller')
+const RelancesController = () => import('#controllers/relances_controller')
 const HealthController = () => import('#controllers/health_controller')
 const CheckinController = () => import('#controllers/checkin_controller')
 
@@ -48,6 +50,12 @@ router
         router.patch('invoices/:id', [InvoicesController, 'update'])
         router.post('invoices/:id/mark-paid', [InvoicesController, 'markPaid'])
         router.post('invoices/:id/cancel', [InvoicesController, 'cancel'])
+
+        router.get('clients', [ClientsController, 'index'])
+        router.get('clients/:id', [ClientsController, 'show'])
+        router.patch('clients/:id', [ClientsController, 'update'])
+
+        router.get('relances', [RelancesController, 'index'])
 
         router.get('activity', [ActivityController, 'index'])
       })

@@ -1,0 +1,14 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import RelanceTransformer from '#transformers/relance_transformer'
+import { listRelancesValidator } from '#validators/relance'
+import { listRelances } from '#services/relance_queries'
+
+export default class RelancesController {
+  async index({ auth, request, serialize }: HttpContext) {
+    const filters = await request.validateUsing(listRelancesValidator)
+    const page = await listRelances(auth.getUserOrFail().id, filters)
+    return serialize(
+      RelanceTransformer.paginate(page.all(), page.getMeta()).useVariant('forListing')
+    )
+  }
+}

@@ -1,0 +1,13 @@
+import vine from '@vinejs/vine'
+import { calendarDate, email, page, perPage, personName } from '#validators/rules'
+
+export const listClientsValidator = vine.create({
+  page: page(),
+  perPage: perPage(),
+})
+
+export const updateClientValidator = vine.create({
+  name: personName().optional(),
+  email: email().optional(),
+  remindersPausedUntil: calendarDate().nullable().optional(),
+})
