@@ -1,0 +1,191 @@
+import { test } from '@japa/runner'
+import { DateTime } from 'luxon'
+import type { Worker } from 'bullmq'
+import mail from '@adonisjs/mail/services/main'
+import ActivityEvent from '#models/activity_event'
+import Client from '#models/client'
+import Relance from '#models/relance'
+import { UserFactory } from '#database/factories/user_factory'
+import sendRelanceJob from '#jobs/send_relance_job'
+import { getQueue } from '#services/job_queue'
+import { registerWorker, startWorkers } from '#services/queue_workers'
+import { deliverRelance, markRelanceFailed } from '#services/relance_delivery'
+import { relanceJobId } from '#services/relance_scheduler'
+import { createScheduledInvoice } from '#tests/helpers/invoices'
+import { resetState } from '#tests/helpers/state'
+import { waitFor } from '#tests/helpers/wait_for'
+
+/** Makes the invoice's relance of this sequence due now. */
+async function relanceDueNow(invoiceId: number, sequence = 1) {
+  const relance = await Relance.query()
+    .where('invoice_id', invoiceId)
+    .where('sequence', sequence)
+    .firstOrFail()
+  await relance.merge({ scheduledAt: DateTime.now().minus({ minutes: 1 }) }).save()
+  return relance
+}
+
+test.group('Relance delivery', (group) => {
+  group.each.setup(() => resetState())
+  group.each.teardown(() => mail.restore())
+
+  test('a due relance is mailed to the client, replies going to the user', async ({ assert }) => {
+    const fake = mail.fake()
+    const user = await UserFactory.merge({
+      fullName: 'Camille Martin',
+      email: 'camille@example.test',
+    }).create()
+    const invoice = await createScheduledInvoice(user, {
+      number: 'F-77',
+      clientName: 'Acme',
+      clientEmail: 'compta@acme.test',
+      dueDate: DateTime.utc().minus({ days: 12 }).startOf('day'),
+    })
+    const relance = await relanceDueNow(invoice.id)
+
+    const outcome = await deliverRelance(relance.id)
+
+    assert.deepEqual(outcome, { kind: 'sent' })
+    const [message] = fake.messages.sent()
+    message.assertTo('compta@acme.test')
+    message.assertFrom('no-reply@relance.test', 'Camille Martin via Relance')
+    message.assertReplyTo('camille@example.test')
+    const text = message.toJSON().message.text as string
+    assert.include(text, 'F-77')
+    // French groups thousands with a narrow no-break space
+    assert.match(text, /1\s250,00\s€/)
+    assert.include(text, '12 jours de retard')
+    await relance.refresh()
+    assert.equal(relance.status, 'sent')
+    const events = await ActivityEvent.query().where('type', 'relance_sent')
+    assert.lengthOf(events, 1)
+  })
+
+  test('each step is firmer than the one before', async ({ assert }) => {
+    const fake = mail.fake()
+    const user = await UserFactory.apply('english').create()
+    const invoice = await createScheduledInvoice(user, { number: 'F-88' })
+    for (const sequence of [1, 2, 3]) {
+      const relance = await relanceDueNow(invoice.id, sequence)
+      await deliverRelance(relance.id)
+    }
+
+    const subjects = fake.messages.sent().map((message) => message.toJSON().message.subject)
+    assert.deepEqual(subjects, [
+      'Friendly reminder: invoice F-88',
+      'Second reminder: invoice F-88 is unpaid',
+      'Final reminder before formal notice: invoice F-88',
+    ])
+  })
+
+  test('nothing goes out for a paid invoice or a cancelled relance', async ({ client, assert }) => {
+    const fake = mail.fake()
+    const user = await UserFactory.create()
+    const paid = await createScheduledInvoice(user)
+    const paidRelance = await relanceDueNow(paid.id)
+    await client.post(`/api/v1/invoices/${paid.id}/mark-paid`).loginAs(user)
+    const other = await createScheduledInvoice(user)
+    const cancelledRelance = await relanceDueNow(other.id)
+    await cancelledRelance.merge({ status: 'cancelled' }).save()
+
+    assert.deepEqual(await deliverRelance(paidRelance.id), { kind: 'skipped' })
+    assert.deepEqual(await deliverRelance(cancelledRelance.id), { kind: 'skipped' })
+    assert.deepEqual(await deliverRelance(999_999), { kind: 'skipped' })
+    assert.lengthOf(fake.messages.sent(), 0)
+  })
+
+  test('a relance due during a client pause waits for the first weekday 09:00 after it', async ({
+    assert,
+  }) => {
+    const fake = mail.fake()
+    const user = await UserFactory.create()
+    const invoice = await createScheduledInvoice(user)
+    const relance = await relanceDueNow(invoice.id)
+    const pausedUntil = DateTime.fromISO('2030-05-03', { zone: 'utc' }) // a Friday
+    await Client.query()
+      .where('id', invoice.clientId)
+      .update({ reminders_paused_until: pausedUntil.toISODate() })
+
+    const outcome = await deliverRelance(relance.id)
+
+    assert.equal(outcome.kind, 'deferred')
+    await relance.refresh()
+    assert.equal(relance.status, 'scheduled')
+    assert.equal(
+      relance.scheduledAt.setZone('Europe/Paris').toISO(),
+      '2030-05-06T09:00:00.000+02:00'
+    )
+    assert.lengthOf(fake.messages.sent(), 0)
+  })
+
+  test('a relance that used its last attempt is failed, with the reason in the feed', async ({
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    const invoice = await createScheduledInvoice(user)
+    const relance = await relanceDueNow(invoice.id)
+
+    await markRelanceFailed(relance.id, '550 mailbox unavailable')
+
+    await relance.refresh()
+    assert.equal(relance.status, 'failed')
+    assert.equal(relance.failureReason, '550 mailbox unavailable')
+    const event = await ActivityEvent.query().where('type', 'relance_failed').firstOrFail()
+    assert.equal(event.metadata.reason, '550 mailbox unavailable')
+  })
+})
+
+test.group('Relance worker', (group) => {
+  let workers: Worker[] = []
+  group.each.setup(() => resetState())
+  group.each.setup(() => {
+    registerWorker('relances', sendRelanceJob)
+    workers = startWorkers(['relances'], 2)
+    return async () => {
+      await Promise.all(workers.map((worker) => worker.close()))
+      mail.restore()
+    }
+  })
+
+  test('the worker sends a relance whose job comes due', async ({ assert }) => {
+    const fake = mail.fake()
+    const user = await UserFactory.create()
+    const invoice = await createScheduledInvoice(user, { clientEmail: 'due@acme.test' })
+    const relance = await relanceDueNow(invoice.id)
+    const job = await getQueue('relances').getJob(relanceJobId(relance.id))
+
+    await job!.promote()
+
+    await waitFor('the relance to be sent', async () => {
+      await relance.refresh()
+      return relance.status === 'sent'
+    })
+    assert.lengthOf(fake.messages.sent(), 1)
+    assert.equal(await job!.getState(), 'completed')
+  })
+
+  test('a job fired during a pause goes back to the delayed set under the same id', async ({
+    assert,
+  }) => {
+    const fake = mail.fake()
+    const user = await UserFactory.create()
+    const invoice = await createScheduledInvoice(user)
+    const relance = await relanceDueNow(invoice.id)
+    await Client.query()
+      .where('id', invoice.clientId)
+      .update({ reminders_paused_until: '2030-05-03' })
+    const job = await getQueue('relances').getJob(relanceJobId(relance.id))
+
+    await job!.promote()
+
+    const resumedAt = DateTime.fromISO('2030-05-06T09:00:00', { zone: 'Europe/Paris' })
+    await waitFor('the relance to be moved past the pause', async () => {
+      await relance.refresh()
+      return relance.scheduledAt.toMillis() === resumedAt.toMillis()
+    })
+    await waitFor('the job to be delayed again', async () => (await job!.getState()) === 'delayed')
+    const delayed = await getQueue('relances').getJob(relanceJobId(relance.id))
+    assert.closeTo(delayed!.timestamp + delayed!.delay, resumedAt.toMillis(), 1_000)
+    assert.lengthOf(fake.messages.sent(), 0)
+  })
+})
