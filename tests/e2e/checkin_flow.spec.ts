@@ -1,23 +1,9 @@
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import env from '#start/env'
-import { startApp, type RunningApp } from '#tests/helpers/app_processes'
+import { callApi, registerOn, startApp, type RunningApp } from '#tests/helpers/app_processes'
 import { SmtpInbox, checkinTokenFrom } from '#tests/helpers/smtp_inbox'
 import { resetState } from '#tests/helpers/state'
-
-/** A JSON call to the API of a running app, as the SPA makes it. */
-async function api(app: RunningApp, method: string, path: string, token?: string, body?: unknown) {
-  const response = await fetch(`${app.baseUrl}/api/v1${path}`, {
-    method,
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const json: any = response.status === 204 ? null : await response.json()
-  return { status: response.status, body: json }
-}
 
 test.group('Check-in end to end', (group) => {
   let inbox: SmtpInbox
@@ -34,20 +20,17 @@ test.group('Check-in end to end', (group) => {
   })
 
   test('an invoice past due is checked in by email and paid with one click', async ({ assert }) => {
-    const registration = await api(app, 'POST', '/auth/register', undefined, {
-      fullName: 'Camille Martin',
-      email: 'camille@example.test',
-      password: 'a-long-password',
-    })
-    assert.equal(registration.status, 201)
-    const token = registration.body.data.token
+    const token = await registerOn(app, 'camille@example.test')
 
-    const created = await api(app, 'POST', '/invoices', token, {
-      number: 'F-2026-101',
-      clientName: 'Acme SAS',
-      clientEmail: 'compta@acme.test',
-      amountCents: 240_000,
-      dueDate: DateTime.utc().minus({ days: 1 }).toISODate(),
+    const created = await callApi(app, 'POST', '/invoices', {
+      token,
+      body: {
+        number: 'F-2026-101',
+        clientName: 'Acme SAS',
+        clientEmail: 'compta@acme.test',
+        amountCents: 240_000,
+        dueDate: DateTime.utc().minus({ days: 1 }).toISODate(),
+      },
     })
     assert.equal(created.status, 201)
     const invoiceId = created.body.data.id
@@ -66,7 +49,7 @@ test.group('Check-in end to end', (group) => {
     assert.equal(click.status, 302)
     assert.equal(click.headers.get('location'), `${env.get('WEB_URL')}/checkin/paid`)
 
-    const invoice = await api(app, 'GET', `/invoices/${invoiceId}`, token)
+    const invoice = await callApi(app, 'GET', `/invoices/${invoiceId}`, { token })
     assert.equal(invoice.body.data.status, 'paid')
     assert.equal(invoice.body.data.paidVia, 'checkin')
     assert.equal(invoice.body.data.checkin.answer, 'paid')
@@ -75,9 +58,9 @@ test.group('Check-in end to end', (group) => {
         (relance: { status: string }) => relance.status === 'cancelled'
       )
     )
-    const me = await api(app, 'GET', '/me', token)
+    const me = await callApi(app, 'GET', '/me', { token })
     assert.equal(me.body.data.rubis, 1)
-    const activity = await api(app, 'GET', '/activity', token)
+    const activity = await callApi(app, 'GET', '/activity', { token })
     const payment = activity.body.data.find(
       (event: { type: string }) => event.type === 'invoice_paid'
     )
@@ -87,7 +70,7 @@ test.group('Check-in end to end', (group) => {
       redirect: 'manual',
     })
     assert.equal(second.headers.get('location'), `${env.get('WEB_URL')}/checkin/already_answered`)
-    const after = await api(app, 'GET', '/me', token)
+    const after = await callApi(app, 'GET', '/me', { token })
     assert.equal(after.body.data.rubis, 1)
   })
 })

@@ -122,3 +122,33 @@ export async function startApp(env: Record<string, string>): Promise<RunningApp>
     },
   }
 }
+
+/** A JSON call to the API of a running app, as the SPA makes it. */
+export async function callApi(
+  app: RunningApp,
+  method: string,
+  path: string,
+  { token, body }: { token?: string; body?: unknown } = {}
+) {
+  const response = await fetch(`${app.baseUrl}/api/v1${path}`, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const json: any = response.status === 204 ? null : await response.json()
+  return { status: response.status, body: json }
+}
+
+/** Registers a freelancer on a running app and returns the bearer token. */
+export async function registerOn(app: RunningApp, email: string, fullName = 'Camille Martin') {
+  const registration = await callApi(app, 'POST', '/auth/register', {
+    body: { fullName, email, password: 'a-long-password' },
+  })
+  if (registration.status !== 201) {
+    throw new Error(`registration failed: ${JSON.stringify(registration.body)}`)
+  }
+  return registration.body.data.token as string
+}

@@ -1,0 +1,114 @@
+import { test } from '@japa/runner'
+import { DateTime } from 'luxon'
+import ActivityEvent from '#models/activity_event'
+import Relance from '#models/relance'
+import { getQueue } from '#services/job_queue'
+import { relanceJob, relanceJobId } from '#services/relance_scheduler'
+import { callApi, registerOn, startApp, type RunningApp } from '#tests/helpers/app_processes'
+import { SmtpInbox, checkinTokenFrom } from '#tests/helpers/smtp_inbox'
+import { resetState } from '#tests/helpers/state'
+import { waitFor } from '#tests/helpers/wait_for'
+
+/** Brings a waiting relance forward to now and lets its job run at once. */
+async function makeDueNow(relanceId: number) {
+  await Relance.query()
+    .where('id', relanceId)
+    .update({ scheduled_at: DateTime.now().minus({ minutes: 1 }).toJSDate() })
+  const job = await getQueue('relances').getJob(relanceJobId(relanceId))
+  if (!job) throw new Error(`relance ${relanceId} has no job`)
+  await job.promote()
+}
+
+async function createInvoiceDueYesterday(app: RunningApp, token: string) {
+  const created = await callApi(app, 'POST', '/invoices', {
+    token,
+    body: {
+      number: 'F-2026-202',
+      clientName: 'Acme SAS',
+      clientEmail: 'compta@acme.test',
+      amountCents: 99_000,
+      dueDate: DateTime.utc().minus({ days: 1 }).toISODate(),
+    },
+  })
+  if (created.status !== 201) throw new Error(JSON.stringify(created.body))
+  return created.body.data as { id: number }
+}
+
+test.group('Relances end to end', (group) => {
+  let inbox: SmtpInbox
+  let app: RunningApp
+
+  group.each.setup(async () => {
+    await resetState()
+    inbox = await SmtpInbox.start()
+    app = await startApp({ SMTP_PORT: String(inbox.port), CHECKIN_PAST_DUE_DELAY_MS: '200' })
+    return async () => {
+      await app.stop()
+      await inbox.close()
+    }
+  })
+
+  test('a due relance reaches the client, and none goes out once the check-in says paid', async ({
+    assert,
+  }) => {
+    const token = await registerOn(app, 'camille@example.test')
+    const invoice = await createInvoiceDueYesterday(app, token)
+    const [checkinMail] = await inbox.waitForMessageTo('camille@example.test')
+    const [first, ...others] = await Relance.query()
+      .where('invoice_id', invoice.id)
+      .orderBy('sequence')
+
+    await makeDueNow(first.id)
+
+    const [relanceMail] = await inbox.waitForMessageTo('compta@acme.test')
+    assert.equal(relanceMail.replyTo?.value[0].address, 'camille@example.test')
+    assert.equal(relanceMail.from?.value[0].name, 'Camille Martin via Relance')
+    assert.include(relanceMail.text, 'F-2026-202')
+    assert.isFalse(Boolean(relanceMail.html))
+
+    const click = await fetch(
+      `${app.baseUrl}/api/v1/checkin/${checkinTokenFrom(checkinMail)}/paid`,
+      { redirect: 'manual' }
+    )
+    assert.equal(click.status, 302)
+    for (const relance of others) {
+      await relance.refresh()
+      assert.equal(relance.status, 'cancelled')
+    }
+    assert.deepEqual(await getQueue('relances').getJobs(['delayed', 'waiting']), [])
+
+    // A job Redis still held for a cancelled relance runs and sends nothing
+    const stale = relanceJob(others[0])
+    await getQueue('relances').add(stale.name, stale.data, { ...stale.opts, delay: 0 })
+    const settled = await waitFor('the stale relance job to finish', async () => {
+      const job = await getQueue('relances').getJob(stale.opts.jobId)
+      return job && (await job.isCompleted()) ? job : undefined
+    })
+    assert.equal(settled.returnvalue, 'skipped')
+    assert.lengthOf(inbox.to('compta@acme.test'), 1)
+  })
+
+  test('a relance the client mailbox refuses for good is marked failed with the reason', async ({
+    assert,
+  }) => {
+    const token = await registerOn(app, 'dominique@example.test', 'Dominique Petit')
+    const invoice = await createInvoiceDueYesterday(app, token)
+    await inbox.waitForMessageTo('dominique@example.test')
+    const first = await Relance.query()
+      .where('invoice_id', invoice.id)
+      .where('sequence', 1)
+      .firstOrFail()
+    inbox.refuseWith = 550
+
+    await makeDueNow(first.id)
+
+    await waitFor('the relance to be failed', async () => {
+      await first.refresh()
+      return first.status === 'failed'
+    })
+    assert.include(first.failureReason, '550')
+    const event = await ActivityEvent.query().where('type', 'relance_failed').firstOrFail()
+    assert.equal(event.invoiceId, invoice.id)
+    assert.lengthOf(inbox.to('compta@acme.test'), 0)
+  })
+})
