@@ -34,6 +34,9 @@ router
       .group(() => {
         router.get(':token/paid', [CheckinController, 'paid'])
         router.get(':token/pending', [CheckinController, 'pending'])
+        // The confirmation page's buttons (CHECKIN_CONFIRMATION=page)
+        router.post(':token/paid', [CheckinController, 'paid']).as('checkin.confirm_paid')
+        router.post(':token/pending', [CheckinController, 'pending']).as('checkin.confirm_pending')
       })
       .prefix('checkin')
       .use(throttleCheckin)

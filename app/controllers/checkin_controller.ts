@@ -1,26 +1,23 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
-import {
-  answerCheckin,
-  type CheckinAnswerChoice,
-  type CheckinResult,
-} from '#services/checkin_answers'
+import { answerCheckin, type CheckinAnswerChoice } from '#services/checkin_answers'
+import { checkinConfirmationPage } from '#views/checkin_confirmation_page'
 
 /**
- * The public one-click links of the check-in email. Every outcome is a
+ * The public links of the check-in email. Every recorded outcome is a
  * redirect to the SPA that never carries the token.
  */
 export default class CheckinController {
   async paid(ctx: HttpContext) {
-    return this.#answer(ctx, 'paid')
+    return this.#respond(ctx, 'paid')
   }
 
   async pending(ctx: HttpContext) {
-    return this.#answer(ctx, 'pending')
+    return this.#respond(ctx, 'pending')
   }
 
-  async #answer({ params, request, response }: HttpContext, choice: CheckinAnswerChoice) {
+  async #respond({ params, request, response }: HttpContext, choice: CheckinAnswerChoice) {
     response
       .header('Cache-Control', 'no-store')
       .header('Referrer-Policy', 'no-referrer')
@@ -29,8 +26,19 @@ export default class CheckinController {
     // GET routes answer HEAD too: a HEAD (link preview, scanner) changes nothing
     if (request.method() === 'HEAD') return response.noContent()
 
-    const token = typeof params.token === 'string' ? params.token : ''
-    const result: CheckinResult = await db.transaction((trx) => answerCheckin(token, choice, trx))
-    return response.redirect().toPath(`${env.get('WEB_URL').replace(/\/+$/, '')}/checkin/${result}`)
+    // Behind mail link scanners, a GET only shows the page; its button POSTs
+    if (request.method() === 'GET' && env.get('CHECKIN_CONFIRMATION') === 'page') {
+      return response
+        .header('Content-Type', 'text/html; charset=utf-8')
+        .send(checkinConfirmationPage(choice))
+    }
+
+    const result = await db.transaction((trx) => answerCheckin(String(params.token), choice, trx))
+    const location = `${env.get('WEB_URL').replace(/\/+$/, '')}/checkin/${result}`
+    // After a POST, 303 makes the browser follow with a GET
+    return response
+      .redirect()
+      .status(request.method() === 'POST' ? 303 : 302)
+      .toPath(location)
   }
 }

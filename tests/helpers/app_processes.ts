@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { waitFor } from '#tests/helpers/wait_for'
+import { GiveUp, waitFor } from '#tests/helpers/wait_for'
 
 const APP_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -52,7 +52,7 @@ export class AppProcess {
     return waitFor(
       `"${text}" in the process output`,
       () => {
-        if (this.hasExited) throw new Error(`process exited:\n${this.output}`)
+        if (this.hasExited) throw new GiveUp(`process exited:\n${this.output}`)
         return this.output.includes(text)
       },
       { timeoutMs }
@@ -102,7 +102,7 @@ export async function startApp(env: Record<string, string>): Promise<RunningApp>
     await waitFor(
       'the web process to answer /health',
       async () => {
-        if (web.hasExited) throw new Error(`web exited:\n${web.output}`)
+        if (web.hasExited) throw new GiveUp(`web exited:\n${web.output}`)
         const response = await fetch(`${baseUrl}/api/v1/health`)
         return response.status === 200
       },

@@ -1,3 +1,6 @@
+/** Thrown by a probe when waiting longer cannot help (a process died). */
+export class GiveUp extends Error {}
+
 /**
  * Polls until `probe` returns a value other than undefined/false, or fails
  * with `description` once the deadline has passed. Tests wait for events
@@ -15,6 +18,7 @@ export async function waitFor<T>(
       const value = await probe()
       if (value !== undefined && value !== false) return value
     } catch (error) {
+      if (error instanceof GiveUp) throw error
       lastError = error
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs))

@@ -1,0 +1,63 @@
+import { test } from '@japa/runner'
+import CheckinTask from '#models/checkin_task'
+import { UserFactory } from '#database/factories/user_factory'
+import { startApp, type RunningApp } from '#tests/helpers/app_processes'
+import { createScheduledInvoice, invoiceStatusOf, markCheckinSent } from '#tests/helpers/invoices'
+import { resetState } from '#tests/helpers/state'
+
+test.group('Check-in links behind mail scanners (CHECKIN_CONFIRMATION=page)', (group) => {
+  let app: RunningApp
+
+  group.each.setup(async () => {
+    await resetState()
+    app = await startApp({ CHECKIN_CONFIRMATION: 'page', LOG_LEVEL: 'info' })
+    return () => app.stop()
+  })
+
+  test('GET and HEAD prefetches show the page and change nothing; the button records the answer', async ({
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    const invoice = await createScheduledInvoice(user)
+    const { token } = await markCheckinSent(invoice.id)
+    const link = `${app.baseUrl}/api/v1/checkin/${token}/paid`
+
+    const head = await fetch(link, { method: 'HEAD', redirect: 'manual' })
+    const page = await fetch(link, { redirect: 'manual' })
+    const html = await page.text()
+
+    assert.equal(head.status, 204)
+    assert.equal(page.status, 200)
+    assert.include(page.headers.get('content-type'), 'text/html')
+    assert.equal(page.headers.get('cache-control'), 'no-store')
+    assert.include(html, '<form method="post" action="paid">')
+    assert.include(html, '<form method="post" action="pending">')
+    assert.notInclude(html, token)
+    const untouched = await CheckinTask.query().where('invoice_id', invoice.id).firstOrFail()
+    assert.equal(untouched.status, 'sent')
+
+    const answer = await fetch(link, { method: 'POST', redirect: 'manual' })
+    const again = await fetch(link, { method: 'POST', redirect: 'manual' })
+
+    assert.equal(answer.status, 303)
+    assert.match(answer.headers.get('location')!, /\/checkin\/paid$/)
+    assert.match(again.headers.get('location')!, /\/checkin\/already_answered$/)
+    assert.equal(await invoiceStatusOf(invoice.id), 'paid')
+  })
+
+  test('the token never reaches the logs, not even through a mistyped link', async ({ assert }) => {
+    const user = await UserFactory.create()
+    const invoice = await createScheduledInvoice(user)
+    const { token } = await markCheckinSent(invoice.id)
+
+    await fetch(`${app.baseUrl}/api/v1/checkin/${token}/paid`, {
+      method: 'POST',
+      redirect: 'manual',
+    })
+    await fetch(`${app.baseUrl}/api/v1/checkin/${token}/oops`, { redirect: 'manual' })
+    await app.web.waitForOutput('/checkin/[token]/oops')
+
+    assert.include(app.web.output, '/checkin/[token]/paid')
+    assert.notInclude(app.web.output, token)
+  })
+})
