@@ -7,7 +7,7 @@ import Relance from '#models/relance'
 import { generateCheckinToken } from '#services/checkin_token'
 import { checkinJob, checkinJobId } from '#services/checkin_scheduler'
 import { relanceJob, relanceJobId } from '#services/relance_scheduler'
-import { enqueue, getQueue, removeJobs, type QueueName } from '#services/job_queue'
+import { enqueue, getQueue, removeJobs, type QueueName, type QueuedJob } from '#services/job_queue'
 
 /**
  * Rows younger than this are left alone by default: the request that wrote
@@ -36,101 +36,90 @@ async function jobsToRecreate(queueName: QueueName, jobIds: string[]): Promise<s
   })
 }
 
-/** Pages through scheduled rows by id, so memory stays flat at any volume. */
-async function* scheduledBatches<Row extends { id: number }>(
-  load: (afterId: number) => Promise<Row[]>
-): AsyncGenerator<Row[]> {
+const BATCH_SIZE = 1_000
+
+/**
+ * Pages through a table's settled `scheduled` rows by id, so memory stays
+ * flat at any volume.
+ */
+async function* scheduledBatches<Model extends typeof CheckinTask | typeof Relance>(
+  model: Model,
+  graceSeconds: number
+): AsyncGenerator<InstanceType<Model>[]> {
+  const settledBefore = DateTime.now().minus({ seconds: graceSeconds }).toJSDate()
   let afterId = 0
   while (true) {
-    const rows = await load(afterId)
+    const rows = (await model
+      .query()
+      .where('status', 'scheduled')
+      .where('updated_at', '<', settledBefore)
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(BATCH_SIZE)) as InstanceType<Model>[]
     if (rows.length === 0) return
     yield rows
     afterId = rows[rows.length - 1].id
   }
 }
 
-const BATCH_SIZE = 1_000
-const settledBefore = (graceSeconds: number) =>
-  DateTime.now().minus({ seconds: graceSeconds }).toJSDate()
+/**
+ * The settled `scheduled` rows of a table whose job Redis no longer holds,
+ * batch by batch.
+ */
+async function* rowsWithLostJobs<Model extends typeof CheckinTask | typeof Relance>(
+  model: Model,
+  queueName: QueueName,
+  jobIdOf: (id: number) => string,
+  graceSeconds: number
+): AsyncGenerator<InstanceType<Model>[]> {
+  for await (const rows of scheduledBatches(model, graceSeconds)) {
+    const missing = new Set(
+      await jobsToRecreate(
+        queueName,
+        rows.map((row) => jobIdOf(row.id))
+      )
+    )
+    const lost = rows.filter((row) => missing.has(jobIdOf(row.id)))
+    if (lost.length > 0) yield lost
+  }
+}
+
+/** Replaces finished or absent jobs with new ones under the same ids. */
+async function replaceJobs<Payload>(queueName: QueueName, jobs: QueuedJob<Payload>[]) {
+  await removeJobs(
+    queueName,
+    jobs.map((job) => job.opts.jobId)
+  )
+  await enqueue(queueName, jobs)
+  return jobs.length
+}
 
 async function reconcileCheckins(graceSeconds: number): Promise<number> {
   let restored = 0
-  const batches = scheduledBatches((afterId) =>
-    CheckinTask.query()
-      .where('status', 'scheduled')
-      .where('updated_at', '<', settledBefore(graceSeconds))
-      .where('id', '>', afterId)
-      .orderBy('id')
-      .limit(BATCH_SIZE)
-  )
-  for await (const tasks of batches) {
-    const missing = new Set(
-      await jobsToRecreate(
-        'checkins',
-        tasks.map((task) => checkinJobId(task.id))
-      )
-    )
-    const lost = tasks.filter((task) => missing.has(checkinJobId(task.id)))
-    if (lost.length === 0) continue
-
+  for await (const lost of rowsWithLostJobs(CheckinTask, 'checkins', checkinJobId, graceSeconds)) {
     // The plain token of a lost job is gone: each task gets a new one
     const tokens = lost.map(() => generateCheckinToken())
-    const rotated: { id: number }[] = await db
-      .from('checkin_tasks')
-      .whereIn(
-        'id',
-        lost.map((task) => task.id)
-      )
-      .where('status', 'scheduled')
-      .update(
-        {
-          token_hash: db.raw(
-            `CASE id ${lost.map(() => 'WHEN ? THEN ?').join(' ')} END`,
-            lost.flatMap((task, index) => [task.id, tokens[index].hashed])
-          ),
-          updated_at: new Date(),
-        },
-        ['id']
-      )
+    const { rows: rotated } = await db.rawQuery<{ rows: { id: number }[] }>(
+      `UPDATE checkin_tasks SET token_hash = fresh.hash, updated_at = now()
+       FROM json_to_recordset(?::json) AS fresh(id integer, hash text)
+       WHERE checkin_tasks.id = fresh.id AND checkin_tasks.status = 'scheduled'
+       RETURNING checkin_tasks.id`,
+      [JSON.stringify(lost.map((task, index) => ({ id: task.id, hash: tokens[index].hashed })))]
+    )
     const stillScheduled = new Set(rotated.map(({ id }) => id))
     const jobs = lost
       .map((task, index) => ({ task, token: tokens[index] }))
       .filter(({ task }) => stillScheduled.has(task.id))
       .map(({ task, token }) => checkinJob(task, token.plain))
-    await removeJobs(
-      'checkins',
-      jobs.map((job) => job.opts.jobId)
-    )
-    await enqueue('checkins', jobs)
-    restored += jobs.length
+    restored += await replaceJobs('checkins', jobs)
   }
   return restored
 }
 
 async function reconcileRelances(graceSeconds: number): Promise<number> {
   let restored = 0
-  const batches = scheduledBatches((afterId) =>
-    Relance.query()
-      .where('status', 'scheduled')
-      .where('updated_at', '<', settledBefore(graceSeconds))
-      .where('id', '>', afterId)
-      .orderBy('id')
-      .limit(BATCH_SIZE)
-  )
-  for await (const relances of batches) {
-    const missing = new Set(
-      await jobsToRecreate(
-        'relances',
-        relances.map((relance) => relanceJobId(relance.id))
-      )
-    )
-    const jobs = relances.filter((relance) => missing.has(relanceJobId(relance.id))).map(relanceJob)
-    await removeJobs(
-      'relances',
-      jobs.map((job) => job.opts.jobId)
-    )
-    await enqueue('relances', jobs)
-    restored += jobs.length
+  for await (const lost of rowsWithLostJobs(Relance, 'relances', relanceJobId, graceSeconds)) {
+    restored += await replaceJobs('relances', lost.map(relanceJob))
   }
   return restored
 }

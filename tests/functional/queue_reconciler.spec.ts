@@ -1,0 +1,132 @@
+import { test } from '@japa/runner'
+import { UnrecoverableError, Worker } from 'bullmq'
+import { DateTime } from 'luxon'
+import encryption from '@adonisjs/core/services/encryption'
+import CheckinTask from '#models/checkin_task'
+import Relance from '#models/relance'
+import { UserFactory } from '#database/factories/user_factory'
+import { checkinJobId } from '#services/checkin_scheduler'
+import { hashCheckinToken } from '#services/checkin_token'
+import { getQueue } from '#services/job_queue'
+import { reconcileQueues } from '#services/queue_reconciler'
+import { relanceJobId } from '#services/relance_scheduler'
+import { createScheduledInvoice } from '#tests/helpers/invoices'
+import { queuedJobIds, resetQueues, resetState } from '#tests/helpers/state'
+import { waitFor } from '#tests/helpers/wait_for'
+import queueConfig from '#config/queue'
+
+/** The job ids PostgreSQL says should be waiting in Redis. */
+async function expectedJobIds() {
+  const tasks = await CheckinTask.query().where('status', 'scheduled')
+  const relances = await Relance.query().where('status', 'scheduled')
+  return {
+    checkins: tasks.map((task) => checkinJobId(task.id)).sort(),
+    relances: relances.map((relance) => relanceJobId(relance.id)).sort(),
+  }
+}
+
+test.group('Queue reconciler', (group) => {
+  group.each.setup(() => resetState())
+
+  test('rebuilds every lost job from PostgreSQL, once', async ({ assert }) => {
+    const user = await UserFactory.create()
+    for (let index = 0; index < 3; index++) await createScheduledInvoice(user)
+    const expected = await expectedJobIds()
+    await resetQueues() // Redis loses everything
+
+    const first = await reconcileQueues({ graceSeconds: 0 })
+    const second = await reconcileQueues({ graceSeconds: 0 })
+
+    assert.deepEqual(first, { checkins: 3, relances: 9 })
+    assert.deepEqual(second, { checkins: 0, relances: 0 })
+    assert.deepEqual(await queuedJobIds('checkins'), expected.checkins)
+    assert.deepEqual(await queuedJobIds('relances'), expected.relances)
+  })
+
+  test('a rebuilt check-in carries a fresh token that matches its task', async ({ assert }) => {
+    const user = await UserFactory.create()
+    const invoice = await createScheduledInvoice(user)
+    const before = await CheckinTask.query().where('invoice_id', invoice.id).firstOrFail()
+    await resetQueues()
+
+    await reconcileQueues({ graceSeconds: 0 })
+
+    const after = await CheckinTask.findOrFail(before.id)
+    assert.notEqual(after.tokenHash, before.tokenHash)
+    const job = await getQueue('checkins').getJob(checkinJobId(after.id))
+    const plain = encryption.decrypt<string>(job!.data.encryptedToken)!
+    assert.equal(hashCheckinToken(plain), after.tokenHash)
+  })
+
+  test('overdue rows are enqueued to run at once, future ones at their time', async ({
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    const invoice = await createScheduledInvoice(user)
+    const [overdue, future] = await Relance.query()
+      .where('invoice_id', invoice.id)
+      .orderBy('sequence')
+    await overdue.merge({ scheduledAt: DateTime.now().minus({ hours: 3 }) }).save()
+    await resetQueues()
+
+    await reconcileQueues({ graceSeconds: 0 })
+
+    const overdueJob = await getQueue('relances').getJob(relanceJobId(overdue.id))
+    const futureJob = await getQueue('relances').getJob(relanceJobId(future.id))
+    assert.equal(overdueJob!.delay, 0)
+    assert.closeTo(futureJob!.timestamp + futureJob!.delay, future.scheduledAt.toMillis(), 2_000)
+  })
+
+  test('a job left in the failed set for a row still scheduled is created again', async ({
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    const invoice = await createScheduledInvoice(user)
+    const relance = await Relance.query().where('invoice_id', invoice.id).firstOrFail()
+    const job = await getQueue('relances').getJob(relanceJobId(relance.id))
+    // A worker whose every attempt fails leaves the job in the failed set
+    const failing = new Worker(
+      'relances',
+      async () => {
+        throw new UnrecoverableError('SMTP down')
+      },
+      {
+        prefix: queueConfig.prefix,
+        connection: { ...queueConfig.connection, maxRetriesPerRequest: null },
+      }
+    )
+    await job!.promote()
+    await waitFor('the job to fail', async () => (await job!.getState()) === 'failed')
+    await failing.close()
+
+    const restored = await reconcileQueues({ graceSeconds: 0 })
+
+    assert.equal(restored.relances, 1)
+    const again = await getQueue('relances').getJob(relanceJobId(relance.id))
+    assert.equal(await again!.getState(), 'delayed')
+  })
+
+  test('rows younger than the grace period are left to the request enqueueing them', async ({
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    await createScheduledInvoice(user)
+    await resetQueues()
+
+    const restored = await reconcileQueues({ graceSeconds: 60 })
+
+    assert.deepEqual(restored, { checkins: 0, relances: 0 })
+  })
+
+  test('cancelled, sent and answered rows are never enqueued again', async ({ client, assert }) => {
+    const user = await UserFactory.create()
+    const paid = await createScheduledInvoice(user)
+    await client.post(`/api/v1/invoices/${paid.id}/mark-paid`).loginAs(user)
+    await resetQueues()
+
+    const restored = await reconcileQueues({ graceSeconds: 0 })
+
+    assert.deepEqual(restored, { checkins: 0, relances: 0 })
+    assert.deepEqual(await queuedJobIds('relances'), [])
+  })
+})
