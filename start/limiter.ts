@@ -1,19 +1,53 @@
 import env from '#start/env'
+import logger from '@adonisjs/core/services/logger'
 import limiter from '@adonisjs/limiter/services/main'
+import { errors } from '@adonisjs/limiter'
+import type { HttpContext } from '@adonisjs/core/http'
+import type { NextFn } from '@adonisjs/core/types/http'
+
+type Middleware = (ctx: HttpContext, next: NextFn) => unknown
+
+/**
+ * Rate limits live in Redis. While Redis is down the API keeps serving
+ * (PostgreSQL is the source of truth), so a limiter that cannot reach its
+ * store lets the request through, with a warning, instead of failing it.
+ */
+function failOpen(name: string, throttle: Middleware): Middleware {
+  return async (ctx, next) => {
+    let passed = false
+    const proceed = () => {
+      passed = true
+      return next()
+    }
+    try {
+      return await throttle(ctx, proceed)
+    } catch (error) {
+      if (passed || error instanceof errors.E_TOO_MANY_REQUESTS) throw error
+      logger.warn({ err: error }, `rate limiter "${name}" unavailable: request let through`)
+      return next()
+    }
+  }
+}
 
 /**
  * Per client IP: brute force on credentials, and link guessing on check-in.
  */
-export const throttleAuth = limiter.define('auth', (ctx) =>
-  limiter
-    .allowRequests(env.get('RATE_LIMIT_AUTH_PER_MINUTE'))
-    .every('1 minute')
-    .usingKey(`auth_${ctx.request.ip()}`)
+export const throttleAuth = failOpen(
+  'auth',
+  limiter.define('auth', (ctx) =>
+    limiter
+      .allowRequests(env.get('RATE_LIMIT_AUTH_PER_MINUTE'))
+      .every('1 minute')
+      .usingKey(`auth_${ctx.request.ip()}`)
+  )
 )
 
-export const throttleCheckin = limiter.define('checkin', (ctx) =>
-  limiter
-    .allowRequests(env.get('RATE_LIMIT_CHECKIN_PER_MINUTE'))
-    .every('1 minute')
-    .usingKey(`checkin_${ctx.request.ip()}`)
+export const throttleCheckin = failOpen(
+  'checkin',
+  limiter.define('checkin', (ctx) =>
+    limiter
+      .allowRequests(env.get('RATE_LIMIT_CHECKIN_PER_MINUTE'))
+      .every('1 minute')
+      .usingKey(`checkin_${ctx.request.ip()}`)
+  )
 )
