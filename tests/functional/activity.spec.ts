@@ -1,23 +1,11 @@
 import { test } from '@japa/runner'
-import type { Assert } from '@japa/assert'
-import type { ApiResponse } from '@japa/api-client'
 import { DateTime } from 'luxon'
 import type User from '#models/user'
 import ActivityEvent from '#models/activity_event'
 import { UserFactory } from '#database/factories/user_factory'
 import { resetState } from '#tests/helpers/state'
-
-function assertErrorBody(assert: Assert, response: ApiResponse, status: number) {
-  response.assertStatus(status)
-  const body = response.body()
-  assert.deepEqual(Object.keys(body), ['errors'])
-  assert.isAbove(body.errors.length, 0)
-  for (const error of body.errors) {
-    assert.isString(error.message)
-    assert.includeMembers(['message', 'field', 'rule'], Object.keys(error))
-  }
-  return body.errors as { message: string; field?: string; rule?: string }[]
-}
+import { assertEmptyPage, assertErrorBody, assertFieldErrors } from '#tests/helpers/api_assertions'
+import { storeInvoice } from '#tests/helpers/invoice_requests'
 
 /** `count` events for the user, one minute apart, the last one newest. */
 async function seedEvents(user: User, count: number, label = 'Event') {
@@ -41,19 +29,8 @@ test.group('Activity', (group) => {
     assert,
   }) => {
     const user = await UserFactory.create()
-    const dueDate = DateTime.now().plus({ days: 30 }).toISODate()
-    const create = (number: string) =>
-      client.post('/api/v1/invoices').loginAs(user).json({
-        number,
-        clientName: 'Acme',
-        clientEmail: 'billing@acme.test',
-        amountCents: 10_000,
-        dueDate,
-      })
-    const createdFirst = await create('F-1')
-    const createdSecond = await create('F-2')
-    const first = createdFirst.body().data
-    const second = createdSecond.body().data
+    const first = await storeInvoice(client, user, { number: 'F-1', amountCents: 10_000 })
+    const second = await storeInvoice(client, user, { number: 'F-2', amountCents: 10_000 })
     await client.post(`/api/v1/invoices/${first.id}/mark-paid`).loginAs(user)
     await client.post(`/api/v1/invoices/${second.id}/cancel`).loginAs(user)
 
@@ -171,13 +148,7 @@ test.group('Activity', (group) => {
     const user = await UserFactory.create()
     await seedEvents(await UserFactory.create(), 2)
 
-    const response = await client.get('/api/v1/activity').loginAs(user)
-
-    response.assertStatus(200)
-    assert.deepEqual(response.body(), {
-      data: [],
-      meta: { total: 0, perPage: 20, currentPage: 1, lastPage: 1 },
-    })
+    assertEmptyPage(assert, await client.get('/api/v1/activity').loginAs(user))
   })
 
   test('activity answers 422 for a page or page size out of range', async ({ client, assert }) => {
@@ -190,11 +161,7 @@ test.group('Activity', (group) => {
 
     for (const [query, expected] of cases) {
       const response = await client.get('/api/v1/activity').qs(query).loginAs(user)
-      const errors = assertErrorBody(assert, response, 422)
-      assert.isTrue(
-        errors.some((error) => error.field === expected.field && error.rule === expected.rule),
-        JSON.stringify(errors)
-      )
+      assertFieldErrors(assert, response, [expected])
     }
   })
 

@@ -1,44 +1,23 @@
 import { test } from '@japa/runner'
-import type { Assert } from '@japa/assert'
-import type { ApiResponse } from '@japa/api-client'
 import hash from '@adonisjs/core/services/hash'
-import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
 import User from '#models/user'
 import { UserFactory } from '#database/factories/user_factory'
 import { resetRateLimits, resetState } from '#tests/helpers/state'
+import { countRows } from '#tests/helpers/rows'
+import { login, register, registration } from '#tests/helpers/auth_requests'
+import {
+  assertErrorBody,
+  assertFieldErrors,
+  type ExpectedFieldError,
+} from '#tests/helpers/api_assertions'
 
-/** Every error body is `{errors: [{message, field?, rule?}]}` and nothing else. */
-function assertErrorBody(assert: Assert, response: ApiResponse, status: number) {
-  response.assertStatus(status)
-  const body = response.body()
-  assert.deepEqual(Object.keys(body), ['errors'])
-  assert.isArray(body.errors)
-  assert.isAbove(body.errors.length, 0)
-  for (const error of body.errors) {
-    assert.isString(error.message)
-    assert.includeMembers(['message', 'field', 'rule'], Object.keys(error))
-  }
-  return body.errors as { message: string; field?: string; rule?: string }[]
-}
+/** Grace signs in with the password UserFactory gives every user. */
+const grace = { email: 'grace@example.com', password: 'secret-password' }
+const graceWrongPassword = { ...grace, password: 'wrong-password' }
 
-function assertFieldErrors(
-  assert: Assert,
-  response: ApiResponse,
-  expected: { field: string; rule: string }[]
-) {
-  const errors = assertErrorBody(assert, response, 422)
-  for (const { field, rule } of expected) {
-    assert.isTrue(
-      errors.some((error) => error.field === field && error.rule === rule),
-      `expected an error on ${field} (${rule}), got ${JSON.stringify(errors)}`
-    )
-  }
-}
-
-async function userCount() {
-  const [{ count }] = await db.from('users').count('* as count')
-  return Number(count)
+function createGrace() {
+  return UserFactory.merge({ email: grace.email }).create()
 }
 
 test.group('Auth', (group) => {
@@ -51,11 +30,7 @@ test.group('Auth', (group) => {
     client,
     assert,
   }) => {
-    const response = await client.post('/api/v1/auth/register').json({
-      fullName: 'Ada Lovelace',
-      email: '  Ada@Example.COM ',
-      password: 'correct horse battery',
-    })
+    const response = await register(client, { ...registration, email: '  Ada@Example.COM ' })
 
     response.assertStatus(201)
     const { user, token } = response.body().data
@@ -78,11 +53,7 @@ test.group('Auth', (group) => {
   })
 
   test('register never returns the password nor its hash', async ({ client, assert }) => {
-    const response = await client.post('/api/v1/auth/register').json({
-      fullName: 'Ada Lovelace',
-      email: 'ada@example.com',
-      password: 'correct horse battery',
-    })
+    const response = await register(client)
 
     response.assertStatus(201)
     const stored = await User.findByOrFail('email', 'ada@example.com')
@@ -93,11 +64,7 @@ test.group('Auth', (group) => {
   })
 
   test('the token returned by register works as a Bearer token', async ({ client, assert }) => {
-    const registered = await client.post('/api/v1/auth/register').json({
-      fullName: 'Ada Lovelace',
-      email: 'ada@example.com',
-      password: 'correct horse battery',
-    })
+    const registered = await register(client)
     const { user, token } = registered.body().data
 
     const me = await client.get('/api/v1/me').bearerToken(token)
@@ -111,60 +78,54 @@ test.group('Auth', (group) => {
     client,
     assert,
   }) => {
-    const first = await client.post('/api/v1/auth/register').json({
-      fullName: 'Ada Lovelace',
-      email: 'ada@x.com',
-      password: 'correct horse battery',
-    })
+    const first = await register(client, { ...registration, email: 'ada@x.com' })
     first.assertStatus(201)
 
-    const second = await client.post('/api/v1/auth/register').json({
+    const second = await register(client, {
       fullName: 'Another Ada',
       email: 'Ada@x.com',
       password: 'another password',
     })
 
     assertErrorBody(assert, second, 409)
-    assert.equal(await userCount(), 1)
+    assert.equal(await countRows('users'), 1)
     const stored = await User.findByOrFail('email', 'ada@x.com')
     assert.equal(stored.fullName, 'Ada Lovelace')
   })
 
-  test('register answers 422 naming each invalid field', async ({ client, assert }) => {
-    const response = await client.post('/api/v1/auth/register').json({
-      fullName: '',
-      email: 'not-an-email',
-      password: 'short',
+  test('register answers 422 {title}')
+    .with<{ title: string; body: Record<string, unknown>; errors: ExpectedFieldError[] }[]>([
+      {
+        title: 'naming each invalid field',
+        body: { fullName: '', email: 'not-an-email', password: 'short' },
+        errors: [
+          { field: 'fullName', rule: 'required' },
+          { field: 'email', rule: 'email' },
+          { field: 'password', rule: 'minLength' },
+        ],
+      },
+      {
+        title: 'when the body is empty',
+        body: {},
+        errors: [
+          { field: 'fullName', rule: 'required' },
+          { field: 'email', rule: 'required' },
+          { field: 'password', rule: 'required' },
+        ],
+      },
+    ])
+    .run(async ({ client, assert }, { body, errors }) => {
+      assertFieldErrors(assert, await register(client, body), errors)
+      assert.equal(await countRows('users'), 0)
     })
-
-    assertFieldErrors(assert, response, [
-      { field: 'fullName', rule: 'required' },
-      { field: 'email', rule: 'email' },
-      { field: 'password', rule: 'minLength' },
-    ])
-    assert.equal(await userCount(), 0)
-  })
-
-  test('register answers 422 when the body is empty', async ({ client, assert }) => {
-    const response = await client.post('/api/v1/auth/register').json({})
-
-    assertFieldErrors(assert, response, [
-      { field: 'fullName', rule: 'required' },
-      { field: 'email', rule: 'required' },
-      { field: 'password', rule: 'required' },
-    ])
-    assert.equal(await userCount(), 0)
-  })
 
   test('login answers 200 with the user and a token that works as Bearer', async ({
     client,
     assert,
   }) => {
-    const user = await UserFactory.merge({ email: 'grace@example.com' }).create()
+    const user = await createGrace()
 
-    const response = await client
-      .post('/api/v1/auth/login')
-      .json({ email: 'Grace@Example.com', password: 'secret-password' })
+    const response = await login(client, { ...grace, email: 'Grace@Example.com' })
 
     response.assertStatus(200)
     const { user: body, token } = response.body().data
@@ -182,38 +143,31 @@ test.group('Auth', (group) => {
     client,
     assert,
   }) => {
-    await UserFactory.merge({ email: 'grace@example.com' }).create()
+    await createGrace()
 
-    const response = await client
-      .post('/api/v1/auth/login')
-      .json({ email: 'grace@example.com', password: 'wrong-password' })
+    const response = await login(client, graceWrongPassword)
 
     const errors = assertErrorBody(assert, response, 401)
     assert.notProperty(response.body(), 'data')
     assert.isString(errors[0].message)
-    const [{ count }] = await db.from('auth_access_tokens').count('* as count')
-    assert.equal(Number(count), 0)
+    assert.equal(await countRows('auth_access_tokens'), 0)
   })
 
   test('login with an unknown email answers the same 401 as a wrong password', async ({
     client,
     assert,
   }) => {
-    await UserFactory.merge({ email: 'grace@example.com' }).create()
+    await createGrace()
 
-    const wrongPassword = await client
-      .post('/api/v1/auth/login')
-      .json({ email: 'grace@example.com', password: 'wrong-password' })
-    const unknownEmail = await client
-      .post('/api/v1/auth/login')
-      .json({ email: 'nobody@example.com', password: 'secret-password' })
+    const wrongPassword = await login(client, graceWrongPassword)
+    const unknownEmail = await login(client, { ...grace, email: 'nobody@example.com' })
 
     assertErrorBody(assert, unknownEmail, 401)
     assert.deepEqual(unknownEmail.body(), wrongPassword.body())
   })
 
   test('login answers 422 naming the missing fields', async ({ client, assert }) => {
-    const response = await client.post('/api/v1/auth/login').json({ email: 'not-an-email' })
+    const response = await login(client, { email: 'not-an-email' })
 
     assertFieldErrors(assert, response, [
       { field: 'email', rule: 'email' },
@@ -222,11 +176,9 @@ test.group('Auth', (group) => {
   })
 
   test('logout answers 204 and the token is rejected afterwards', async ({ client, assert }) => {
-    await UserFactory.merge({ email: 'grace@example.com' }).create()
-    const login = await client
-      .post('/api/v1/auth/login')
-      .json({ email: 'grace@example.com', password: 'secret-password' })
-    const token = login.body().data.token as string
+    await createGrace()
+    const signedIn = await login(client, grace)
+    const token = signedIn.body().data.token as string
     const before = await client.get('/api/v1/me').bearerToken(token)
     before.assertStatus(200)
 
@@ -239,10 +191,9 @@ test.group('Auth', (group) => {
   })
 
   test('logout revokes only the token it was called with', async ({ client, assert }) => {
-    await UserFactory.merge({ email: 'grace@example.com' }).create()
-    const credentials = { email: 'grace@example.com', password: 'secret-password' }
-    const laptopLogin = await client.post('/api/v1/auth/login').json(credentials)
-    const phoneLogin = await client.post('/api/v1/auth/login').json(credentials)
+    await createGrace()
+    const laptopLogin = await login(client, grace)
+    const phoneLogin = await login(client, grace)
     const laptop = laptopLogin.body().data.token
     const phone = phoneLogin.body().data.token
 
@@ -261,17 +212,14 @@ test.group('Auth', (group) => {
   test('a malformed or unknown bearer token answers 401', async ({ client, assert }) => {
     const user = await UserFactory.create()
 
-    assertErrorBody(assert, await client.get('/api/v1/me').bearerToken('garbage'), 401)
-    assertErrorBody(
-      assert,
-      await client.get('/api/v1/me').bearerToken(`oat_${'A'.repeat(60)}`),
-      401
-    )
-    assertErrorBody(
-      assert,
-      await client.get('/api/v1/me').header('authorization', `Basic ${user.email}`),
-      401
-    )
+    const requests = [
+      client.get('/api/v1/me').bearerToken('garbage'),
+      client.get('/api/v1/me').bearerToken(`oat_${'A'.repeat(60)}`),
+      client.get('/api/v1/me').header('authorization', `Basic ${user.email}`),
+    ]
+    for (const request of requests) {
+      assertErrorBody(assert, await request, 401)
+    }
   })
 
   test('login is rate limited per client IP: the attempt after the limit answers 429 with Retry-After', async ({
@@ -279,15 +227,11 @@ test.group('Auth', (group) => {
     assert,
   }) => {
     const limit = env.get('RATE_LIMIT_AUTH_PER_MINUTE')
-    await UserFactory.merge({ email: 'grace@example.com' }).create()
+    await createGrace()
     // Requests come from loopback, whose X-Forwarded-For AdonisJS trusts:
     // this test's attempts count against an address of their own.
     const attacker = '203.0.113.7'
-    const attempt = () =>
-      client
-        .post('/api/v1/auth/login')
-        .header('x-forwarded-for', attacker)
-        .json({ email: 'grace@example.com', password: 'wrong-password' })
+    const attempt = () => login(client, graceWrongPassword).header('x-forwarded-for', attacker)
 
     for (let index = 0; index < limit; index++) {
       const response = await attempt()
@@ -303,17 +247,11 @@ test.group('Auth', (group) => {
     assert.isAtMost(retryAfter, 60)
 
     // Even the right password is refused while limited
-    const rightPassword = await client
-      .post('/api/v1/auth/login')
-      .header('x-forwarded-for', attacker)
-      .json({ email: 'grace@example.com', password: 'secret-password' })
+    const rightPassword = await login(client, grace).header('x-forwarded-for', attacker)
     assertErrorBody(assert, rightPassword, 429)
 
     // Another client IP is not affected
-    const elsewhere = await client
-      .post('/api/v1/auth/login')
-      .header('x-forwarded-for', '198.51.100.20')
-      .json({ email: 'grace@example.com', password: 'secret-password' })
+    const elsewhere = await login(client, grace).header('x-forwarded-for', '198.51.100.20')
     elsewhere.assertStatus(200)
   })
 
@@ -322,20 +260,20 @@ test.group('Auth', (group) => {
     const address = '203.0.113.8'
 
     for (let index = 0; index < limit; index++) {
-      const response = await client
-        .post('/api/v1/auth/login')
-        .header('x-forwarded-for', address)
-        .json({ email: 'nobody@example.com', password: 'wrong-password' })
+      const response = await login(client, {
+        email: 'nobody@example.com',
+        password: 'wrong-password',
+      }).header('x-forwarded-for', address)
       assert.equal(response.status(), 401)
     }
 
-    const register = await client
-      .post('/api/v1/auth/register')
-      .header('x-forwarded-for', address)
-      .json({ fullName: 'Ada', email: 'ada@example.com', password: 'correct horse battery' })
+    const registered = await register(client, { ...registration, fullName: 'Ada' }).header(
+      'x-forwarded-for',
+      address
+    )
 
-    assertErrorBody(assert, register, 429)
-    assert.isNotEmpty(register.header('retry-after'))
-    assert.equal(await userCount(), 0)
+    assertErrorBody(assert, registered, 429)
+    assert.isNotEmpty(registered.header('retry-after'))
+    assert.equal(await countRows('users'), 0)
   })
 })

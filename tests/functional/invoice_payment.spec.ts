@@ -1,57 +1,15 @@
 import { test } from '@japa/runner'
-import type { Assert } from '@japa/assert'
-import type { ApiClient, ApiResponse } from '@japa/api-client'
 import { DateTime } from 'luxon'
-import db from '@adonisjs/lucid/services/db'
-import User from '#models/user'
 import Invoice from '#models/invoice'
 import CheckinTask from '#models/checkin_task'
 import Relance from '#models/relance'
 import ActivityEvent from '#models/activity_event'
 import { UserFactory } from '#database/factories/user_factory'
 import { queuedJobIds, resetState } from '#tests/helpers/state'
-
-function dueIn(days: number): string {
-  return DateTime.now().setZone('Europe/Paris').plus({ days }).toISODate()!
-}
-
-/** Creates an invoice through the API, so it gets its check-in and relances. */
-async function storeInvoice(client: ApiClient, user: User, overrides = {}) {
-  const response = await client
-    .post('/api/v1/invoices')
-    .loginAs(user)
-    .json({
-      number: 'F-2026-001',
-      clientName: 'Acme',
-      clientEmail: 'billing@acme.test',
-      amountCents: 150_000,
-      dueDate: dueIn(30),
-      ...overrides,
-    })
-  response.assertStatus(201)
-  return response.body().data
-}
-
-function assertErrorBody(assert: Assert, response: ApiResponse, status: number) {
-  response.assertStatus(status)
-  const body = response.body()
-  assert.deepEqual(Object.keys(body), ['errors'])
-  assert.isAbove(body.errors.length, 0)
-  for (const error of body.errors) {
-    assert.isString(error.message)
-    assert.includeMembers(['message', 'field', 'rule'], Object.keys(error))
-  }
-}
-
-async function rubisOf(user: User) {
-  const fresh = await User.findOrFail(user.id)
-  return fresh.rubis
-}
-
-async function statusOf(invoiceId: number) {
-  const invoice = await Invoice.findOrFail(invoiceId)
-  return invoice.status
-}
+import { invoiceStatusOf, rubisOf } from '#tests/helpers/invoices'
+import { countRows } from '#tests/helpers/rows'
+import { assertErrorBody } from '#tests/helpers/api_assertions'
+import { invoiceAndIntruder, storeInvoice, userWithInvoice } from '#tests/helpers/invoice_requests'
 
 function eventsOf(invoiceId: number, type: string) {
   return ActivityEvent.query().where('invoice_id', invoiceId).where('type', type)
@@ -74,8 +32,7 @@ test.group('Invoices / mark-paid', (group) => {
     client,
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user)
+    const { user, invoice } = await userWithInvoice(client)
     const startedAt = DateTime.now().minus({ seconds: 1 })
 
     const response = await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(user)
@@ -103,8 +60,7 @@ test.group('Invoices / mark-paid', (group) => {
   })
 
   test('mark-paid earns one rubis, shown by GET /me', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user)
+    const { user, invoice } = await userWithInvoice(client)
 
     await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(user)
 
@@ -113,8 +69,7 @@ test.group('Invoices / mark-paid', (group) => {
   })
 
   test('mark-paid records one invoice_paid activity event', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user)
+    const { user, invoice } = await userWithInvoice(client)
 
     await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(user)
 
@@ -129,8 +84,7 @@ test.group('Invoices / mark-paid', (group) => {
     client,
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user)
+    const { user, invoice } = await userWithInvoice(client)
     assert.lengthOf(await queuedJobIds('checkins'), 1)
     assert.lengthOf(await queuedJobIds('relances'), 3)
 
@@ -167,8 +121,7 @@ test.group('Invoices / mark-paid', (group) => {
     client,
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user)
+    const { user, invoice } = await userWithInvoice(client)
     const first = await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(user)
 
     const second = await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(user)
@@ -176,7 +129,7 @@ test.group('Invoices / mark-paid', (group) => {
     second.assertStatus(200)
     assert.equal(second.body().data.status, 'paid')
     assert.equal(second.body().data.paidAt, first.body().data.paidAt)
-    assert.equal(await rubisOf(user), 1)
+    assert.equal(await rubisOf(user.id), 1)
     assert.lengthOf(await eventsOf(invoice.id, 'invoice_paid'), 1)
   })
 
@@ -184,8 +137,7 @@ test.group('Invoices / mark-paid', (group) => {
     client,
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user)
+    const { user, invoice } = await userWithInvoice(client)
 
     const responses = await Promise.all(
       Array.from({ length: 20 }, () =>
@@ -199,13 +151,11 @@ test.group('Invoices / mark-paid', (group) => {
     )
     assert.isTrue(responses.every((response) => response.body().data.status === 'paid'))
     assert.lengthOf(new Set(responses.map((response) => response.body().data.paidAt)), 1)
-    assert.equal(await rubisOf(user), 1)
-    const [{ count }] = await db
-      .from('activity_events')
-      .where('invoice_id', invoice.id)
-      .where('type', 'invoice_paid')
-      .count('* as count')
-    assert.equal(Number(count), 1)
+    assert.equal(await rubisOf(user.id), 1)
+    assert.equal(
+      await countRows('activity_events', { invoice_id: invoice.id, type: 'invoice_paid' }),
+      1
+    )
     assert.deepEqual(await queuedJobIds('checkins'), [])
     assert.deepEqual(await queuedJobIds('relances'), [])
   })
@@ -214,8 +164,7 @@ test.group('Invoices / mark-paid', (group) => {
     client,
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user)
+    const { user, invoice } = await userWithInvoice(client)
     await client.post(`/api/v1/invoices/${invoice.id}/cancel`).loginAs(user)
 
     const response = await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(user)
@@ -224,7 +173,7 @@ test.group('Invoices / mark-paid', (group) => {
     const stored = await Invoice.findOrFail(invoice.id)
     assert.equal(stored.status, 'cancelled')
     assert.isNull(stored.paidAt)
-    assert.equal(await rubisOf(user), 0)
+    assert.equal(await rubisOf(user.id), 0)
     assert.lengthOf(await eventsOf(invoice.id, 'invoice_paid'), 0)
   })
 
@@ -232,16 +181,14 @@ test.group('Invoices / mark-paid', (group) => {
     client,
     assert,
   }) => {
-    const owner = await UserFactory.create()
-    const intruder = await UserFactory.create()
-    const invoice = await storeInvoice(client, owner)
+    const { owner, intruder, invoice } = await invoiceAndIntruder(client)
 
     const response = await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(intruder)
 
     assertErrorBody(assert, response, 404)
-    assert.equal(await statusOf(invoice.id), 'pending')
-    assert.equal(await rubisOf(owner), 0)
-    assert.equal(await rubisOf(intruder), 0)
+    assert.equal(await invoiceStatusOf(invoice.id), 'pending')
+    assert.equal(await rubisOf(owner.id), 0)
+    assert.equal(await rubisOf(intruder.id), 0)
     assert.lengthOf(await eventsOf(invoice.id, 'invoice_paid'), 0)
     assert.lengthOf(await queuedJobIds('relances'), 3)
   })
@@ -252,16 +199,15 @@ test.group('Invoices / mark-paid', (group) => {
     const response = await client.post('/api/v1/invoices/424242/mark-paid').loginAs(user)
 
     assertErrorBody(assert, response, 404)
-    assert.equal(await rubisOf(user), 0)
+    assert.equal(await rubisOf(user.id), 0)
   })
 
   test('mark-paid answers 401 without a token', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user)
+    const { user, invoice } = await userWithInvoice(client)
 
     assertErrorBody(assert, await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`), 401)
-    assert.equal(await statusOf(invoice.id), 'pending')
-    assert.equal(await rubisOf(user), 0)
+    assert.equal(await invoiceStatusOf(invoice.id), 'pending')
+    assert.equal(await rubisOf(user.id), 0)
   })
 })
 
@@ -269,8 +215,7 @@ test.group('Invoices / cancel', (group) => {
   group.each.setup(() => resetState())
 
   test('cancel cancels the invoice, its check-in and its relances', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user)
+    const { user, invoice } = await userWithInvoice(client)
 
     const response = await client.post(`/api/v1/invoices/${invoice.id}/cancel`).loginAs(user)
 
@@ -287,20 +232,19 @@ test.group('Invoices / cancel', (group) => {
       body.relances.map((relance: any) => relance.status),
       ['cancelled', 'cancelled', 'cancelled']
     )
-    assert.equal(await statusOf(invoice.id), 'cancelled')
+    assert.equal(await invoiceStatusOf(invoice.id), 'cancelled')
     assert.deepEqual(await followUpsOf(invoice.id), {
       checkins: ['cancelled'],
       relances: ['cancelled', 'cancelled', 'cancelled'],
     })
-    assert.equal(await rubisOf(user), 0)
+    assert.equal(await rubisOf(user.id), 0)
   })
 
   test('cancel removes the check-in and relance jobs and records an event', async ({
     client,
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user)
+    const { user, invoice } = await userWithInvoice(client)
 
     await client.post(`/api/v1/invoices/${invoice.id}/cancel`).loginAs(user)
 
@@ -310,8 +254,7 @@ test.group('Invoices / cancel', (group) => {
   })
 
   test('cancelling twice answers 200 and records one event', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user)
+    const { user, invoice } = await userWithInvoice(client)
     await client.post(`/api/v1/invoices/${invoice.id}/cancel`).loginAs(user)
 
     const again = await client.post(`/api/v1/invoices/${invoice.id}/cancel`).loginAs(user)
@@ -322,8 +265,7 @@ test.group('Invoices / cancel', (group) => {
   })
 
   test('a paid invoice cannot be cancelled: 409, and it stays paid', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user)
+    const { user, invoice } = await userWithInvoice(client)
     await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(user)
 
     const response = await client.post(`/api/v1/invoices/${invoice.id}/cancel`).loginAs(user)
@@ -332,7 +274,7 @@ test.group('Invoices / cancel', (group) => {
     const stored = await Invoice.findOrFail(invoice.id)
     assert.equal(stored.status, 'paid')
     assert.equal(stored.paidVia, 'manual')
-    assert.equal(await rubisOf(user), 1)
+    assert.equal(await rubisOf(user.id), 1)
     assert.lengthOf(await eventsOf(invoice.id, 'invoice_cancelled'), 0)
   })
 
@@ -340,14 +282,12 @@ test.group('Invoices / cancel', (group) => {
     client,
     assert,
   }) => {
-    const owner = await UserFactory.create()
-    const intruder = await UserFactory.create()
-    const invoice = await storeInvoice(client, owner)
+    const { intruder, invoice } = await invoiceAndIntruder(client)
 
     const response = await client.post(`/api/v1/invoices/${invoice.id}/cancel`).loginAs(intruder)
 
     assertErrorBody(assert, response, 404)
-    assert.equal(await statusOf(invoice.id), 'pending')
+    assert.equal(await invoiceStatusOf(invoice.id), 'pending')
     assert.deepEqual(await followUpsOf(invoice.id), {
       checkins: ['scheduled'],
       relances: ['scheduled', 'scheduled', 'scheduled'],
@@ -363,10 +303,9 @@ test.group('Invoices / cancel', (group) => {
   })
 
   test('cancel answers 401 without a token', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user)
+    const { invoice } = await userWithInvoice(client)
 
     assertErrorBody(assert, await client.post(`/api/v1/invoices/${invoice.id}/cancel`), 401)
-    assert.equal(await statusOf(invoice.id), 'pending')
+    assert.equal(await invoiceStatusOf(invoice.id), 'pending')
   })
 })

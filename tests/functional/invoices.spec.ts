@@ -1,9 +1,6 @@
 import { test } from '@japa/runner'
-import type { Assert } from '@japa/assert'
-import type { ApiClient, ApiResponse } from '@japa/api-client'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
-import type User from '#models/user'
 import Client from '#models/client'
 import CheckinTask from '#models/checkin_task'
 import Invoice from '#models/invoice'
@@ -14,65 +11,17 @@ import { ClientFactory } from '#database/factories/client_factory'
 import { InvoiceFactory } from '#database/factories/invoice_factory'
 import { getQueue } from '#services/job_queue'
 import { queuedJobIds, resetState } from '#tests/helpers/state'
-
-const ZONE = 'Europe/Paris'
-
-/** A calendar day `days` from today in the users' default zone. */
-function dueIn(days: number): string {
-  return DateTime.now().setZone(ZONE).plus({ days }).toISODate()!
-}
-
-function invoicePayload(overrides: Record<string, unknown> = {}) {
-  return {
-    number: 'F-2026-001',
-    clientName: 'Acme',
-    clientEmail: 'billing@acme.test',
-    amountCents: 150_000,
-    dueDate: dueIn(30),
-    ...overrides,
-  }
-}
-
-/** Creates an invoice the way the SPA does, so it gets its check-in and relances. */
-async function storeInvoice(client: ApiClient, user: User, overrides = {}) {
-  const response = await client
-    .post('/api/v1/invoices')
-    .loginAs(user)
-    .json(invoicePayload(overrides))
-  response.assertStatus(201)
-  return response.body().data
-}
-
-function assertErrorBody(assert: Assert, response: ApiResponse, status: number) {
-  response.assertStatus(status)
-  const body = response.body()
-  assert.deepEqual(Object.keys(body), ['errors'])
-  assert.isAbove(body.errors.length, 0)
-  for (const error of body.errors) {
-    assert.isString(error.message)
-    assert.includeMembers(['message', 'field', 'rule'], Object.keys(error))
-  }
-  return body.errors as { message: string; field?: string; rule?: string }[]
-}
-
-function assertFieldErrors(
-  assert: Assert,
-  response: ApiResponse,
-  expected: { field: string; rule: string }[]
-) {
-  const errors = assertErrorBody(assert, response, 422)
-  for (const { field, rule } of expected) {
-    assert.isTrue(
-      errors.some((error) => error.field === field && error.rule === rule),
-      `expected an error on ${field} (${rule}), got ${JSON.stringify(errors)}`
-    )
-  }
-}
-
-async function countRows(table: string) {
-  const [{ count }] = await db.from(table).count('* as count')
-  return Number(count)
-}
+import { countRows } from '#tests/helpers/rows'
+import { assertEmptyPage, assertErrorBody, assertFieldErrors } from '#tests/helpers/api_assertions'
+import {
+  DEFAULT_ZONE as ZONE,
+  dueIn,
+  invoiceAndIntruder,
+  invoicePayload,
+  postInvoice,
+  storeInvoice,
+  userWithInvoice,
+} from '#tests/helpers/invoice_requests'
 
 /** What a refused write must leave untouched. */
 async function snapshot() {
@@ -112,10 +61,7 @@ test.group('Invoices / store', (group) => {
     const user = await UserFactory.create()
     const dueDate = dueIn(30)
 
-    const response = await client
-      .post('/api/v1/invoices')
-      .loginAs(user)
-      .json(invoicePayload({ dueDate }))
+    const response = await postInvoice(client, user, { dueDate })
 
     response.assertStatus(201)
     const invoice = response.body().data
@@ -248,10 +194,10 @@ test.group('Invoices / store', (group) => {
     await storeInvoice(client, user, { number: 'F-42' })
     const before = await snapshot()
 
-    const response = await client
-      .post('/api/v1/invoices')
-      .loginAs(user)
-      .json(invoicePayload({ number: 'F-42', clientEmail: 'other@client.test' }))
+    const response = await postInvoice(client, user, {
+      number: 'F-42',
+      clientEmail: 'other@client.test',
+    })
 
     assertErrorBody(assert, response, 409)
     assert.deepEqual(await snapshot(), before)
@@ -282,51 +228,47 @@ test.group('Invoices / store', (group) => {
     assert.equal(await countRows('invoices'), 0)
   })
 
-  test('store requires amountCents to be a positive integer', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const cases: [unknown, string][] = [
-      [0, 'positive'],
-      [-500, 'positive'],
-      [12.5, 'withoutDecimals'],
-      [1e14, 'max'],
-      ['twelve', 'number'],
-      [true, 'number'],
-      [[1500], 'number'],
-      [null, 'required'],
-    ]
+  /** Each value of the field is refused with its rule, and nothing is stored. */
+  test('store requires {field} to be {expectation}')
+    .with<{ field: string; expectation: string; cases: [unknown, string][] }[]>([
+      {
+        field: 'amountCents',
+        expectation: 'a positive integer',
+        cases: [
+          [0, 'positive'],
+          [-500, 'positive'],
+          [12.5, 'withoutDecimals'],
+          [1e14, 'max'],
+          ['twelve', 'number'],
+          [true, 'number'],
+          [[1500], 'number'],
+          [null, 'required'],
+        ],
+      },
+      {
+        field: 'dueDate',
+        expectation: 'a real YYYY-MM-DD date',
+        cases: [
+          ['2026-02-30', 'date'],
+          ['2026-13-01', 'date'],
+          ['2026-00-10', 'date'],
+          ['2026-2-3', 'regex'],
+          ['30/01/2026', 'regex'],
+          ['2026-02-10T10:00:00Z', 'regex'],
+          ['tomorrow', 'regex'],
+        ],
+      },
+    ])
+    .run(async ({ client, assert }, { field, cases }) => {
+      const user = await UserFactory.create()
 
-    for (const [amountCents, rule] of cases) {
-      const response = await client
-        .post('/api/v1/invoices')
-        .loginAs(user)
-        .json(invoicePayload({ amountCents }))
-      assertFieldErrors(assert, response, [{ field: 'amountCents', rule }])
-    }
-    assert.equal(await countRows('invoices'), 0)
-    assert.equal(await countRows('clients'), 0)
-  })
-
-  test('store requires dueDate to be a real YYYY-MM-DD date', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const cases: [unknown, string][] = [
-      ['2026-02-30', 'date'],
-      ['2026-13-01', 'date'],
-      ['2026-00-10', 'date'],
-      ['2026-2-3', 'regex'],
-      ['30/01/2026', 'regex'],
-      ['2026-02-10T10:00:00Z', 'regex'],
-      ['tomorrow', 'regex'],
-    ]
-
-    for (const [dueDate, rule] of cases) {
-      const response = await client
-        .post('/api/v1/invoices')
-        .loginAs(user)
-        .json(invoicePayload({ dueDate }))
-      assertFieldErrors(assert, response, [{ field: 'dueDate', rule }])
-    }
-    assert.equal(await countRows('invoices'), 0)
-  })
+      for (const [value, rule] of cases) {
+        const response = await postInvoice(client, user, { [field]: value })
+        assertFieldErrors(assert, response, [{ field, rule }])
+      }
+      assert.equal(await countRows('invoices'), 0)
+      assert.equal(await countRows('clients'), 0)
+    })
 
   test('store validates the issue date, the currency and the client email', async ({
     client,
@@ -334,10 +276,11 @@ test.group('Invoices / store', (group) => {
   }) => {
     const user = await UserFactory.create()
 
-    const response = await client
-      .post('/api/v1/invoices')
-      .loginAs(user)
-      .json(invoicePayload({ issuedAt: '2026-02-29', currency: 'EURO', clientEmail: 'acme' }))
+    const response = await postInvoice(client, user, {
+      issuedAt: '2026-02-29',
+      currency: 'EURO',
+      clientEmail: 'acme',
+    })
 
     assertFieldErrors(assert, response, [
       { field: 'issuedAt', rule: 'date' },
@@ -391,13 +334,7 @@ test.group('Invoices / index', (group) => {
   test('index answers an empty page when the user has no invoice', async ({ client, assert }) => {
     const user = await UserFactory.create()
 
-    const response = await client.get('/api/v1/invoices').loginAs(user)
-
-    response.assertStatus(200)
-    assert.deepEqual(response.body(), {
-      data: [],
-      meta: { total: 0, perPage: 20, currentPage: 1, lastPage: 1 },
-    })
+    assertEmptyPage(assert, await client.get('/api/v1/invoices').loginAs(user))
   })
 
   test('index filters by status', async ({ client, assert }) => {
@@ -537,8 +474,7 @@ test.group('Invoices / show', (group) => {
     client,
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const created = await storeInvoice(client, user)
+    const { user, invoice: created } = await userWithInvoice(client)
 
     const response = await client.get(`/api/v1/invoices/${created.id}`).loginAs(user)
 
@@ -551,9 +487,7 @@ test.group('Invoices / show', (group) => {
   })
 
   test('show answers 404 for another user’s invoice', async ({ client, assert }) => {
-    const owner = await UserFactory.create()
-    const intruder = await UserFactory.create()
-    const invoice = await storeInvoice(client, owner)
+    const { intruder, invoice } = await invoiceAndIntruder(client)
 
     const response = await client.get(`/api/v1/invoices/${invoice.id}`).loginAs(intruder)
 
@@ -568,8 +502,7 @@ test.group('Invoices / show', (group) => {
   })
 
   test('show answers 401 without a token', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user)
+    const { invoice } = await userWithInvoice(client)
 
     assertErrorBody(assert, await client.get(`/api/v1/invoices/${invoice.id}`), 401)
   })
@@ -579,8 +512,7 @@ test.group('Invoices / update', (group) => {
   group.each.setup(() => resetState())
 
   test('update changes the number, amount, currency and issue date', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user, { issuedAt: '2026-01-02' })
+    const { user, invoice } = await userWithInvoice(client, { issuedAt: '2026-01-02' })
 
     const response = await client.patch(`/api/v1/invoices/${invoice.id}`).loginAs(user).json({
       number: 'F-2026-001-bis',
@@ -606,8 +538,7 @@ test.group('Invoices / update', (group) => {
   })
 
   test('update clears the issue date when given null', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user, { issuedAt: '2026-01-02' })
+    const { user, invoice } = await userWithInvoice(client, { issuedAt: '2026-01-02' })
 
     const response = await client
       .patch(`/api/v1/invoices/${invoice.id}`)
@@ -624,8 +555,7 @@ test.group('Invoices / update', (group) => {
     client,
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user)
+    const { user, invoice } = await userWithInvoice(client)
     const before = await snapshot()
     const [task] = await CheckinTask.query().where('invoice_id', invoice.id)
 
@@ -649,8 +579,7 @@ test.group('Invoices / update', (group) => {
     client,
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user, { dueDate: dueIn(30) })
+    const { user, invoice } = await userWithInvoice(client, { dueDate: dueIn(30) })
     const [oldTask] = await CheckinTask.query().where('invoice_id', invoice.id)
     const newDueDate = dueIn(44)
 
@@ -685,8 +614,7 @@ test.group('Invoices / update', (group) => {
     client,
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user)
+    const { user, invoice } = await userWithInvoice(client)
 
     for (const days of [40, 50, 35]) {
       const response = await client
@@ -709,8 +637,7 @@ test.group('Invoices / update', (group) => {
     client,
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user, { dueDate: dueIn(30) })
+    const { user, invoice } = await userWithInvoice(client, { dueDate: dueIn(30) })
     const before = await Relance.query().where('invoice_id', invoice.id).orderBy('sequence')
 
     // Two weeks later: same weekdays, so every relance moves by exactly 14 days
@@ -764,8 +691,7 @@ test.group('Invoices / update', (group) => {
   })
 
   test('update accepts the invoice’s own number', async ({ client }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user, { number: 'F-1' })
+    const { user, invoice } = await userWithInvoice(client, { number: 'F-1' })
 
     const response = await client
       .patch(`/api/v1/invoices/${invoice.id}`)
@@ -780,8 +706,7 @@ test.group('Invoices / update', (group) => {
     client,
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user)
+    const { user, invoice } = await userWithInvoice(client)
     const before = await snapshot()
 
     const response = await client
@@ -809,9 +734,7 @@ test.group('Invoices / update', (group) => {
     client,
     assert,
   }) => {
-    const owner = await UserFactory.create()
-    const intruder = await UserFactory.create()
-    const invoice = await storeInvoice(client, owner)
+    const { owner, intruder, invoice } = await invoiceAndIntruder(client)
     const before = await snapshot()
 
     const response = await client
@@ -837,8 +760,7 @@ test.group('Invoices / update', (group) => {
   })
 
   test('update answers 401 without a token', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const invoice = await storeInvoice(client, user)
+    const { invoice } = await userWithInvoice(client)
 
     const response = await client.patch(`/api/v1/invoices/${invoice.id}`).json({ amountCents: 1 })
 

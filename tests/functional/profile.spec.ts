@@ -1,37 +1,15 @@
 import { test } from '@japa/runner'
-import type { Assert } from '@japa/assert'
-import type { ApiResponse } from '@japa/api-client'
 import { DateTime } from 'luxon'
 import hash from '@adonisjs/core/services/hash'
 import User from '#models/user'
 import { UserFactory } from '#database/factories/user_factory'
 import { resetState } from '#tests/helpers/state'
-
-function assertErrorBody(assert: Assert, response: ApiResponse, status: number) {
-  response.assertStatus(status)
-  const body = response.body()
-  assert.deepEqual(Object.keys(body), ['errors'])
-  assert.isAbove(body.errors.length, 0)
-  for (const error of body.errors) {
-    assert.isString(error.message)
-    assert.includeMembers(['message', 'field', 'rule'], Object.keys(error))
-  }
-  return body.errors as { message: string; field?: string; rule?: string }[]
-}
-
-function assertFieldErrors(
-  assert: Assert,
-  response: ApiResponse,
-  expected: { field: string; rule: string }[]
-) {
-  const errors = assertErrorBody(assert, response, 422)
-  for (const { field, rule } of expected) {
-    assert.isTrue(
-      errors.some((error) => error.field === field && error.rule === rule),
-      `expected an error on ${field} (${rule}), got ${JSON.stringify(errors)}`
-    )
-  }
-}
+import {
+  assertErrorBody,
+  assertFieldErrors,
+  type ExpectedFieldError,
+} from '#tests/helpers/api_assertions'
+import { postInvoice } from '#tests/helpers/invoice_requests'
 
 /** The profile columns a refused PATCH must leave alone. */
 async function profileOf(user: User) {
@@ -148,51 +126,59 @@ test.group('Profile', (group) => {
     assert.isTrue(await hash.verify(stored.password, 'secret-password'))
   })
 
-  test('PATCH /me refuses a time zone that is not IANA with 422', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const before = await profileOf(user)
+  /** Each value of the profile field is refused with 422, and the profile is left as it was. */
+  test('PATCH /me {title}')
+    .with<{ title: string; key: string; cases: [unknown, ExpectedFieldError][] }[]>([
+      {
+        title: 'refuses a time zone that is not IANA with 422',
+        key: 'timezone',
+        cases: ['Mars/Olympus', 'GMT+25', 'Paris'].map((timezone) => [
+          timezone,
+          { field: 'timezone', rule: 'timezone' },
+        ]),
+      },
+      {
+        title: 'accepts only the fr and en locales',
+        key: 'locale',
+        cases: [['de', { field: 'locale', rule: 'enum' }]],
+      },
+      {
+        title: 'refuses relance offsets outside whole days 1 to 365',
+        key: 'relanceOffsets',
+        cases: [
+          [[0, 10], { field: 'relanceOffsets.0', rule: 'min' }],
+          [[3, 366], { field: 'relanceOffsets.1', rule: 'max' }],
+          [[-1], { field: 'relanceOffsets.0', rule: 'min' }],
+          [[1.5], { field: 'relanceOffsets.0', rule: 'withoutDecimals' }],
+          [['soon'], { field: 'relanceOffsets.0', rule: 'number' }],
+          ['3,10,20', { field: 'relanceOffsets', rule: 'array' }],
+          [[], { field: 'relanceOffsets', rule: 'array.minLength' }],
+          [[3, 3], { field: 'relanceOffsets', rule: 'distinct' }],
+          [
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+            { field: 'relanceOffsets', rule: 'array.maxLength' },
+          ],
+        ],
+      },
+      {
+        title: 'refuses a name longer than 200 characters',
+        key: 'fullName',
+        cases: [['a'.repeat(201), { field: 'fullName', rule: 'maxLength' }]],
+      },
+    ])
+    .run(async ({ client, assert }, { key, cases }) => {
+      const user = await UserFactory.create()
+      const before = await profileOf(user)
 
-    for (const timezone of ['Mars/Olympus', 'GMT+25', 'Paris']) {
-      const response = await client.patch('/api/v1/me').loginAs(user).json({ timezone })
-      assertFieldErrors(assert, response, [{ field: 'timezone', rule: 'timezone' }])
-    }
-    assert.deepEqual(await profileOf(user), before)
-  })
-
-  test('PATCH /me accepts only the fr and en locales', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const before = await profileOf(user)
-
-    const response = await client.patch('/api/v1/me').loginAs(user).json({ locale: 'de' })
-
-    assertFieldErrors(assert, response, [{ field: 'locale', rule: 'enum' }])
-    assert.deepEqual(await profileOf(user), before)
-  })
-
-  test('PATCH /me refuses relance offsets outside whole days 1 to 365', async ({
-    client,
-    assert,
-  }) => {
-    const user = await UserFactory.create()
-    const before = await profileOf(user)
-    const cases: [unknown, { field: string; rule: string }][] = [
-      [[0, 10], { field: 'relanceOffsets.0', rule: 'min' }],
-      [[3, 366], { field: 'relanceOffsets.1', rule: 'max' }],
-      [[-1], { field: 'relanceOffsets.0', rule: 'min' }],
-      [[1.5], { field: 'relanceOffsets.0', rule: 'withoutDecimals' }],
-      [['soon'], { field: 'relanceOffsets.0', rule: 'number' }],
-      ['3,10,20', { field: 'relanceOffsets', rule: 'array' }],
-      [[], { field: 'relanceOffsets', rule: 'array.minLength' }],
-      [[3, 3], { field: 'relanceOffsets', rule: 'distinct' }],
-      [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], { field: 'relanceOffsets', rule: 'array.maxLength' }],
-    ]
-
-    for (const [relanceOffsets, expected] of cases) {
-      const response = await client.patch('/api/v1/me').loginAs(user).json({ relanceOffsets })
-      assertFieldErrors(assert, response, [expected])
-    }
-    assert.deepEqual(await profileOf(user), before)
-  })
+      for (const [value, expected] of cases) {
+        const response = await client
+          .patch('/api/v1/me')
+          .loginAs(user)
+          .json({ [key]: value })
+        assertFieldErrors(assert, response, [expected])
+      }
+      assert.deepEqual(await profileOf(user), before)
+    })
 
   test('PATCH /me accepts the bounds 1 and 365 as relance offsets', async ({ client, assert }) => {
     const user = await UserFactory.create()
@@ -221,19 +207,6 @@ test.group('Profile', (group) => {
     assert.deepEqual(await profileOf(user), before)
   })
 
-  test('PATCH /me refuses a name longer than 200 characters', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const before = await profileOf(user)
-
-    const response = await client
-      .patch('/api/v1/me')
-      .loginAs(user)
-      .json({ fullName: 'a'.repeat(201) })
-
-    assertFieldErrors(assert, response, [{ field: 'fullName', rule: 'maxLength' }])
-    assert.deepEqual(await profileOf(user), before)
-  })
-
   test('PATCH /me answers 401 without a token', async ({ client, assert }) => {
     const user = await UserFactory.create()
     const before = await profileOf(user)
@@ -252,16 +225,7 @@ test.group('Profile', (group) => {
       .loginAs(user)
       .json({ relanceOffsets: [5, 15] })
 
-    const response = await client
-      .post('/api/v1/invoices')
-      .loginAs(user)
-      .json({
-        number: 'F-001',
-        clientName: 'Acme',
-        clientEmail: 'billing@acme.test',
-        amountCents: 12_000,
-        dueDate: DateTime.now().plus({ days: 30 }).toISODate(),
-      })
+    const response = await postInvoice(client, user, { number: 'F-001', amountCents: 12_000 })
 
     response.assertStatus(201)
     assert.deepEqual(
