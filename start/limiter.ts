@@ -30,7 +30,15 @@ function failOpen(name: string, throttle: Middleware): Middleware {
 }
 
 /**
- * Per client IP: brute force on credentials, and link guessing on check-in.
+ * Per client IP, under this deployment's Redis prefix: environments sharing
+ * a Redis (development, tests, CI) keep separate counters.
+ */
+export function limiterKey(scope: string, ctx: HttpContext) {
+  return `${env.get('QUEUE_PREFIX')}:${scope}:${ctx.request.ip()}`
+}
+
+/**
+ * Brute force on credentials, and link guessing on check-in.
  */
 export const throttleAuth = failOpen(
   'auth',
@@ -38,7 +46,7 @@ export const throttleAuth = failOpen(
     limiter
       .allowRequests(env.get('RATE_LIMIT_AUTH_PER_MINUTE'))
       .every('1 minute')
-      .usingKey(`auth_${ctx.request.ip()}`)
+      .usingKey(limiterKey('auth', ctx))
   )
 )
 
@@ -48,6 +56,6 @@ export const throttleCheckin = failOpen(
     limiter
       .allowRequests(env.get('RATE_LIMIT_CHECKIN_PER_MINUTE'))
       .every('1 minute')
-      .usingKey(`checkin_${ctx.request.ip()}`)
+      .usingKey(limiterKey('checkin', ctx))
   )
 )

@@ -1,5 +1,6 @@
 import db from '@adonisjs/lucid/services/db'
-import limiter from '@adonisjs/limiter/services/main'
+import redis from '@adonisjs/redis/services/main'
+import env from '#start/env'
 import { getQueue, type QueueName } from '#services/job_queue'
 
 const QUEUES: QueueName[] = ['checkins', 'relances']
@@ -24,9 +25,15 @@ export async function resetState() {
   await db.rawQuery(`TRUNCATE ${tables} RESTART IDENTITY CASCADE`)
 }
 
-/** Rate limits are per IP, and every test request comes from 127.0.0.1. */
-export function resetRateLimits() {
-  return limiter.clear(['redis'])
+/**
+ * Rate limits are per IP, and every test request comes from 127.0.0.1. Only
+ * this run's counters go: the limiter's own clear() would flush the whole
+ * Redis database that other environments share.
+ */
+export async function resetRateLimits() {
+  const connection = redis.connection('limiter')
+  const keys = await connection.keys(`*${env.get('QUEUE_PREFIX')}:*`)
+  if (keys.length > 0) await connection.del(keys)
 }
 
 /** The ids of the jobs waiting or delayed in a queue, sorted. */
