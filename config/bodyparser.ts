@@ -16,7 +16,9 @@ const bodyParserConfig = defineConfig({
     autoProcess: true,
     convertEmptyStringsToNull: true,
     processManually: [],
-    limit: '6mb',
+    // All the files of one request. An import file may be 5 MB (checked by the
+    // import, which names that limit); the margin lets a larger one reach that check
+    limit: '8mb',
     types: ['multipart/form-data'],
   },
 })

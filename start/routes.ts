@@ -10,6 +10,7 @@ const ClientsController = () => import('#controllers/clients_controller')
 const RelancesController = () => import('#controllers/relances_controller')
 const HealthController = () => import('#controllers/health_controller')
 const CheckinController = () => import('#controllers/checkin_controller')
+const ImportBatchesController = () => import('#controllers/import_batches_controller')
 
 /**
  * Ids are positive integers that fit PostgreSQL's integer: anything else
@@ -53,6 +54,11 @@ router
         router.patch('invoices/:id', [InvoicesController, 'update'])
         router.post('invoices/:id/mark-paid', [InvoicesController, 'markPaid'])
         router.post('invoices/:id/cancel', [InvoicesController, 'cancel'])
+
+        router.post('import-batches', [ImportBatchesController, 'store'])
+        router.get('import-batches/:id', [ImportBatchesController, 'show'])
+        router.delete('import-batches/:id', [ImportBatchesController, 'destroy'])
+        router.post('import-batches/:id/validate', [ImportBatchesController, 'validateDraft'])
 
         router.get('clients', [ClientsController, 'index'])
         router.get('clients/:id', [ClientsController, 'show'])

@@ -5,6 +5,7 @@ import { errors as authErrors } from '@adonisjs/auth'
 import { errors as limiterErrors } from '@adonisjs/limiter'
 import { type HttpContext, ExceptionHandler } from '@adonisjs/core/http'
 import { maskCheckinTokens } from '#services/checkin_token'
+import bodyParserConfig from '#config/bodyparser'
 
 type ApiError = { message: string; field?: string; rule?: string }
 
@@ -15,13 +16,30 @@ export default class HttpExceptionHandler extends ExceptionHandler {
   protected debug = !app.inProduction
 
   async handle(error: unknown, ctx: HttpContext) {
-    const { status, errors } = this.#describe(error)
+    const { status, errors } =
+      (error as { code?: unknown })?.code === 'E_REQUEST_ENTITY_TOO_LARGE'
+        ? this.#bodyTooLarge(ctx)
+        : this.#describe(error)
     if (error instanceof limiterErrors.E_TOO_MANY_REQUESTS) {
       for (const [name, value] of Object.entries(error.getDefaultHeaders())) {
         ctx.response.header(name, value)
       }
     }
     ctx.response.status(status).send({ errors })
+  }
+
+  /** The body parser's own message names no limit: this one does. */
+  #bodyTooLarge(ctx: HttpContext): { status: number; errors: ApiError[] } {
+    const [kind, limit] = ctx.request.is(bodyParserConfig.multipart.types)
+      ? ['uploads', bodyParserConfig.multipart.limit]
+      : ctx.request.is(bodyParserConfig.json.types)
+        ? ['JSON bodies', bodyParserConfig.json.limit]
+        : ['request bodies', bodyParserConfig.form.limit]
+    const size = String(limit).replace(/^(\d+)\s*mb$/i, '$1 MB')
+    return {
+      status: 413,
+      errors: [{ message: `The request body is over the ${size} limit for ${kind}` }],
+    }
   }
 
   #describe(error: unknown): { status: number; errors: ApiError[] } {

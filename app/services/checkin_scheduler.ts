@@ -7,6 +7,7 @@ import type Invoice from '#models/invoice'
 import { generateCheckinToken } from '#services/checkin_token'
 import { sendingTimeOn } from '#services/business_calendar'
 import { afterCommit, enqueue, removeJobs, type QueuedJob } from '#services/job_queue'
+import { modelsFromRows } from '#services/bulk_rows'
 
 export type SendCheckinPayload = {
   taskId: number
@@ -34,7 +35,10 @@ export function checkinTimeFor(
 /**
  * The job that sends a task's email, carrying a fresh plain token.
  */
-export function checkinJob(task: CheckinTask, plainToken: string): QueuedJob<SendCheckinPayload> {
+export function checkinJob(
+  task: Pick<CheckinTask, 'id' | 'invoiceId' | 'scheduledAt'>,
+  plainToken: string
+): QueuedJob<SendCheckinPayload> {
   return {
     name: 'send-checkin',
     data: {
@@ -50,13 +54,17 @@ export function checkinJob(task: CheckinTask, plainToken: string): QueuedJob<Sen
 }
 
 /**
- * Cancels the invoice's waiting check-ins in the transaction; their delayed
- * jobs are removed after commit.
+ * Cancels the waiting check-ins of these invoices in the transaction; their
+ * delayed jobs are removed after commit.
  */
-export async function cancelCheckinForInvoice(invoiceId: number, trx: TransactionClientContract) {
+export async function cancelCheckinsForInvoices(
+  invoiceIds: number[],
+  trx: TransactionClientContract
+) {
+  if (invoiceIds.length === 0) return 0
   const cancelled: { id: number }[] = await trx
     .from('checkin_tasks')
-    .where('invoice_id', invoiceId)
+    .whereIn('invoice_id', invoiceIds)
     .where('status', 'scheduled')
     .update({ status: 'cancelled', updated_at: new Date() }, ['id'])
   if (cancelled.length > 0) {
@@ -71,6 +79,59 @@ export async function cancelCheckinForInvoice(invoiceId: number, trx: Transactio
 }
 
 /**
+ * Cancels the invoice's waiting check-ins in the transaction; their delayed
+ * jobs are removed after commit.
+ */
+export function cancelCheckinForInvoice(invoiceId: number, trx: TransactionClientContract) {
+  return cancelCheckinsForInvoices([invoiceId], trx)
+}
+
+/**
+ * Replaces the waiting check-in of each invoice with one at its due date:
+ * one UPDATE, one INSERT, whatever the number of invoices, and the jobs
+ * enqueued in bulk after commit. Idempotent per invoice: at most one task
+ * stays `scheduled`.
+ */
+export async function scheduleCheckinsForInvoices(
+  invoices: Pick<Invoice, 'id' | 'dueDate'>[],
+  timezone: string,
+  trx: TransactionClientContract
+): Promise<CheckinTask[]> {
+  if (invoices.length === 0) return []
+  await cancelCheckinsForInvoices(
+    invoices.map((invoice) => invoice.id),
+    trx
+  )
+  const now = DateTime.now()
+  // Imports share due dates: each day's moment is computed once. Moments travel as epoch
+  // milliseconds: luxon writes years past 9999 as `+010000-…`, which PostgreSQL refuses
+  const momentOn = new Map<string, number>()
+  const tokens = new Map<number, string>()
+  const rows = invoices.map((invoice) => {
+    const day = invoice.dueDate.toISODate()!
+    if (!momentOn.has(day)) {
+      momentOn.set(day, checkinTimeFor(invoice.dueDate, timezone, now).toMillis())
+    }
+    const token = generateCheckinToken()
+    tokens.set(invoice.id, token.plain)
+    return { invoice_id: invoice.id, token_hash: token.hashed, scheduled_ms: momentOn.get(day) }
+  })
+  const { rows: inserted } = await trx.rawQuery(
+    `INSERT INTO checkin_tasks (invoice_id, token_hash, status, scheduled_at, created_at, updated_at)
+     SELECT invoice_id, token_hash, 'scheduled', to_timestamp(scheduled_ms / 1000.0), now(), now()
+     FROM json_to_recordset(?::json) AS task(invoice_id int, token_hash text, scheduled_ms bigint)
+     RETURNING *`,
+    [JSON.stringify(rows)]
+  )
+  const tasks = modelsFromRows(CheckinTask, inserted)
+  const jobs = tasks.map((task) => checkinJob(task, tokens.get(task.invoiceId)!))
+  afterCommit(trx, 'enqueuing check-ins', () => enqueue('checkins', jobs), {
+    jobCount: jobs.length,
+  })
+  return tasks
+}
+
+/**
  * Replaces the invoice's waiting check-in with one at its due date.
  * Idempotent per invoice: at most one task stays `scheduled`.
  */
@@ -79,18 +140,6 @@ export async function scheduleCheckinForInvoice(
   timezone: string,
   trx: TransactionClientContract
 ): Promise<CheckinTask> {
-  await cancelCheckinForInvoice(invoice.id, trx)
-  const token = generateCheckinToken()
-  const task = await CheckinTask.create(
-    {
-      invoiceId: invoice.id,
-      tokenHash: token.hashed,
-      status: 'scheduled',
-      scheduledAt: checkinTimeFor(invoice.dueDate, timezone),
-    },
-    { client: trx }
-  )
-  const job = checkinJob(task, token.plain)
-  afterCommit(trx, 'enqueuing a check-in', () => enqueue('checkins', [job]))
+  const [task] = await scheduleCheckinsForInvoices([invoice], timezone, trx)
   return task
 }

@@ -2,27 +2,53 @@ import type { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Client from '#models/client'
 import ConflictException from '#exceptions/conflict_exception'
+import { modelsFromRows } from '#services/bulk_rows'
+
+/**
+ * Returns the user's clients with these emails (case-insensitive), keyed by
+ * lowercased email, creating the missing ones: one INSERT and one SELECT
+ * whatever the number of clients. An existing client keeps its name; a new
+ * one takes the first name given for its email. Concurrent creations of one
+ * client meet on the unique index.
+ */
+export async function findOrCreateClients(
+  userId: number,
+  clients: { name: string; email: string }[],
+  trx: TransactionClientContract
+): Promise<Map<string, Client>> {
+  const wanted = new Map<string, { name: string; email: string }>()
+  for (const { name, email } of clients) {
+    const lowered = email.toLowerCase()
+    if (!wanted.has(lowered)) wanted.set(lowered, { name, email: lowered })
+  }
+  if (wanted.size === 0) return new Map()
+  const emails = JSON.stringify([...wanted.keys()])
+  await trx.rawQuery(
+    `INSERT INTO clients (user_id, name, email, created_at, updated_at)
+     SELECT ?, name, email, now(), now()
+     FROM json_to_recordset(?::json) AS client(name text, email text)
+     ON CONFLICT (user_id, (lower(email))) DO NOTHING`,
+    [userId, JSON.stringify([...wanted.values()])]
+  )
+  const rows = await trx
+    .from('clients')
+    .where('user_id', userId)
+    .whereRaw('lower(email) IN (SELECT json_array_elements_text(?::json))', [emails])
+  const found = modelsFromRows(Client, rows)
+  return new Map(found.map((client) => [client.email.toLowerCase(), client]))
+}
 
 /**
  * Returns the user's client with this email (case-insensitive), creating it
- * when missing. Concurrent creations of one client meet on the unique index.
+ * when missing.
  */
 export async function findOrCreateClient(
   userId: number,
   details: { name: string; email: string },
   trx: TransactionClientContract
 ): Promise<Client> {
-  const email = details.email.toLowerCase()
-  await trx.rawQuery(
-    `INSERT INTO clients (user_id, name, email, created_at, updated_at)
-     VALUES (?, ?, ?, now(), now())
-     ON CONFLICT (user_id, (lower(email))) DO NOTHING`,
-    [userId, details.name, email]
-  )
-  return Client.query({ client: trx })
-    .where('user_id', userId)
-    .whereRaw('lower(email) = ?', [email])
-    .firstOrFail()
+  const clients = await findOrCreateClients(userId, [details], trx)
+  return clients.get(details.email.toLowerCase())!
 }
 
 export function listClients(userId: number, { page = 1, perPage = 20 }) {

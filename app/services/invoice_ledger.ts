@@ -4,9 +4,18 @@ import Invoice from '#models/invoice'
 import type User from '#models/user'
 import ConflictException from '#exceptions/conflict_exception'
 import { recordActivity } from '#services/activity_log'
-import { findOrCreateClient } from '#services/client_directory'
-import { cancelCheckinForInvoice, scheduleCheckinForInvoice } from '#services/checkin_scheduler'
-import { cancelFutureRelances, scheduleRelancesForInvoice } from '#services/relance_scheduler'
+import { findOrCreateClients } from '#services/client_directory'
+import { modelsFromRows } from '#services/bulk_rows'
+import {
+  cancelCheckinForInvoice,
+  scheduleCheckinForInvoice,
+  scheduleCheckinsForInvoices,
+} from '#services/checkin_scheduler'
+import {
+  cancelFutureRelances,
+  scheduleRelancesForInvoice,
+  scheduleRelancesForNewInvoices,
+} from '#services/relance_scheduler'
 
 export type NewInvoice = {
   number: string
@@ -57,40 +66,82 @@ async function scheduleFollowUps(invoice: Invoice, user: User, trx: TransactionC
   )
 }
 
+/**
+ * Creates pending invoices with set-based statements — their clients in one
+ * upsert, the invoices in one INSERT, their check-ins and relances in one
+ * INSERT each — and enqueues the follow-up jobs in bulk after commit. A
+ * number the user already has is skipped, never overwritten: the result
+ * holds the invoices created, each with its `customer` set.
+ */
+export async function createInvoices(
+  user: User,
+  details: NewInvoice[],
+  trx: TransactionClientContract,
+  { importBatchId = null }: { importBatchId?: number | null } = {}
+): Promise<Invoice[]> {
+  if (details.length === 0) return []
+  const clients = await findOrCreateClients(
+    user.id,
+    details.map((invoice) => ({ name: invoice.clientName, email: invoice.clientEmail })),
+    trx
+  )
+  const rows = details.map((invoice) => ({
+    import_batch_id: importBatchId,
+    client_id: clients.get(invoice.clientEmail.toLowerCase())!.id,
+    number: invoice.number,
+    amount_cents: invoice.amountCents,
+    currency: invoice.currency ?? 'EUR',
+    issued_at: invoice.issuedAt?.toISODate() ?? null,
+    due_date: invoice.dueDate.toISODate(),
+  }))
+  const { rows: inserted } = await trx.rawQuery(
+    `INSERT INTO invoices (user_id, client_id, import_batch_id, number, amount_cents, currency,
+                           issued_at, due_date, status, created_at, updated_at)
+     SELECT ?, client_id, import_batch_id, number, amount_cents, currency, issued_at, due_date,
+            'pending', now(), now()
+     FROM json_to_recordset(?::json) AS invoice(import_batch_id int, client_id int, number text,
+       amount_cents bigint, currency text, issued_at date, due_date date)
+     ON CONFLICT (user_id, number) DO NOTHING
+     RETURNING *`,
+    [user.id, JSON.stringify(rows)]
+  )
+  const invoices = modelsFromRows(Invoice, inserted)
+  const clientsById = new Map([...clients.values()].map((client) => [client.id, client]))
+  for (const invoice of invoices) {
+    invoice.$setRelated('customer', clientsById.get(invoice.clientId)!)
+  }
+
+  await scheduleCheckinsForInvoices(invoices, user.timezone, trx)
+  await scheduleRelancesForNewInvoices(
+    invoices.map((invoice) => ({
+      id: invoice.id,
+      dueDate: invoice.dueDate,
+      pausedUntil: invoice.customer.remindersPausedUntil,
+    })),
+    { offsets: user.relanceOffsets, timezone: user.timezone },
+    trx
+  )
+  return invoices
+}
+
 export async function createInvoice(
   user: User,
   details: NewInvoice,
   trx: TransactionClientContract
 ) {
   await assertNumberIsFree(user.id, details.number, trx)
-  const client = await findOrCreateClient(
-    user.id,
-    { name: details.clientName, email: details.clientEmail },
-    trx
-  )
-  const invoice = await Invoice.create(
-    {
-      userId: user.id,
-      clientId: client.id,
-      number: details.number,
-      amountCents: details.amountCents,
-      currency: details.currency ?? 'EUR',
-      issuedAt: details.issuedAt ?? null,
-      dueDate: details.dueDate,
-      status: 'pending',
-    },
-    { client: trx }
-  )
+  const [invoice] = await createInvoices(user, [details], trx)
+  // Taken by a concurrent request since the check above
+  if (!invoice) throw new ConflictException(`Invoice number ${details.number} already exists`)
   await recordActivity(
     {
       userId: user.id,
       invoiceId: invoice.id,
       type: 'invoice_created',
-      label: `Invoice ${invoice.number} created for ${client.name}`,
+      label: `Invoice ${invoice.number} created for ${invoice.customer.name}`,
     },
     trx
   )
-  await scheduleFollowUps(invoice, user, trx)
   return invoice
 }
 

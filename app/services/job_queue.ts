@@ -43,11 +43,21 @@ export async function closeQueues() {
 }
 
 /**
- * Adds jobs in one round trip. Deterministic job ids make a repeated add a no-op.
+ * Jobs per `addBulk`: each one is a Redis MULTI, and a huge one would hold
+ * Redis (and every worker) for its whole length.
+ */
+const BULK_SIZE = 1_000
+
+/**
+ * Adds jobs with `addBulk`, one round trip per thousand jobs. Deterministic
+ * job ids make a repeated add a no-op.
  */
 export async function enqueue<Payload>(queueName: QueueName, jobs: QueuedJob<Payload>[]) {
   if (jobs.length === 0) return
-  await getQueue(queueName).addBulk(jobs)
+  const queue = getQueue(queueName)
+  for (let start = 0; start < jobs.length; start += BULK_SIZE) {
+    await queue.addBulk(jobs.slice(start, start + BULK_SIZE))
+  }
 }
 
 /**
@@ -62,18 +72,22 @@ export async function removeJobs(queueName: QueueName, jobIds: string[]) {
 /**
  * Runs Redis work once the transaction has committed. A failure here loses
  * nothing: the rows stay `scheduled` and the reconciler enqueues them again.
+ * The deadline grows with `jobCount` for bulk work (an import enqueues tens
+ * of thousands of jobs), so only a Redis that does not answer hits it.
  */
 export function afterCommit(
   trx: TransactionClientContract,
   description: string,
-  work: () => Promise<void>
+  work: () => Promise<void>,
+  { jobCount = 0 }: { jobCount?: number } = {}
 ) {
+  const timeoutMs = queueConfig.producerTimeoutMs + jobCount * queueConfig.producerTimeoutPerJobMs
   trx.after('commit', async () => {
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`Redis did not answer within ${queueConfig.producerTimeoutMs} ms`)),
-        queueConfig.producerTimeoutMs
+        () => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)),
+        timeoutMs
       )
     })
     try {

@@ -4,6 +4,7 @@ import Relance from '#models/relance'
 import type Invoice from '#models/invoice'
 import { laterDay, onWeekday, sendingTimeOn, todayIn } from '#services/business_calendar'
 import { afterCommit, enqueue, removeJobs, type QueuedJob } from '#services/job_queue'
+import { modelsFromRows } from '#services/bulk_rows'
 
 export type SendRelancePayload = { relanceId: number; invoiceId: number }
 
@@ -45,7 +46,9 @@ export function relanceTimesFor(options: {
     )
 }
 
-export function relanceJob(relance: Relance): QueuedJob<SendRelancePayload> {
+export function relanceJob(
+  relance: Pick<Relance, 'id' | 'invoiceId' | 'scheduledAt'>
+): QueuedJob<SendRelancePayload> {
   return {
     name: 'send-relance',
     data: { relanceId: relance.id, invoiceId: relance.invoiceId },
@@ -62,6 +65,60 @@ type SchedulingContext = {
   pausedUntil: DateTime | null
 }
 
+/** An invoice about to get its relances, with its client's pause. */
+export type RelanceTarget = Pick<Invoice, 'id' | 'dueDate'> & { pausedUntil: DateTime | null }
+
+/**
+ * Creates the relances of invoices that have none yet: one INSERT whatever
+ * the number of invoices, and the jobs enqueued in bulk after commit.
+ */
+export async function scheduleRelancesForNewInvoices(
+  invoices: RelanceTarget[],
+  context: Omit<SchedulingContext, 'pausedUntil'>,
+  trx: TransactionClientContract
+): Promise<Relance[]> {
+  if (invoices.length === 0 || context.offsets.length === 0) return []
+  const now = DateTime.now()
+  // Imports share due dates and pauses: each schedule is computed once. Moments travel as epoch
+  // milliseconds: luxon writes years past 9999 as `+010000-…`, which PostgreSQL refuses
+  const schedules = new Map<string, number[]>()
+  const rows = invoices.flatMap(({ id, dueDate, pausedUntil }) => {
+    const key = `${dueDate.toISODate()}|${pausedUntil?.toISODate() ?? ''}`
+    if (!schedules.has(key)) {
+      const times = relanceTimesFor({
+        dueDate,
+        pausedUntil,
+        now,
+        offsets: context.offsets,
+        timezone: context.timezone,
+      })
+      schedules.set(
+        key,
+        times.map((time) => time.toMillis())
+      )
+    }
+    return schedules.get(key)!.map((scheduledMs, index) => ({
+      invoice_id: id,
+      sequence: index + 1,
+      scheduled_ms: scheduledMs,
+    }))
+  })
+  const { rows: inserted } = await trx.rawQuery(
+    `INSERT INTO relances (invoice_id, sequence, scheduled_at, status, created_at, updated_at)
+     SELECT invoice_id, sequence, to_timestamp(scheduled_ms / 1000.0), 'scheduled', now(), now()
+     FROM json_to_recordset(?::json)
+       AS relance(invoice_id int, sequence smallint, scheduled_ms bigint)
+     RETURNING *`,
+    [JSON.stringify(rows)]
+  )
+  const relances = modelsFromRows(Relance, inserted)
+  const jobs = relances.map(relanceJob)
+  afterCommit(trx, 'enqueuing relances', () => enqueue('relances', jobs), {
+    jobCount: jobs.length,
+  })
+  return relances
+}
+
 /**
  * Creates the invoice's relances, or moves the ones still waiting when the
  * due date changed. Jobs are (re)enqueued after commit.
@@ -71,36 +128,28 @@ export async function scheduleRelancesForInvoice(
   context: SchedulingContext,
   trx: TransactionClientContract
 ): Promise<Relance[]> {
-  const times = relanceTimesFor({ dueDate: invoice.dueDate, ...context })
   const existing = await Relance.query({ client: trx })
     .where('invoice_id', invoice.id)
     .orderBy('sequence', 'asc')
-  const scheduled: Relance[] = []
-
   if (existing.length === 0) {
-    scheduled.push(
-      ...(await Relance.createMany(
-        times.map((scheduledAt, index) => ({
-          invoiceId: invoice.id,
-          sequence: index + 1,
-          scheduledAt,
-          status: 'scheduled' as const,
-        })),
-        { client: trx }
-      ))
+    return scheduleRelancesForNewInvoices(
+      [{ id: invoice.id, dueDate: invoice.dueDate, pausedUntil: context.pausedUntil }],
+      context,
+      trx
     )
-  } else {
-    for (const relance of existing.filter((row) => row.status === 'scheduled')) {
-      const scheduledAt = times[relance.sequence - 1] ?? times[times.length - 1]
-      relance.useTransaction(trx)
-      await relance.merge({ scheduledAt }).save()
-      scheduled.push(relance)
-    }
   }
 
-  if (scheduled.length > 0) {
-    const jobs = scheduled.map(relanceJob)
-    afterCommit(trx, 'enqueuing relances', async () => {
+  const times = relanceTimesFor({ dueDate: invoice.dueDate, ...context })
+  const moved: Relance[] = []
+  for (const relance of existing.filter((row) => row.status === 'scheduled')) {
+    const scheduledAt = times[relance.sequence - 1] ?? times[times.length - 1]
+    relance.useTransaction(trx)
+    await relance.merge({ scheduledAt }).save()
+    moved.push(relance)
+  }
+  if (moved.length > 0) {
+    const jobs = moved.map(relanceJob)
+    afterCommit(trx, 'enqueuing moved relances', async () => {
       // A moved relance keeps its job id: the old delayed job goes first
       await removeJobs(
         'relances',
@@ -109,7 +158,7 @@ export async function scheduleRelancesForInvoice(
       await enqueue('relances', jobs)
     })
   }
-  return scheduled
+  return moved
 }
 
 /**

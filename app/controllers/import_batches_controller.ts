@@ -1,0 +1,39 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import db from '@adonisjs/lucid/services/db'
+import ImportBatchTransformer from '#transformers/import_batch_transformer'
+import { createImportBatchValidator } from '#validators/import_batch'
+import {
+  createDraft,
+  discardDraft,
+  findImportBatch,
+  readImport,
+  validateDraft,
+} from '#services/import_batches'
+
+export default class ImportBatchesController {
+  async store({ auth, request, response, serialize }: HttpContext) {
+    const payload = await request.validateUsing(createImportBatchValidator)
+    const user = auth.getUserOrFail()
+    const source = await readImport(payload)
+    const batch = await db.transaction((trx) => createDraft(user, source, trx))
+    response.status(201)
+    return serialize(ImportBatchTransformer.transform(batch))
+  }
+
+  async show({ auth, params, serialize }: HttpContext) {
+    const batch = await findImportBatch(auth.getUserOrFail().id, params.id)
+    return serialize(ImportBatchTransformer.transform(batch))
+  }
+
+  async validateDraft({ auth, params, serialize }: HttpContext) {
+    const user = auth.getUserOrFail()
+    const batch = await db.transaction((trx) => validateDraft(user, params.id, trx))
+    return serialize(ImportBatchTransformer.transform(batch))
+  }
+
+  async destroy({ auth, params, response }: HttpContext) {
+    const userId = auth.getUserOrFail().id
+    await db.transaction((trx) => discardDraft(userId, params.id, trx))
+    return response.noContent()
+  }
+}

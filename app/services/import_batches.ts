@@ -1,0 +1,259 @@
+import { readFile } from 'node:fs/promises'
+import { DateTime } from 'luxon'
+import type { MultipartFile } from '@adonisjs/core/bodyparser'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import ImportBatch, { type ImportRow } from '#models/import_batch'
+import type User from '#models/user'
+import ConflictException from '#exceptions/conflict_exception'
+import { recordActivity } from '#services/activity_log'
+import { createInvoices, type NewInvoice } from '#services/invoice_ledger'
+import {
+  assertImportFileSize,
+  IMPORT_FIELDS,
+  parseImportFile,
+  parseImportRows,
+  type ParsedRow,
+  type RowError,
+} from '#services/import_parser'
+import { importRowValidator } from '#validators/import_batch'
+
+/** An import read and validated, not stored yet. */
+export type DraftSource = { filename: string | null; rows: ImportRow[] }
+
+/** What a valid row holds: the invoice as `POST /invoices` takes it, dates YYYY-MM-DD. */
+type ValidRowData = {
+  number: string
+  clientName: string
+  clientEmail: string
+  amountCents: number
+  currency: string
+  issuedAt: string | null
+  dueDate: string
+}
+
+/** A row that failed: its values as read, strings trimmed, currency defaulted. */
+function invalidRowData(input: ParsedRow['input']): Record<string, unknown> {
+  const data: Record<string, unknown> = {}
+  for (const field of IMPORT_FIELDS) {
+    const value = input[field]
+    data[field] = typeof value === 'string' ? value.trim() : (value ?? null)
+  }
+  if (data.currency === null || data.currency === '') data.currency = 'EUR'
+  else if (typeof data.currency === 'string') data.currency = data.currency.toUpperCase()
+  return data
+}
+
+/**
+ * Validates every row on its own, and flags a number met again in the
+ * import: its first row stays valid, each later one names that first line.
+ */
+async function validateRows(parsed: ParsedRow[]): Promise<ImportRow[]> {
+  const firstLineOf = new Map<string, number>()
+  const rows: ImportRow[] = []
+  for (const row of parsed) {
+    const errors: RowError[] = [...row.errors]
+    let data: Record<string, unknown>
+    const [failure, valid] = await importRowValidator.tryValidate(row.input)
+    if (failure || errors.length > 0) {
+      // A value the parser could not convert already has its own message
+      const converted = new Set(errors.map((error) => error.field))
+      for (const { field, message } of (failure?.messages ?? []) as RowError[]) {
+        if (!converted.has(field)) errors.push({ field, message })
+      }
+      data = invalidRowData(row.input)
+    } else {
+      data = {
+        number: valid.number,
+        clientName: valid.clientName,
+        clientEmail: valid.clientEmail,
+        amountCents: valid.amountCents,
+        currency: valid.currency ?? 'EUR',
+        issuedAt: valid.issuedAt?.toISODate() ?? null,
+        dueDate: valid.dueDate.toISODate()!,
+      } satisfies ValidRowData
+    }
+
+    if (typeof data.number === 'string' && data.number !== '') {
+      const firstLine = firstLineOf.get(data.number)
+      if (firstLine === undefined) {
+        firstLineOf.set(data.number, row.line)
+      } else {
+        errors.push({
+          field: 'number',
+          message: `The number ${data.number} is already used on line ${firstLine} of this import`,
+        })
+      }
+    }
+    rows.push({ line: row.line, data, errors })
+  }
+  return rows
+}
+
+/** A file name fit for the column: no control characters, 255 characters at most. */
+function cleanFilename(name: string | null | undefined): string | null {
+  // eslint-disable-next-line no-control-regex
+  const cleaned = (name ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim()
+  return cleaned ? cleaned.slice(0, 255) : null
+}
+
+/**
+ * Reads an import — a CSV upload or JSON rows — and validates every row.
+ * No database work: it runs before the transaction opens.
+ */
+export async function readImport(source: {
+  file?: MultipartFile
+  rows?: Record<string, unknown>[]
+}): Promise<DraftSource> {
+  if (source.file) {
+    assertImportFileSize(source.file.size)
+    const bytes = await readFile(source.file.tmpPath!)
+    return {
+      filename: cleanFilename(source.file.clientName),
+      rows: await validateRows(parseImportFile(bytes)),
+    }
+  }
+  return { filename: null, rows: await validateRows(parseImportRows(source.rows ?? [])) }
+}
+
+/** The numbers, among these, that the user's invoices already have. */
+async function takenNumbers(userId: number, numbers: string[], trx: TransactionClientContract) {
+  if (numbers.length === 0) return new Set<string>()
+  const taken: { number: string }[] = await trx
+    .from('invoices')
+    .select('number')
+    .where('user_id', userId)
+    .whereRaw('number IN (SELECT json_array_elements_text(?::json))', [JSON.stringify(numbers)])
+  return new Set(taken.map(({ number }) => number))
+}
+
+const alreadyExists = (number: string): RowError => ({
+  field: 'number',
+  message: `Invoice number ${number} already exists`,
+})
+
+const countValid = (rows: ImportRow[]) => rows.filter((row) => row.errors.length === 0).length
+
+/**
+ * Stores the draft of an import, flagging the numbers the user already has.
+ */
+export async function createDraft(user: User, source: DraftSource, trx: TransactionClientContract) {
+  const numbers = source.rows
+    .map((row) => row.data.number)
+    .filter((number): number is string => typeof number === 'string' && number !== '')
+  const taken = await takenNumbers(user.id, [...new Set(numbers)], trx)
+  const rows = source.rows.map((row) =>
+    typeof row.data.number === 'string' && taken.has(row.data.number)
+      ? { ...row, errors: [...row.errors, alreadyExists(row.data.number)] }
+      : row
+  )
+  const validRows = countValid(rows)
+  return ImportBatch.create(
+    {
+      userId: user.id,
+      status: 'draft',
+      filename: source.filename,
+      rows,
+      totalRows: rows.length,
+      validRows,
+      invalidRows: rows.length - validRows,
+    },
+    { client: trx }
+  )
+}
+
+/** The user's import batch; another user's is a 404. */
+export function findImportBatch(userId: number, batchId: number) {
+  return ImportBatch.query().where('user_id', userId).where('id', batchId).firstOrFail()
+}
+
+function findImportBatchForUpdate(userId: number, batchId: number, trx: TransactionClientContract) {
+  return ImportBatch.query({ client: trx })
+    .where('user_id', userId)
+    .where('id', batchId)
+    .forUpdate()
+    .firstOrFail()
+}
+
+function toNewInvoice(data: ValidRowData): NewInvoice {
+  return {
+    number: data.number,
+    clientName: data.clientName,
+    clientEmail: data.clientEmail,
+    amountCents: data.amountCents,
+    currency: data.currency,
+    issuedAt: data.issuedAt ? DateTime.fromISO(data.issuedAt, { zone: 'utc' }) : undefined,
+    dueDate: DateTime.fromISO(data.dueDate, { zone: 'utc' }),
+  }
+}
+
+/**
+ * Imports the draft's valid rows: their clients, invoices, check-ins and
+ * relances with set-based statements, the jobs enqueued in bulk after
+ * commit, one `import_validated` event. The batch row is locked, so a second
+ * or concurrent validate is a 409 that creates nothing. A number taken since
+ * the draft was made is skipped and its row gets the error.
+ */
+export async function validateDraft(user: User, batchId: number, trx: TransactionClientContract) {
+  const batch = await findImportBatchForUpdate(user.id, batchId, trx)
+  if (batch.status !== 'draft') {
+    throw new ConflictException(`This import batch is ${batch.status}, not a draft`)
+  }
+  const candidates = batch.rows.filter((row) => row.errors.length === 0)
+  const invoices = await createInvoices(
+    user,
+    candidates.map((row) => toNewInvoice(row.data as ValidRowData)),
+    trx,
+    { importBatchId: batch.id }
+  )
+  const created = new Set(invoices.map((invoice) => invoice.number))
+  const rows = batch.rows.map((row) => {
+    const number = row.data.number as string
+    return row.errors.length === 0 && !created.has(number)
+      ? { ...row, errors: [alreadyExists(number)] }
+      : row
+  })
+  const imported = invoices.length
+  batch.useTransaction(trx)
+  await batch
+    .merge({
+      status: 'validated',
+      validatedAt: DateTime.now(),
+      rows,
+      validRows: imported,
+      invalidRows: batch.totalRows - imported,
+    })
+    .save()
+  await recordActivity(
+    {
+      userId: user.id,
+      type: 'import_validated',
+      label: `Imported ${imported} ${imported === 1 ? 'invoice' : 'invoices'} from ${batch.filename ?? 'JSON rows'}`,
+      metadata: {
+        importBatchId: batch.id,
+        filename: batch.filename,
+        totalRows: batch.totalRows,
+        imported,
+        skipped: batch.totalRows - imported,
+      },
+    },
+    trx
+  )
+  return batch
+}
+
+/** Discards a draft (again: no-op). A validated batch stays: 409. */
+export async function discardDraft(
+  userId: number,
+  batchId: number,
+  trx: TransactionClientContract
+) {
+  const batch = await findImportBatchForUpdate(userId, batchId, trx)
+  if (batch.status === 'validated') {
+    throw new ConflictException('A validated import batch cannot be discarded')
+  }
+  if (batch.status === 'draft') {
+    batch.useTransaction(trx)
+    await batch.merge({ status: 'discarded' }).save()
+  }
+  return batch
+}

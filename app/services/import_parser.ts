@@ -1,0 +1,338 @@
+import iconv from 'iconv-lite'
+import { DateTime } from 'luxon'
+import { parse } from 'csv-parse/sync'
+import PayloadTooLargeException from '#exceptions/payload_too_large_exception'
+import UnreadableImportException from '#exceptions/unreadable_import_exception'
+
+/**
+ * Reading an import: a CSV file as real exports write it (French Excel
+ * included), or rows sent as JSON. Nothing here touches the database; rows
+ * come out with their values converted to what the API takes (amounts in
+ * cents, dates YYYY-MM-DD) and the errors met while converting them.
+ */
+
+export const MAX_IMPORT_FILE_BYTES = 5 * 1024 * 1024
+export const MAX_IMPORT_ROWS = 10_000
+
+export type ImportField =
+  'number' | 'clientName' | 'clientEmail' | 'amountCents' | 'currency' | 'issuedAt' | 'dueDate'
+
+export type RowError = { field: string; message: string }
+
+/** A row as read: `line` in the file (header = 1) or index in `rows` (from 1). */
+export type ParsedRow = {
+  line: number
+  input: Partial<Record<ImportField, unknown>>
+  errors: RowError[]
+}
+
+export const IMPORT_FIELDS: ImportField[] = [
+  'number',
+  'clientName',
+  'clientEmail',
+  'amountCents',
+  'currency',
+  'issuedAt',
+  'dueDate',
+]
+
+/** The header names each field answers to, in English and French. */
+export const HEADER_NAMES: Record<ImportField, string[]> = {
+  number: ['number', 'numéro', 'facture'],
+  clientName: ['client', 'client_name'],
+  clientEmail: ['email', 'client_email'],
+  amountCents: ['amount', 'montant'],
+  currency: ['currency', 'devise'],
+  issuedAt: ['issued_at', 'date'],
+  dueDate: ['due_date', 'échéance'],
+}
+
+const REQUIRED_FIELDS: ImportField[] = [
+  'number',
+  'clientName',
+  'clientEmail',
+  'amountCents',
+  'dueDate',
+]
+
+/** "Échéance", "ECHEANCE", "due date", "Due_Date" and "e-mail" all meet their field. */
+export function normalizeHeader(name: string): string {
+  return name
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '')
+}
+
+const FIELD_BY_HEADER = new Map(
+  Object.entries(HEADER_NAMES).flatMap(([field, names]) =>
+    names.map((name) => [normalizeHeader(name), field as ImportField])
+  )
+)
+
+export function fieldForHeader(name: string): ImportField | undefined {
+  return FIELD_BY_HEADER.get(normalizeHeader(name))
+}
+
+export function assertImportSize(rowCount: number) {
+  if (rowCount > MAX_IMPORT_ROWS) {
+    throw new PayloadTooLargeException(
+      `The import has ${rowCount.toLocaleString('en')} rows; the limit is ${MAX_IMPORT_ROWS.toLocaleString('en')} rows`
+    )
+  }
+  if (rowCount === 0) throw new UnreadableImportException('The import has no rows')
+}
+
+export function assertImportFileSize(bytes: number) {
+  if (bytes > MAX_IMPORT_FILE_BYTES) {
+    throw new PayloadTooLargeException(
+      // Rounded up: a file just over the limit never reads "5.0 MB"
+      `The file is ${(Math.ceil((bytes / 1024 / 1024) * 10) / 10).toFixed(1)} MB; the limit is ${MAX_IMPORT_FILE_BYTES / 1024 / 1024} MB`
+    )
+  }
+}
+
+// C0 controls but tab, LF and CR; DEL; C1 controls (bytes Windows-1252 leaves undefined)
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/
+
+/**
+ * The file's text: UTF-8 (its BOM dropped) when the bytes are valid UTF-8,
+ * Windows-1252 otherwise — what French Excel writes for "CSV (point-virgule)".
+ * Binary data is refused.
+ */
+export function decodeText(bytes: Buffer): string {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new UnreadableImportException(
+      'The file is UTF-16 text; export it as "CSV UTF-8" or "CSV (point-virgule)"'
+    )
+  }
+  const binary = new UnreadableImportException(
+    'The file is not a CSV text file: it holds binary data'
+  )
+  if (bytes.includes(0)) throw binary
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    text = iconv.decode(bytes, 'windows-1252')
+  }
+  if (CONTROL_CHARACTERS.test(text)) throw binary
+  return text
+}
+
+type CsvRecord = { record: string[]; info: { lines: number } }
+
+function parseCsv(
+  text: string,
+  delimiter: string,
+  options: { to?: number; from_line?: number } = {}
+): CsvRecord[] {
+  return parse(text, {
+    delimiter,
+    info: true,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+    ...options,
+  }) as unknown as CsvRecord[]
+}
+
+/**
+ * `;` or `,`: the one that splits the header into more columns we know
+ * (then into more columns). Amounts such as `1 234,56` in a `;` file do
+ * not fool it: only the header line is read.
+ */
+function detectDelimiter(text: string): string {
+  let best = { delimiter: ',', known: -1, columns: -1 }
+  for (const delimiter of [';', ',']) {
+    try {
+      const [first] = parseCsv(text, delimiter, { to: 1 })
+      const header = first?.record ?? []
+      const known = header.filter((name) => fieldForHeader(name)).length
+      if (known > best.known || (known === best.known && header.length > best.columns)) {
+        best = { delimiter, known, columns: header.length }
+      }
+    } catch {
+      // Not readable with this delimiter: the other one wins
+    }
+  }
+  return best.delimiter
+}
+
+/** The column index of each field, from the header row. */
+function mapColumns(header: string[]): Map<ImportField, number> {
+  const columns = new Map<ImportField, number>()
+  header.forEach((name, index) => {
+    const field = fieldForHeader(name)
+    if (!field) return
+    if (columns.has(field)) {
+      throw new UnreadableImportException(
+        `The columns "${header[columns.get(field)!].trim()}" and "${name.trim()}" both give the ${field}`
+      )
+    }
+    columns.set(field, index)
+  })
+  const missing = REQUIRED_FIELDS.filter((field) => !columns.has(field))
+  if (missing.length > 0) {
+    const names = missing.map((field) => HEADER_NAMES[field].join(' / '))
+    const found = header.map((name) => `"${name.trim()}"`).join(', ')
+    throw new UnreadableImportException(
+      `The header lacks the required columns ${names.join(', ')} (found ${found || 'none'})`
+    )
+  }
+  return columns
+}
+
+/**
+ * An amount as people write it, in cents: `1 234,56 €`, `1234.56`,
+ * `1,234.56`, `1.234,56`, `EUR 12`, `-12,50`. Undefined when it is not one.
+ */
+export function parseAmountCents(raw: string): number | undefined {
+  let text = raw
+    .replace(/[\s\u00a0\u202f']/g, '')
+    .replace(/^[€$£]|[€$£]$/g, '')
+    .replace(/^[A-Za-z]{3}|[A-Za-z]{3}$/g, '')
+  let sign = 1
+  if (/^\(.*\)$/.test(text)) {
+    sign = -1
+    text = text.slice(1, -1)
+  }
+  if (/^[-\u2212]/.test(text)) {
+    sign = -sign
+    text = text.slice(1)
+  } else if (text.startsWith('+')) {
+    text = text.slice(1)
+  }
+  if (!/^\d[\d.,]*$/.test(text)) return undefined
+
+  const lastComma = text.lastIndexOf(',')
+  const lastDot = text.lastIndexOf('.')
+  let integer = text
+  let decimals = ''
+  if (lastComma >= 0 && lastDot >= 0) {
+    // Both: the last one is the decimal separator, the other groups thousands
+    const decimalAt = Math.max(lastComma, lastDot)
+    const grouping = lastComma > lastDot ? '.' : ','
+    integer = text.slice(0, decimalAt)
+    decimals = text.slice(decimalAt + 1)
+    if (!isGrouped(integer, grouping)) return undefined
+    integer = integer.replaceAll(grouping, '')
+  } else if (lastComma >= 0 || lastDot >= 0) {
+    const separator = lastComma >= 0 ? ',' : '.'
+    const parts = text.split(separator)
+    if (parts.length > 2 || (parts[1].length === 3 && parts[0].length <= 3)) {
+      // 1,234 / 1.234.567: thousands, no decimals
+      if (!isGrouped(text, separator)) return undefined
+      integer = text.replaceAll(separator, '')
+    } else {
+      ;[integer, decimals] = parts
+    }
+  }
+  if (!/^\d+$/.test(integer) || !/^\d{0,2}$/.test(decimals)) return undefined
+  return sign * (Number(integer) * 100 + Number(decimals.padEnd(2, '0')))
+}
+
+function isGrouped(integer: string, separator: string): boolean {
+  if (!integer.includes(separator)) return /^\d+$/.test(integer)
+  const [head, ...groups] = integer.split(separator)
+  return /^[1-9]\d{0,2}$/.test(head) && groups.every((group) => /^\d{3}$/.test(group))
+}
+
+/**
+ * A date written DD/MM/YYYY (French Excel; `.` or `-` also accepted, one
+ * digit day and month too) or YYYY-MM-DD, as YYYY-MM-DD. A time Excel may
+ * add is dropped. Whether the day exists is left to the validator.
+ */
+export function parseCalendarDate(raw: string): string | undefined {
+  const text = raw.trim().replace(/[ T]\d{1,2}:\d{2}(:\d{2})?$/, '')
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return text
+  const match = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(text)
+  if (!match) return undefined
+  const [, day, month, year] = match
+  return `${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`
+}
+
+/** A CSV row's cells (trimmed, blanks left out) converted for validation. */
+function convertCells(cells: Partial<Record<ImportField, string>>) {
+  const input: ParsedRow['input'] = { ...cells }
+  const errors: RowError[] = []
+  if (cells.amountCents !== undefined) {
+    const cents = parseAmountCents(cells.amountCents)
+    if (cents === undefined) {
+      errors.push({
+        field: 'amountCents',
+        message: `The amount "${cells.amountCents}" is not an amount such as 1 234,56 or 1234.56`,
+      })
+    } else {
+      input.amountCents = cents
+    }
+  }
+  for (const field of ['issuedAt', 'dueDate'] as const) {
+    const value = cells[field]
+    if (value === undefined) continue
+    const date = parseCalendarDate(value)
+    if (date === undefined) {
+      errors.push({
+        field,
+        message: `The date "${value}" is not written DD/MM/YYYY or YYYY-MM-DD`,
+      })
+      continue
+    }
+    if (!DateTime.fromISO(date, { zone: 'utc' }).isValid) {
+      errors.push({ field, message: `The date "${value}" does not exist` })
+    }
+    input[field] = date
+  }
+  return { input, errors }
+}
+
+const newlines = (record: string[]) =>
+  record.reduce((count, cell) => count + (cell.match(/\n/g)?.length ?? 0), 0)
+
+/**
+ * The rows of a CSV file. Refuses (422) what is not a CSV we can read: binary
+ * data, a header without the required columns, no rows; and (413) more rows
+ * than the limit. Blank lines, and lines of empty cells, are not rows.
+ */
+export function parseImportFile(bytes: Buffer): ParsedRow[] {
+  assertImportFileSize(bytes.length)
+  // One line ending, so line numbers count quoted newlines right
+  const text = decodeText(bytes).replace(/\r\n?/g, '\n')
+  // Excel reads, and some exports write, a first line `sep=;` naming the separator
+  const declared = /^sep=([;,])\n/i.exec(text)
+  const delimiter = declared?.[1] ?? detectDelimiter(text)
+  let records: CsvRecord[]
+  try {
+    records = parseCsv(text, delimiter, declared ? { from_line: 2 } : {})
+  } catch (error) {
+    throw new UnreadableImportException(`The file is not valid CSV: ${(error as Error).message}`)
+  }
+  records = records.filter(({ record }) => record.some((cell) => cell.trim() !== ''))
+  if (records.length === 0) throw new UnreadableImportException('The file is empty: it has no rows')
+
+  const [header, ...body] = records
+  const columns = mapColumns(header.record)
+  assertImportSize(body.length)
+  return body.map(({ record, info }) => {
+    const cells: Partial<Record<ImportField, string>> = {}
+    for (const [field, index] of columns) {
+      const value = record[index]?.trim()
+      if (value) cells[field] = value
+    }
+    // `lines` is the record's last line: step back over its quoted newlines
+    return { line: info.lines - newlines(record), ...convertCells(cells) }
+  })
+}
+
+/** Rows sent as JSON: taken as they are, line = index from 1. */
+export function parseImportRows(rows: Record<string, unknown>[]): ParsedRow[] {
+  assertImportSize(rows.length)
+  return rows.map((row, index) => {
+    const input: ParsedRow['input'] = {}
+    for (const field of IMPORT_FIELDS) {
+      if (row[field] !== undefined) input[field] = row[field]
+    }
+    return { line: index + 1, input, errors: [] }
+  })
+}

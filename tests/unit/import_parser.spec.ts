@@ -1,0 +1,144 @@
+import { test } from '@japa/runner'
+import iconv from 'iconv-lite'
+import {
+  decodeText,
+  fieldForHeader,
+  parseAmountCents,
+  parseCalendarDate,
+  parseImportFile,
+} from '#services/import_parser'
+
+test.group('Import parser / amounts', () => {
+  test('amounts are read as people write them, in cents', ({ assert }) => {
+    const cases: [string, number][] = [
+      ['1 234,56 €', 123_456],
+      ['1\u00a0234,56\u00a0€', 123_456],
+      ['1\u202f234,56', 123_456],
+      ['1234.56', 123_456],
+      ['1,234.56', 123_456],
+      ['1.234,56', 123_456],
+      ["1'234.56", 123_456],
+      ['12 500', 1_250_000],
+      ['1,234', 123_400],
+      ['12,505', 1_250_500],
+      ['1.234.567', 123_456_700],
+      ['99,9', 9_990],
+      ['0,05', 5],
+      ['12', 1_200],
+      ['EUR 12,50', 1_250],
+      ['12,50 EUR', 1_250],
+      ['$1,000.00', 100_000],
+      ['-12,50', -1_250],
+      ['(12,50)', -1_250],
+      ['\u221212,50', -1_250],
+    ]
+    for (const [raw, cents] of cases) {
+      assert.equal(parseAmountCents(raw), cents, raw)
+    }
+  })
+
+  test('what is not an amount is undefined, never a guess', ({ assert }) => {
+    for (const raw of [
+      '',
+      'douze',
+      '12,345,67',
+      '1,2,3',
+      '12.345,678',
+      '1,23,456',
+      '0.500',
+      '12..5',
+      ',5',
+      '1 2 3 4 x',
+    ]) {
+      assert.isUndefined(parseAmountCents(raw), raw)
+    }
+  })
+})
+
+test.group('Import parser / dates', () => {
+  test('DD/MM/YYYY and YYYY-MM-DD become YYYY-MM-DD; other shapes are undefined', ({ assert }) => {
+    const cases: [string, string | undefined][] = [
+      ['05/01/2027', '2027-01-05'],
+      ['5/1/2027', '2027-01-05'],
+      ['05.01.2027', '2027-01-05'],
+      ['05/01/2027 00:00', '2027-01-05'],
+      ['2027-01-05', '2027-01-05'],
+      ['31/02/2027', '2027-02-31'],
+      ['01/05/27', undefined],
+      ['2027/01/05', undefined],
+      ['next week', undefined],
+    ]
+    for (const [raw, iso] of cases) {
+      assert.equal(parseCalendarDate(raw), iso, raw)
+    }
+  })
+})
+
+test.group('Import parser / headers and encodings', () => {
+  test('headers match in French or English, ignoring case, accents, spaces and underscores', ({
+    assert,
+  }) => {
+    const cases: [string, string | undefined][] = [
+      ['Numéro', 'number'],
+      ['NUMERO', 'number'],
+      ['Facture', 'number'],
+      ['Client Name', 'clientName'],
+      ['client_name', 'clientName'],
+      ['E-mail', 'clientEmail'],
+      ['Client Email', 'clientEmail'],
+      ['Montant', 'amountCents'],
+      ['Devise', 'currency'],
+      ['Issued At', 'issuedAt'],
+      ['Date', 'issuedAt'],
+      ['Échéance', 'dueDate'],
+      ['ECHEANCE', 'dueDate'],
+      [' due date ', 'dueDate'],
+      ['Commentaire', undefined],
+    ]
+    for (const [header, field] of cases) {
+      assert.equal(fieldForHeader(header), field, header)
+    }
+  })
+
+  test('UTF-8 loses its BOM, Windows-1252 is decoded, binary is refused', ({ assert }) => {
+    const text = 'Numéro;Échéance;Montant\r\nF-1;05/01/2027;1 234,56 €\r\n'
+    const bom = Buffer.from([0xef, 0xbb, 0xbf])
+
+    assert.equal(decodeText(Buffer.concat([bom, Buffer.from(text)])), text)
+    assert.equal(decodeText(Buffer.from(text)), text)
+    assert.equal(decodeText(iconv.encode(text, 'windows-1252')), text)
+    assert.throws(() => decodeText(Buffer.from([0x4e, 0x00, 0x75, 0x00])), /binary data/)
+    assert.throws(() => decodeText(Buffer.from([0x41, 0x01, 0x02, 0x42])), /binary data/)
+    assert.throws(() => decodeText(Buffer.from([0xff, 0xfe, 0x4e, 0x00])), /UTF-16/)
+  })
+})
+
+test.group('Import parser / files', () => {
+  test('a first line sep=; names the separator and still counts as a line', ({ assert }) => {
+    const file = Buffer.from(
+      'sep=;\r\nNuméro;Client;Email;Montant;Échéance\r\nF-1;Acme, Inc;a@acme.test;1,5;01/02/2027\r\n'
+    )
+
+    const [row] = parseImportFile(file)
+
+    assert.deepEqual(row, {
+      line: 3,
+      input: {
+        number: 'F-1',
+        clientName: 'Acme, Inc',
+        clientEmail: 'a@acme.test',
+        amountCents: 150,
+        dueDate: '2027-02-01',
+      },
+      errors: [],
+    })
+  })
+
+  test('a quote left open is a 422 naming where', ({ assert }) => {
+    const file = Buffer.from(
+      'number,client,email,amount,due_date\nF-1,"Acme,a@acme.test,1,2027-02-01\n'
+    )
+
+    assert.throws(() => parseImportFile(file), /not valid CSV.*line/)
+  })
+})
