@@ -20,7 +20,7 @@ const queueConfig = {
   } satisfies DefaultJobOptions,
 
   /** Producers give up quickly: the reconciler enqueues what they could not. */
-  producerTimeoutMs: 1_500,
+  producerTimeoutMs: 1_000,
 
   /** Added to that deadline per job of a bulk enqueue (30,000 jobs: +6 s). */
   producerTimeoutPerJobMs: 0.2,

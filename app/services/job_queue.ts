@@ -69,11 +69,17 @@ export async function removeJobs(queueName: QueueName, jobIds: string[]) {
   await Promise.all(jobIds.map((jobId) => queue.remove(jobId)))
 }
 
+type PendingWork = { description: string; work: () => Promise<void>; jobCount: number }
+
+const pendingAfterCommit = new WeakMap<TransactionClientContract, PendingWork[]>()
+
 /**
  * Runs Redis work once the transaction has committed. A failure here loses
  * nothing: the rows stay `scheduled` and the reconciler enqueues them again.
- * The deadline grows with `jobCount` for bulk work (an import enqueues tens
- * of thousands of jobs), so only a Redis that does not answer hits it.
+ * All the work of one transaction runs in order under one deadline, so a
+ * request never waits on an unreachable Redis for longer than that. The
+ * deadline grows with `jobCount` for bulk work (an import enqueues tens of
+ * thousands of jobs), so only a Redis that does not answer hits it.
  */
 export function afterCommit(
   trx: TransactionClientContract,
@@ -81,21 +87,34 @@ export function afterCommit(
   work: () => Promise<void>,
   { jobCount = 0 }: { jobCount?: number } = {}
 ) {
+  let pending = pendingAfterCommit.get(trx)
+  if (!pending) {
+    const queued: PendingWork[] = []
+    pendingAfterCommit.set(trx, queued)
+    trx.after('commit', () => runUnderOneDeadline(queued))
+    pending = queued
+  }
+  pending.push({ description, work, jobCount })
+}
+
+async function runUnderOneDeadline(pending: PendingWork[]) {
+  const jobCount = pending.reduce((total, entry) => total + entry.jobCount, 0)
   const timeoutMs = queueConfig.producerTimeoutMs + jobCount * queueConfig.producerTimeoutPerJobMs
-  trx.after('commit', async () => {
+  const deadline = Date.now() + timeoutMs
+  for (const { description, work } of pending) {
     let timer: NodeJS.Timeout | undefined
-    const deadline = new Promise<never>((_, reject) => {
+    const expiry = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)),
-        timeoutMs
+        Math.max(0, deadline - Date.now())
       )
     })
     try {
-      await Promise.race([work(), deadline])
+      await Promise.race([work(), expiry])
     } catch (error) {
       logger.warn({ err: error }, `${description} failed after commit; the reconciler will retry`)
     } finally {
       clearTimeout(timer)
     }
-  })
+  }
 }
