@@ -26,6 +26,16 @@ const queueConfig = {
   producerTimeoutPerJobMs: 0.2,
 
   reconcileIntervalMs: env.get('QUEUE_RECONCILE_INTERVAL_MS'),
+
+  /**
+   * A worker holds a job's lock this long, renewed while it runs. A killed
+   * worker's job is picked up again once its lock expires, found by the
+   * stalled-job check: this bounds how late a crash makes an email.
+   */
+  worker: {
+    lockDurationMs: 15_000,
+    stalledIntervalMs: 5_000,
+  },
 }
 
 export default queueConfig

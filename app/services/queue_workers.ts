@@ -49,6 +49,8 @@ export function startWorkers(queueNames: QueueName[], concurrency: number): Work
         prefix: queueConfig.prefix,
         connection: { ...queueConfig.connection, maxRetriesPerRequest: null },
         concurrency,
+        lockDuration: queueConfig.worker.lockDurationMs,
+        stalledInterval: queueConfig.worker.stalledIntervalMs,
         autorun: true,
       }
     )
