@@ -6,7 +6,8 @@ import CheckinTask from '#models/checkin_task'
 import type Invoice from '#models/invoice'
 import { generateCheckinToken } from '#services/checkin_token'
 import { sendingTimeOn } from '#services/business_calendar'
-import { afterCommit, enqueue, removeJobs, type QueuedJob } from '#services/job_queue'
+import { afterCommit, enqueue, type QueuedJob } from '#services/job_queue'
+import { cancelScheduledRows, type ScheduledRows } from '#services/scheduled_rows'
 import { modelsFromRows } from '#services/bulk_rows'
 
 export type SendCheckinPayload = {
@@ -53,29 +54,18 @@ export function checkinJob(
   }
 }
 
+export const CHECKIN_ROWS: ScheduledRows = {
+  table: 'checkin_tasks',
+  queue: 'checkins',
+  jobId: checkinJobId,
+}
+
 /**
  * Cancels the waiting check-ins of these invoices in the transaction; their
  * delayed jobs are removed after commit.
  */
-export async function cancelCheckinsForInvoices(
-  invoiceIds: number[],
-  trx: TransactionClientContract
-) {
-  if (invoiceIds.length === 0) return 0
-  const cancelled: { id: number }[] = await trx
-    .from('checkin_tasks')
-    .whereIn('invoice_id', invoiceIds)
-    .where('status', 'scheduled')
-    .update({ status: 'cancelled', updated_at: new Date() }, ['id'])
-  if (cancelled.length > 0) {
-    afterCommit(trx, 'removing cancelled check-in jobs', () =>
-      removeJobs(
-        'checkins',
-        cancelled.map(({ id }) => checkinJobId(id))
-      )
-    )
-  }
-  return cancelled.length
+export function cancelCheckinsForInvoices(invoiceIds: number[], trx: TransactionClientContract) {
+  return cancelScheduledRows(CHECKIN_ROWS, invoiceIds, trx)
 }
 
 /**

@@ -4,6 +4,7 @@ import Relance from '#models/relance'
 import type Invoice from '#models/invoice'
 import { laterDay, onWeekday, sendingTimeOn, todayIn } from '#services/business_calendar'
 import { afterCommit, enqueue, removeJobs, type QueuedJob } from '#services/job_queue'
+import { cancelScheduledRows, type ScheduledRows } from '#services/scheduled_rows'
 import { modelsFromRows } from '#services/bulk_rows'
 
 export type SendRelancePayload = { relanceId: number; invoiceId: number }
@@ -161,23 +162,16 @@ export async function scheduleRelancesForInvoice(
   return moved
 }
 
+export const RELANCE_ROWS: ScheduledRows = {
+  table: 'relances',
+  queue: 'relances',
+  jobId: relanceJobId,
+}
+
 /**
  * Marks the invoice's waiting relances cancelled in the transaction and
  * removes their jobs after commit.
  */
-export async function cancelFutureRelances(invoiceId: number, trx: TransactionClientContract) {
-  const cancelled: { id: number }[] = await trx
-    .from('relances')
-    .where('invoice_id', invoiceId)
-    .where('status', 'scheduled')
-    .update({ status: 'cancelled', updated_at: new Date() }, ['id'])
-  if (cancelled.length > 0) {
-    afterCommit(trx, 'removing cancelled relance jobs', () =>
-      removeJobs(
-        'relances',
-        cancelled.map(({ id }) => relanceJobId(id))
-      )
-    )
-  }
-  return cancelled.length
+export function cancelFutureRelances(invoiceId: number, trx: TransactionClientContract) {
+  return cancelScheduledRows(RELANCE_ROWS, [invoiceId], trx)
 }
