@@ -28,6 +28,12 @@ const queueConfig = {
   reconcileIntervalMs: env.get('QUEUE_RECONCILE_INTERVAL_MS'),
 
   /**
+   * The reconciler leaves `scheduled` rows younger than this alone: the
+   * request that wrote them may still be enqueueing their job.
+   */
+  reconcileGraceSeconds: env.get('QUEUE_RECONCILE_GRACE_SECONDS', 30),
+
+  /**
    * A worker holds a job's lock this long, renewed while it runs. A killed
    * worker's job is picked up again once its lock expires, found by the
    * stalled-job check: this bounds how late a crash makes an email.

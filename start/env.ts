@@ -40,6 +40,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   CHECKIN_PAST_DUE_DELAY_MS: Env.schema.number(),
   CHECKIN_CONFIRMATION: Env.schema.enum(['direct', 'page'] as const),
   QUEUE_RECONCILE_INTERVAL_MS: Env.schema.number(),
+  QUEUE_RECONCILE_GRACE_SECONDS: Env.schema.number.optional(),
   RATE_LIMIT_AUTH_PER_MINUTE: Env.schema.number(),
   RATE_LIMIT_CHECKIN_PER_MINUTE: Env.schema.number(),
 })

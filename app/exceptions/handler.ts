@@ -60,12 +60,16 @@ export default class HttpExceptionHandler extends ExceptionHandler {
     if (error instanceof authErrors.E_UNAUTHORIZED_ACCESS) {
       return { status: 401, errors: [{ message: 'Authentication required' }] }
     }
-    const pgCode = (error as { code?: unknown })?.code
-    if (pgCode === '23505') {
+    const code = (error as { code?: unknown })?.code
+    // zlib's codes: a body sent gzip- or deflate-encoded that does not inflate
+    if (typeof code === 'string' && code.startsWith('Z_')) {
+      return { status: 400, errors: [{ message: 'The request body could not be decompressed' }] }
+    }
+    if (code === '23505') {
       return { status: 409, errors: [{ message: 'This resource already exists' }] }
     }
     // PostgreSQL "data exception" class: a value the validators let through
-    if (typeof pgCode === 'string' && pgCode.startsWith('22')) {
+    if (typeof code === 'string' && code.startsWith('22')) {
       return { status: 422, errors: [{ message: 'A value is out of range or malformed' }] }
     }
     const status = (error as { status?: unknown })?.status

@@ -115,7 +115,7 @@ export async function scheduleCheckinsForInvoices(
   )
   const tasks = modelsFromRows(CheckinTask, inserted)
   const jobs = tasks.map((task) => checkinJob(task, tokens.get(task.invoiceId)!))
-  afterCommit(trx, 'enqueuing check-ins', () => enqueue('checkins', jobs), {
+  afterCommit(trx, 'enqueuing check-ins', (step) => enqueue('checkins', jobs, step), {
     jobCount: jobs.length,
   })
   return tasks

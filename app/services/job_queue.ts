@@ -14,9 +14,9 @@ export type QueuedJob<Payload> = {
 const queues = new Map<QueueName, Queue>()
 
 /**
- * The producer side of a queue, shared by the process. A command waits for at
- * most one reconnection attempt, and `afterCommit` bounds the whole Redis
- * step: while Redis is down a request is never held.
+ * The producer side of a queue, shared by the process. Without an offline
+ * queue a command fails at once while Redis is down, and `afterCommit`
+ * bounds the whole Redis step: a request is never held.
  */
 export function getQueue(name: QueueName): Queue {
   let queue = queues.get(name)
@@ -25,6 +25,7 @@ export function getQueue(name: QueueName): Queue {
       prefix: queueConfig.prefix,
       connection: {
         ...queueConfig.connection,
+        enableOfflineQueue: false,
         maxRetriesPerRequest: 1,
         connectTimeout: queueConfig.producerTimeoutMs,
         retryStrategy: (times: number) => Math.min(times * 200, 2_000),
@@ -48,14 +49,35 @@ export async function closeQueues() {
  */
 const BULK_SIZE = 1_000
 
+/** What a Redis step may be given: a signal that it is too late to go on. */
+export type RedisStepOptions = { signal?: AbortSignal }
+
+/**
+ * The queue, once its connection is up. BullMQ holds every command until
+ * the first connection succeeds, however long that takes: a step whose
+ * deadline passed meanwhile stops here instead of landing late with stale
+ * jobs (the reconciler enqueues them with what PostgreSQL then says).
+ */
+async function readyQueue(queueName: QueueName, signal?: AbortSignal) {
+  const queue = getQueue(queueName)
+  await queue.waitUntilReady()
+  signal?.throwIfAborted()
+  return queue
+}
+
 /**
  * Adds jobs with `addBulk`, one round trip per thousand jobs. Deterministic
  * job ids make a repeated add a no-op.
  */
-export async function enqueue<Payload>(queueName: QueueName, jobs: QueuedJob<Payload>[]) {
+export async function enqueue<Payload>(
+  queueName: QueueName,
+  jobs: QueuedJob<Payload>[],
+  { signal }: RedisStepOptions = {}
+) {
   if (jobs.length === 0) return
-  const queue = getQueue(queueName)
+  const queue = await readyQueue(queueName, signal)
   for (let start = 0; start < jobs.length; start += BULK_SIZE) {
+    signal?.throwIfAborted()
     await queue.addBulk(jobs.slice(start, start + BULK_SIZE))
   }
 }
@@ -64,12 +86,19 @@ export async function enqueue<Payload>(queueName: QueueName, jobs: QueuedJob<Pay
  * Removes jobs that are still waiting or delayed. An active job cannot be
  * removed: every job re-reads its row before acting, so it becomes a no-op.
  */
-export async function removeJobs(queueName: QueueName, jobIds: string[]) {
-  const queue = getQueue(queueName)
+export async function removeJobs(
+  queueName: QueueName,
+  jobIds: string[],
+  { signal }: RedisStepOptions = {}
+) {
+  const queue = await readyQueue(queueName, signal)
   await Promise.all(jobIds.map((jobId) => queue.remove(jobId)))
 }
 
-type PendingWork = { description: string; work: () => Promise<void>; jobCount: number }
+/** Redis work run after commit; `signal` aborts once its deadline has passed. */
+type RedisStep = (options: Required<RedisStepOptions>) => Promise<void>
+
+type PendingWork = { description: string; work: RedisStep; jobCount: number }
 
 const pendingAfterCommit = new WeakMap<TransactionClientContract, PendingWork[]>()
 
@@ -84,7 +113,7 @@ const pendingAfterCommit = new WeakMap<TransactionClientContract, PendingWork[]>
 export function afterCommit(
   trx: TransactionClientContract,
   description: string,
-  work: () => Promise<void>,
+  work: RedisStep,
   { jobCount = 0 }: { jobCount?: number } = {}
 ) {
   let pending = pendingAfterCommit.get(trx)
@@ -101,16 +130,22 @@ async function runUnderOneDeadline(pending: PendingWork[]) {
   const jobCount = pending.reduce((total, entry) => total + entry.jobCount, 0)
   const timeoutMs = queueConfig.producerTimeoutMs + jobCount * queueConfig.producerTimeoutPerJobMs
   const deadline = Date.now() + timeoutMs
+  // Past the deadline the work is abandoned, not left to land when Redis comes back
+  const expired = new AbortController()
   for (const { description, work } of pending) {
     let timer: NodeJS.Timeout | undefined
     const expiry = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)),
+        () => {
+          const error = new Error(`Redis did not answer within ${timeoutMs} ms`)
+          expired.abort(error)
+          reject(error)
+        },
         Math.max(0, deadline - Date.now())
       )
     })
     try {
-      await Promise.race([work(), expiry])
+      await Promise.race([work({ signal: expired.signal }), expiry])
     } catch (error) {
       logger.warn({ err: error }, `${description} failed after commit; the reconciler will retry`)
     } finally {

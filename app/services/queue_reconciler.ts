@@ -8,12 +8,7 @@ import { generateCheckinToken } from '#services/checkin_token'
 import { checkinJob, checkinJobId } from '#services/checkin_scheduler'
 import { relanceJob, relanceJobId } from '#services/relance_scheduler'
 import { enqueue, getQueue, removeJobs, type QueueName, type QueuedJob } from '#services/job_queue'
-
-/**
- * Rows younger than this are left alone by default: the request that wrote
- * them may still be enqueueing their job.
- */
-const DEFAULT_GRACE_SECONDS = 30
+import queueConfig from '#config/queue'
 
 /**
  * The ids, among these, that have no job waiting, delayed or running in
@@ -51,6 +46,8 @@ async function* scheduledBatches<Model extends typeof CheckinTask | typeof Relan
   while (true) {
     const rows = (await model
       .query()
+      // What a job is built from: no other column is hydrated (less garbage per batch)
+      .select('id', 'invoice_id', 'scheduled_at')
       .where('status', 'scheduled')
       .where('updated_at', '<', settledBefore)
       .where('id', '>', afterId)
@@ -128,8 +125,10 @@ async function reconcileRelances(graceSeconds: number): Promise<number> {
  * PostgreSQL is the source of truth: every `scheduled` check-in and relance
  * whose job Redis lost gets one again (overdue ones run at once).
  * Deterministic job ids keep a repeated pass from duplicating anything.
+ * Rows younger than `graceSeconds` (QUEUE_RECONCILE_GRACE_SECONDS, 30 by
+ * default) are left to the request that is enqueueing their job.
  */
-export async function reconcileQueues({ graceSeconds = DEFAULT_GRACE_SECONDS } = {}) {
+export async function reconcileQueues({ graceSeconds = queueConfig.reconcileGraceSeconds } = {}) {
   const checkins = await reconcileCheckins(graceSeconds)
   const relances = await reconcileRelances(graceSeconds)
   if (checkins + relances > 0) {

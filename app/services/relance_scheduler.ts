@@ -114,7 +114,7 @@ export async function scheduleRelancesForNewInvoices(
   )
   const relances = modelsFromRows(Relance, inserted)
   const jobs = relances.map(relanceJob)
-  afterCommit(trx, 'enqueuing relances', () => enqueue('relances', jobs), {
+  afterCommit(trx, 'enqueuing relances', (step) => enqueue('relances', jobs, step), {
     jobCount: jobs.length,
   })
   return relances
@@ -150,13 +150,14 @@ export async function scheduleRelancesForInvoice(
   }
   if (moved.length > 0) {
     const jobs = moved.map(relanceJob)
-    afterCommit(trx, 'enqueuing moved relances', async () => {
+    afterCommit(trx, 'enqueuing moved relances', async (step) => {
       // A moved relance keeps its job id: the old delayed job goes first
       await removeJobs(
         'relances',
-        jobs.map((job) => job.opts.jobId)
+        jobs.map((job) => job.opts.jobId),
+        step
       )
-      await enqueue('relances', jobs)
+      await enqueue('relances', jobs, step)
     })
   }
   return moved

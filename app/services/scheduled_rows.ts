@@ -28,10 +28,11 @@ export async function cancelScheduledRows(
     .where('status', 'scheduled')
     .update({ status: 'cancelled', updated_at: new Date() }, ['id'])
   if (cancelled.length > 0) {
-    afterCommit(trx, `removing cancelled ${rows.queue} jobs`, () =>
+    afterCommit(trx, `removing cancelled ${rows.queue} jobs`, (step) =>
       removeJobs(
         rows.queue,
-        cancelled.map(({ id }) => rows.jobId(id))
+        cancelled.map(({ id }) => rows.jobId(id)),
+        step
       )
     )
   }

@@ -26,12 +26,22 @@ const noNulCharacterRule = vine.createRule((value, _options, field) => {
   }
 })
 
-export const email = () => vine.string().trim().toLowerCase().email().maxLength(254)
+// UTF-8 (and so PostgreSQL) cannot hold a lone surrogate: it would be stored
+// altered, and some checks (the email one) throw on it
+const wellFormedRule = vine.createRule((value, _options, field) => {
+  if (typeof value === 'string' && !value.isWellFormed()) {
+    field.report('The {{ field }} field must be well-formed Unicode text', 'wellFormed', field)
+  }
+})
 
-export const personName = () =>
-  vine.string().trim().minLength(1).maxLength(200).use(noNulCharacterRule())
+/** A string checked for lone surrogates before any other rule sees it. */
+const text = () => vine.string().use(wellFormedRule())
 
-export const timezone = () => vine.string().trim().maxLength(64).use(ianaTimezoneRule())
+export const email = () => text().trim().toLowerCase().email().maxLength(254)
+
+export const personName = () => text().trim().minLength(1).maxLength(200).use(noNulCharacterRule())
+
+export const timezone = () => text().trim().maxLength(64).use(ianaTimezoneRule())
 
 export const locale = () => vine.enum(['fr', 'en'] as const)
 
@@ -48,7 +58,7 @@ export const calendarDate = () =>
     )
 
 export const invoiceNumber = () =>
-  vine.string().trim().minLength(1).maxLength(100).use(noNulCharacterRule())
+  text().trim().minLength(1).maxLength(100).use(noNulCharacterRule())
 
 /**
  * Money in integer cents; the database column is bigint but amounts stay well inside 2^53.

@@ -25,11 +25,15 @@ export class AppProcess {
   readonly #child: ChildProcess
   readonly #exited: Promise<number | null>
 
-  constructor(role: 'web' | 'worker', env: Record<string, string>) {
+  constructor(
+    role: 'web' | 'worker',
+    env: Record<string, string>,
+    { concurrency = 5 }: { concurrency?: number } = {}
+  ) {
     const args =
       role === 'web'
         ? ['--import=@poppinss/ts-exec', 'bin/server.ts']
-        : ['ace.js', 'queue:work', '--concurrency=5']
+        : ['ace.js', 'queue:work', `--concurrency=${concurrency}`]
     this.#child = spawn(process.execPath, args, {
       cwd: APP_ROOT,
       env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
@@ -81,6 +85,21 @@ export class AppProcess {
   }
 }
 
+/** Starts a worker process; resolves once it consumes its queues. */
+export async function startWorker(
+  env: Record<string, string>,
+  options?: { concurrency?: number }
+): Promise<AppProcess> {
+  const worker = new AppProcess('worker', env, options)
+  try {
+    await worker.waitForOutput('worker consuming')
+  } catch (error) {
+    await worker.stop('SIGKILL')
+    throw error
+  }
+  return worker
+}
+
 export type RunningApp = {
   baseUrl: string
   web: AppProcess
@@ -125,7 +144,7 @@ export async function startApp(env: Record<string, string>): Promise<RunningApp>
 
 /** A JSON call to the API of a running app, as the SPA makes it. */
 export async function callApi(
-  app: RunningApp,
+  app: Pick<RunningApp, 'baseUrl'>,
   method: string,
   path: string,
   { token, body }: { token?: string; body?: unknown } = {}
@@ -143,7 +162,11 @@ export async function callApi(
 }
 
 /** Registers a freelancer on a running app and returns the bearer token. */
-export async function registerOn(app: RunningApp, email: string, fullName = 'Camille Martin') {
+export async function registerOn(
+  app: Pick<RunningApp, 'baseUrl'>,
+  email: string,
+  fullName = 'Camille Martin'
+) {
   const registration = await callApi(app, 'POST', '/auth/register', {
     body: { fullName, email, password: 'a-long-password' },
   })

@@ -1,16 +1,33 @@
-import { SMTPServer } from 'smtp-server'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { SMTPServer, type SMTPServerSession } from 'smtp-server'
 import { simpleParser, type ParsedMail } from 'mailparser'
 import type { AddressInfo } from 'node:net'
 import { waitFor } from '#tests/helpers/wait_for'
 
+function recipientsOf(session: SMTPServerSession): string[] {
+  return session.envelope.rcptTo.map((recipient) => recipient.address)
+}
+
 /**
  * A real SMTP server on a free loopback port that keeps what it receives,
- * parsed. It can refuse mail for a while to play an SMTP outage.
+ * parsed. It can refuse mail for a while to play an SMTP outage, and answer
+ * slowly to keep sends in flight.
  */
 export class SmtpInbox {
   readonly messages: ParsedMail[] = []
   /** While set, every message is refused with this SMTP code. */
   refuseWith: number | null = null
+  /** The envelope recipients of every message refused while `refuseWith` was set. */
+  readonly refused: string[] = []
+  /**
+   * How long each message waits, once received, before the server accepts
+   * it. A client that hangs up meanwhile never hears the acceptance, so its
+   * message is not kept.
+   */
+  delayMs = 0
+  /** Messages being received or waiting out `delayMs`: sends in flight. */
+  inFlight = 0
+  readonly #closedSessions = new Set<string>()
   #server: SMTPServer
 
   private constructor() {
@@ -18,20 +35,32 @@ export class SmtpInbox {
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
-      onData: (stream, _session, callback) => {
+      onClose: (session) => {
+        this.#closedSessions.add(session.id)
+      },
+      onData: (stream, session, callback) => {
         if (this.refuseWith) {
+          this.refused.push(...recipientsOf(session))
           stream.resume()
           const error = Object.assign(new Error('Refused by the test inbox'), {
             responseCode: this.refuseWith,
           })
           return stream.on('end', () => callback(error))
         }
+        this.inFlight++
         simpleParser(stream)
-          .then((mail) => {
+          .then(async (mail) => {
+            if (this.delayMs > 0) {
+              await sleep(this.delayMs)
+              if (this.#closedSessions.has(session.id)) {
+                return callback(new Error('The client hung up before the answer'))
+              }
+            }
             this.messages.push(mail)
             callback()
           })
           .catch(callback)
+          .finally(() => this.inFlight--)
       },
     })
   }
@@ -44,6 +73,17 @@ export class SmtpInbox {
 
   get port(): number {
     return (this.#server.server.address() as AddressInfo).port
+  }
+
+  /** How many messages each recipient got, by address. */
+  countsByRecipient(): Map<string, number> {
+    const counts = new Map<string, number>()
+    for (const mail of this.messages) {
+      for (const address of [mail.to ?? []].flat().flatMap((to) => to.value)) {
+        if (address.address) counts.set(address.address, (counts.get(address.address) ?? 0) + 1)
+      }
+    }
+    return counts
   }
 
   to(address: string): ParsedMail[] {

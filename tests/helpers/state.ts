@@ -11,6 +11,26 @@ export async function resetQueues() {
 }
 
 /**
+ * Plays a Redis that lost everything: every key under this run's queue
+ * prefix goes (queues, jobs, their ids), and nothing else of the shared Redis.
+ */
+export async function dropQueueKeys() {
+  const connection = redis.connection()
+  let cursor = '0'
+  do {
+    const [next, keys] = await connection.scan(
+      cursor,
+      'MATCH',
+      `${env.get('QUEUE_PREFIX')}:*`,
+      'COUNT',
+      1000
+    )
+    if (keys.length > 0) await connection.del(keys)
+    cursor = next
+  } while (cursor !== '0')
+}
+
+/**
  * Clean slate for a test: empty tables and queues. Tables are truncated
  * rather than wrapped in a global transaction, because jobs are enqueued
  * after commit and a savepoint would commit them while rolling back rows.

@@ -1,0 +1,235 @@
+import { test } from '@japa/runner'
+import { Queue } from 'bullmq'
+import { DateTime } from 'luxon'
+import CheckinTask from '#models/checkin_task'
+import Relance from '#models/relance'
+import queueConfig from '#config/queue'
+import { UserFactory } from '#database/factories/user_factory'
+import { checkinJobId } from '#services/checkin_scheduler'
+import { hashCheckinToken } from '#services/checkin_token'
+import { getQueue } from '#services/job_queue'
+import { reconcileQueues } from '#services/queue_reconciler'
+import { relanceJobId } from '#services/relance_scheduler'
+import {
+  AppProcess,
+  callApi,
+  freePort,
+  registerOn,
+  startWorker,
+} from '#tests/helpers/app_processes'
+import {
+  clientEmail,
+  firstRelancesDueNow,
+  freelancerEmail,
+  freelancersWithInvoicesDue,
+} from '#tests/helpers/faults'
+import { createScheduledInvoice } from '#tests/helpers/invoices'
+import { RedisServer } from '#tests/helpers/redis_server'
+import { countRows } from '#tests/helpers/rows'
+import { SmtpInbox, checkinTokenFrom } from '#tests/helpers/smtp_inbox'
+import { dropQueueKeys, queuedJobIds, resetState } from '#tests/helpers/state'
+import { GiveUp, waitFor } from '#tests/helpers/wait_for'
+
+/** The job ids PostgreSQL promises: one per `scheduled` row. */
+async function promisedJobIds() {
+  const tasks = await CheckinTask.query().where('status', 'scheduled')
+  const relances = await Relance.query().where('status', 'scheduled')
+  return {
+    checkins: tasks.map((task) => checkinJobId(task.id)).sort(),
+    relances: relances.map((relance) => relanceJobId(relance.id)).sort(),
+  }
+}
+
+/** Nothing waiting, running or about to run in either queue. */
+async function queuesIdle() {
+  for (const name of ['checkins', 'relances'] as const) {
+    const counts = await getQueue(name).getJobCounts('waiting', 'active', 'prioritized')
+    if (Object.values(counts).some((count) => count > 0)) return false
+  }
+  return true
+}
+
+test.group('Faults: Redis loses every queued job', (group) => {
+  let inbox: SmtpInbox
+  let worker: AppProcess | undefined
+
+  group.each.setup(async () => {
+    await resetState()
+    inbox = await SmtpInbox.start()
+    return async () => {
+      await worker?.stop()
+      worker = undefined
+      await inbox.close()
+    }
+  })
+
+  test('the worker rebuilds every job from PostgreSQL and each email goes out once', async ({
+    assert,
+  }) => {
+    const due = await freelancersWithInvoicesDue(3, 'lost')
+    const later = await createScheduledInvoice(await UserFactory.create(), {
+      dueDate: DateTime.utc().plus({ days: 10 }).startOf('day'),
+    })
+    await firstRelancesDueNow(due.map(({ invoice }) => invoice.id))
+    const promised = await promisedJobIds()
+    const tasksBefore = await CheckinTask.all()
+    const hashesBefore = new Map(tasksBefore.map((task) => [task.invoiceId, task.tokenHash]))
+
+    await dropQueueKeys()
+
+    assert.deepEqual(await queuedJobIds('checkins'), [])
+    assert.deepEqual(await queuedJobIds('relances'), [])
+    // Reconciling at start and every 300 ms: repeated passes must not duplicate
+    worker = await startWorker({
+      SMTP_PORT: String(inbox.port),
+      QUEUE_RECONCILE_GRACE_SECONDS: '0',
+      QUEUE_RECONCILE_INTERVAL_MS: '300',
+    })
+    await waitFor(
+      'the due check-ins and relances to be sent and the queues idle',
+      async () =>
+        (await countRows('checkin_tasks', { status: 'sent' })) === 3 &&
+        (await countRows('relances', { status: 'sent' })) === 3 &&
+        (await queuesIdle()),
+      { timeoutMs: 20_000 }
+    )
+
+    for (let n = 1; n <= 3; n++) {
+      assert.lengthOf(inbox.to(freelancerEmail('lost', n)), 1, `check-ins to freelancer ${n}`)
+      assert.lengthOf(inbox.to(clientEmail('lost', n)), 1, `relances to client ${n}`)
+    }
+    assert.lengthOf(inbox.messages, 6)
+    // The lost plain tokens were replaced: each email's link matches its task
+    for (const { user, invoice } of due) {
+      const task = await CheckinTask.query().where('invoice_id', invoice.id).firstOrFail()
+      const [mail] = inbox.to(user.email)
+      assert.equal(hashCheckinToken(checkinTokenFrom(mail)), task.tokenHash)
+      assert.notEqual(task.tokenHash, hashesBefore.get(invoice.id))
+    }
+    // What is not due yet waits in Redis again, under the same ids
+    const stillPromised = await promisedJobIds()
+    assert.includeMembers(promised.checkins, stillPromised.checkins)
+    const laterTask = await CheckinTask.findByOrFail('invoice_id', later.id)
+    assert.include(stillPromised.checkins, checkinJobId(laterTask.id))
+    assert.lengthOf(stillPromised.relances, 3 * 2 + 3)
+    assert.deepEqual(await queuedJobIds('checkins'), stillPromised.checkins)
+    assert.deepEqual(await queuedJobIds('relances'), stillPromised.relances)
+    assert.deepEqual(await reconcileQueues({ graceSeconds: 0 }), { checkins: 0, relances: 0 })
+  })
+})
+
+test.group('Faults: Redis unreachable, then back', (group) => {
+  let inbox: SmtpInbox
+  let processes: AppProcess[] = []
+  let redisServer: RedisServer | undefined
+
+  group.each.setup(async () => {
+    await resetState()
+    inbox = await SmtpInbox.start()
+    return async () => {
+      await Promise.all(processes.map((process) => process.stop()))
+      processes = []
+      await redisServer?.stop()
+      redisServer = undefined
+      await inbox.close()
+    }
+  })
+
+  test('an invoice created without Redis is answered within the deadline and sent once Redis is back', async ({
+    assert,
+  }) => {
+    // A port nothing listens on yet: Redis is down until the test starts its own there
+    const redisPort = await freePort()
+    const port = await freePort()
+    const app = { baseUrl: `http://127.0.0.1:${port}` }
+    const env = {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      APP_URL: app.baseUrl,
+      REDIS_PORT: String(redisPort),
+      SMTP_PORT: String(inbox.port),
+      QUEUE_RECONCILE_GRACE_SECONDS: '0',
+    }
+    const web = new AppProcess('web', env)
+    processes.push(web)
+    const health = await waitFor(
+      'the web process to answer /health',
+      async () => {
+        if (web.hasExited) throw new GiveUp(`web exited:\n${web.output}`)
+        return await fetch(`${app.baseUrl}/api/v1/health`)
+      },
+      { timeoutMs: 30_000, intervalMs: 100 }
+    )
+    assert.equal(health.status, 503)
+    assert.deepEqual(await health.json(), { errors: [{ message: 'redis is down' }] })
+
+    const token = await registerOn(app, 'camille@example.test')
+    const startedAt = Date.now()
+    const created = await callApi(app, 'POST', '/invoices', {
+      token,
+      body: {
+        number: 'F-REDIS-1',
+        clientName: 'Acme SAS',
+        clientEmail: 'compta@acme.test',
+        amountCents: 120_000,
+        dueDate: DateTime.utc().minus({ days: 1 }).toISODate(),
+      },
+    })
+    const elapsedMs = Date.now() - startedAt
+
+    assert.equal(created.status, 201, JSON.stringify(created.body))
+    assert.isBelow(elapsedMs, 2_000)
+    const invoiceId = created.body.data.id as number
+    assert.equal(
+      await countRows('checkin_tasks', { invoice_id: invoiceId, status: 'scheduled' }),
+      1
+    )
+    assert.equal(await countRows('relances', { invoice_id: invoiceId, status: 'scheduled' }), 3)
+
+    redisServer = await RedisServer.start(redisPort)
+    await waitFor(
+      '/health to answer 200 again',
+      async () => {
+        const response = await fetch(`${app.baseUrl}/api/v1/health`)
+        return response.status === 200
+      },
+      { timeoutMs: 15_000, intervalMs: 200 }
+    )
+    // The web's producer came back too: a new invoice's jobs are enqueued by the request
+    const later = await callApi(app, 'POST', '/invoices', {
+      token,
+      body: {
+        number: 'F-REDIS-2',
+        clientName: 'Acme SAS',
+        clientEmail: 'compta@acme.test',
+        amountCents: 80_000,
+        dueDate: DateTime.utc().plus({ days: 30 }).toISODate(),
+      },
+    })
+    assert.equal(later.status, 201)
+    const laterTask = await CheckinTask.findByOrFail('invoice_id', later.body.data.id)
+    const revived = new Queue('checkins', {
+      prefix: queueConfig.prefix,
+      connection: { host: queueConfig.connection.host, port: redisPort },
+    })
+    try {
+      assert.exists(await revived.getJob(checkinJobId(laterTask.id)))
+    } finally {
+      await revived.close()
+    }
+
+    await firstRelancesDueNow([invoiceId])
+    processes.push(await startWorker(env))
+
+    await waitFor(
+      'the check-in and the first relance to be sent',
+      async () =>
+        (await countRows('checkin_tasks', { invoice_id: invoiceId, status: 'sent' })) === 1 &&
+        (await countRows('relances', { invoice_id: invoiceId, status: 'sent' })) === 1,
+      { timeoutMs: 20_000 }
+    )
+    assert.lengthOf(inbox.to('camille@example.test'), 1)
+    assert.lengthOf(inbox.to('compta@acme.test'), 1)
+    assert.lengthOf(inbox.messages, 2)
+  })
+})

@@ -1,0 +1,104 @@
+import { test } from '@japa/runner'
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import { UserFactory } from '#database/factories/user_factory'
+import CheckinTask from '#models/checkin_task'
+import Relance from '#models/relance'
+import { relanceJobId } from '#services/relance_scheduler'
+import { checkinJobId } from '#services/checkin_scheduler'
+import { getQueue } from '#services/job_queue'
+import { createInvoice } from '#services/invoice_ledger'
+import { startWorker, type AppProcess } from '#tests/helpers/app_processes'
+import { createScheduledInvoice } from '#tests/helpers/invoices'
+import { countRows } from '#tests/helpers/rows'
+import { SmtpInbox } from '#tests/helpers/smtp_inbox'
+import { resetState } from '#tests/helpers/state'
+import { waitFor } from '#tests/helpers/wait_for'
+
+/** The job ids of an invoice's relances. */
+async function witnessRelanceJobIds(invoiceId: number) {
+  const relances = await Relance.query().where('invoice_id', invoiceId)
+  return relances.map((relance) => relanceJobId(relance.id))
+}
+
+/** Every job of both queues, whatever its state. */
+async function allJobIds() {
+  const ids: string[] = []
+  for (const name of ['checkins', 'relances'] as const) {
+    const jobs = await getQueue(name).getJobs([
+      'waiting',
+      'delayed',
+      'prioritized',
+      'active',
+      'completed',
+      'failed',
+    ])
+    ids.push(...jobs.map((job) => job.id!))
+  }
+  return ids.sort()
+}
+
+test.group('Faults: a transaction rolls back after scheduling', (group) => {
+  let inbox: SmtpInbox
+  let worker: AppProcess | undefined
+
+  group.each.setup(async () => {
+    await resetState()
+    inbox = await SmtpInbox.start()
+    return async () => {
+      await worker?.stop()
+      worker = undefined
+      await inbox.close()
+    }
+  })
+
+  test('nothing reaches Redis, and the worker never sends anything for it', async ({ assert }) => {
+    const dueDate = DateTime.utc().minus({ days: 1 }).startOf('day')
+    const rolledBack = await UserFactory.merge({ email: 'rolled-back@example.test' }).create()
+    worker = await startWorker({ SMTP_PORT: String(inbox.port) })
+
+    const attempt = db.transaction(async (trx) => {
+      await createInvoice(
+        rolledBack,
+        {
+          number: 'F-ROLLBACK',
+          clientName: 'Acme',
+          clientEmail: 'billing@acme.test',
+          amountCents: 10_000,
+          dueDate,
+        },
+        trx
+      )
+      throw new Error('something later in the transaction failed')
+    })
+
+    await assert.rejects(() => attempt, 'something later in the transaction failed')
+    assert.deepEqual(await allJobIds(), [])
+    for (const table of ['invoices', 'clients', 'checkin_tasks', 'relances', 'activity_events']) {
+      assert.equal(await countRows(table), 0, table)
+    }
+
+    // Another invoice due now proves the worker ran meanwhile
+    const witness = await UserFactory.merge({ email: 'witness@example.test' }).create()
+    const invoice = await createScheduledInvoice(witness, { dueDate })
+    await inbox.waitForMessageTo('witness@example.test')
+
+    const task = await CheckinTask.findByOrFail('invoice_id', invoice.id)
+    await waitFor('the witness job to complete', async () => {
+      const job = await getQueue('checkins').getJob(checkinJobId(task.id))
+      return job && (await job.isCompleted())
+    })
+    assert.lengthOf(inbox.messages, 1)
+    assert.lengthOf(inbox.to('rolled-back@example.test'), 0)
+    // Redis only ever held the witness's jobs, and ran its check-in only
+    assert.deepEqual(
+      await allJobIds(),
+      [checkinJobId(task.id), ...(await witnessRelanceJobIds(invoice.id))].sort()
+    )
+    const completed = await getQueue('checkins').getJobs(['completed'])
+    assert.deepEqual(
+      completed.map((job) => job.id),
+      [checkinJobId(task.id)]
+    )
+  })
+})

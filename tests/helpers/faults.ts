@@ -1,0 +1,55 @@
+import { DateTime } from 'luxon'
+import type { ParsedMail } from 'mailparser'
+import Relance from '#models/relance'
+import { UserFactory } from '#database/factories/user_factory'
+import { getQueue } from '#services/job_queue'
+import { relanceJobId } from '#services/relance_scheduler'
+import { createScheduledInvoice } from '#tests/helpers/invoices'
+
+/** Freelancer `n` of a scenario, and the client of their invoice. */
+export const freelancerEmail = (label: string, n: number) => `${label}-${n}@example.test`
+export const clientEmail = (label: string, n: number) => `client-of-${label}-${n}@example.test`
+
+/**
+ * `count` freelancers, each with one invoice due yesterday: every check-in
+ * comes due CHECKIN_PAST_DUE_DELAY_MS (200 ms in tests) after creation, and
+ * the relances are days away. Each address gets at most one email per kind,
+ * so counting an inbox by recipient counts sends per row.
+ */
+export async function freelancersWithInvoicesDue(count: number, label: string) {
+  const dueDate = DateTime.utc().minus({ days: 1 }).startOf('day')
+  const created = []
+  for (let n = 1; n <= count; n++) {
+    const user = await UserFactory.merge({ email: freelancerEmail(label, n) }).create()
+    const invoice = await createScheduledInvoice(user, {
+      dueDate,
+      clientEmail: clientEmail(label, n),
+    })
+    created.push({ user, invoice })
+  }
+  return created
+}
+
+/**
+ * Brings the first relance of these invoices to a minute ago in PostgreSQL,
+ * and its delayed job, when Redis still holds one, to now.
+ */
+export async function firstRelancesDueNow(invoiceIds: number[]) {
+  const relances = await Relance.query().whereIn('invoice_id', invoiceIds).where('sequence', 1)
+  await Relance.query()
+    .whereIn(
+      'id',
+      relances.map((relance) => relance.id)
+    )
+    .update({ scheduled_at: DateTime.now().minus({ minutes: 1 }).toJSDate() })
+  for (const relance of relances) {
+    const job = await getQueue('relances').getJob(relanceJobId(relance.id))
+    await job?.promote()
+  }
+  return relances
+}
+
+/** The To address of an email sent to one recipient. */
+export function recipientOf(mail: ParsedMail): string {
+  return [mail.to ?? []].flat()[0].value[0].address!
+}
