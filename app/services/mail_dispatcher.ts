@@ -8,10 +8,17 @@ import type { Locale } from '#models/user'
 
 const INTL_LOCALES: Record<Locale, string> = { fr: 'fr-FR', en: 'en-GB' }
 
+/** Building an Intl.NumberFormat costs far more than using one: one per locale and currency. */
+const amountFormats = new Map<string, Intl.NumberFormat>()
+
 export function formatAmount(amountCents: number, currency: string, locale: Locale) {
-  return new Intl.NumberFormat(INTL_LOCALES[locale], { style: 'currency', currency }).format(
-    amountCents / 100
-  )
+  const key = `${locale} ${currency}`
+  let format = amountFormats.get(key)
+  if (!format) {
+    format = new Intl.NumberFormat(INTL_LOCALES[locale], { style: 'currency', currency })
+    amountFormats.set(key, format)
+  }
+  return format.format(amountCents / 100)
 }
 
 export function formatDate(date: DateTime, locale: Locale) {
