@@ -1,0 +1,200 @@
+/*
+| npm run bench                 every benchmark, in order
+| npm run bench -- <name> …     only these (checkin_click, invoice_list,
+|                               validate_draft, worker_throughput,
+|                               checkin_timing, scale)
+|
+| Each benchmark gets its own database and queue prefix, measures the app and
+| its baseline in the same run, and cleans up. The table goes to the console;
+| bench/results/latest.json and latest.md get the figures, the machine, the
+| method and the findings. See bench/README.md.
+*/
+import { execFileSync } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import checkinClick from './checkin_click.js'
+import invoiceList from './invoice_list.js'
+import validateDraft from './validate_draft.js'
+import workerThroughput from './worker_throughput.js'
+import checkinTiming from './checkin_timing.js'
+import scale from './scale.js'
+import { APP_ROOT, createResources, machineInfo, releaseResources } from './support/environment.js'
+import {
+  NotAvailable,
+  markdownTable,
+  tableRows,
+  textTable,
+  type BenchOutcome,
+  type Benchmark,
+} from './support/report.js'
+
+const BENCHMARKS: Benchmark[] = [
+  checkinClick,
+  invoiceList,
+  validateDraft,
+  workerThroughput,
+  checkinTiming,
+  scale,
+]
+
+const RESULTS = new URL('./results/', import.meta.url)
+
+function selection(): Benchmark[] {
+  const names = process.argv.slice(2).map((name) => name.replaceAll('-', '_'))
+  if (names.length === 0) return BENCHMARKS
+  const unknown = names.filter((name) => !BENCHMARKS.some((bench) => bench.name === name))
+  if (unknown.length > 0) {
+    console.error(`Unknown benchmark(s): ${unknown.join(', ')}`)
+    console.error(`Known: ${BENCHMARKS.map((bench) => bench.name).join(', ')}`)
+    process.exit(2)
+  }
+  return BENCHMARKS.filter((bench) => names.includes(bench.name))
+}
+
+async function runOne(bench: Benchmark): Promise<BenchOutcome> {
+  const started = performance.now()
+  const log = (message: string) => console.log(`  [${bench.name}] ${message}`)
+  const cleanups: (() => unknown)[] = []
+  const outcome: BenchOutcome = {
+    name: bench.name,
+    title: bench.title,
+    status: 'ok',
+    seconds: 0,
+    measures: [],
+    method: [],
+    findings: [],
+  }
+  console.log(`\n▶ ${bench.name}: ${bench.title}`)
+  let resources
+  try {
+    resources = await createResources(bench.name)
+    const report = await bench.run({ resources, log, defer: (cleanup) => cleanups.push(cleanup) })
+    Object.assign(outcome, report)
+    for (const measure of outcome.measures) {
+      measure.ratio =
+        measure.value !== null && measure.baseline !== null && measure.baseline !== 0
+          ? measure.value / measure.baseline
+          : null
+    }
+  } catch (error) {
+    if (error instanceof NotAvailable) {
+      outcome.status = 'skipped'
+      outcome.reason = error.message
+      log(`not available: ${error.message}`)
+    } else {
+      outcome.status = 'failed'
+      outcome.reason = (error as Error).message.split('\n')[0]
+      outcome.findings.push((error as Error).stack ?? String(error))
+      console.error(error)
+    }
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup()
+      } catch (error) {
+        const message = (error as Error).message.split('\n')[0]
+        log(`cleanup failed: ${message}`)
+        outcome.findings.push(`Cleanup: ${message}`)
+      }
+    }
+    if (resources) await releaseResources(resources)
+  }
+  outcome.seconds = Math.round(performance.now() - started) / 1000
+  log(`done in ${outcome.seconds.toFixed(1)} s`)
+  return outcome
+}
+
+function gitCommit(): string | null {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: APP_ROOT })
+      .toString()
+      .trim()
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'app', 'config', 'start'], {
+      cwd: APP_ROOT,
+    }).toString()
+    return dirty ? `${commit} + uncommitted changes` : commit
+  } catch {
+    return null
+  }
+}
+
+function markdown(results: {
+  date: string
+  commit: string | null
+  totalSeconds: number
+  machine: Awaited<ReturnType<typeof machineInfo>> & { loadAverageAtEnd: number[] }
+  benchmarks: BenchOutcome[]
+}) {
+  const { machine } = results
+  const lines = [
+    '# Relance benchmarks — latest run',
+    '',
+    `Run ${results.date} on commit ${results.commit ?? 'unknown'}, ${results.totalSeconds.toFixed(0)} s in all.`,
+    'How to read this file: [bench/README.md](../README.md).',
+    '',
+    '## Machine',
+    '',
+    `- ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB memory, ${machine.os}`,
+    `- Node.js ${machine.node}, PostgreSQL ${machine.postgresql}, Redis ${machine.redis}`,
+    `- load average at start ${machine.loadAverageAtStart.join(' / ')}, at end ${machine.loadAverageAtEnd.join(' / ')} (other processes share this machine)`,
+    '',
+    '## Results',
+    '',
+    'Ratio = value / baseline, both measured in this run on this machine against the same database and seed.',
+    '',
+    markdownTable(tableRows(results.benchmarks)),
+    '',
+  ]
+  for (const bench of results.benchmarks) {
+    lines.push(`## ${bench.name}: ${bench.title}`, '')
+    if (bench.status !== 'ok')
+      lines.push(
+        `**${bench.status === 'skipped' ? 'Not available' : 'Failed'}: ${bench.reason}**`,
+        ''
+      )
+    if (bench.method.length > 0) {
+      lines.push('Method:', '', ...bench.method.map((line) => `- ${line}`), '')
+    }
+    if (bench.findings.length > 0) {
+      lines.push(
+        'Findings:',
+        '',
+        ...bench.findings.map((line) => `- ${line.replaceAll('\n', '\n  ')}`),
+        ''
+      )
+    }
+    lines.push(`Took ${bench.seconds.toFixed(1)} s.`, '')
+  }
+  return lines.join('\n')
+}
+
+const benches = selection()
+const started = performance.now()
+const machine = await machineInfo()
+console.log(
+  `Relance benchmarks on ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, PostgreSQL ${machine.postgresql}, Redis ${machine.redis}`
+)
+const outcomes: BenchOutcome[] = []
+for (const bench of benches) outcomes.push(await runOne(bench))
+
+const totalSeconds = Math.round(performance.now() - started) / 1000
+const results = {
+  date: new Date().toISOString(),
+  commit: gitCommit(),
+  totalSeconds,
+  selection: benches.map((bench) => bench.name),
+  machine: {
+    ...machine,
+    loadAverageAtEnd: os.loadavg().map((load) => Math.round(load * 100) / 100),
+  },
+  benchmarks: outcomes,
+}
+await mkdir(RESULTS, { recursive: true })
+await writeFile(new URL('latest.json', RESULTS), `${JSON.stringify(results, null, 2)}\n`)
+await writeFile(new URL('latest.md', RESULTS), markdown(results))
+
+console.log(`\n${textTable(tableRows(outcomes))}\n`)
+console.log(
+  `Total ${totalSeconds.toFixed(1)} s. Written: bench/results/latest.json, bench/results/latest.md`
+)
+process.exit(outcomes.some((outcome) => outcome.status === 'failed') ? 1 : 0)

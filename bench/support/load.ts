@@ -1,0 +1,168 @@
+/*
+| HTTP load with autocannon, from the bench process. Every request can get its
+| own path (one fresh check-in token each), and every response is checked.
+| The app and its baseline are measured in alternating rounds, so a burst of
+| load from another process on the machine hits both sides alike.
+*/
+import { setTimeout as sleep } from 'node:timers/promises'
+import autocannon from 'autocannon'
+import { BENCH_HEADERS } from './environment.js'
+import { cpuSeconds } from './processes.js'
+import { percentile } from './stats.js'
+
+export type LoadTarget = {
+  url: string
+  /** The server's pid, for the CPU it spends per request. */
+  pid: number
+  /** The path of the next request; null when there is none left. */
+  nextPath: () => string | null
+  /** Whether a response is the one expected; others are counted as wrong. */
+  check: (status: number, headers: Record<string, string | string[] | undefined>) => boolean
+  headers?: Record<string, string>
+}
+
+export type RoundResult = {
+  requests: number
+  wrong: number
+  errors: number
+  seconds: number
+  exhausted: boolean
+  statusCodes: Record<string, number>
+  latencies: number[]
+}
+
+export async function runRound(
+  target: LoadTarget,
+  { connections, seconds }: { connections: number; seconds: number }
+): Promise<RoundResult> {
+  let wrong = 0
+  let exhausted = false
+  const statusCodes: Record<string, number> = {}
+  const latencies: number[] = []
+  let finished!: (result: autocannon.Result) => void
+  let failed!: (error: Error) => void
+  const done = new Promise<autocannon.Result>((resolve, reject) => {
+    finished = resolve
+    failed = reject
+  })
+  const instance = autocannon(
+    {
+      url: target.url,
+      connections,
+      pipelining: 1,
+      duration: seconds,
+      headers: { ...BENCH_HEADERS, ...target.headers },
+      requests: [
+        {
+          method: 'GET',
+          setupRequest: (request) => {
+            const path = target.nextPath()
+            if (path === null) {
+              // Out of fresh tokens: end early rather than measure stale ones
+              exhausted = true
+              setImmediate(() => instance.stop())
+              return { ...request, path: '/__exhausted' }
+            }
+            return { ...request, path }
+          },
+          onResponse: (status, _body, _context, headers) => {
+            statusCodes[status] = (statusCodes[status] ?? 0) + 1
+            if (!target.check(status, headers ?? {})) wrong++
+          },
+        },
+      ],
+    },
+    (error, result) => (error ? failed(error) : finished(result))
+  )
+  instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime))
+  const result = await done
+  return {
+    requests: latencies.length,
+    wrong,
+    errors: result.errors,
+    seconds: result.duration,
+    exhausted,
+    statusCodes,
+    latencies,
+  }
+}
+
+export type SideResult = {
+  requests: number
+  seconds: number
+  throughput: number
+  p50: number
+  p99: number
+  /** CPU time (user + system) of the server process per request. */
+  cpuMsPerRequest: number | null
+  wrong: number
+  errors: number
+  exhausted: boolean
+  statusCodes: Record<string, number>
+}
+
+/**
+ * Warms each side up, then measures them in `rounds` alternating rounds
+ * (baseline first) of `seconds / rounds` each; figures are over all rounds.
+ */
+export async function compareSides(
+  sides: { app: LoadTarget; baseline: LoadTarget },
+  options: { connections: number; warmupSeconds: number; seconds: number; rounds: number }
+): Promise<{ app: SideResult; baseline: SideResult }> {
+  const { connections } = options
+  for (const side of [sides.app, sides.baseline]) {
+    await runRound(side, { connections, seconds: options.warmupSeconds })
+  }
+  const rounds: Record<'app' | 'baseline', RoundResult[]> = { app: [], baseline: [] }
+  const cpu = { app: 0, baseline: 0 }
+  for (let round = 0; round < options.rounds; round++) {
+    for (const name of ['baseline', 'app'] as const) {
+      const cpuBefore = await cpuSeconds(sides[name].pid)
+      rounds[name].push(
+        await runRound(sides[name], { connections, seconds: options.seconds / options.rounds })
+      )
+      const cpuAfter = await cpuSeconds(sides[name].pid)
+      cpu[name] += cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : Number.NaN
+    }
+  }
+  // Requests still queued in a server when the client stops: let them finish
+  await sleep(1_000)
+  const merge = (name: 'app' | 'baseline'): SideResult => {
+    const all = rounds[name]
+    const requests = all.reduce((sum, round) => sum + round.requests, 0)
+    const seconds = all.reduce((sum, round) => sum + round.seconds, 0)
+    const latencies = all.flatMap((round) => round.latencies).sort((a, b) => a - b)
+    const statusCodes: Record<string, number> = {}
+    for (const round of all) {
+      for (const [code, count] of Object.entries(round.statusCodes)) {
+        statusCodes[code] = (statusCodes[code] ?? 0) + count
+      }
+    }
+    return {
+      requests,
+      seconds,
+      throughput: requests / seconds,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      cpuMsPerRequest: Number.isFinite(cpu[name]) ? (cpu[name] * 1000) / requests : null,
+      wrong: all.reduce((sum, round) => sum + round.wrong, 0),
+      errors: all.reduce((sum, round) => sum + round.errors, 0),
+      exhausted: all.some((round) => round.exhausted),
+      statusCodes,
+    }
+  }
+  return { app: merge('app'), baseline: merge('baseline') }
+}
+
+/** Lines for the findings when a side did not answer as expected. */
+export function loadProblems(side: string, result: SideResult): string[] {
+  const found: string[] = []
+  if (result.wrong > 0) {
+    found.push(
+      `${side}: ${result.wrong} unexpected responses (${JSON.stringify(result.statusCodes)})`
+    )
+  }
+  if (result.errors > 0) found.push(`${side}: ${result.errors} connection errors`)
+  if (result.exhausted) found.push(`${side}: ran out of prepared requests before the end`)
+  return found
+}

@@ -1,0 +1,172 @@
+/*
+| The processes a benchmark starts: the app's web and worker (the test
+| helpers' AppProcess, i.e. exactly what `npm run web` / `npm run worker`
+| start), one-off app scripts, and the bare baseline processes.
+*/
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { AppProcess, freePort } from '#tests/helpers/app_processes'
+import { waitFor } from '#tests/helpers/wait_for'
+import { APP_ROOT, BENCH_HEADERS, type BenchResources } from './environment.js'
+
+export type Web = { baseUrl: string; process: AppProcess; stop(): Promise<void> }
+
+/** The app's HTTP server in production mode, ready once /health answers 200. */
+export async function startWeb(
+  resources: BenchResources,
+  env: Record<string, string> = {}
+): Promise<Web> {
+  const port = await freePort()
+  const baseUrl = `http://127.0.0.1:${port}`
+  const web = new AppProcess('web', {
+    ...resources.env,
+    PORT: String(port),
+    APP_URL: baseUrl,
+    ...env,
+  })
+  try {
+    await waitFor(
+      'the web process to answer /health',
+      async () => {
+        if (web.hasExited) throw new Error(`web exited:\n${web.output}`)
+        const response = await fetch(`${baseUrl}/api/v1/health`, { headers: BENCH_HEADERS })
+        return response.status === 200
+      },
+      { timeoutMs: 60_000, intervalMs: 100 }
+    )
+  } catch (error) {
+    await web.stop('SIGKILL').catch(() => {})
+    throw error
+  }
+  return { baseUrl, process: web, stop: async () => void (await web.stop()) }
+}
+
+/** `node ace queue:work --concurrency=N`, ready once it logs that it consumes. */
+export async function startWorker(
+  resources: BenchResources,
+  { concurrency, env = {} }: { concurrency: number; env?: Record<string, string> }
+): Promise<AppProcess> {
+  const worker = new AppProcess('worker', { ...resources.env, ...env }, { concurrency })
+  try {
+    await worker.waitForOutput('worker consuming', 60_000)
+  } catch (error) {
+    await worker.stop('SIGKILL').catch(() => {})
+    throw error
+  }
+  return worker
+}
+
+/** Resident set size of a process, from /proc (Linux). */
+export async function rssBytes(pid: number): Promise<number | null> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8')
+    const kiB = /VmRSS:\s+(\d+) kB/.exec(status)?.[1]
+    return kiB ? Number(kiB) * 1024 : null
+  } catch {
+    return null
+  }
+}
+
+/** CPU time (user + system, every thread) a process has used so far, in seconds. */
+export async function cpuSeconds(pid: number): Promise<number | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name, which is in parentheses and may hold spaces
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+  } catch {
+    return null
+  }
+}
+
+/** USER_HZ: 100 on every Linux build Node supports. */
+const CLOCK_TICKS = 100
+
+/** Samples a process's RSS every `intervalMs` until stopped; keeps the peak. */
+export function sampleRss(pid: number, intervalMs = 100) {
+  let peak = 0
+  let last = 0
+  const timer = setInterval(async () => {
+    const rss = await rssBytes(pid)
+    if (rss !== null) {
+      last = rss
+      peak = Math.max(peak, rss)
+    }
+  }, intervalMs)
+  return {
+    get peak() {
+      return peak
+    },
+    get last() {
+      return last
+    },
+    stop: () => clearInterval(timer),
+  }
+}
+
+/**
+ * A TypeScript file of bench/support run as its own Node process. It prints
+ * `READY <json>` once it can be used; its output is kept for error messages.
+ */
+export class BenchChild {
+  output = ''
+  readonly #child: ChildProcess
+  readonly #exited: Promise<number | null>
+
+  constructor(file: string, args: string[], env: Record<string, string>) {
+    this.#child = spawn(
+      process.execPath,
+      ['--import=@poppinss/ts-exec', `bench/support/${file}`, ...args],
+      { cwd: APP_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }
+    )
+    this.#child.stdout!.on('data', (chunk) => (this.output += chunk))
+    this.#child.stderr!.on('data', (chunk) => (this.output += chunk))
+    this.#exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)))
+  }
+
+  get pid() {
+    return this.#child.pid!
+  }
+
+  get hasExited() {
+    return this.#child.exitCode !== null || this.#child.signalCode !== null
+  }
+
+  /** The JSON printed after READY. */
+  async ready<T = Record<string, unknown>>(timeoutMs = 30_000): Promise<T> {
+    const line = await waitFor(
+      `READY from ${this.#child.spawnargs.join(' ')}`,
+      () => {
+        const match = /^READY (.*)$/m.exec(this.output)
+        if (match) return match[1]
+        if (this.hasExited) throw new Error(`exited:\n${this.output}`)
+        return undefined
+      },
+      { timeoutMs, intervalMs: 20 }
+    )
+    return JSON.parse(line) as T
+  }
+
+  /** Resolves with the last JSON line once the process exits with code 0. */
+  async result<T = Record<string, unknown>>(): Promise<T> {
+    const code = await this.#exited
+    if (code !== 0) throw new Error(`exited with ${code}:\n${this.output}`)
+    const lines = this.output.trim().split('\n')
+    return JSON.parse(lines[lines.length - 1]) as T
+  }
+
+  async stop() {
+    if (!this.hasExited) this.#child.kill('SIGTERM')
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 10_000)
+    await this.#exited
+    clearTimeout(timer)
+  }
+}
+
+/** Runs bench/support/app_script.ts (the app booted, no HTTP) and returns its JSON. */
+export function runAppScript<T = Record<string, unknown>>(
+  resources: BenchResources,
+  args: string[]
+): Promise<T> {
+  return new BenchChild('app_script.ts', args, resources.env).result<T>()
+}
