@@ -37,25 +37,18 @@ export function limiterKey(scope: string, ctx: HttpContext) {
   return `${env.get('QUEUE_PREFIX')}:${scope}:${ctx.request.ip()}`
 }
 
-/**
- * Brute force on credentials, and link guessing on check-in.
- */
-export const throttleAuth = failOpen(
-  'auth',
-  limiter.define('auth', (ctx) =>
-    limiter
-      .allowRequests(env.get('RATE_LIMIT_AUTH_PER_MINUTE'))
-      .every('1 minute')
-      .usingKey(limiterKey('auth', ctx))
+/** At most `requestsPerMinute` per client IP, failing open while Redis is down. */
+function perIpThrottle(scope: string, requestsPerMinute: number) {
+  return failOpen(
+    scope,
+    limiter.define(scope, (ctx) =>
+      limiter.allowRequests(requestsPerMinute).every('1 minute').usingKey(limiterKey(scope, ctx))
+    )
   )
-)
+}
 
-export const throttleCheckin = failOpen(
-  'checkin',
-  limiter.define('checkin', (ctx) =>
-    limiter
-      .allowRequests(env.get('RATE_LIMIT_CHECKIN_PER_MINUTE'))
-      .every('1 minute')
-      .usingKey(limiterKey('checkin', ctx))
-  )
-)
+/** Brute force on credentials. */
+export const throttleAuth = perIpThrottle('auth', env.get('RATE_LIMIT_AUTH_PER_MINUTE'))
+
+/** Guessing check-in links. */
+export const throttleCheckin = perIpThrottle('checkin', env.get('RATE_LIMIT_CHECKIN_PER_MINUTE'))

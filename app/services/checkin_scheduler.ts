@@ -6,7 +6,7 @@ import CheckinTask from '#models/checkin_task'
 import type Invoice from '#models/invoice'
 import { generateCheckinToken } from '#services/checkin_token'
 import { sendingTimeOn } from '#services/business_calendar'
-import { afterCommit, enqueue, type QueuedJob } from '#services/job_queue'
+import { enqueueAfterCommit, type QueuedJob } from '#services/job_queue'
 import { cancelScheduledRows, type ScheduledRows } from '#services/scheduled_rows'
 import { modelsFromRows } from '#services/bulk_rows'
 
@@ -115,9 +115,7 @@ export async function scheduleCheckinsForInvoices(
   )
   const tasks = modelsFromRows(CheckinTask, inserted)
   const jobs = tasks.map((task) => checkinJob(task, tokens.get(task.invoiceId)!))
-  afterCommit(trx, 'enqueuing check-ins', (step) => enqueue('checkins', jobs, step), {
-    jobCount: jobs.length,
-  })
+  enqueueAfterCommit(trx, 'checkins', jobs)
   return tasks
 }
 

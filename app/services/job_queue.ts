@@ -153,3 +153,15 @@ async function runUnderOneDeadline(pending: PendingWork[]) {
     }
   }
 }
+
+/** Enqueues these jobs once the transaction has committed, under its deadline. */
+export function enqueueAfterCommit<Payload>(
+  trx: TransactionClientContract,
+  queueName: QueueName,
+  jobs: QueuedJob<Payload>[]
+) {
+  if (jobs.length === 0) return
+  afterCommit(trx, `enqueuing ${queueName} jobs`, (step) => enqueue(queueName, jobs, step), {
+    jobCount: jobs.length,
+  })
+}

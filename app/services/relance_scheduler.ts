@@ -3,7 +3,13 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Relance from '#models/relance'
 import type Invoice from '#models/invoice'
 import { laterDay, onWeekday, sendingTimeOn, todayIn } from '#services/business_calendar'
-import { afterCommit, enqueue, removeJobs, type QueuedJob } from '#services/job_queue'
+import {
+  afterCommit,
+  enqueue,
+  enqueueAfterCommit,
+  removeJobs,
+  type QueuedJob,
+} from '#services/job_queue'
 import { cancelScheduledRows, type ScheduledRows } from '#services/scheduled_rows'
 import { modelsFromRows } from '#services/bulk_rows'
 
@@ -114,9 +120,7 @@ export async function scheduleRelancesForNewInvoices(
   )
   const relances = modelsFromRows(Relance, inserted)
   const jobs = relances.map(relanceJob)
-  afterCommit(trx, 'enqueuing relances', (step) => enqueue('relances', jobs, step), {
-    jobCount: jobs.length,
-  })
+  enqueueAfterCommit(trx, 'relances', jobs)
   return relances
 }
 
