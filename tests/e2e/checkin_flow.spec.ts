@@ -1,37 +1,17 @@
 import { test } from '@japa/runner'
-import { DateTime } from 'luxon'
 import env from '#start/env'
-import { callApi, registerOn, startApp, type RunningApp } from '#tests/helpers/app_processes'
-import { SmtpInbox, checkinTokenFrom } from '#tests/helpers/smtp_inbox'
-import { resetState } from '#tests/helpers/state'
+import { callApi, postInvoiceOn, registerOn } from '#tests/helpers/app_processes'
+import { processSceneForEach } from '#tests/helpers/running_app'
+import { checkinTokenFrom } from '#tests/helpers/smtp_inbox'
 
 test.group('Check-in end to end', (group) => {
-  let inbox: SmtpInbox
-  let app: RunningApp
-
-  group.each.setup(async () => {
-    await resetState()
-    inbox = await SmtpInbox.start()
-    app = await startApp({ SMTP_PORT: String(inbox.port), CHECKIN_PAST_DUE_DELAY_MS: '200' })
-    return async () => {
-      await app.stop()
-      await inbox.close()
-    }
-  })
+  const scene = processSceneForEach(group, { app: { CHECKIN_PAST_DUE_DELAY_MS: '200' } })
 
   test('an invoice past due is checked in by email and paid with one click', async ({ assert }) => {
+    const { app, inbox } = scene
     const token = await registerOn(app, 'camille@example.test')
 
-    const created = await callApi(app, 'POST', '/invoices', {
-      token,
-      body: {
-        number: 'F-2026-101',
-        clientName: 'Acme SAS',
-        clientEmail: 'compta@acme.test',
-        amountCents: 240_000,
-        dueDate: DateTime.utc().minus({ days: 1 }).toISODate(),
-      },
-    })
+    const created = await postInvoiceOn(app, token, { number: 'F-2026-101', amountCents: 240_000 })
     assert.equal(created.status, 201)
     const invoiceId = created.body.data.id
 

@@ -1,25 +1,17 @@
 import { test } from '@japa/runner'
-import CheckinTask from '#models/checkin_task'
-import { UserFactory } from '#database/factories/user_factory'
-import { startApp, type RunningApp } from '#tests/helpers/app_processes'
-import { createScheduledInvoice, invoiceStatusOf, markCheckinSent } from '#tests/helpers/invoices'
-import { resetState } from '#tests/helpers/state'
+import { checkinOf, invoiceStatusOf, invoiceWithSentCheckin } from '#tests/helpers/invoices'
+import { processSceneForEach } from '#tests/helpers/running_app'
 
 test.group('Check-in links behind mail scanners (CHECKIN_CONFIRMATION=page)', (group) => {
-  let app: RunningApp
-
-  group.each.setup(async () => {
-    await resetState()
-    app = await startApp({ CHECKIN_CONFIRMATION: 'page', LOG_LEVEL: 'info' })
-    return () => app.stop()
+  const scene = processSceneForEach(group, {
+    app: { CHECKIN_CONFIRMATION: 'page', LOG_LEVEL: 'info' },
   })
 
   test('GET and HEAD prefetches show the page and change nothing; the button records the answer', async ({
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user)
-    const { token } = await markCheckinSent(invoice.id)
+    const { app } = scene
+    const { invoice, token } = await invoiceWithSentCheckin()
     const link = `${app.baseUrl}/api/v1/checkin/${token}/paid`
 
     const head = await fetch(link, { method: 'HEAD', redirect: 'manual' })
@@ -33,7 +25,7 @@ test.group('Check-in links behind mail scanners (CHECKIN_CONFIRMATION=page)', (g
     assert.include(html, '<form method="post" action="paid">')
     assert.include(html, '<form method="post" action="pending">')
     assert.notInclude(html, token)
-    const untouched = await CheckinTask.query().where('invoice_id', invoice.id).firstOrFail()
+    const untouched = await checkinOf(invoice.id)
     assert.equal(untouched.status, 'sent')
 
     const answer = await fetch(link, { method: 'POST', redirect: 'manual' })
@@ -46,9 +38,8 @@ test.group('Check-in links behind mail scanners (CHECKIN_CONFIRMATION=page)', (g
   })
 
   test('the token never reaches the logs, not even through a mistyped link', async ({ assert }) => {
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user)
-    const { token } = await markCheckinSent(invoice.id)
+    const { app } = scene
+    const { token } = await invoiceWithSentCheckin()
 
     await fetch(`${app.baseUrl}/api/v1/checkin/${token}/paid`, {
       method: 'POST',

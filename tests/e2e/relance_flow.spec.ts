@@ -4,9 +4,9 @@ import ActivityEvent from '#models/activity_event'
 import Relance from '#models/relance'
 import { getQueue } from '#services/job_queue'
 import { relanceJob, relanceJobId } from '#services/relance_scheduler'
-import { callApi, registerOn, startApp, type RunningApp } from '#tests/helpers/app_processes'
-import { SmtpInbox, checkinTokenFrom } from '#tests/helpers/smtp_inbox'
-import { resetState } from '#tests/helpers/state'
+import { postInvoiceOn, registerOn, type RunningApp } from '#tests/helpers/app_processes'
+import { processSceneForEach } from '#tests/helpers/running_app'
+import { checkinTokenFrom } from '#tests/helpers/smtp_inbox'
 import { waitFor } from '#tests/helpers/wait_for'
 
 /** Brings a waiting relance forward to now and lets its job run at once. */
@@ -20,37 +20,18 @@ async function makeDueNow(relanceId: number) {
 }
 
 async function createInvoiceDueYesterday(app: RunningApp, token: string) {
-  const created = await callApi(app, 'POST', '/invoices', {
-    token,
-    body: {
-      number: 'F-2026-202',
-      clientName: 'Acme SAS',
-      clientEmail: 'compta@acme.test',
-      amountCents: 99_000,
-      dueDate: DateTime.utc().minus({ days: 1 }).toISODate(),
-    },
-  })
+  const created = await postInvoiceOn(app, token, { number: 'F-2026-202', amountCents: 99_000 })
   if (created.status !== 201) throw new Error(JSON.stringify(created.body))
   return created.body.data as { id: number }
 }
 
 test.group('Relances end to end', (group) => {
-  let inbox: SmtpInbox
-  let app: RunningApp
-
-  group.each.setup(async () => {
-    await resetState()
-    inbox = await SmtpInbox.start()
-    app = await startApp({ SMTP_PORT: String(inbox.port), CHECKIN_PAST_DUE_DELAY_MS: '200' })
-    return async () => {
-      await app.stop()
-      await inbox.close()
-    }
-  })
+  const scene = processSceneForEach(group, { app: { CHECKIN_PAST_DUE_DELAY_MS: '200' } })
 
   test('a due relance reaches the client, and none goes out once the check-in says paid', async ({
     assert,
   }) => {
+    const { app, inbox } = scene
     const token = await registerOn(app, 'camille@example.test')
     const invoice = await createInvoiceDueYesterday(app, token)
     const [checkinMail] = await inbox.waitForMessageTo('camille@example.test')
@@ -91,6 +72,7 @@ test.group('Relances end to end', (group) => {
   test('a relance the client mailbox refuses for good is marked failed with the reason', async ({
     assert,
   }) => {
+    const { app, inbox } = scene
     const token = await registerOn(app, 'dominique@example.test', 'Dominique Petit')
     const invoice = await createInvoiceDueYesterday(app, token)
     await inbox.waitForMessageTo('dominique@example.test')

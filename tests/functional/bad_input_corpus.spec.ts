@@ -11,6 +11,7 @@ import { createDraft, readImport } from '#services/import_batches'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
 import { invoicePayload } from '#tests/helpers/invoice_requests'
 import { queuedJobIds, resetRateLimits, resetState } from '#tests/helpers/state'
+import { multipartFileOfSize } from '#tests/helpers/multipart'
 
 /*
 | A data-driven corpus of hostile input, sent to every route of
@@ -407,14 +408,7 @@ test.group('Bad input corpus', (group) => {
     const json = JSON.stringify({ rows: [], padding: 'x'.repeat(3 * 1024 * 1024) })
     const form = `padding=${'x'.repeat(2 * 1024 * 1024)}`
     const boundary = 'relance-corpus'
-    const multipart = Buffer.concat([
-      Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="../../etc/passwd"\r\n` +
-          'Content-Type: text/csv\r\n\r\n'
-      ),
-      Buffer.alloc(9 * 1024 * 1024, 'a'),
-      Buffer.from(`\r\n--${boundary}--\r\n`),
-    ])
+    const multipart = multipartFileOfSize(boundary, '../../etc/passwd', 9 * 1024 * 1024)
 
     for (const route of routes().filter(readsBody)) {
       const label = `${route.method} ${route.pattern}`

@@ -9,10 +9,11 @@ import { UserFactory } from '#database/factories/user_factory'
 import { generateCheckinToken } from '#services/checkin_token'
 import { checkinJobId } from '#services/checkin_scheduler'
 import {
+  checkinOf,
   createScheduledInvoice,
   invoiceStatusOf,
+  invoiceWithSentCheckin,
   latestCheckinOf,
-  markCheckinSent,
   rubisOf,
 } from '#tests/helpers/invoices'
 import { queuedJobIds, resetRateLimits, resetState } from '#tests/helpers/state'
@@ -29,9 +30,7 @@ test.group('Check-in links', (group) => {
     client,
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user)
-    const { token } = await markCheckinSent(invoice.id)
+    const { user, invoice, token } = await invoiceWithSentCheckin()
 
     const response = await client.get(`/api/v1/checkin/${token}/paid`).redirects(0)
 
@@ -45,7 +44,7 @@ test.group('Check-in links', (group) => {
     assert.equal(paid.status, 'paid')
     assert.equal(paid.paidVia, 'checkin')
     assert.equal(await rubisOf(user.id), 1)
-    const task = await CheckinTask.query().where('invoice_id', invoice.id).firstOrFail()
+    const task = await checkinOf(invoice.id)
     assert.equal(task.status, 'answered')
     assert.equal(task.answer, 'paid')
     const events = await ActivityEvent.query()
@@ -64,15 +63,13 @@ test.group('Check-in links', (group) => {
     client,
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user)
-    const { token } = await markCheckinSent(invoice.id)
+    const { user, invoice, token } = await invoiceWithSentCheckin()
 
     const response = await client.get(`/api/v1/checkin/${token}/pending`).redirects(0)
 
     response.assertStatus(302)
     response.assertHeader('location', `${webUrl}/checkin/pending`)
-    const task = await CheckinTask.query().where('invoice_id', invoice.id).firstOrFail()
+    const task = await checkinOf(invoice.id)
     assert.equal(task.status, 'answered')
     assert.equal(task.answer, 'still_pending')
     assert.equal(await invoiceStatusOf(invoice.id), 'pending')
@@ -86,9 +83,7 @@ test.group('Check-in links', (group) => {
     client,
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user)
-    const { token } = await markCheckinSent(invoice.id)
+    const { user, invoice, token } = await invoiceWithSentCheckin()
 
     await client.get(`/api/v1/checkin/${token}/paid`).redirects(0)
     const again = await client.get(`/api/v1/checkin/${token}/paid`).redirects(0)
@@ -97,15 +92,12 @@ test.group('Check-in links', (group) => {
     again.assertHeader('location', `${webUrl}/checkin/already_answered`)
     other.assertHeader('location', `${webUrl}/checkin/already_answered`)
     assert.equal(await rubisOf(user.id), 1)
-    const task = await CheckinTask.query().where('invoice_id', invoice.id).firstOrFail()
+    const task = await checkinOf(invoice.id)
     assert.equal(task.answer, 'paid')
   })
 
   test('a link older than 24 hours is expired', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user)
-    const { token } = await markCheckinSent(
-      invoice.id,
+    const { invoice, token } = await invoiceWithSentCheckin(
       DateTime.now().minus({ hours: 24, minutes: 1 })
     )
 
@@ -136,7 +128,7 @@ test.group('Check-in links', (group) => {
     const user = await UserFactory.create()
     const invoice = await createScheduledInvoice(user)
     const token = generateCheckinToken()
-    const task = await CheckinTask.query().where('invoice_id', invoice.id).firstOrFail()
+    const task = await checkinOf(invoice.id)
     await task.merge({ tokenHash: token.hashed }).save()
 
     const neverSent = await client.get(`/api/v1/checkin/${token.plain}/paid`).redirects(0)
@@ -149,9 +141,7 @@ test.group('Check-in links', (group) => {
   })
 
   test('the redirect never carries the token', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user)
-    const { token } = await markCheckinSent(invoice.id)
+    const { token } = await invoiceWithSentCheckin()
 
     const response = await client.get(`/api/v1/checkin/${token}/paid`).redirects(0)
 
@@ -160,9 +150,7 @@ test.group('Check-in links', (group) => {
   })
 
   test('HEAD on a link changes nothing', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user)
-    const { token } = await markCheckinSent(invoice.id)
+    const { invoice, token } = await invoiceWithSentCheckin()
 
     const response = await client.head(`/api/v1/checkin/${token}/paid`).redirects(0)
 
@@ -173,9 +161,7 @@ test.group('Check-in links', (group) => {
   })
 
   test('fifty concurrent clicks record one answer and one rubis', async ({ client, assert }) => {
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user)
-    const { token } = await markCheckinSent(invoice.id)
+    const { user, invoice, token } = await invoiceWithSentCheckin()
 
     const responses = await Promise.all(
       Array.from({ length: 50 }, () => client.get(`/api/v1/checkin/${token}/paid`).redirects(0))
@@ -201,9 +187,7 @@ test.group('Check-in links', (group) => {
     client,
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user)
-    const { token } = await markCheckinSent(invoice.id)
+    const { user, invoice, token } = await invoiceWithSentCheckin()
 
     const responses = await Promise.all(
       Array.from({ length: 40 }, (_, index) =>
@@ -215,7 +199,7 @@ test.group('Check-in links', (group) => {
       (response) => response.header('location') !== `${webUrl}/checkin/already_answered`
     )
     assert.lengthOf(answered, 1)
-    const task = await CheckinTask.query().where('invoice_id', invoice.id).firstOrFail()
+    const task = await checkinOf(invoice.id)
     const paid = (await invoiceStatusOf(invoice.id)) === 'paid'
     assert.equal(task.answer, paid ? 'paid' : 'still_pending')
     assert.equal(await rubisOf(user.id), paid ? 1 : 0)
@@ -243,7 +227,7 @@ test.group('Check-in scheduling', (group) => {
   test('the queued job carries the token encrypted, never in clear', async ({ assert }) => {
     const user = await UserFactory.create()
     const invoice = await createScheduledInvoice(user)
-    const task = await CheckinTask.query().where('invoice_id', invoice.id).firstOrFail()
+    const task = await checkinOf(invoice.id)
     const { getQueue } = await import('#services/job_queue')
     const { default: encryption } = await import('@adonisjs/core/services/encryption')
 
@@ -260,7 +244,7 @@ test.group('Check-in scheduling', (group) => {
   }) => {
     const user = await UserFactory.create()
     const invoice = await createScheduledInvoice(user)
-    const first = await CheckinTask.query().where('invoice_id', invoice.id).firstOrFail()
+    const first = await checkinOf(invoice.id)
 
     for (const dueDate of ['2030-01-10', '2030-02-10', '2030-03-10']) {
       const response = await client
@@ -287,7 +271,7 @@ test.group('Check-in scheduling', (group) => {
 
     await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(user)
 
-    const task = await CheckinTask.query().where('invoice_id', invoice.id).firstOrFail()
+    const task = await checkinOf(invoice.id)
     assert.equal(task.status, 'cancelled')
     assert.deepEqual(await queuedJobIds('checkins'), [])
   })

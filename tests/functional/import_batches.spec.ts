@@ -18,10 +18,11 @@ import Invoice from '#models/invoice'
 import Relance from '#models/relance'
 import { UserFactory } from '#database/factories/user_factory'
 import { getQueue } from '#services/job_queue'
-import { queuedJobIds, resetState } from '#tests/helpers/state'
+import { queuedJobIds, resetState, rowsAndJobs } from '#tests/helpers/state'
 import { countRows } from '#tests/helpers/rows'
 import { assertErrorBody } from '#tests/helpers/api_assertions'
 import { storeInvoice } from '#tests/helpers/invoice_requests'
+import { multipartFileOfSize } from '#tests/helpers/multipart'
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url))
 
@@ -50,20 +51,6 @@ async function validated(client: ApiClient, user: User, batchId: number) {
 async function statusOf(batchId: number) {
   const batch = await ImportBatch.findOrFail(batchId)
   return batch.status
-}
-
-/** Every table and queue an import may write to. */
-async function snapshot() {
-  return {
-    importBatches: await countRows('import_batches'),
-    invoices: await countRows('invoices'),
-    clients: await countRows('clients'),
-    checkinTasks: await countRows('checkin_tasks'),
-    relances: await countRows('relances'),
-    activityEvents: await countRows('activity_events'),
-    checkinJobs: await queuedJobIds('checkins'),
-    relanceJobs: await queuedJobIds('relances'),
-  }
 }
 
 /** The rows both Excel-FR fixtures hold, line numbers counted as Excel shows them. */
@@ -385,7 +372,7 @@ test.group('Import batches / draft', (group) => {
       [noNul, 422, 'binary data'],
       [fixture('unknown_headers.csv'), 422, 'number / numéro / facture'],
     ]
-    const before = await snapshot()
+    const before = await rowsAndJobs()
 
     for (const [path, status, message] of cases) {
       const response = await upload(client, user, path)
@@ -393,7 +380,7 @@ test.group('Import batches / draft', (group) => {
       assert.include(error.message, message, path)
     }
 
-    assert.deepEqual(await snapshot(), before)
+    assert.deepEqual(await rowsAndJobs(), before)
   })
 
   test('the header names every missing required column', async ({ client, assert }) => {
@@ -426,13 +413,13 @@ test.group('Import batches / draft', (group) => {
       'Numéro;Client;Email;Montant;Devise;Date;Échéance\r\n' +
         line.repeat(Math.ceil((6 * 1024 * 1024) / line.length))
     )
-    const before = await snapshot()
+    const before = await rowsAndJobs()
 
     const response = await upload(client, user, path)
 
     const [error] = assertErrorBody(assert, response, 413)
     assert.match(error.message, /^The file is 6\.\d MB; the limit is 5 MB$/)
-    assert.deepEqual(await snapshot(), before)
+    assert.deepEqual(await rowsAndJobs(), before)
   })
 
   test('an upload over the request size limit is a 413 naming that limit, never a 500', async ({
@@ -441,15 +428,8 @@ test.group('Import batches / draft', (group) => {
     const user = await UserFactory.create()
     const token = await User.accessTokens.create(user)
     const boundary = 'relance-import-boundary'
-    const body = Buffer.concat([
-      Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.csv"\r\n` +
-          'Content-Type: text/csv\r\n\r\n'
-      ),
-      Buffer.alloc(12 * 1024 * 1024, 'a'),
-      Buffer.from(`\r\n--${boundary}--\r\n`),
-    ])
-    const before = await snapshot()
+    const body = multipartFileOfSize(boundary, 'huge.csv', 12 * 1024 * 1024)
+    const before = await rowsAndJobs()
 
     const response = await postKeepingEarlyAnswer('/api/v1/import-batches', body, {
       'authorization': `Bearer ${token.value!.release()}`,
@@ -460,7 +440,7 @@ test.group('Import batches / draft', (group) => {
     assert.deepEqual(response.body, {
       errors: [{ message: 'The request body is over the 8 MB limit for uploads' }],
     })
-    assert.deepEqual(await snapshot(), before)
+    assert.deepEqual(await rowsAndJobs(), before)
   })
 
   test('more than 10,000 rows is a 413 naming the limit, in a file or in JSON', async ({
@@ -484,7 +464,7 @@ test.group('Import batches / draft', (group) => {
           (_, index) => `R-${index},Acme,a@acme.test,1,2027-02-01\n`
         ).join('')
     )
-    const before = await snapshot()
+    const before = await rowsAndJobs()
 
     const fromFile = await upload(client, user, path)
     const fromJson = await client
@@ -496,7 +476,7 @@ test.group('Import batches / draft', (group) => {
       const [error] = assertErrorBody(assert, response, 413)
       assert.include(error.message, '10,000 rows')
     }
-    assert.deepEqual(await snapshot(), before)
+    assert.deepEqual(await rowsAndJobs(), before)
   })
 
   test('a request without a file or rows, or with no rows, is a 422', async ({
@@ -504,7 +484,7 @@ test.group('Import batches / draft', (group) => {
     assert,
   }) => {
     const user = await UserFactory.create()
-    const before = await snapshot()
+    const before = await rowsAndJobs()
 
     const nothing = await client.post('/api/v1/import-batches').loginAs(user).json({})
     const empty = await client.post('/api/v1/import-batches').loginAs(user).json({ rows: [] })
@@ -521,7 +501,7 @@ test.group('Import batches / draft', (group) => {
     assert.include(assertErrorBody(assert, empty, 422)[0].message, 'no rows')
     assertErrorBody(assert, notRows, 422)
     assert.equal(assertErrorBody(assert, notAFile, 422)[0].field, 'file')
-    assert.deepEqual(await snapshot(), before)
+    assert.deepEqual(await rowsAndJobs(), before)
   })
 
   test('an import needs a token', async ({ client, assert }) => {
@@ -554,7 +534,7 @@ test.group('Import batches / show and discard', (group) => {
     const owner = await UserFactory.create()
     const intruder = await UserFactory.create()
     const draft = await draftOf(client, owner, fixture('english_comma.csv'))
-    const before = await snapshot()
+    const before = await rowsAndJobs()
 
     const responses = [
       await client.get(`/api/v1/import-batches/${draft.id}`).loginAs(intruder),
@@ -566,7 +546,7 @@ test.group('Import batches / show and discard', (group) => {
       assertErrorBody(assert, response, 404)
       assert.notInclude(JSON.stringify(response.body()), 'INV-1001')
     }
-    assert.deepEqual(await snapshot(), before)
+    assert.deepEqual(await rowsAndJobs(), before)
     assert.equal(await statusOf(draft.id), 'draft')
   })
 
@@ -737,12 +717,12 @@ test.group('Import batches / validate', (group) => {
     const user = await UserFactory.create()
     const draft = await draftOf(client, user, fixture('english_comma.csv'))
     await validated(client, user, draft.id)
-    const before = await snapshot()
+    const before = await rowsAndJobs()
 
     const again = await validate(client, user, draft.id)
 
     assertErrorBody(assert, again, 409)
-    assert.deepEqual(await snapshot(), before)
+    assert.deepEqual(await rowsAndJobs(), before)
     assert.equal(before.invoices, 3)
   })
 

@@ -10,7 +10,7 @@ import { UserFactory } from '#database/factories/user_factory'
 import { ClientFactory } from '#database/factories/client_factory'
 import { InvoiceFactory } from '#database/factories/invoice_factory'
 import { getQueue } from '#services/job_queue'
-import { queuedJobIds, resetState } from '#tests/helpers/state'
+import { queuedJobIds, resetState, rowsAndJobs } from '#tests/helpers/state'
 import { countRows } from '#tests/helpers/rows'
 import { assertEmptyPage, assertErrorBody, assertFieldErrors } from '#tests/helpers/api_assertions'
 import {
@@ -22,19 +22,6 @@ import {
   storeInvoice,
   userWithInvoice,
 } from '#tests/helpers/invoice_requests'
-
-/** What a refused write must leave untouched. */
-async function snapshot() {
-  return {
-    invoices: await countRows('invoices'),
-    clients: await countRows('clients'),
-    checkinTasks: await countRows('checkin_tasks'),
-    relances: await countRows('relances'),
-    activityEvents: await countRows('activity_events'),
-    checkinJobs: await queuedJobIds('checkins'),
-    relanceJobs: await queuedJobIds('relances'),
-  }
-}
 
 /** What `work` returns, and the SQL statements run while it ran (the server is in-process). */
 async function recordQueries<T>(work: () => Promise<T>) {
@@ -192,7 +179,7 @@ test.group('Invoices / store', (group) => {
   }) => {
     const user = await UserFactory.create()
     await storeInvoice(client, user, { number: 'F-42' })
-    const before = await snapshot()
+    const before = await rowsAndJobs()
 
     const response = await postInvoice(client, user, {
       number: 'F-42',
@@ -200,7 +187,7 @@ test.group('Invoices / store', (group) => {
     })
 
     assertErrorBody(assert, response, 409)
-    assert.deepEqual(await snapshot(), before)
+    assert.deepEqual(await rowsAndJobs(), before)
   })
 
   test('two users may use the same invoice number', async ({ client, assert }) => {
@@ -556,7 +543,7 @@ test.group('Invoices / update', (group) => {
     assert,
   }) => {
     const { user, invoice } = await userWithInvoice(client)
-    const before = await snapshot()
+    const before = await rowsAndJobs()
     const [task] = await CheckinTask.query().where('invoice_id', invoice.id)
 
     const response = await client
@@ -567,7 +554,7 @@ test.group('Invoices / update', (group) => {
     response.assertStatus(200)
     assert.deepEqual(response.body().data.checkin, invoice.checkin)
     assert.deepEqual(response.body().data.relances, invoice.relances)
-    assert.deepEqual(await snapshot(), before)
+    assert.deepEqual(await rowsAndJobs(), before)
     const tasks = await CheckinTask.query().where('invoice_id', invoice.id)
     assert.deepEqual(
       tasks.map((row) => [row.id, row.status]),
@@ -707,7 +694,7 @@ test.group('Invoices / update', (group) => {
     assert,
   }) => {
     const { user, invoice } = await userWithInvoice(client)
-    const before = await snapshot()
+    const before = await rowsAndJobs()
 
     const response = await client
       .patch(`/api/v1/invoices/${invoice.id}`)
@@ -725,7 +712,7 @@ test.group('Invoices / update', (group) => {
       { field: 'currency', rule: 'regex' },
       { field: 'number', rule: 'maxLength' },
     ])
-    assert.deepEqual(await snapshot(), before)
+    assert.deepEqual(await rowsAndJobs(), before)
     const shown = await client.get(`/api/v1/invoices/${invoice.id}`).loginAs(user)
     assert.deepEqual(shown.body().data, invoice)
   })
@@ -735,7 +722,7 @@ test.group('Invoices / update', (group) => {
     assert,
   }) => {
     const { owner, intruder, invoice } = await invoiceAndIntruder(client)
-    const before = await snapshot()
+    const before = await rowsAndJobs()
 
     const response = await client
       .patch(`/api/v1/invoices/${invoice.id}`)
@@ -743,7 +730,7 @@ test.group('Invoices / update', (group) => {
       .json({ amountCents: 1, dueDate: dueIn(60) })
 
     assertErrorBody(assert, response, 404)
-    assert.deepEqual(await snapshot(), before)
+    assert.deepEqual(await rowsAndJobs(), before)
     const shown = await client.get(`/api/v1/invoices/${invoice.id}`).loginAs(owner)
     assert.deepEqual(shown.body().data, invoice)
   })

@@ -4,25 +4,29 @@ import type { Worker } from 'bullmq'
 import mail from '@adonisjs/mail/services/main'
 import ActivityEvent from '#models/activity_event'
 import Client from '#models/client'
-import Relance from '#models/relance'
+import type Relance from '#models/relance'
 import { UserFactory } from '#database/factories/user_factory'
 import sendRelanceJob from '#jobs/send_relance_job'
 import { getQueue } from '#services/job_queue'
 import { registerWorker, startWorkers } from '#services/queue_workers'
 import { deliverRelance, markRelanceFailed } from '#services/relance_delivery'
 import { relanceJobId } from '#services/relance_scheduler'
-import { createScheduledInvoice } from '#tests/helpers/invoices'
+import {
+  createScheduledInvoice,
+  invoiceWithDueRelance,
+  relanceDueNow,
+} from '#tests/helpers/invoices'
 import { resetState } from '#tests/helpers/state'
 import { waitFor } from '#tests/helpers/wait_for'
 
-/** Makes the invoice's relance of this sequence due now. */
-async function relanceDueNow(invoiceId: number, sequence = 1) {
-  const relance = await Relance.query()
-    .where('invoice_id', invoiceId)
-    .where('sequence', sequence)
-    .firstOrFail()
-  await relance.merge({ scheduledAt: DateTime.now().minus({ minutes: 1 }) }).save()
-  return relance
+/** Pauses the reminders of a client until that day. */
+function pauseClientUntil(clientId: number, isoDate: string) {
+  return Client.query().where('id', clientId).update({ reminders_paused_until: isoDate })
+}
+
+/** The job Redis holds for a relance. */
+function jobOf(relance: Relance) {
+  return getQueue('relances').getJob(relanceJobId(relance.id))
 }
 
 test.group('Relance delivery', (group) => {
@@ -98,13 +102,9 @@ test.group('Relance delivery', (group) => {
     assert,
   }) => {
     const fake = mail.fake()
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user)
-    const relance = await relanceDueNow(invoice.id)
+    const { invoice, relance } = await invoiceWithDueRelance()
     const pausedUntil = DateTime.fromISO('2030-05-03', { zone: 'utc' }) // a Friday
-    await Client.query()
-      .where('id', invoice.clientId)
-      .update({ reminders_paused_until: pausedUntil.toISODate() })
+    await pauseClientUntil(invoice.clientId, pausedUntil.toISODate()!)
 
     const outcome = await deliverRelance(relance.id)
 
@@ -121,9 +121,7 @@ test.group('Relance delivery', (group) => {
   test('a relance that used its last attempt is failed, with the reason in the feed', async ({
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user)
-    const relance = await relanceDueNow(invoice.id)
+    const { relance } = await invoiceWithDueRelance()
 
     await markRelanceFailed(relance.id, '550 mailbox unavailable')
 
@@ -149,10 +147,8 @@ test.group('Relance worker', (group) => {
 
   test('the worker sends a relance whose job comes due', async ({ assert }) => {
     const fake = mail.fake()
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user, { clientEmail: 'due@acme.test' })
-    const relance = await relanceDueNow(invoice.id)
-    const job = await getQueue('relances').getJob(relanceJobId(relance.id))
+    const { relance } = await invoiceWithDueRelance({ clientEmail: 'due@acme.test' })
+    const job = await jobOf(relance)
 
     await job!.promote()
 
@@ -168,13 +164,9 @@ test.group('Relance worker', (group) => {
     assert,
   }) => {
     const fake = mail.fake()
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user)
-    const relance = await relanceDueNow(invoice.id)
-    await Client.query()
-      .where('id', invoice.clientId)
-      .update({ reminders_paused_until: '2030-05-03' })
-    const job = await getQueue('relances').getJob(relanceJobId(relance.id))
+    const { invoice, relance } = await invoiceWithDueRelance()
+    await pauseClientUntil(invoice.clientId, '2030-05-03')
+    const job = await jobOf(relance)
 
     await job!.promote()
 
@@ -184,7 +176,7 @@ test.group('Relance worker', (group) => {
       return relance.scheduledAt.toMillis() === resumedAt.toMillis()
     })
     await waitFor('the job to be delayed again', async () => (await job!.getState()) === 'delayed')
-    const delayed = await getQueue('relances').getJob(relanceJobId(relance.id))
+    const delayed = await jobOf(relance)
     assert.closeTo(delayed!.timestamp + delayed!.delay, resumedAt.toMillis(), 1_000)
     assert.lengthOf(fake.messages.sent(), 0)
   })

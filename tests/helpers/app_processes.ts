@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { DateTime } from 'luxon'
 import { GiveUp, waitFor } from '#tests/helpers/wait_for'
 
 const APP_ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -17,14 +18,41 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * A Node.js process started in the app root with the given arguments, the
+ * environment of this process plus `env`, and its stdout and stderr kept in
+ * `output`. The base of AppProcess, for other processes the same way.
+ */
+export class NodeProcess {
+  output = ''
+  protected readonly child: ChildProcess
+  /** Resolves with the exit code once the process has exited. */
+  readonly exited: Promise<number | null>
+
+  constructor(args: string[], env: Record<string, string>) {
+    this.child = spawn(process.execPath, args, {
+      cwd: APP_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    this.child.stdout!.on('data', (chunk) => (this.output += chunk))
+    this.child.stderr!.on('data', (chunk) => (this.output += chunk))
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)))
+  }
+
+  get pid() {
+    return this.child.pid!
+  }
+
+  get hasExited() {
+    return this.child.exitCode !== null || this.child.signalCode !== null
+  }
+}
+
+/**
  * A web or worker process of the app, started as the npm scripts start them,
  * with environment overrides. Its output is kept for failure messages.
  */
-export class AppProcess {
-  output = ''
-  readonly #child: ChildProcess
-  readonly #exited: Promise<number | null>
-
+export class AppProcess extends NodeProcess {
   constructor(
     role: 'web' | 'worker',
     env: Record<string, string>,
@@ -34,22 +62,7 @@ export class AppProcess {
       role === 'web'
         ? ['--import=@poppinss/ts-exec', 'bin/server.ts']
         : ['ace.js', 'queue:work', `--concurrency=${concurrency}`]
-    this.#child = spawn(process.execPath, args, {
-      cwd: APP_ROOT,
-      env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    this.#child.stdout!.on('data', (chunk) => (this.output += chunk))
-    this.#child.stderr!.on('data', (chunk) => (this.output += chunk))
-    this.#exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)))
-  }
-
-  get pid() {
-    return this.#child.pid!
-  }
-
-  get hasExited() {
-    return this.#child.exitCode !== null || this.#child.signalCode !== null
+    super(args, { NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env })
   }
 
   waitForOutput(text: string, timeoutMs = 30_000) {
@@ -69,16 +82,16 @@ export class AppProcess {
    * must stop on SIGTERM.
    */
   async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 20_000): Promise<number | null> {
-    if (!this.hasExited) this.#child.kill(signal)
+    if (!this.hasExited) this.child.kill(signal)
     let timer: NodeJS.Timeout | undefined
     const overdue = new Promise<'overdue'>((resolve) => {
       timer = setTimeout(() => resolve('overdue'), graceMs)
     })
-    const outcome = await Promise.race([this.#exited, overdue])
+    const outcome = await Promise.race([this.exited, overdue])
     clearTimeout(timer)
     if (outcome === 'overdue') {
-      this.#child.kill('SIGKILL')
-      await this.#exited
+      this.child.kill('SIGKILL')
+      await this.exited
       throw new Error(`process ignored ${signal} for ${graceMs} ms:\n${this.output}`)
     }
     return outcome
@@ -174,4 +187,24 @@ export async function registerOn(
     throw new Error(`registration failed: ${JSON.stringify(registration.body)}`)
   }
   return registration.body.data.token as string
+}
+
+/**
+ * POST /invoices on a running app, as the SPA sends it, for the client
+ * Acme SAS <compta@acme.test>, due yesterday unless `dueDate` says otherwise;
+ * the caller checks the answer.
+ */
+export function postInvoiceOn(
+  app: Pick<RunningApp, 'baseUrl'>,
+  token: string,
+  {
+    number,
+    amountCents,
+    dueDate = DateTime.utc().minus({ days: 1 }).toISODate()!,
+  }: { number: string; amountCents: number; dueDate?: string }
+) {
+  return callApi(app, 'POST', '/invoices', {
+    token,
+    body: { number, clientName: 'Acme SAS', clientEmail: 'compta@acme.test', amountCents, dueDate },
+  })
 }

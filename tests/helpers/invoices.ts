@@ -3,6 +3,8 @@ import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
 import Invoice from '#models/invoice'
 import CheckinTask from '#models/checkin_task'
+import Relance from '#models/relance'
+import { UserFactory } from '#database/factories/user_factory'
 import { createInvoice, type NewInvoice } from '#services/invoice_ledger'
 import { generateCheckinToken } from '#services/checkin_token'
 
@@ -41,6 +43,35 @@ export async function markCheckinSent(invoiceId: number, sentAt = DateTime.now()
   return { task, token: token.plain }
 }
 
+/**
+ * A new user's pending invoice whose check-in went out at `sentAt` (now by
+ * default), with the plain token of its links.
+ */
+export async function invoiceWithSentCheckin(sentAt = DateTime.now()) {
+  const user = await UserFactory.create()
+  const invoice = await createScheduledInvoice(user)
+  const { token } = await markCheckinSent(invoice.id, sentAt)
+  return { user, invoice, token }
+}
+
+/** Makes the invoice's relance of this sequence due now (in PostgreSQL only). */
+export async function relanceDueNow(invoiceId: number, relanceSequence = 1) {
+  const relance = await Relance.query()
+    .where('invoice_id', invoiceId)
+    .where('sequence', relanceSequence)
+    .firstOrFail()
+  await relance.merge({ scheduledAt: DateTime.now().minus({ minutes: 1 }) }).save()
+  return relance
+}
+
+/** A new user's invoice (`overrides` on top) whose first relance is due now. */
+export async function invoiceWithDueRelance(overrides: Partial<NewInvoice> = {}) {
+  const user = await UserFactory.create()
+  const invoice = await createScheduledInvoice(user, overrides)
+  const relance = await relanceDueNow(invoice.id)
+  return { user, invoice, relance }
+}
+
 export async function rubisOf(userId: number) {
   const user = await User.findOrFail(userId)
   return user.rubis
@@ -49,6 +80,11 @@ export async function rubisOf(userId: number) {
 export async function invoiceStatusOf(invoiceId: number) {
   const invoice = await Invoice.findOrFail(invoiceId)
   return invoice.status
+}
+
+/** The first check-in task the query finds for the invoice: for an invoice that has one. */
+export function checkinOf(invoiceId: number) {
+  return CheckinTask.query().where('invoice_id', invoiceId).firstOrFail()
 }
 
 /** The invoice's most recent check-in task. */

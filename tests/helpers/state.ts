@@ -2,6 +2,7 @@ import db from '@adonisjs/lucid/services/db'
 import redis from '@adonisjs/redis/services/main'
 import env from '#start/env'
 import { getQueue, type QueueName } from '#services/job_queue'
+import { countRows } from '#tests/helpers/rows'
 
 const QUEUES: QueueName[] = ['checkins', 'relances']
 
@@ -60,4 +61,21 @@ export async function resetRateLimits() {
 export async function queuedJobIds(name: QueueName): Promise<string[]> {
   const jobs = await getQueue(name).getJobs(['delayed', 'waiting', 'prioritized'])
   return jobs.map((job) => job.id!).sort()
+}
+
+/**
+ * How many rows each table an invoice write may touch holds, and the jobs
+ * queued: what a refused write or import must leave as it was.
+ */
+export async function rowsAndJobs() {
+  return {
+    importBatches: await countRows('import_batches'),
+    invoices: await countRows('invoices'),
+    clients: await countRows('clients'),
+    checkinTasks: await countRows('checkin_tasks'),
+    relances: await countRows('relances'),
+    activityEvents: await countRows('activity_events'),
+    checkinJobs: await queuedJobIds('checkins'),
+    relanceJobs: await queuedJobIds('relances'),
+  }
 }

@@ -10,13 +10,7 @@ import { hashCheckinToken } from '#services/checkin_token'
 import { getQueue } from '#services/job_queue'
 import { reconcileQueues } from '#services/queue_reconciler'
 import { relanceJobId } from '#services/relance_scheduler'
-import {
-  AppProcess,
-  callApi,
-  freePort,
-  registerOn,
-  startWorker,
-} from '#tests/helpers/app_processes'
+import { AppProcess, freePort, postInvoiceOn, registerOn } from '#tests/helpers/app_processes'
 import {
   clientEmail,
   firstRelancesDueNow,
@@ -26,8 +20,9 @@ import {
 import { createScheduledInvoice } from '#tests/helpers/invoices'
 import { RedisServer } from '#tests/helpers/redis_server'
 import { countRows } from '#tests/helpers/rows'
-import { SmtpInbox, checkinTokenFrom } from '#tests/helpers/smtp_inbox'
-import { dropQueueKeys, queuedJobIds, resetState } from '#tests/helpers/state'
+import { processSceneForEach } from '#tests/helpers/running_app'
+import { checkinTokenFrom } from '#tests/helpers/smtp_inbox'
+import { dropQueueKeys, queuedJobIds } from '#tests/helpers/state'
 import { GiveUp, waitFor } from '#tests/helpers/wait_for'
 
 /** The job ids PostgreSQL promises: one per `scheduled` row. */
@@ -50,22 +45,12 @@ async function queuesIdle() {
 }
 
 test.group('Faults: Redis loses every queued job', (group) => {
-  let inbox: SmtpInbox
-  let worker: AppProcess | undefined
-
-  group.each.setup(async () => {
-    await resetState()
-    inbox = await SmtpInbox.start()
-    return async () => {
-      await worker?.stop()
-      worker = undefined
-      await inbox.close()
-    }
-  })
+  const scene = processSceneForEach(group)
 
   test('the worker rebuilds every job from PostgreSQL and each email goes out once', async ({
     assert,
   }) => {
+    const { inbox } = scene
     const due = await freelancersWithInvoicesDue(3, 'lost')
     const later = await createScheduledInvoice(await UserFactory.create(), {
       dueDate: DateTime.utc().plus({ days: 10 }).startOf('day'),
@@ -80,8 +65,7 @@ test.group('Faults: Redis loses every queued job', (group) => {
     assert.deepEqual(await queuedJobIds('checkins'), [])
     assert.deepEqual(await queuedJobIds('relances'), [])
     // Reconciling at start and every 300 ms: repeated passes must not duplicate
-    worker = await startWorker({
-      SMTP_PORT: String(inbox.port),
+    await scene.startWorker({
       QUEUE_RECONCILE_GRACE_SECONDS: '0',
       QUEUE_RECONCILE_INTERVAL_MS: '300',
     })
@@ -119,25 +103,12 @@ test.group('Faults: Redis loses every queued job', (group) => {
 })
 
 test.group('Faults: Redis unreachable, then back', (group) => {
-  let inbox: SmtpInbox
-  let processes: AppProcess[] = []
-  let redisServer: RedisServer | undefined
-
-  group.each.setup(async () => {
-    await resetState()
-    inbox = await SmtpInbox.start()
-    return async () => {
-      await Promise.all(processes.map((process) => process.stop()))
-      processes = []
-      await redisServer?.stop()
-      redisServer = undefined
-      await inbox.close()
-    }
-  })
+  const scene = processSceneForEach(group)
 
   test('an invoice created without Redis is answered within the deadline and sent once Redis is back', async ({
     assert,
   }) => {
+    const { inbox } = scene
     // A port nothing listens on yet: Redis is down until the test starts its own there
     const redisPort = await freePort()
     const port = await freePort()
@@ -150,8 +121,7 @@ test.group('Faults: Redis unreachable, then back', (group) => {
       SMTP_PORT: String(inbox.port),
       QUEUE_RECONCILE_GRACE_SECONDS: '0',
     }
-    const web = new AppProcess('web', env)
-    processes.push(web)
+    const web = scene.track(new AppProcess('web', env))
     const health = await waitFor(
       'the web process to answer /health',
       async () => {
@@ -165,16 +135,7 @@ test.group('Faults: Redis unreachable, then back', (group) => {
 
     const token = await registerOn(app, 'camille@example.test')
     const startedAt = Date.now()
-    const created = await callApi(app, 'POST', '/invoices', {
-      token,
-      body: {
-        number: 'F-REDIS-1',
-        clientName: 'Acme SAS',
-        clientEmail: 'compta@acme.test',
-        amountCents: 120_000,
-        dueDate: DateTime.utc().minus({ days: 1 }).toISODate(),
-      },
-    })
+    const created = await postInvoiceOn(app, token, { number: 'F-REDIS-1', amountCents: 120_000 })
     const elapsedMs = Date.now() - startedAt
 
     assert.equal(created.status, 201, JSON.stringify(created.body))
@@ -186,7 +147,7 @@ test.group('Faults: Redis unreachable, then back', (group) => {
     )
     assert.equal(await countRows('relances', { invoice_id: invoiceId, status: 'scheduled' }), 3)
 
-    redisServer = await RedisServer.start(redisPort)
+    scene.stopAfterProcesses(await RedisServer.start(redisPort))
     await waitFor(
       '/health to answer 200 again',
       async () => {
@@ -196,15 +157,10 @@ test.group('Faults: Redis unreachable, then back', (group) => {
       { timeoutMs: 15_000, intervalMs: 200 }
     )
     // The web's producer came back too: a new invoice's jobs are enqueued by the request
-    const later = await callApi(app, 'POST', '/invoices', {
-      token,
-      body: {
-        number: 'F-REDIS-2',
-        clientName: 'Acme SAS',
-        clientEmail: 'compta@acme.test',
-        amountCents: 80_000,
-        dueDate: DateTime.utc().plus({ days: 30 }).toISODate(),
-      },
+    const later = await postInvoiceOn(app, token, {
+      number: 'F-REDIS-2',
+      amountCents: 80_000,
+      dueDate: DateTime.utc().plus({ days: 30 }).toISODate()!,
     })
     assert.equal(later.status, 201)
     const laterTask = await CheckinTask.findByOrFail('invoice_id', later.body.data.id)
@@ -219,7 +175,7 @@ test.group('Faults: Redis unreachable, then back', (group) => {
     }
 
     await firstRelancesDueNow([invoiceId])
-    processes.push(await startWorker(env))
+    await scene.startWorker(env)
 
     await waitFor(
       'the check-in and the first relance to be sent',

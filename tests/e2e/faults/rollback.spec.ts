@@ -8,11 +8,9 @@ import { relanceJobId } from '#services/relance_scheduler'
 import { checkinJobId } from '#services/checkin_scheduler'
 import { getQueue } from '#services/job_queue'
 import { createInvoice } from '#services/invoice_ledger'
-import { startWorker, type AppProcess } from '#tests/helpers/app_processes'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
 import { countRows } from '#tests/helpers/rows'
-import { SmtpInbox } from '#tests/helpers/smtp_inbox'
-import { resetState } from '#tests/helpers/state'
+import { processSceneForEach } from '#tests/helpers/running_app'
 import { waitFor } from '#tests/helpers/wait_for'
 
 /** The job ids of an invoice's relances. */
@@ -39,23 +37,13 @@ async function allJobIds() {
 }
 
 test.group('Faults: a transaction rolls back after scheduling', (group) => {
-  let inbox: SmtpInbox
-  let worker: AppProcess | undefined
-
-  group.each.setup(async () => {
-    await resetState()
-    inbox = await SmtpInbox.start()
-    return async () => {
-      await worker?.stop()
-      worker = undefined
-      await inbox.close()
-    }
-  })
+  const scene = processSceneForEach(group)
 
   test('nothing reaches Redis, and the worker never sends anything for it', async ({ assert }) => {
+    const { inbox } = scene
     const dueDate = DateTime.utc().minus({ days: 1 }).startOf('day')
     const rolledBack = await UserFactory.merge({ email: 'rolled-back@example.test' }).create()
-    worker = await startWorker({ SMTP_PORT: String(inbox.port) })
+    await scene.startWorker()
 
     const attempt = db.transaction(async (trx) => {
       await createInvoice(

@@ -4,7 +4,6 @@ import CheckinTask from '#models/checkin_task'
 import { checkinJobId } from '#services/checkin_scheduler'
 import { getQueue } from '#services/job_queue'
 import { relanceJobId } from '#services/relance_scheduler'
-import { startWorker, type AppProcess } from '#tests/helpers/app_processes'
 import {
   clientEmail,
   firstRelancesDueNow,
@@ -12,31 +11,20 @@ import {
   freelancersWithInvoicesDue,
 } from '#tests/helpers/faults'
 import { countRows } from '#tests/helpers/rows'
-import { SmtpInbox } from '#tests/helpers/smtp_inbox'
-import { resetState } from '#tests/helpers/state'
+import { processSceneForEach } from '#tests/helpers/running_app'
 import { waitFor } from '#tests/helpers/wait_for'
 
 test.group('Faults: the SMTP server is down', (group) => {
-  let inbox: SmtpInbox
-  let worker: AppProcess | undefined
-
-  group.each.setup(async () => {
-    await resetState()
-    inbox = await SmtpInbox.start()
-    return async () => {
-      await worker?.stop()
-      worker = undefined
-      await inbox.close()
-    }
-  })
+  const scene = processSceneForEach(group)
 
   test('a 421 answer is retried with backoff, and everything goes out once when SMTP is back', async ({
     assert,
   }) => {
+    const { inbox } = scene
     inbox.refuseWith = 421
     const due = await freelancersWithInvoicesDue(2, 'outage')
     const [relance] = await firstRelancesDueNow([due[0].invoice.id])
-    worker = await startWorker({ SMTP_PORT: String(inbox.port) })
+    await scene.startWorker()
     const recipients = [
       freelancerEmail('outage', 1),
       freelancerEmail('outage', 2),

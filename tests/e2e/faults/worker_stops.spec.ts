@@ -2,11 +2,10 @@ import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import CheckinTask from '#models/checkin_task'
 import { checkinJobId } from '#services/checkin_scheduler'
-import { startWorker, type AppProcess } from '#tests/helpers/app_processes'
 import { freelancersWithInvoicesDue, recipientOf } from '#tests/helpers/faults'
 import { countRows } from '#tests/helpers/rows'
-import { SmtpInbox } from '#tests/helpers/smtp_inbox'
-import { queuedJobIds, resetState } from '#tests/helpers/state'
+import { processSceneForEach } from '#tests/helpers/running_app'
+import { queuedJobIds } from '#tests/helpers/state'
 import { waitFor } from '#tests/helpers/wait_for'
 
 /** The freelancers whose check-in PostgreSQL has committed as `sent`. */
@@ -18,28 +17,16 @@ async function committedRecipients(): Promise<Set<string>> {
 }
 
 test.group('Faults: the worker stops mid-batch', (group) => {
-  let inbox: SmtpInbox
-  let workers: AppProcess[] = []
-
-  group.each.setup(async () => {
-    await resetState()
-    inbox = await SmtpInbox.start()
-    return async () => {
-      await Promise.all(workers.map((worker) => worker.stop()))
-      workers = []
-      await inbox.close()
-    }
-  })
+  const scene = processSceneForEach(group)
 
   test('SIGKILL mid-batch: a new worker sends everything, twice only what SMTP accepted but PostgreSQL never committed', async ({
     assert,
   }) => {
+    const { inbox } = scene
     const batch = await freelancersWithInvoicesDue(30, 'killed')
-    const env = { SMTP_PORT: String(inbox.port) }
     // Each send waits 200 ms for the SMTP answer: sends are in flight all along
     inbox.delayMs = 200
-    const first = await startWorker(env, { concurrency: 5 })
-    workers.push(first)
+    const first = await scene.startWorker({}, { concurrency: 5 })
     await waitFor(
       'a part of the batch to be committed',
       async () => (await countRows('checkin_tasks', { status: 'sent' })) >= 5,
@@ -73,7 +60,7 @@ test.group('Faults: the worker stops mid-batch', (group) => {
     assert.isBelow(accepted.size, 30, 'the kill came before the batch was done')
 
     inbox.delayMs = 0
-    workers.push(await startWorker(env, { concurrency: 5 }))
+    await scene.startWorker({}, { concurrency: 5 })
     // The jobs the killed worker held come back once their 15 s locks expire
     await waitFor(
       'every check-in of the batch to be committed as sent',
@@ -96,11 +83,10 @@ test.group('Faults: the worker stops mid-batch', (group) => {
   test('SIGTERM: the worker finishes the sends in hand, exits 0, and leaves the rest queued', async ({
     assert,
   }) => {
+    const { inbox } = scene
     const batch = await freelancersWithInvoicesDue(6, 'drained')
-    const env = { SMTP_PORT: String(inbox.port) }
     inbox.delayMs = 1_500
-    const first = await startWorker(env, { concurrency: 3 })
-    workers.push(first)
+    const first = await scene.startWorker({}, { concurrency: 3 })
     await waitFor('three sends in hand', () => inbox.inFlight === 3, { timeoutMs: 20_000 })
 
     const stoppingAt = Date.now()
@@ -123,7 +109,7 @@ test.group('Faults: the worker stops mid-batch', (group) => {
     )
 
     inbox.delayMs = 0
-    workers.push(await startWorker(env, { concurrency: 3 }))
+    await scene.startWorker({}, { concurrency: 3 })
     await waitFor(
       'the rest of the batch to be sent',
       async () => (await countRows('checkin_tasks', { status: 'sent' })) === 6
