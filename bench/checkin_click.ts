@@ -12,9 +12,9 @@ import {
   seedRelances,
   seedUsers,
 } from './support/seed.js'
-import { BenchChild, startWeb } from './support/processes.js'
+import { startBaselineServer, startWeb } from './support/processes.js'
 import { compareSides, loadProblems, type LoadTarget } from './support/load.js'
-import { round, verdict, type Benchmark, type BenchContext } from './support/report.js'
+import { loadMeasures, type Benchmark, type BenchContext } from './support/report.js'
 
 const CONNECTIONS = 10
 const WARMUP_SECONDS = 3
@@ -49,9 +49,8 @@ async function measure(context: BenchContext) {
 
   const web = await startWeb(resources)
   defer(() => web.stop())
-  const baseline = new BenchChild('baseline_server.ts', [], resources.env)
+  const baseline = await startBaselineServer(resources)
   defer(() => baseline.stop())
-  const { port } = await baseline.ready<{ port: number }>()
 
   const webUrl = resources.env.WEB_URL.replace(/\/+$/, '')
   const target = (url: string, pid: number, sideTokens: Token[]): LoadTarget => {
@@ -66,20 +65,18 @@ async function measure(context: BenchContext) {
       check: (status, headers) => status === 302 && headers.location === `${webUrl}/checkin/paid`,
     }
   }
-  log(
-    `warmup ${WARMUP_SECONDS} s each, then ${ROUNDS} alternating rounds, ${MEASURE_SECONDS} s per side in all`
-  )
   const { app, baseline: base } = await compareSides(
     {
       app: target(web.baseUrl, web.process.pid, tokens.slice(0, TOKENS_PER_SIDE)),
-      baseline: target(`http://127.0.0.1:${port}`, baseline.pid, tokens.slice(TOKENS_PER_SIDE)),
+      baseline: target(baseline.baseUrl, baseline.process.pid, tokens.slice(TOKENS_PER_SIDE)),
     },
     {
       connections: CONNECTIONS,
       warmupSeconds: WARMUP_SECONDS,
       seconds: MEASURE_SECONDS,
       rounds: ROUNDS,
-    }
+    },
+    log
   )
 
   // Every 302 to /checkin/paid must be a paid invoice: nothing was skipped
@@ -103,37 +100,7 @@ const checkinClick: Benchmark = {
       'Left as is: answerCheckin reads the invoice twice (findOrFail, then markInvoicePaid locks it with FOR UPDATE), one statement of 12; the baseline copies it, so removing it would not move the ratio.'
     )
     return {
-      measures: [
-        {
-          measure: 'throughput',
-          unit: 'req/s',
-          value: round(app.throughput, 1),
-          baseline: round(base.throughput, 1),
-          goal: '≥ 70% of baseline',
-          verdict: verdict(app.throughput >= 0.7 * base.throughput),
-        },
-        {
-          measure: 'latency p50',
-          unit: 'ms',
-          value: app.p50,
-          baseline: base.p50,
-          verdict: 'info',
-        },
-        {
-          measure: 'latency p99',
-          unit: 'ms',
-          value: app.p99,
-          baseline: base.p99,
-          verdict: 'info',
-        },
-        {
-          measure: 'server CPU per request',
-          unit: 'ms',
-          value: round(app.cpuMsPerRequest, 2),
-          baseline: round(base.cpuMsPerRequest, 2),
-          verdict: 'info',
-        },
-      ],
+      measures: loadMeasures(app, base),
       method: [
         `${TOKENS_PER_SIDE * 2} check-ins in state "sent" (500 users, 3 scheduled relances per invoice), one fresh token per request: every request pays an invoice.`,
         `autocannon, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warmup per side, then ${ROUNDS} alternating rounds (baseline first) for ${MEASURE_SECONDS} s per side in all; latency percentiles over every response; server CPU = user + system time of the server process (/proc/<pid>/stat) over the measured rounds, divided by the requests.`,

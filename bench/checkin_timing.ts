@@ -3,12 +3,14 @@
 | task's scheduledAt to its email's arrival at the SMTP server. Baseline: the
 | same 1,000 messages fired at a given second by bare pooled nodemailer.
 */
-import { rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { SmtpInbox } from '#tests/helpers/smtp_inbox'
 import { analyze, seedCheckins, seedInvoices, seedUsers } from './support/seed.js'
-import { BenchChild, runAppScript, startWorker } from './support/processes.js'
+import {
+  resendWithBaselineMailer,
+  enqueueCheckins,
+  startWorker,
+  wholeSecondAfter,
+} from './support/processes.js'
 import { MailClock } from './support/mail_clock.js'
 import { percentile, sortedNumbers } from './support/stats.js'
 import { round, verdict, type Benchmark } from './support/report.js'
@@ -54,7 +56,7 @@ const checkinTiming: Benchmark = {
         )
       )
       for (const worker of workers) defer(() => worker.stop())
-      const dueAt = Math.ceil((Date.now() + LEAD_MS) / 1000) * 1000
+      const dueAt = wholeSecondAfter(LEAD_MS)
       await pool.query(
         'UPDATE checkin_tasks SET scheduled_at = $1, updated_at = now() WHERE id = ANY($2)',
         [new Date(dueAt), taskIds]
@@ -62,11 +64,7 @@ const checkinTiming: Benchmark = {
       log(
         `${CHECKINS} check-ins due at ${new Date(dueAt).toISOString()}, ${processes} worker process(es)`
       )
-      await runAppScript(resources, [
-        'enqueue-checkins',
-        String(Math.min(...taskIds)),
-        String(Math.max(...taskIds)),
-      ])
+      await enqueueCheckins(resources, taskIds)
       const enqueuedAt = Date.now()
       if (enqueuedAt > dueAt) {
         findings.push(
@@ -87,28 +85,12 @@ const checkinTiming: Benchmark = {
     const enqueuedAt = dueAt - single.enqueuedBeforeDueMs
 
     // Baseline: the same messages, fired at a second by a bare sender
-    const messagesFile = join(tmpdir(), `relance-bench-timing-${process.pid}.json`)
-    defer(() => rm(messagesFile, { force: true }))
-    await writeFile(
-      messagesFile,
-      JSON.stringify(
-        inbox.messages.map((mail) => ({
-          to: [mail.to ?? []].flat()[0]?.text,
-          subject: mail.subject,
-          text: mail.text,
-        }))
-      )
-    )
-    clock.reset()
-    const baselineAt = Math.ceil((Date.now() + 3_000) / 1000) * 1000
-    const mailer = new BenchChild(
-      'baseline_mailer.ts',
-      [messagesFile, String(inbox.port), String(CONCURRENCY), String(baselineAt)],
-      {}
-    )
-    defer(() => mailer.stop())
-    await mailer.result()
-    await clock.waitForCount(CHECKINS, 60_000)
+    const baselineAt = (await resendWithBaselineMailer(clock, {
+      count: CHECKINS,
+      concurrency: CONCURRENCY,
+      leadMs: 3_000,
+      timeoutMs: 60_000,
+    }))!
     const baseline = sortedNumbers(clock.arrivals.map((arrival) => arrival - baselineAt))
 
     clock.reset()

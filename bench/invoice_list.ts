@@ -7,10 +7,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BENCH_HEADERS } from './support/environment.js'
 import { analyze, seedCheckins, seedInvoices, seedRelances, seedUsers } from './support/seed.js'
-import { BenchChild, startWeb } from './support/processes.js'
+import { registerUser } from './support/api.js'
+import { startBaselineServer, startWeb } from './support/processes.js'
 import { compareSides, loadProblems, type LoadTarget } from './support/load.js'
 import { SETTLE_MS, perRequest, readCounters } from './support/pg_counters.js'
-import { round, verdict, type Benchmark } from './support/report.js'
+import { loadMeasures, verdict, type Benchmark } from './support/report.js'
 
 const INVOICES = 10_000
 const PER_PAGE = 20
@@ -38,26 +39,17 @@ const invoiceList: Benchmark = {
     const web = await startWeb(resources)
     defer(() => web.stop())
 
-    const registration = await fetch(`${web.baseUrl}/api/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...BENCH_HEADERS },
-      body: JSON.stringify({
-        fullName: 'Camille Bench',
-        email: 'camille@bench.test',
-        password: 'a-long-password',
-      }),
-    })
-    if (registration.status !== 201) throw new Error(`register: ${registration.status}`)
-    const { data } = (await registration.json()) as {
-      data: { user: { id: number }; token: string }
-    }
-    const authorization = `Bearer ${data.token}`
+    const { userId, authorization } = await registerUser(
+      web.baseUrl,
+      'Camille Bench',
+      'camille@bench.test'
+    )
 
     log(`seeding ${INVOICES} invoices for one user (and 10,000 for 50 others)`)
     const others = await seedUsers(pool, 'list', 50)
     const mine = await seedInvoices(pool, {
       tag: 'LIST',
-      userIds: [data.user.id],
+      userIds: [userId],
       count: INVOICES,
       clientsPerUser: 40,
     })
@@ -81,10 +73,9 @@ const invoiceList: Benchmark = {
     })
     await analyze(pool)
 
-    const baselineServer = new BenchChild('baseline_server.ts', [], resources.env)
+    const baselineServer = await startBaselineServer(resources)
     defer(() => baselineServer.stop())
-    const { port } = await baselineServer.ready<{ port: number }>()
-    const targets = { app: web.baseUrl, baseline: `http://127.0.0.1:${port}` }
+    const targets = { app: web.baseUrl, baseline: baselineServer.baseUrl }
 
     // Both answer the same page with the same invoices and the same keys
     const samples = await Promise.all(
@@ -118,20 +109,18 @@ const invoiceList: Benchmark = {
         check: (status) => status === 200,
       }
     }
-    log(
-      `warmup ${WARMUP_SECONDS} s each, then ${ROUNDS} alternating rounds, ${MEASURE_SECONDS} s per side in all`
-    )
     const { app, baseline: base } = await compareSides(
       {
         app: target(targets.app, web.process.pid),
-        baseline: target(targets.baseline, baselineServer.pid),
+        baseline: target(targets.baseline, baselineServer.process.pid),
       },
       {
         connections: CONNECTIONS,
         warmupSeconds: WARMUP_SECONDS,
         seconds: MEASURE_SECONDS,
         rounds: ROUNDS,
-      }
+      },
+      log
     )
     await baselineServer.stop()
 
@@ -173,23 +162,7 @@ const invoiceList: Benchmark = {
 
     return {
       measures: [
-        {
-          measure: 'throughput',
-          unit: 'req/s',
-          value: round(app.throughput, 1),
-          baseline: round(base.throughput, 1),
-          goal: '≥ 70% of baseline',
-          verdict: verdict(app.throughput >= 0.7 * base.throughput),
-        },
-        { measure: 'latency p50', unit: 'ms', value: app.p50, baseline: base.p50, verdict: 'info' },
-        { measure: 'latency p99', unit: 'ms', value: app.p99, baseline: base.p99, verdict: 'info' },
-        {
-          measure: 'server CPU per request',
-          unit: 'ms',
-          value: round(app.cpuMsPerRequest, 2),
-          baseline: round(base.cpuMsPerRequest, 2),
-          verdict: 'info',
-        },
+        ...loadMeasures(app, base),
         {
           measure: 'statements per request',
           unit: 'count',

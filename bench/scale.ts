@@ -5,11 +5,11 @@
 | second reconciler pass that finds nothing missing. Baselines: the same
 | jobs added with BullMQ addBulk, a bare BullMQ Worker's RSS, a raw check pass.
 */
-import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Job, Queue } from 'bullmq'
 import { deletePrefix, redisClient, type BenchResources } from './support/environment.js'
 import { analyze, seedCheckins, seedInvoices, seedUsers } from './support/seed.js'
+import { addBulkInChunks, checkinJobData } from './support/bare_jobs.js'
 import { BenchChild, runAppScript, sampleRss, startWorker } from './support/processes.js'
 import { keysMemory, usedMemory } from './support/redis_memory.js'
 import { round, verdict, type Benchmark } from './support/report.js'
@@ -116,19 +116,11 @@ const scale: Benchmark = {
     )
     const tokenLength = (sample.data.encryptedToken as string).length
     const addStarted = performance.now()
-    for (let index = 0; index < tasks.length; index += CHUNK) {
-      await bareQueue.addBulk(
-        tasks.slice(index, index + CHUNK).map((task) => ({
-          name: sample.name,
-          data: {
-            taskId: task.id,
-            invoiceId: task.invoice_id,
-            encryptedToken: randomBytes(tokenLength).toString('base64url').slice(0, tokenLength),
-          },
-          opts: { ...sample.opts, jobId: `checkin-${task.id}`, delay: 30 * 86_400_000 },
-        }))
-      )
-    }
+    await addBulkInChunks(bareQueue, tasks, CHUNK, (task) => ({
+      name: sample.name,
+      data: checkinJobData(task, tokenLength),
+      opts: { ...sample.opts, jobId: `checkin-${task.id}`, delay: 30 * 86_400_000 },
+    }))
     const addSeconds = (performance.now() - addStarted) / 1000
     const bareMemory = await keysMemory(redis, `${queuePrefix}:bare-checkins:*`)
 

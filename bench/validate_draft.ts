@@ -9,7 +9,10 @@ import { randomBytes } from 'node:crypto'
 import { Queue } from 'bullmq'
 import type pg from 'pg'
 import { BENCH_HEADERS, redisClient } from './support/environment.js'
+import { registerUser } from './support/api.js'
+import { addBulkInChunks, checkinJobData } from './support/bare_jobs.js'
 import { startWeb } from './support/processes.js'
+import { inTransaction } from './support/transaction.js'
 import { NotAvailable, round, verdict, type Benchmark } from './support/report.js'
 import { waitFor } from '#tests/helpers/wait_for'
 
@@ -38,17 +41,6 @@ function draftRows(): Row[] {
   }))
 }
 
-async function register(baseUrl: string, email: string) {
-  const response = await fetch(`${baseUrl}/api/v1/auth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...BENCH_HEADERS },
-    body: JSON.stringify({ fullName: 'Camille Import', email, password: 'a-long-password' }),
-  })
-  if (response.status !== 201) throw new Error(`register answered ${response.status}`)
-  const { data } = (await response.json()) as { data: { user: { id: number }; token: string } }
-  return { userId: data.user.id, authorization: `Bearer ${data.token}` }
-}
-
 /** Multi-row INSERT … VALUES of `rows`, `columns` per row, chunked. */
 async function insertRows(
   client: pg.PoolClient,
@@ -75,6 +67,8 @@ async function insertRows(
   return out
 }
 
+type InsertedJob = { id: number; invoice_id: number; scheduled_at: Date }
+
 const at0900 = (date: string, plusDays = 0) =>
   new Date(Date.parse(`${date}T07:00:00Z`) + plusDays * 86_400_000)
 
@@ -90,11 +84,7 @@ async function baselineImport(
   tokenLength: number
 ) {
   const started = performance.now()
-  const client = await poolPg.connect()
-  let tasks: { id: number; invoice_id: number; scheduled_at: Date }[] = []
-  let relances: { id: number; invoice_id: number; scheduled_at: Date }[] = []
-  try {
-    await client.query('BEGIN')
+  const { tasks, relances } = await inTransaction(poolPg, async (client) => {
     const now = new Date()
     const emails = [...new Map(rows.map((row) => [row.clientEmail, row.clientName]))]
     const clients = await insertRows(
@@ -146,7 +136,7 @@ async function baselineImport(
         now,
       ])
     )
-    tasks = await insertRows(
+    const taskRows: InsertedJob[] = await insertRows(
       client,
       'checkin_tasks',
       ['invoice_id', 'token_hash', 'status', 'scheduled_at', 'created_at', 'updated_at'],
@@ -160,7 +150,7 @@ async function baselineImport(
       ]),
       'RETURNING id, invoice_id, scheduled_at'
     )
-    relances = await insertRows(
+    const relanceRows: InsertedJob[] = await insertRows(
       client,
       'relances',
       ['invoice_id', 'sequence', 'scheduled_at', 'status', 'created_at', 'updated_at'],
@@ -176,13 +166,8 @@ async function baselineImport(
       ),
       'RETURNING id, invoice_id, scheduled_at'
     )
-    await client.query('COMMIT')
-  } catch (error) {
-    await client.query('ROLLBACK')
-    throw error
-  } finally {
-    client.release()
-  }
+    return { tasks: taskRows, relances: relanceRows }
+  })
   const sqlSeconds = (performance.now() - started) / 1000
   const opts = {
     attempts: 6,
@@ -190,36 +175,24 @@ async function baselineImport(
     removeOnComplete: { age: 86_400, count: 10_000 },
     removeOnFail: { age: 14 * 86_400, count: 10_000 },
   }
-  for (let start = 0; start < tasks.length; start += INSERT_CHUNK) {
-    await redisJobs.checkins.addBulk(
-      tasks.slice(start, start + INSERT_CHUNK).map((task) => ({
-        name: 'send-checkin',
-        data: {
-          taskId: task.id,
-          invoiceId: task.invoice_id,
-          encryptedToken: randomBytes(tokenLength).toString('base64url').slice(0, tokenLength),
-        },
-        opts: {
-          ...opts,
-          jobId: `checkin-${task.id}`,
-          delay: task.scheduled_at.getTime() - Date.now(),
-        },
-      }))
-    )
-  }
-  for (let start = 0; start < relances.length; start += INSERT_CHUNK) {
-    await redisJobs.relances.addBulk(
-      relances.slice(start, start + INSERT_CHUNK).map((relance) => ({
-        name: 'send-relance',
-        data: { relanceId: relance.id, invoiceId: relance.invoice_id },
-        opts: {
-          ...opts,
-          jobId: `relance-${relance.id}`,
-          delay: relance.scheduled_at.getTime() - Date.now(),
-        },
-      }))
-    )
-  }
+  await addBulkInChunks(redisJobs.checkins, tasks, INSERT_CHUNK, (task) => ({
+    name: 'send-checkin',
+    data: checkinJobData(task, tokenLength),
+    opts: {
+      ...opts,
+      jobId: `checkin-${task.id}`,
+      delay: task.scheduled_at.getTime() - Date.now(),
+    },
+  }))
+  await addBulkInChunks(redisJobs.relances, relances, INSERT_CHUNK, (relance) => ({
+    name: 'send-relance',
+    data: { relanceId: relance.id, invoiceId: relance.invoice_id },
+    opts: {
+      ...opts,
+      jobId: `relance-${relance.id}`,
+      delay: relance.scheduled_at.getTime() - Date.now(),
+    },
+  }))
   return {
     seconds: (performance.now() - started) / 1000,
     sqlSeconds,
@@ -236,7 +209,7 @@ const validateDraftBench: Benchmark = {
     defer(() => web.stop())
     const redis = redisClient()
     defer(() => redis.quit())
-    const appUser = await register(web.baseUrl, 'import-app@bench.test')
+    const appUser = await registerUser(web.baseUrl, 'Camille Import', 'import-app@bench.test')
     const headers = {
       'content-type': 'application/json',
       'authorization': appUser.authorization,
@@ -263,11 +236,22 @@ const validateDraftBench: Benchmark = {
     }
 
     log(`validating a draft of ${ROWS} rows (draft created in ${draftSeconds.toFixed(1)} s)`)
-    const queues = {
-      checkins: new Queue('checkins', { prefix: resources.queuePrefix, connection: redis }),
-      relances: new Queue('relances', { prefix: resources.queuePrefix, connection: redis }),
+    /** The check-in and relance queues named `<namePrefix>checkins` and `…relances`. */
+    const queuePair = (namePrefix: string) => {
+      const pair = {
+        checkins: new Queue(`${namePrefix}checkins`, {
+          prefix: resources.queuePrefix,
+          connection: redis,
+        }),
+        relances: new Queue(`${namePrefix}relances`, {
+          prefix: resources.queuePrefix,
+          connection: redis,
+        }),
+      }
+      defer(() => Promise.all(Object.values(pair).map((queue) => queue.close())))
+      return pair
     }
-    defer(() => Promise.all(Object.values(queues).map((queue) => queue.close())))
+    const queues = queuePair('')
     const queued = async (queue: Queue) => {
       const counts = await queue.getJobCounts('delayed', 'waiting', 'prioritized')
       return counts.delayed + counts.waiting + counts.prioritized
@@ -324,12 +308,12 @@ const validateDraftBench: Benchmark = {
     const tokenLength = (sample?.data?.encryptedToken as string | undefined)?.length ?? 120
 
     log('baseline: raw multi-row INSERTs and addBulk of the same rows and jobs')
-    const baselineUser = await register(web.baseUrl, 'import-baseline@bench.test')
-    const bare = {
-      checkins: new Queue('bare-checkins', { prefix: resources.queuePrefix, connection: redis }),
-      relances: new Queue('bare-relances', { prefix: resources.queuePrefix, connection: redis }),
-    }
-    defer(() => Promise.all(Object.values(bare).map((queue) => queue.close())))
+    const baselineUser = await registerUser(
+      web.baseUrl,
+      'Camille Import',
+      'import-baseline@bench.test'
+    )
+    const bare = queuePair('bare-')
     const baseline = await baselineImport(
       resources.pool,
       bare,

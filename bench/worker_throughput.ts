@@ -4,12 +4,14 @@
 | with a connection pool sending the very same messages at the same
 | concurrency, with nothing else to do.
 */
-import { rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { SmtpInbox } from '#tests/helpers/smtp_inbox'
 import { analyze, seedCheckins, seedInvoices, seedUsers } from './support/seed.js'
-import { BenchChild, cpuSeconds, runAppScript, startWorker } from './support/processes.js'
+import {
+  cpuSeconds,
+  resendWithBaselineMailer,
+  enqueueCheckins,
+  startWorker,
+} from './support/processes.js'
 import { MailClock } from './support/mail_clock.js'
 import { round, verdict, type Benchmark, type Measure } from './support/report.js'
 import type { BenchResources } from './support/environment.js'
@@ -32,11 +34,7 @@ async function prepareLevel(resources: BenchResources, userIds: number[], level:
     { status: 'scheduled', scheduledAt: new Date(Date.now() - 60_000) }
   )
   await analyze(resources.pool)
-  await runAppScript(resources, [
-    'enqueue-checkins',
-    String(Math.min(...taskIds)),
-    String(Math.max(...taskIds)),
-  ])
+  await enqueueCheckins(resources, taskIds)
   return taskIds
 }
 
@@ -48,8 +46,6 @@ const workerThroughput: Benchmark = {
     defer(() => inbox.close())
     const clock = new MailClock(inbox)
     const userIds = await seedUsers(resources.pool, 'tput', 200)
-    const messagesFile = join(tmpdir(), `relance-bench-mails-${process.pid}.json`)
-    defer(() => rm(messagesFile, { force: true }))
 
     const measures: Measure[] = []
     const findings: string[] = []
@@ -90,25 +86,11 @@ const workerThroughput: Benchmark = {
       }
 
       // The baseline sends what the app sent, to the same inbox
-      await writeFile(
-        messagesFile,
-        JSON.stringify(
-          inbox.messages.map((mail) => ({
-            to: [mail.to ?? []].flat()[0]?.text,
-            subject: mail.subject,
-            text: mail.text,
-          }))
-        )
-      )
-      clock.reset()
-      const mailer = new BenchChild(
-        'baseline_mailer.ts',
-        [messagesFile, String(inbox.port), String(level)],
-        {}
-      )
-      defer(() => mailer.stop())
-      await mailer.result()
-      await clock.waitForCount(MAILS_PER_LEVEL, 60_000)
+      await resendWithBaselineMailer(clock, {
+        count: MAILS_PER_LEVEL,
+        concurrency: level,
+        timeoutMs: 60_000,
+      })
       const baseline = clock.rate() ?? 0
       clock.reset()
 

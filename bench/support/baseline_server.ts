@@ -17,6 +17,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { Queue } from 'bullmq'
 import pg from 'pg'
+import { inTransaction } from './transaction.js'
 
 const env = process.env
 const pool = new pg.Pool({
@@ -51,11 +52,9 @@ function redirect(response: ServerResponse, result: string) {
 }
 
 async function checkinPaid(token: string): Promise<string> {
-  const client = await pool.connect()
   let cancelledRelances: number[] = []
   let result = 'invalid'
-  try {
-    await client.query('BEGIN')
+  await inTransaction(pool, async (client) => {
     const hash = createHash('sha256').update(token).digest('hex')
     const {
       rows: [task],
@@ -118,13 +117,7 @@ async function checkinPaid(token: string): Promise<string> {
       }
       result = 'paid'
     }
-    await client.query('COMMIT')
-  } catch (error) {
-    await client.query('ROLLBACK')
-    throw error
-  } finally {
-    client.release()
-  }
+  })
   if (cancelledRelances.length > 0) {
     await Promise.all(cancelledRelances.map((id) => relances.remove(`relance-${id}`)))
   }

@@ -3,11 +3,11 @@
 | BullMQ prefix (relance-bench-<name>): it creates them, migrates, and removes
 | them at the end. Nothing here touches another database or another prefix.
 */
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 import pg from 'pg'
+import { NodeProcess } from '#tests/helpers/app_processes'
 
 export const APP_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -96,20 +96,10 @@ async function dropDatabase(database: string) {
 }
 
 /** Runs `node ace <args>` with the bench environment; rejects on a non-zero exit. */
-export function runAce(args: string[], env: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['ace.js', ...args], {
-      cwd: APP_ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let output = ''
-    child.stdout.on('data', (chunk) => (output += chunk))
-    child.stderr.on('data', (chunk) => (output += chunk))
-    child.once('exit', (code) =>
-      code === 0 ? resolve(output) : reject(new Error(`ace ${args.join(' ')}: ${output}`))
-    )
-  })
+export async function runAce(args: string[], env: Record<string, string>): Promise<string> {
+  const ace = new NodeProcess(['ace.js', ...args], env)
+  if ((await ace.exited) !== 0) throw new Error(`ace ${args.join(' ')}: ${ace.output}`)
+  return ace.output
 }
 
 /** Keys under the bench prefix only (or a pattern inside it), removed in batches. */

@@ -107,9 +107,13 @@ export type SideResult = {
  */
 export async function compareSides(
   sides: { app: LoadTarget; baseline: LoadTarget },
-  options: { connections: number; warmupSeconds: number; seconds: number; rounds: number }
+  options: { connections: number; warmupSeconds: number; seconds: number; rounds: number },
+  log: (message: string) => void
 ): Promise<{ app: SideResult; baseline: SideResult }> {
   const { connections } = options
+  log(
+    `warmup ${options.warmupSeconds} s each, then ${options.rounds} alternating rounds, ${options.seconds} s per side in all`
+  )
   for (const side of [sides.app, sides.baseline]) {
     await runRound(side, { connections, seconds: options.warmupSeconds })
   }

@@ -3,11 +3,13 @@
 | helpers' AppProcess, i.e. exactly what `npm run web` / `npm run worker`
 | start), one-off app scripts, and the bare baseline processes.
 */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
-import { AppProcess, freePort } from '#tests/helpers/app_processes'
+import { readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { AppProcess, NodeProcess, freePort } from '#tests/helpers/app_processes'
 import { waitFor } from '#tests/helpers/wait_for'
-import { APP_ROOT, BENCH_HEADERS, type BenchResources } from './environment.js'
+import { BENCH_HEADERS, type BenchResources } from './environment.js'
+import type { MailClock } from './mail_clock.js'
 
 export type Web = { baseUrl: string; process: AppProcess; stop(): Promise<void> }
 
@@ -108,34 +110,15 @@ export function sampleRss(pid: number, intervalMs = 100) {
  * A TypeScript file of bench/support run as its own Node process. It prints
  * `READY <json>` once it can be used; its output is kept for error messages.
  */
-export class BenchChild {
-  output = ''
-  readonly #child: ChildProcess
-  readonly #exited: Promise<number | null>
-
+export class BenchChild extends NodeProcess {
   constructor(file: string, args: string[], env: Record<string, string>) {
-    this.#child = spawn(
-      process.execPath,
-      ['--import=@poppinss/ts-exec', `bench/support/${file}`, ...args],
-      { cwd: APP_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }
-    )
-    this.#child.stdout!.on('data', (chunk) => (this.output += chunk))
-    this.#child.stderr!.on('data', (chunk) => (this.output += chunk))
-    this.#exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)))
-  }
-
-  get pid() {
-    return this.#child.pid!
-  }
-
-  get hasExited() {
-    return this.#child.exitCode !== null || this.#child.signalCode !== null
+    super(['--import=@poppinss/ts-exec', `bench/support/${file}`, ...args], env)
   }
 
   /** The JSON printed after READY. */
   async ready<T = Record<string, unknown>>(timeoutMs = 30_000): Promise<T> {
     const line = await waitFor(
-      `READY from ${this.#child.spawnargs.join(' ')}`,
+      `READY from ${this.child.spawnargs.join(' ')}`,
       () => {
         const match = /^READY (.*)$/m.exec(this.output)
         if (match) return match[1]
@@ -149,16 +132,16 @@ export class BenchChild {
 
   /** Resolves with the last JSON line once the process exits with code 0. */
   async result<T = Record<string, unknown>>(): Promise<T> {
-    const code = await this.#exited
+    const code = await this.exited
     if (code !== 0) throw new Error(`exited with ${code}:\n${this.output}`)
     const lines = this.output.trim().split('\n')
     return JSON.parse(lines[lines.length - 1]) as T
   }
 
   async stop() {
-    if (!this.hasExited) this.#child.kill('SIGTERM')
-    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 10_000)
-    await this.#exited
+    if (!this.hasExited) this.child.kill('SIGTERM')
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000)
+    await this.exited
     clearTimeout(timer)
   }
 }
@@ -169,4 +152,76 @@ export function runAppScript<T = Record<string, unknown>>(
   args: string[]
 ): Promise<T> {
   return new BenchChild('app_script.ts', args, resources.env).result<T>()
+}
+
+/** The app's checkinJob()/enqueue() for the scheduled check-ins from the first to the last of `taskIds`. */
+export function enqueueCheckins(resources: BenchResources, taskIds: number[]) {
+  return runAppScript(resources, [
+    'enqueue-checkins',
+    String(Math.min(...taskIds)),
+    String(Math.max(...taskIds)),
+  ])
+}
+
+export type BaselineServer = { baseUrl: string; process: BenchChild; stop(): Promise<void> }
+
+/** bench/support/baseline_server.ts (node:http + pg), ready once it prints its port. */
+export async function startBaselineServer(resources: BenchResources): Promise<BaselineServer> {
+  const server = new BenchChild('baseline_server.ts', [], resources.env)
+  try {
+    const { port } = await server.ready<{ port: number }>()
+    return { baseUrl: `http://127.0.0.1:${port}`, process: server, stop: () => server.stop() }
+  } catch (error) {
+    await server.stop()
+    throw error
+  }
+}
+
+/**
+ * The mail baseline: the messages the inbox holds now (same recipients,
+ * subjects and bodies) sent again into it by bench/support/baseline_mailer.ts,
+ * `concurrency` at a time. The clock is reset before; with `leadMs`, the
+ * mailer fires at the first whole second at least that far ahead, returned.
+ * Resolves once `count` messages have arrived again.
+ */
+export async function resendWithBaselineMailer(
+  clock: MailClock,
+  options: { count: number; concurrency: number; timeoutMs: number; leadMs?: number }
+): Promise<number | undefined> {
+  const { count, concurrency, timeoutMs, leadMs } = options
+  const messagesFile = join(tmpdir(), `relance-bench-mails-${process.pid}.json`)
+  try {
+    await writeFile(
+      messagesFile,
+      JSON.stringify(
+        clock.inbox.messages.map((mail) => ({
+          to: [mail.to ?? []].flat()[0]?.text,
+          subject: mail.subject,
+          text: mail.text,
+        }))
+      )
+    )
+    clock.reset()
+    const startAt = leadMs === undefined ? undefined : wholeSecondAfter(leadMs)
+    const args = [messagesFile, String(clock.inbox.port), String(concurrency)]
+    const mailer = new BenchChild(
+      'baseline_mailer.ts',
+      startAt === undefined ? args : [...args, String(startAt)],
+      {}
+    )
+    try {
+      await mailer.result()
+    } finally {
+      await mailer.stop()
+    }
+    await clock.waitForCount(count, timeoutMs)
+    return startAt
+  } finally {
+    await rm(messagesFile, { force: true })
+  }
+}
+
+/** Epoch milliseconds of the first whole second at least `ms` from now. */
+export function wholeSecondAfter(ms: number): number {
+  return Math.ceil((Date.now() + ms) / 1000) * 1000
 }

@@ -2,6 +2,7 @@
 | What a benchmark returns, and how the runner prints and writes it.
 */
 import type { BenchResources } from './environment.js'
+import type { SideResult } from './load.js'
 
 export type Verdict = 'met' | 'missed' | 'info' | 'skipped' | 'failed'
 
@@ -60,6 +61,32 @@ export function round(value: number | null | undefined, digits = 2): number | nu
   if (value === null || value === undefined || !Number.isFinite(value)) return null
   const factor = 10 ** digits
   return Math.round(value * factor) / factor
+}
+
+/**
+ * The measures of an HTTP benchmark: throughput (goal: at least 70% of the
+ * baseline's), p50 and p99 latency, server CPU per request.
+ */
+export function loadMeasures(app: SideResult, base: SideResult): Measure[] {
+  return [
+    {
+      measure: 'throughput',
+      unit: 'req/s',
+      value: round(app.throughput, 1),
+      baseline: round(base.throughput, 1),
+      goal: '≥ 70% of baseline',
+      verdict: verdict(app.throughput >= 0.7 * base.throughput),
+    },
+    { measure: 'latency p50', unit: 'ms', value: app.p50, baseline: base.p50, verdict: 'info' },
+    { measure: 'latency p99', unit: 'ms', value: app.p99, baseline: base.p99, verdict: 'info' },
+    {
+      measure: 'server CPU per request',
+      unit: 'ms',
+      value: round(app.cpuMsPerRequest, 2),
+      baseline: round(base.cpuMsPerRequest, 2),
+      verdict: 'info',
+    },
+  ]
 }
 
 function formatNumber(value: number | null | undefined): string {
