@@ -8,43 +8,57 @@ const day = (iso: string) => DateTime.fromISO(iso, { zone: 'utc' })
 const utc = (moment: DateTime) => moment.toUTC().toISO()
 
 test.group('Check-in time', () => {
-  test('goes out at 09:00 on the due date in the user time zone', ({ assert }) => {
-    const now = DateTime.fromISO('2026-11-26T10:00:00Z')
-    assert.equal(
-      utc(checkinTimeFor(day('2026-12-01'), 'Europe/Paris', now)),
-      '2026-12-01T08:00:00.000Z'
-    )
-    assert.equal(
-      utc(checkinTimeFor(day('2026-12-01'), 'America/New_York', now)),
-      '2026-12-01T14:00:00.000Z'
-    )
-    assert.equal(
-      utc(checkinTimeFor(day('2026-12-01'), 'Asia/Tokyo', now)),
-      '2026-12-01T00:00:00.000Z'
-    )
-  })
-
-  test('follows daylight saving changes', ({ assert }) => {
-    const now = DateTime.fromISO('2026-11-26T10:00:00Z')
-    // Paris springs forward on 2027-03-28: 09:00 is UTC+1 the day before, UTC+2 that day
-    assert.equal(
-      utc(checkinTimeFor(day('2027-03-27'), 'Europe/Paris', now)),
-      '2027-03-27T08:00:00.000Z'
-    )
-    assert.equal(
-      utc(checkinTimeFor(day('2027-03-28'), 'Europe/Paris', now)),
-      '2027-03-28T07:00:00.000Z'
-    )
-    // New York falls back on 2027-11-07
-    assert.equal(
-      utc(checkinTimeFor(day('2027-11-06'), 'America/New_York', now)),
-      '2027-11-06T13:00:00.000Z'
-    )
-    assert.equal(
-      utc(checkinTimeFor(day('2027-11-07'), 'America/New_York', now)),
-      '2027-11-07T14:00:00.000Z'
-    )
-  })
+  test('goes out at 09:00 local on the due date: {due} in {zone}, {note}')
+    .with([
+      {
+        due: '2026-12-01',
+        zone: 'Europe/Paris',
+        expected: '2026-12-01T08:00:00.000Z',
+        note: 'UTC+1',
+      },
+      {
+        due: '2026-12-01',
+        zone: 'America/New_York',
+        expected: '2026-12-01T14:00:00.000Z',
+        note: 'UTC-5',
+      },
+      {
+        due: '2026-12-01',
+        zone: 'Asia/Tokyo',
+        expected: '2026-12-01T00:00:00.000Z',
+        note: 'UTC+9',
+      },
+      // Paris springs forward on 2027-03-28: UTC+1 the day before, UTC+2 that day
+      {
+        due: '2027-03-27',
+        zone: 'Europe/Paris',
+        expected: '2027-03-27T08:00:00.000Z',
+        note: 'before DST',
+      },
+      {
+        due: '2027-03-28',
+        zone: 'Europe/Paris',
+        expected: '2027-03-28T07:00:00.000Z',
+        note: 'DST day',
+      },
+      // New York falls back on 2027-11-07
+      {
+        due: '2027-11-06',
+        zone: 'America/New_York',
+        expected: '2027-11-06T13:00:00.000Z',
+        note: 'before DST end',
+      },
+      {
+        due: '2027-11-07',
+        zone: 'America/New_York',
+        expected: '2027-11-07T14:00:00.000Z',
+        note: 'DST end day',
+      },
+    ])
+    .run(({ assert }, { due, zone, expected }) => {
+      const now = DateTime.fromISO('2026-11-26T10:00:00Z')
+      assert.equal(utc(checkinTimeFor(day(due), zone, now)), expected)
+    })
 
   test('a due date already past is checked in shortly after now', ({ assert }) => {
     const now = DateTime.fromISO('2026-11-26T10:00:00Z')
