@@ -38,19 +38,6 @@ export async function findOrCreateClients(
   return new Map(found.map((client) => [client.email.toLowerCase(), client]))
 }
 
-/**
- * Returns the user's client with this email (case-insensitive), creating it
- * when missing.
- */
-export async function findOrCreateClient(
-  userId: number,
-  details: { name: string; email: string },
-  trx: TransactionClientContract
-): Promise<Client> {
-  const clients = await findOrCreateClients(userId, [details], trx)
-  return clients.get(details.email.toLowerCase())!
-}
-
 export function listClients(userId: number, { page = 1, perPage = 20 }) {
   return Client.query()
     .where('user_id', userId)
