@@ -2,6 +2,7 @@ import type { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Client from '#models/client'
 import ConflictException from '#exceptions/conflict_exception'
+import { findOwned } from '#services/owned_records'
 import { modelsFromRows } from '#services/bulk_rows'
 
 /**
@@ -48,10 +49,7 @@ export function listClients(userId: number, { page = 1, perPage = 20 }) {
 
 /** The user's client; another user's is a 404. */
 export function findClient(userId: number, clientId: number, trx?: TransactionClientContract) {
-  const query = Client.query(trx ? { client: trx } : {})
-    .where('user_id', userId)
-    .where('id', clientId)
-  return (trx ? query.forUpdate() : query).firstOrFail()
+  return findOwned(Client, userId, clientId, trx)
 }
 
 /**

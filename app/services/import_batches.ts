@@ -6,6 +6,7 @@ import ImportBatch, { type ImportRow } from '#models/import_batch'
 import type User from '#models/user'
 import ConflictException from '#exceptions/conflict_exception'
 import { recordActivity } from '#services/activity_log'
+import { findOwned } from '#services/owned_records'
 import { createInvoices, type NewInvoice } from '#services/invoice_ledger'
 import {
   assertImportFileSize,
@@ -163,15 +164,7 @@ export async function createDraft(user: User, source: DraftSource, trx: Transact
 
 /** The user's import batch; another user's is a 404. */
 export function findImportBatch(userId: number, batchId: number) {
-  return ImportBatch.query().where('user_id', userId).where('id', batchId).firstOrFail()
-}
-
-function findImportBatchForUpdate(userId: number, batchId: number, trx: TransactionClientContract) {
-  return ImportBatch.query({ client: trx })
-    .where('user_id', userId)
-    .where('id', batchId)
-    .forUpdate()
-    .firstOrFail()
+  return findOwned(ImportBatch, userId, batchId)
 }
 
 function toNewInvoice(data: ValidRowData): NewInvoice {
@@ -194,7 +187,7 @@ function toNewInvoice(data: ValidRowData): NewInvoice {
  * the draft was made is skipped and its row gets the error.
  */
 export async function validateDraft(user: User, batchId: number, trx: TransactionClientContract) {
-  const batch = await findImportBatchForUpdate(user.id, batchId, trx)
+  const batch = await findOwned(ImportBatch, user.id, batchId, trx)
   if (batch.status !== 'draft') {
     throw new ConflictException(`This import batch is ${batch.status}, not a draft`)
   }
@@ -247,7 +240,7 @@ export async function discardDraft(
   batchId: number,
   trx: TransactionClientContract
 ) {
-  const batch = await findImportBatchForUpdate(userId, batchId, trx)
+  const batch = await findOwned(ImportBatch, userId, batchId, trx)
   if (batch.status === 'validated') {
     throw new ConflictException('A validated import batch cannot be discarded')
   }

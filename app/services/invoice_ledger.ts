@@ -6,6 +6,7 @@ import ConflictException from '#exceptions/conflict_exception'
 import { recordActivity } from '#services/activity_log'
 import { findOrCreateClients } from '#services/client_directory'
 import { modelsFromRows } from '#services/bulk_rows'
+import { findOwned } from '#services/owned_records'
 import {
   cancelCheckinForInvoice,
   scheduleCheckinForInvoice,
@@ -153,11 +154,7 @@ export function findInvoiceForUpdate(
   invoiceId: number,
   trx: TransactionClientContract
 ) {
-  return Invoice.query({ client: trx })
-    .where('user_id', userId)
-    .where('id', invoiceId)
-    .forUpdate()
-    .firstOrFail()
+  return findOwned(Invoice, userId, invoiceId, trx)
 }
 
 export async function updateInvoice(
