@@ -7,7 +7,7 @@ import type User from '#models/user'
 import ConflictException from '#exceptions/conflict_exception'
 import { recordActivity } from '#services/activity_log'
 import { findOwned } from '#services/owned_records'
-import { createInvoices, type NewInvoice } from '#services/invoice_ledger'
+import { createInvoices, numberTakenMessage, type NewInvoice } from '#services/invoice_ledger'
 import {
   assertImportFileSize,
   IMPORT_FIELDS,
@@ -129,7 +129,7 @@ async function takenNumbers(userId: number, numbers: string[], trx: TransactionC
 
 const alreadyExists = (number: string): RowError => ({
   field: 'number',
-  message: `Invoice number ${number} already exists`,
+  message: numberTakenMessage(number),
 })
 
 const countValid = (rows: ImportRow[]) => rows.filter((row) => row.errors.length === 0).length

@@ -36,6 +36,9 @@ export type InvoiceChanges = {
   dueDate?: DateTime
 }
 
+/** The refusal of a number the user already has, for the API and for import rows alike. */
+export const numberTakenMessage = (number: string) => `Invoice number ${number} already exists`
+
 async function assertNumberIsFree(
   userId: number,
   number: string,
@@ -47,7 +50,16 @@ async function assertNumberIsFree(
     .where('number', number)
     .if(exceptId, (query) => query.whereNot('id', exceptId!))
     .first()
-  if (taken) throw new ConflictException(`Invoice number ${number} already exists`)
+  if (taken) throw new ConflictException(numberTakenMessage(number))
+}
+
+/**
+ * Stops what follows an invoice that is no longer pending: its waiting
+ * check-in and relances, in the transaction; their jobs go after commit.
+ */
+export async function cancelFollowUps(invoiceId: number, trx: TransactionClientContract) {
+  await cancelCheckinForInvoice(invoiceId, trx)
+  await cancelFutureRelances(invoiceId, trx)
 }
 
 /**
@@ -133,7 +145,7 @@ export async function createInvoice(
   await assertNumberIsFree(user.id, details.number, trx)
   const [invoice] = await createInvoices(user, [details], trx)
   // Taken by a concurrent request since the check above
-  if (!invoice) throw new ConflictException(`Invoice number ${details.number} already exists`)
+  if (!invoice) throw new ConflictException(numberTakenMessage(details.number))
   await recordActivity(
     {
       userId: user.id,
@@ -190,7 +202,6 @@ export async function cancelInvoice(invoice: Invoice, trx: TransactionClientCont
     },
     trx
   )
-  await cancelCheckinForInvoice(invoice.id, trx)
-  await cancelFutureRelances(invoice.id, trx)
+  await cancelFollowUps(invoice.id, trx)
   return invoice
 }

@@ -4,8 +4,7 @@ import Invoice, { type PaidVia } from '#models/invoice'
 import User from '#models/user'
 import ConflictException from '#exceptions/conflict_exception'
 import { recordActivity } from '#services/activity_log'
-import { cancelCheckinForInvoice } from '#services/checkin_scheduler'
-import { cancelFutureRelances } from '#services/relance_scheduler'
+import { cancelFollowUps } from '#services/invoice_ledger'
 
 const PAYMENT_LABELS: Record<PaidVia, string> = {
   manual: 'marked as paid',
@@ -45,7 +44,6 @@ export async function markInvoicePaid(
     },
     trx
   )
-  await cancelCheckinForInvoice(locked.id, trx)
-  await cancelFutureRelances(locked.id, trx)
+  await cancelFollowUps(locked.id, trx)
   return { invoice: locked, newlyPaid: true }
 }
