@@ -20,7 +20,11 @@ export default defineConfig({
     () => import('#providers/queue_provider'),
   ],
 
-  preloads: [() => import('#start/routes'), () => import('#start/kernel')],
+  preloads: [
+    () => import('#start/routes'),
+    () => import('#start/kernel'),
+    () => import('#start/queue'),
+  ],
 
   tests: {
     suites: [

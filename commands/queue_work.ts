@@ -1,7 +1,6 @@
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import type { Worker } from 'bullmq'
-import type { QueueName } from '#services/job_queue'
 
 /**
  * The worker process: consumes the queues of start/queue.ts and runs the
@@ -21,20 +20,22 @@ export default class QueueWork extends BaseCommand {
   declare concurrency: number
 
   async run() {
-    await import('#start/queue')
-    const { registeredQueues, startWorkers } = await import('#services/queue_workers')
-    const { reconcileQueues } = await import('#services/queue_reconciler')
-    const { warnAboutRedisDurability } = await import('#services/redis_durability')
+    const { registeredJobs, startWorkers } = await import('#queue/workers')
+    const { reconcileQueues } = await import('#queue/reconciler')
+    const { warnAboutRedisDurability } = await import('#queue/redis_durability')
     const { default: queueConfig } = await import('#config/queue')
+    // Emails link to named routes: build the route table, as the HTTP server does at start
+    const router = await this.app.container.make('router')
+    router.commit()
 
-    const known = registeredQueues()
-    const unknown = (this.queues ?? []).filter((name) => !known.includes(name as QueueName))
+    const known = [...registeredJobs().keys()]
+    const unknown = (this.queues ?? []).filter((name) => !known.includes(name))
     if (unknown.length > 0) {
       this.logger.error(`Unknown queue(s): ${unknown.join(', ')}. Known: ${known.join(', ')}`)
       this.exitCode = 1
       return this.terminate()
     }
-    const queueNames = (this.queues?.length ? this.queues : known) as QueueName[]
+    const queueNames = this.queues?.length ? this.queues : known
 
     let workers: Worker[] = []
     let reconcileTimer: NodeJS.Timeout | undefined

@@ -8,7 +8,7 @@ export default class QueueProvider {
   constructor(protected app: ApplicationService) {}
 
   async shutdown() {
-    const { closeQueues } = await import('#services/job_queue')
+    const { closeQueues } = await import('#queue/queues')
     await closeQueues()
   }
 }

@@ -1,7 +1,9 @@
 /*
-| The queues the worker process (`node ace queue:work`) consumes.
+| The queues, named once each here, and the job that owns each one: its
+| payload, job id, handler and how a lost job is rebuilt. Preloaded by every
+| process (the web enqueues, `node ace queue:work` consumes).
 */
-import { registerWorker } from '#services/queue_workers'
+import { registerWorker } from '#queue/workers'
 import sendCheckinJob from '#jobs/send_checkin_job'
 import sendRelanceJob from '#jobs/send_relance_job'
 

@@ -3,7 +3,7 @@ import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
 import UserTransformer from '#transformers/user_transformer'
 import { loginValidator, registerValidator } from '#validators/user'
-import { registerUser } from '#services/user_accounts'
+import { registerUser } from '#services/accounts/user_accounts'
 
 export default class AuthController {
   async register({ request, response, serialize }: HttpContext) {

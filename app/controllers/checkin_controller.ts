@@ -1,7 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
-import { answerCheckin, type CheckinAnswerChoice } from '#services/checkin_answers'
+import { answerCheckin, type CheckinAnswerChoice } from '#services/checkins/checkin_answers'
 import { checkinConfirmationPage } from '#views/checkin_confirmation_page'
 
 /**

@@ -2,7 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import db from '@adonisjs/lucid/services/db'
 import ClientTransformer from '#transformers/client_transformer'
 import { listClientsValidator, updateClientValidator } from '#validators/client'
-import { findClient, listClients, updateClient } from '#services/client_directory'
+import { findClient, listClients, updateClient } from '#services/clients/client_directory'
 
 export default class ClientsController {
   async index({ auth, request, serialize }: HttpContext) {

@@ -8,7 +8,7 @@ import {
   findImportBatch,
   readImport,
   validateDraft,
-} from '#services/import_batches'
+} from '#services/imports/import_batches'
 
 export default class ImportBatchesController {
   async store({ auth, request, response, serialize }: HttpContext) {

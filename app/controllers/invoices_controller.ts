@@ -6,14 +6,15 @@ import {
   listInvoicesValidator,
   updateInvoiceValidator,
 } from '#validators/invoice'
+import { createInvoice } from '#services/invoices/create_invoices'
+import { updateInvoice } from '#services/invoices/update_invoice'
+import { cancelInvoice } from '#services/invoices/cancel_invoice'
+import { markInvoicePaid } from '#services/invoices/mark_invoice_paid'
 import {
-  cancelInvoice,
-  createInvoice,
   findInvoiceForUpdate,
-  updateInvoice,
-} from '#services/invoice_ledger'
-import { markInvoicePaid } from '#services/invoice_payment'
-import { findInvoiceWithDetails, listInvoices } from '#services/invoice_queries'
+  findInvoiceWithDetails,
+  listInvoices,
+} from '#services/invoices/invoice_queries'
 
 export default class InvoicesController {
   async index({ auth, request, serialize }: HttpContext) {

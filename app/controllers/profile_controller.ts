@@ -2,7 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import db from '@adonisjs/lucid/services/db'
 import UserTransformer from '#transformers/user_transformer'
 import { updateProfileValidator } from '#validators/user'
-import { updateProfile } from '#services/user_accounts'
+import { updateProfile } from '#services/accounts/user_accounts'
 
 export default class ProfileController {
   async show({ auth, serialize }: HttpContext) {

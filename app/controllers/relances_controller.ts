@@ -1,7 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import RelanceTransformer from '#transformers/relance_transformer'
 import { listRelancesValidator } from '#validators/relance'
-import { listRelances } from '#services/relance_queries'
+import { listRelances } from '#services/relances/relance_queries'
 
 export default class RelancesController {
   async index({ auth, request, serialize }: HttpContext) {

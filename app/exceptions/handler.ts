@@ -4,7 +4,7 @@ import { errors as lucidErrors } from '@adonisjs/lucid'
 import { errors as authErrors } from '@adonisjs/auth'
 import { errors as limiterErrors } from '@adonisjs/limiter'
 import { type HttpContext, ExceptionHandler } from '@adonisjs/core/http'
-import { maskCheckinTokens } from '#services/checkin_token'
+import { maskSecretPaths } from '#support/secret_paths'
 import bodyParserConfig from '#config/bodyparser'
 
 type ApiError = { message: string; field?: string; rule?: string }
@@ -81,7 +81,7 @@ export default class HttpExceptionHandler extends ExceptionHandler {
 
   async report(error: unknown, ctx: HttpContext) {
     // A route-not-found message quotes the URL, which may hold a check-in token
-    if (error instanceof Error) error.message = maskCheckinTokens(error.message)
+    if (error instanceof Error) error.message = maskSecretPaths(error.message)
     return super.report(error, ctx)
   }
 }

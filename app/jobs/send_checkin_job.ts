@@ -1,19 +1,75 @@
-import type { Job } from 'bullmq'
 import encryption from '@adonisjs/core/services/encryption'
 import logger from '@adonisjs/core/services/logger'
-import type { SendCheckinPayload } from '#services/checkin_scheduler'
-import { deliverCheckin } from '#services/checkin_delivery'
+import db from '@adonisjs/lucid/services/db'
+import CheckinTask from '#models/checkin_task'
+import { defineJob, type QueueJob } from '#queue/job_definition'
+import type { QueuedJob } from '#queue/queues'
+import { settledScheduledRows } from '#support/scheduled_rows'
+import { generateCheckinToken } from '#services/checkins/checkin_token'
+import { describeMailError, isPermanentMailError } from '#mails/mail_errors'
+
+export type SendCheckinPayload = {
+  taskId: number
+  invoiceId: number
+  /** The plain token, encrypted: Redis keeps job data in clear text. */
+  encryptedToken: string
+}
+
+type TaskRef = Pick<CheckinTask, 'id' | 'invoiceId' | 'scheduledAt'>
 
 /**
- * Queue `checkins`: sends a check-in email when its task is still waiting.
+ * Check-in emails to the freelancer: one job per task, at the task's
+ * moment, carrying the plain token of its links.
  */
-export default async function sendCheckinJob(job: Job<SendCheckinPayload>) {
-  const { taskId, encryptedToken } = job.data
-  const plainToken =
-    typeof encryptedToken === 'string' ? encryption.decrypt<string>(encryptedToken) : null
-  if (!Number.isInteger(taskId) || typeof plainToken !== 'string') {
-    logger.warn({ jobId: job.id }, 'check-in job with an unreadable payload skipped')
-    return 'skipped'
-  }
-  return deliverCheckin(taskId, plainToken)
+const sendCheckinJob: QueueJob<SendCheckinPayload, CheckinTask> = defineJob({
+  name: 'send-checkin',
+  idPrefix: 'checkin',
+
+  async handle(job) {
+    const { taskId, encryptedToken } = job.data
+    const plainToken =
+      typeof encryptedToken === 'string' ? encryption.decrypt<string>(encryptedToken) : null
+    if (!Number.isInteger(taskId) || typeof plainToken !== 'string') {
+      logger.warn({ jobId: job.id }, 'check-in job with an unreadable payload skipped')
+      return 'skipped'
+    }
+    // Loaded on first use: the web process, which only enqueues, never loads the mail code
+    const { deliverCheckin } = await import('#services/checkins/checkin_delivery')
+    return deliverCheckin(taskId, plainToken)
+  },
+
+  isPermanent: isPermanentMailError,
+  describeFailure: describeMailError,
+
+  rebuild: {
+    scheduledRows: (page) => settledScheduledRows(CheckinTask, page),
+
+    /** The plain token of a lost job is gone: each task gets a new one. */
+    async jobsFor(tasks) {
+      const tokens = tasks.map(() => generateCheckinToken())
+      const { rows: rotated } = await db.rawQuery<{ rows: { id: number }[] }>(
+        `UPDATE checkin_tasks SET token_hash = fresh.hash, updated_at = now()
+         FROM json_to_recordset(?::json) AS fresh(id integer, hash text)
+         WHERE checkin_tasks.id = fresh.id AND checkin_tasks.status = 'scheduled'
+         RETURNING checkin_tasks.id`,
+        [JSON.stringify(tasks.map((task, index) => ({ id: task.id, hash: tokens[index].hashed })))]
+      )
+      const stillScheduled = new Set(rotated.map(({ id }) => id))
+      return tasks
+        .map((task, index) => ({ task, plain: tokens[index].plain }))
+        .filter(({ task }) => stillScheduled.has(task.id))
+        .map(({ task, plain }) => checkinJob(task, plain))
+    },
+  },
+})
+
+export default sendCheckinJob
+
+/** The job that sends a task's email, carrying its plain token. */
+export function checkinJob(task: TaskRef, plainToken: string): QueuedJob<SendCheckinPayload> {
+  return sendCheckinJob.build(
+    task.id,
+    { taskId: task.id, invoiceId: task.invoiceId, encryptedToken: encryption.encrypt(plainToken) },
+    task.scheduledAt.toMillis()
+  )
 }

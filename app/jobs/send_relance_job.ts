@@ -1,31 +1,61 @@
-import { DelayedError, type Job } from 'bullmq'
+import { DelayedError } from 'bullmq'
 import logger from '@adonisjs/core/services/logger'
-import type { SendRelancePayload } from '#services/relance_scheduler'
-import { deliverRelance, markRelanceFailed } from '#services/relance_delivery'
+import Relance from '#models/relance'
+import { defineJob, type QueueJob } from '#queue/job_definition'
+import type { QueuedJob } from '#queue/queues'
+import { settledScheduledRows } from '#support/scheduled_rows'
+import { describeMailError, isPermanentMailError } from '#mails/mail_errors'
+
+export type SendRelancePayload = { relanceId: number; invoiceId: number }
+
+type RelanceRef = Pick<Relance, 'id' | 'invoiceId' | 'scheduledAt'>
 
 /**
- * Queue `relances`: sends a relance to the client when it is still due.
+ * Relance emails to the client: one job per relance row, at its moment.
  */
-export default async function sendRelanceJob(job: Job<SendRelancePayload>, token?: string) {
-  const { relanceId } = job.data
-  if (!Number.isInteger(relanceId)) {
-    logger.warn({ jobId: job.id }, 'relance job with an unreadable payload skipped')
-    return 'skipped'
-  }
-  const outcome = await deliverRelance(relanceId)
-  if (outcome.kind === 'deferred') {
-    // Same job, later: keeps the deterministic id the reconciler looks for
-    await job.moveToDelayed(outcome.until.toMillis(), token)
-    throw new DelayedError()
-  }
-  return outcome.kind
-}
+const sendRelanceJob: QueueJob<SendRelancePayload, Relance> = defineJob({
+  name: 'send-relance',
+  idPrefix: 'relance',
 
-/**
- * Called by the worker once a relance job has used its last attempt.
- */
-sendRelanceJob.onExhausted = async (job: Job<SendRelancePayload>, error: Error) => {
-  if (Number.isInteger(job.data.relanceId)) {
+  async handle(job, token) {
+    const { relanceId } = job.data
+    if (!Number.isInteger(relanceId)) {
+      logger.warn({ jobId: job.id }, 'relance job with an unreadable payload skipped')
+      return 'skipped'
+    }
+    // Loaded on first use: the web process, which only enqueues, never loads the mail code
+    const { deliverRelance } = await import('#services/relances/relance_delivery')
+    const outcome = await deliverRelance(relanceId)
+    if (outcome.kind === 'deferred') {
+      // Same job, later: keeps the deterministic id the reconciler looks for
+      await job.moveToDelayed(outcome.until.toMillis(), token)
+      throw new DelayedError()
+    }
+    return outcome.kind
+  },
+
+  isPermanent: isPermanentMailError,
+  describeFailure: describeMailError,
+
+  /** The relance becomes `failed`, with the reason, and the user's feed says so. */
+  async onExhausted(job, error) {
+    if (!Number.isInteger(job.data.relanceId)) return
+    const { markRelanceFailed } = await import('#services/relances/relance_delivery')
     await markRelanceFailed(job.data.relanceId, error.message)
-  }
+  },
+
+  rebuild: {
+    scheduledRows: (page) => settledScheduledRows(Relance, page),
+    jobsFor: async (relances) => relances.map(relanceJob),
+  },
+})
+
+export default sendRelanceJob
+
+export function relanceJob(relance: RelanceRef): QueuedJob<SendRelancePayload> {
+  return sendRelanceJob.build(
+    relance.id,
+    { relanceId: relance.id, invoiceId: relance.invoiceId },
+    relance.scheduledAt.toMillis()
+  )
 }

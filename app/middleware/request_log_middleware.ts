@@ -1,6 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
-import { maskCheckinTokens } from '#services/checkin_token'
+import { maskSecretPaths } from '#support/secret_paths'
 
 /**
  * One log line per request: method, path (check-in tokens masked), status
@@ -13,7 +13,7 @@ export default class RequestLogMiddleware {
       logger.info(
         {
           method: request.method(),
-          url: maskCheckinTokens(request.url(true)),
+          url: maskSecretPaths(request.url(true)),
           status: response.response.statusCode,
           durationMs: Number(process.hrtime.bigint() - startedAt) / 1e6,
         },

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import Invoice from '#models/invoice'
@@ -13,7 +14,29 @@ export type ActivityType =
   | 'relance_failed'
   | 'import_validated'
 
+export type ActivityEntry = {
+  userId: number
+  invoiceId?: number | null
+  type: ActivityType
+  label: string
+  metadata?: Record<string, unknown>
+}
+
 export default class ActivityEvent extends BaseModel {
+  /** Appends one event to the user's feed, inside the caller's transaction. */
+  static record(entry: ActivityEntry, trx: TransactionClientContract) {
+    return ActivityEvent.create(
+      {
+        userId: entry.userId,
+        invoiceId: entry.invoiceId ?? null,
+        type: entry.type,
+        label: entry.label,
+        metadata: entry.metadata ?? {},
+      },
+      { client: trx }
+    )
+  }
+
   // bigserial comes back from pg as a string
   @column({ isPrimary: true, consume: (value: string | number) => Number(value) })
   declare id: number

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
-import { BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import { BaseModel, belongsTo, column, scope } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import Invoice from '#models/invoice'
 
@@ -7,6 +8,13 @@ export type CheckinStatus = 'scheduled' | 'sent' | 'answered' | 'cancelled'
 export type CheckinAnswer = 'paid' | 'still_pending'
 
 export default class CheckinTask extends BaseModel {
+  /** The links of a check-in email work for this long after it was sent. */
+  static readonly LINK_TTL = { hours: 24 }
+
+  static scheduled = scope((query) => {
+    query.where('status', 'scheduled')
+  })
+
   @column({ isPrimary: true })
   declare id: number
 
@@ -39,4 +47,30 @@ export default class CheckinTask extends BaseModel {
 
   @belongsTo(() => Invoice)
   declare invoice: BelongsTo<typeof Invoice>
+
+  get isScheduled() {
+    return this.status === 'scheduled'
+  }
+
+  /** Only a sent, unanswered task has working links. */
+  get isAnswerable() {
+    return this.status === 'sent' && this.sentAt !== null
+  }
+
+  linksExpiredAt(now: DateTime) {
+    return this.sentAt !== null && now > this.sentAt.plus(CheckinTask.LINK_TTL)
+  }
+
+  markSent(trx: TransactionClientContract) {
+    this.status = 'sent'
+    this.sentAt = DateTime.now()
+    return this.useTransaction(trx).save()
+  }
+
+  recordAnswer(answer: CheckinAnswer, trx: TransactionClientContract) {
+    this.status = 'answered'
+    this.answer = answer
+    this.answeredAt = DateTime.now()
+    return this.useTransaction(trx).save()
+  }
 }

@@ -69,4 +69,15 @@ export default class Invoice extends BaseModel {
 
   @hasMany(() => Relance)
   declare relances: HasMany<typeof Relance>
+
+  get isPending() {
+    return this.status === 'pending'
+  }
+
+  /** Calendar days from the due date to `now`'s day in the zone; 0 before it. */
+  daysLate(timezone: string, now: DateTime = DateTime.now()) {
+    const today = now.setZone(timezone).startOf('day')
+    const due = this.dueDate.setZone(timezone, { keepLocalTime: true })
+    return Math.max(0, Math.floor(today.diff(due, 'days').days))
+  }
 }

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import Invoice from '#models/invoice'
@@ -35,4 +36,20 @@ export default class Relance extends BaseModel {
 
   @belongsTo(() => Invoice)
   declare invoice: BelongsTo<typeof Invoice>
+
+  get isScheduled() {
+    return this.status === 'scheduled'
+  }
+
+  markSent(trx: TransactionClientContract) {
+    this.status = 'sent'
+    this.sentAt = DateTime.now()
+    return this.useTransaction(trx).save()
+  }
+
+  markFailed(reason: string, trx: TransactionClientContract) {
+    this.status = 'failed'
+    this.failureReason = reason
+    return this.useTransaction(trx).save()
+  }
 }

@@ -1,4 +1,4 @@
-import type { CheckinAnswerChoice } from '#services/checkin_answers'
+import type { CheckinAnswerChoice } from '#services/checkins/checkin_answers'
 
 /**
  * The page a GET on a check-in link shows when CHECKIN_CONFIRMATION=page:

@@ -31,9 +31,8 @@ await app.start(() => {})
 async function enqueueCheckins(fromId: number, toId: number) {
   const { default: db } = await import('@adonisjs/lucid/services/db')
   const { default: CheckinTask } = await import('#models/checkin_task')
-  const { generateCheckinToken } = await import('#services/checkin_token')
-  const { checkinJob } = await import('#services/checkin_scheduler')
-  const { enqueue } = await import('#services/job_queue')
+  const { generateCheckinToken } = await import('#services/checkins/checkin_token')
+  const { default: sendCheckinJob, checkinJob } = await import('#jobs/send_checkin_job')
 
   const started = performance.now()
   let enqueued = 0
@@ -49,17 +48,14 @@ async function enqueueCheckins(fromId: number, toId: number) {
          FROM unnest(?::int[], ?::text[]) AS t(id, hash) WHERE checkin_tasks.id = t.id`,
       [tasks.map((task) => task.id), tokens.map((token) => token.hashed)]
     )
-    await enqueue(
-      'checkins',
-      tasks.map((task, index) => checkinJob(task, tokens[index].plain))
-    )
+    await sendCheckinJob.enqueue(tasks.map((task, index) => checkinJob(task, tokens[index].plain)))
     enqueued += tasks.length
   }
   return { enqueued, ms: performance.now() - started }
 }
 
 async function reconcile() {
-  const { reconcileQueues } = await import('#services/queue_reconciler')
+  const { reconcileQueues } = await import('#queue/reconciler')
   const started = performance.now()
   const restored = await reconcileQueues({ graceSeconds: 0 })
   return { ...restored, ms: performance.now() - started, rssBytes: process.memoryUsage().rss }

@@ -2,8 +2,8 @@ import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import ActivityEvent from '#models/activity_event'
 import Relance from '#models/relance'
-import { getQueue } from '#services/job_queue'
-import { relanceJob, relanceJobId } from '#services/relance_scheduler'
+import { getQueue } from '#queue/queues'
+import sendRelanceJob, { relanceJob } from '#jobs/send_relance_job'
 import { postInvoiceOn, registerOn, type RunningApp } from '#tests/helpers/app_processes'
 import { processSceneForEach } from '#tests/helpers/running_app'
 import { checkinTokenFrom } from '#tests/helpers/smtp_inbox'
@@ -14,7 +14,7 @@ async function makeDueNow(relanceId: number) {
   await Relance.query()
     .where('id', relanceId)
     .update({ scheduled_at: DateTime.now().minus({ minutes: 1 }).toJSDate() })
-  const job = await getQueue('relances').getJob(relanceJobId(relanceId))
+  const job = await getQueue('relances').getJob(sendRelanceJob.jobId(relanceId))
   if (!job) throw new Error(`relance ${relanceId} has no job`)
   await job.promote()
 }

@@ -6,8 +6,8 @@ import CheckinTask from '#models/checkin_task'
 import Invoice from '#models/invoice'
 import Relance from '#models/relance'
 import { UserFactory } from '#database/factories/user_factory'
-import { generateCheckinToken } from '#services/checkin_token'
-import { checkinJobId } from '#services/checkin_scheduler'
+import { generateCheckinToken } from '#services/checkins/checkin_token'
+import sendCheckinJob from '#jobs/send_checkin_job'
 import {
   checkinOf,
   createScheduledInvoice,
@@ -221,17 +221,17 @@ test.group('Check-in scheduling', (group) => {
     assert.lengthOf(tasks, 1)
     assert.equal(tasks[0].status, 'scheduled')
     assert.equal(tasks[0].scheduledAt.toUTC().toISO(), '2030-06-14T13:00:00.000Z')
-    assert.include(await queuedJobIds('checkins'), checkinJobId(tasks[0].id))
+    assert.include(await queuedJobIds('checkins'), sendCheckinJob.jobId(tasks[0].id))
   })
 
   test('the queued job carries the token encrypted, never in clear', async ({ assert }) => {
     const user = await UserFactory.create()
     const invoice = await createScheduledInvoice(user)
     const task = await checkinOf(invoice.id)
-    const { getQueue } = await import('#services/job_queue')
+    const { getQueue } = await import('#queue/queues')
     const { default: encryption } = await import('@adonisjs/core/services/encryption')
 
-    const job = await getQueue('checkins').getJob(checkinJobId(task.id))
+    const job = await getQueue('checkins').getJob(sendCheckinJob.jobId(task.id))
     const plain = encryption.decrypt<string>(job!.data.encryptedToken)
 
     assert.match(plain!, /^[A-Za-z0-9_-]{43}$/)
@@ -262,7 +262,7 @@ test.group('Check-in scheduling', (group) => {
     await first.refresh()
     assert.equal(first.status, 'cancelled')
     const jobs = await queuedJobIds('checkins')
-    assert.deepEqual(jobs, [checkinJobId(scheduled[0].id)])
+    assert.deepEqual(jobs, [sendCheckinJob.jobId(scheduled[0].id)])
   })
 
   test('mark-paid cancels the waiting check-in and removes its job', async ({ client, assert }) => {

@@ -5,16 +5,16 @@ import ActivityEvent from '#models/activity_event'
 import CheckinTask from '#models/checkin_task'
 import { UserFactory } from '#database/factories/user_factory'
 import sendCheckinJob from '#jobs/send_checkin_job'
-import { checkinJobId } from '#services/checkin_scheduler'
-import { getQueue } from '#services/job_queue'
-import { generateCheckinToken } from '#services/checkin_token'
+import { getQueue } from '#queue/queues'
+import { generateCheckinToken } from '#services/checkins/checkin_token'
 import { createScheduledInvoice, latestCheckinOf } from '#tests/helpers/invoices'
 import { resetState } from '#tests/helpers/state'
+import { sentMessages } from '#tests/helpers/mail_fake'
 
 /** The job the scheduler queued for the invoice's check-in. */
 async function queuedCheckinJob(invoiceId: number) {
   const task = await latestCheckinOf(invoiceId)
-  const job = await getQueue('checkins').getJob(checkinJobId(task.id))
+  const job = await getQueue('checkins').getJob(sendCheckinJob.jobId(task.id))
   if (!job) throw new Error(`no job queued for check-in ${task.id}`)
   return { task, job }
 }
@@ -35,9 +35,9 @@ test.group('Check-in delivery', (group) => {
     const { task, job } = await queuedCheckinJob(invoice.id)
     const plain = encryption.decrypt<string>(job.data.encryptedToken)!
 
-    assert.equal(await sendCheckinJob(job), 'sent')
+    assert.equal(await sendCheckinJob.handle(job), 'sent')
 
-    const [message] = fake.messages.sent()
+    const [message] = sentMessages(fake)
     assert.exists(message)
     message.assertTo('freelance@example.test')
     assert.isFalse(message.hasRecipient('to', 'client@example.test'))
@@ -62,9 +62,9 @@ test.group('Check-in delivery', (group) => {
     const invoice = await createScheduledInvoice(user)
     const { job } = await queuedCheckinJob(invoice.id)
 
-    await sendCheckinJob(job)
+    await sendCheckinJob.handle(job)
 
-    const text = fake.messages.sent()[0].toJSON().message.text as string
+    const text = sentMessages(fake)[0].toJSON().message.text as string
     assert.include(text, 'Have you been paid?')
     assert.include(text, 'expire in 24 hours')
     assert.include(text, '€1,250.00')
@@ -77,8 +77,8 @@ test.group('Check-in delivery', (group) => {
     const { job } = await queuedCheckinJob(invoice.id)
     await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(user)
 
-    assert.equal(await sendCheckinJob(job), 'skipped')
-    assert.lengthOf(fake.messages.sent(), 0)
+    assert.equal(await sendCheckinJob.handle(job), 'skipped')
+    assert.lengthOf(sentMessages(fake), 0)
   })
 
   test('the job does nothing when its token no longer matches the task', async ({ assert }) => {
@@ -88,8 +88,8 @@ test.group('Check-in delivery', (group) => {
     const { task, job } = await queuedCheckinJob(invoice.id)
     await task.merge({ tokenHash: generateCheckinToken().hashed }).save()
 
-    assert.equal(await sendCheckinJob(job), 'skipped')
-    assert.lengthOf(fake.messages.sent(), 0)
+    assert.equal(await sendCheckinJob.handle(job), 'skipped')
+    assert.lengthOf(sentMessages(fake), 0)
     await task.refresh()
     assert.equal(task.status, 'scheduled')
   })
@@ -100,10 +100,10 @@ test.group('Check-in delivery', (group) => {
     const invoice = await createScheduledInvoice(user)
     const { job } = await queuedCheckinJob(invoice.id)
 
-    const outcomes = await Promise.all([sendCheckinJob(job), sendCheckinJob(job)])
+    const outcomes = await Promise.all([sendCheckinJob.handle(job), sendCheckinJob.handle(job)])
 
     assert.sameMembers(outcomes, ['sent', 'skipped'])
-    assert.lengthOf(fake.messages.sent(), 1)
+    assert.lengthOf(sentMessages(fake), 1)
     const tasks = await CheckinTask.query().where('invoice_id', invoice.id)
     assert.lengthOf(tasks, 1)
   })
@@ -115,7 +115,7 @@ test.group('Check-in delivery', (group) => {
     const { job } = await queuedCheckinJob(invoice.id)
     job.data = { ...job.data, encryptedToken: 'not-encrypted' }
 
-    assert.equal(await sendCheckinJob(job), 'skipped')
-    assert.lengthOf(fake.messages.sent(), 0)
+    assert.equal(await sendCheckinJob.handle(job), 'skipped')
+    assert.lengthOf(sentMessages(fake), 0)
   })
 })

@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
 import env from '#start/env'
-import { generateCheckinToken } from '#services/checkin_token'
+import { generateCheckinToken } from '#services/checkins/checkin_token'
 import { resetRateLimits, resetState } from '#tests/helpers/state'
 
 test.group('Check-in rate limit', (group) => {

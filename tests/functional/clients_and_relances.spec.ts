@@ -3,7 +3,7 @@ import { DateTime } from 'luxon'
 import Relance from '#models/relance'
 import { UserFactory } from '#database/factories/user_factory'
 import { ClientFactory } from '#database/factories/client_factory'
-import { relanceJobId } from '#services/relance_scheduler'
+import sendRelanceJob from '#jobs/send_relance_job'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
 import { queuedJobIds, resetState } from '#tests/helpers/state'
 
@@ -121,7 +121,7 @@ test.group('Relances', (group) => {
     )
     assert.deepEqual(
       await queuedJobIds('relances'),
-      relances.map((relance) => relanceJobId(relance.id)).sort()
+      relances.map((relance) => sendRelanceJob.jobId(relance.id)).sort()
     )
   })
 
@@ -159,8 +159,8 @@ test.group('Relances', (group) => {
       after.map((relance) => relance.scheduledAt.setZone('Europe/Paris').toISODate()),
       ['2031-03-06', '2031-03-13', '2031-03-24']
     )
-    const { getQueue } = await import('#services/job_queue')
-    const job = await getQueue('relances').getJob(relanceJobId(after[0].id))
+    const { getQueue } = await import('#queue/queues')
+    const job = await getQueue('relances').getJob(sendRelanceJob.jobId(after[0].id))
     assert.isAbove(
       job!.timestamp + job!.delay,
       DateTime.fromISO('2031-03-06').toMillis() - 86_400_000
@@ -187,7 +187,7 @@ test.group('Relances', (group) => {
     const remaining = await Relance.query().where('invoice_id', untouched.id)
     assert.deepEqual(
       await queuedJobIds('relances'),
-      remaining.map((relance) => relanceJobId(relance.id)).sort()
+      remaining.map((relance) => sendRelanceJob.jobId(relance.id)).sort()
     )
   })
 

@@ -5,11 +5,11 @@ import encryption from '@adonisjs/core/services/encryption'
 import CheckinTask from '#models/checkin_task'
 import Relance from '#models/relance'
 import { UserFactory } from '#database/factories/user_factory'
-import { checkinJobId } from '#services/checkin_scheduler'
-import { hashCheckinToken } from '#services/checkin_token'
-import { getQueue } from '#services/job_queue'
-import { reconcileQueues } from '#services/queue_reconciler'
-import { relanceJobId } from '#services/relance_scheduler'
+import sendCheckinJob from '#jobs/send_checkin_job'
+import { hashCheckinToken } from '#services/checkins/checkin_token'
+import { getQueue } from '#queue/queues'
+import { reconcileQueues } from '#queue/reconciler'
+import sendRelanceJob from '#jobs/send_relance_job'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
 import { queuedJobIds, resetQueues, resetState } from '#tests/helpers/state'
 import { waitFor } from '#tests/helpers/wait_for'
@@ -20,8 +20,8 @@ async function expectedJobIds() {
   const tasks = await CheckinTask.query().where('status', 'scheduled')
   const relances = await Relance.query().where('status', 'scheduled')
   return {
-    checkins: tasks.map((task) => checkinJobId(task.id)).sort(),
-    relances: relances.map((relance) => relanceJobId(relance.id)).sort(),
+    checkins: tasks.map((task) => sendCheckinJob.jobId(task.id)).sort(),
+    relances: relances.map((relance) => sendRelanceJob.jobId(relance.id)).sort(),
   }
 }
 
@@ -53,7 +53,7 @@ test.group('Queue reconciler', (group) => {
 
     const after = await CheckinTask.findOrFail(before.id)
     assert.notEqual(after.tokenHash, before.tokenHash)
-    const job = await getQueue('checkins').getJob(checkinJobId(after.id))
+    const job = await getQueue('checkins').getJob(sendCheckinJob.jobId(after.id))
     const plain = encryption.decrypt<string>(job!.data.encryptedToken)!
     assert.equal(hashCheckinToken(plain), after.tokenHash)
   })
@@ -71,8 +71,8 @@ test.group('Queue reconciler', (group) => {
 
     await reconcileQueues({ graceSeconds: 0 })
 
-    const overdueJob = await getQueue('relances').getJob(relanceJobId(overdue.id))
-    const futureJob = await getQueue('relances').getJob(relanceJobId(future.id))
+    const overdueJob = await getQueue('relances').getJob(sendRelanceJob.jobId(overdue.id))
+    const futureJob = await getQueue('relances').getJob(sendRelanceJob.jobId(future.id))
     assert.equal(overdueJob!.delay, 0)
     assert.closeTo(futureJob!.timestamp + futureJob!.delay, future.scheduledAt.toMillis(), 2_000)
   })
@@ -83,7 +83,7 @@ test.group('Queue reconciler', (group) => {
     const user = await UserFactory.create()
     const invoice = await createScheduledInvoice(user)
     const relance = await Relance.query().where('invoice_id', invoice.id).firstOrFail()
-    const job = await getQueue('relances').getJob(relanceJobId(relance.id))
+    const job = await getQueue('relances').getJob(sendRelanceJob.jobId(relance.id))
     // A worker whose every attempt fails leaves the job in the failed set
     const failing = new Worker(
       'relances',
@@ -102,7 +102,7 @@ test.group('Queue reconciler', (group) => {
     const restored = await reconcileQueues({ graceSeconds: 0 })
 
     assert.equal(restored.relances, 1)
-    const again = await getQueue('relances').getJob(relanceJobId(relance.id))
+    const again = await getQueue('relances').getJob(sendRelanceJob.jobId(relance.id))
     assert.equal(await again!.getState(), 'delayed')
   })
 

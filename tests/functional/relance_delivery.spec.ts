@@ -7,10 +7,9 @@ import Client from '#models/client'
 import type Relance from '#models/relance'
 import { UserFactory } from '#database/factories/user_factory'
 import sendRelanceJob from '#jobs/send_relance_job'
-import { getQueue } from '#services/job_queue'
-import { registerWorker, startWorkers } from '#services/queue_workers'
-import { deliverRelance, markRelanceFailed } from '#services/relance_delivery'
-import { relanceJobId } from '#services/relance_scheduler'
+import { getQueue } from '#queue/queues'
+import { registerWorker, startWorkers } from '#queue/workers'
+import { deliverRelance, markRelanceFailed } from '#services/relances/relance_delivery'
 import {
   createScheduledInvoice,
   invoiceWithDueRelance,
@@ -18,6 +17,7 @@ import {
 } from '#tests/helpers/invoices'
 import { resetState } from '#tests/helpers/state'
 import { waitFor } from '#tests/helpers/wait_for'
+import { sentMessages } from '#tests/helpers/mail_fake'
 
 /** Pauses the reminders of a client until that day. */
 function pauseClientUntil(clientId: number, isoDate: string) {
@@ -26,7 +26,7 @@ function pauseClientUntil(clientId: number, isoDate: string) {
 
 /** The job Redis holds for a relance. */
 function jobOf(relance: Relance) {
-  return getQueue('relances').getJob(relanceJobId(relance.id))
+  return getQueue('relances').getJob(sendRelanceJob.jobId(relance.id))
 }
 
 test.group('Relance delivery', (group) => {
@@ -50,7 +50,7 @@ test.group('Relance delivery', (group) => {
     const outcome = await deliverRelance(relance.id)
 
     assert.deepEqual(outcome, { kind: 'sent' })
-    const [message] = fake.messages.sent()
+    const [message] = sentMessages(fake)
     message.assertTo('compta@acme.test')
     message.assertFrom('no-reply@relance.test', 'Camille Martin via Relance')
     message.assertReplyTo('camille@example.test')
@@ -74,7 +74,7 @@ test.group('Relance delivery', (group) => {
       await deliverRelance(relance.id)
     }
 
-    const subjects = fake.messages.sent().map((message) => message.toJSON().message.subject)
+    const subjects = sentMessages(fake).map((message) => message.toJSON().message.subject)
     assert.deepEqual(subjects, [
       'Friendly reminder: invoice F-88',
       'Second reminder: invoice F-88 is unpaid',
@@ -95,7 +95,7 @@ test.group('Relance delivery', (group) => {
     assert.deepEqual(await deliverRelance(paidRelance.id), { kind: 'skipped' })
     assert.deepEqual(await deliverRelance(cancelledRelance.id), { kind: 'skipped' })
     assert.deepEqual(await deliverRelance(999_999), { kind: 'skipped' })
-    assert.lengthOf(fake.messages.sent(), 0)
+    assert.lengthOf(sentMessages(fake), 0)
   })
 
   test('a relance due during a client pause waits for the first weekday 09:00 after it', async ({
@@ -115,7 +115,7 @@ test.group('Relance delivery', (group) => {
       relance.scheduledAt.setZone('Europe/Paris').toISO(),
       '2030-05-06T09:00:00.000+02:00'
     )
-    assert.lengthOf(fake.messages.sent(), 0)
+    assert.lengthOf(sentMessages(fake), 0)
   })
 
   test('a relance that used its last attempt is failed, with the reason in the feed', async ({
@@ -156,7 +156,7 @@ test.group('Relance worker', (group) => {
       await relance.refresh()
       return relance.status === 'sent'
     })
-    assert.lengthOf(fake.messages.sent(), 1)
+    assert.lengthOf(sentMessages(fake), 1)
     assert.equal(await job!.getState(), 'completed')
   })
 
@@ -178,6 +178,6 @@ test.group('Relance worker', (group) => {
     await waitFor('the job to be delayed again', async () => (await job!.getState()) === 'delayed')
     const delayed = await jobOf(relance)
     assert.closeTo(delayed!.timestamp + delayed!.delay, resumedAt.toMillis(), 1_000)
-    assert.lengthOf(fake.messages.sent(), 0)
+    assert.lengthOf(sentMessages(fake), 0)
   })
 })

@@ -2,8 +2,8 @@ import { DateTime } from 'luxon'
 import type { ParsedMail } from 'mailparser'
 import Relance from '#models/relance'
 import { UserFactory } from '#database/factories/user_factory'
-import { getQueue } from '#services/job_queue'
-import { relanceJobId } from '#services/relance_scheduler'
+import { getQueue } from '#queue/queues'
+import sendRelanceJob from '#jobs/send_relance_job'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
 
 /** Freelancer `n` of a scenario, and the client of their invoice. */
@@ -43,7 +43,7 @@ export async function firstRelancesDueNow(invoiceIds: number[]) {
     )
     .update({ scheduled_at: DateTime.now().minus({ minutes: 1 }).toJSDate() })
   for (const relance of relances) {
-    const job = await getQueue('relances').getJob(relanceJobId(relance.id))
+    const job = await getQueue('relances').getJob(sendRelanceJob.jobId(relance.id))
     await job?.promote()
   }
   return relances

@@ -5,8 +5,8 @@ import Invoice from '#models/invoice'
 import CheckinTask from '#models/checkin_task'
 import Relance from '#models/relance'
 import { UserFactory } from '#database/factories/user_factory'
-import { createInvoice, type NewInvoice } from '#services/invoice_ledger'
-import { generateCheckinToken } from '#services/checkin_token'
+import { createInvoice, type NewInvoice } from '#services/invoices/create_invoices'
+import { generateCheckinToken } from '#services/checkins/checkin_token'
 
 let sequence = 0
 

@@ -1,10 +1,10 @@
 import db from '@adonisjs/lucid/services/db'
 import redis from '@adonisjs/redis/services/main'
 import env from '#start/env'
-import { getQueue, type QueueName } from '#services/job_queue'
+import { getQueue } from '#queue/queues'
 import { countRows } from '#tests/helpers/rows'
 
-const QUEUES: QueueName[] = ['checkins', 'relances']
+const QUEUES: string[] = ['checkins', 'relances']
 
 /** Empties the test queues (the test prefix only). */
 export async function resetQueues() {
@@ -58,7 +58,7 @@ export async function resetRateLimits() {
 }
 
 /** The ids of the jobs waiting or delayed in a queue, sorted. */
-export async function queuedJobIds(name: QueueName): Promise<string[]> {
+export async function queuedJobIds(name: string): Promise<string[]> {
   const jobs = await getQueue(name).getJobs(['delayed', 'waiting', 'prioritized'])
   return jobs.map((job) => job.id!).sort()
 }

@@ -1,8 +1,8 @@
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import env from '#start/env'
-import { checkinTimeFor } from '#services/checkin_scheduler'
-import { relanceTimesFor } from '#services/relance_scheduler'
+import { checkinTimeFor } from '#services/checkins/checkin_scheduler'
+import { relanceTimesFor } from '#services/relances/relance_scheduler'
 
 const day = (iso: string) => DateTime.fromISO(iso, { zone: 'utc' })
 const utc = (moment: DateTime) => moment.toUTC().toISO()

@@ -4,7 +4,7 @@ import {
   generateCheckinToken,
   hashCheckinToken,
   looksLikeCheckinToken,
-} from '#services/checkin_token'
+} from '#services/checkins/checkin_token'
 
 test.group('Check-in tokens', () => {
   test('a token is 32 random bytes in base64url', ({ assert }) => {

@@ -6,7 +6,7 @@ import {
   parseAmountCents,
   parseCalendarDate,
   parseImportFile,
-} from '#services/import_parser'
+} from '#services/imports/import_parser'
 
 test.group('Import parser / amounts', () => {
   test('amounts are read as people write them, in cents', ({ assert }) => {

@@ -5,11 +5,11 @@ import CheckinTask from '#models/checkin_task'
 import Relance from '#models/relance'
 import queueConfig from '#config/queue'
 import { UserFactory } from '#database/factories/user_factory'
-import { checkinJobId } from '#services/checkin_scheduler'
-import { hashCheckinToken } from '#services/checkin_token'
-import { getQueue } from '#services/job_queue'
-import { reconcileQueues } from '#services/queue_reconciler'
-import { relanceJobId } from '#services/relance_scheduler'
+import sendCheckinJob from '#jobs/send_checkin_job'
+import { hashCheckinToken } from '#services/checkins/checkin_token'
+import { getQueue } from '#queue/queues'
+import { reconcileQueues } from '#queue/reconciler'
+import sendRelanceJob from '#jobs/send_relance_job'
 import { AppProcess, freePort, postInvoiceOn, registerOn } from '#tests/helpers/app_processes'
 import {
   clientEmail,
@@ -30,8 +30,8 @@ async function promisedJobIds() {
   const tasks = await CheckinTask.query().where('status', 'scheduled')
   const relances = await Relance.query().where('status', 'scheduled')
   return {
-    checkins: tasks.map((task) => checkinJobId(task.id)).sort(),
-    relances: relances.map((relance) => relanceJobId(relance.id)).sort(),
+    checkins: tasks.map((task) => sendCheckinJob.jobId(task.id)).sort(),
+    relances: relances.map((relance) => sendRelanceJob.jobId(relance.id)).sort(),
   }
 }
 
@@ -94,7 +94,7 @@ test.group('Faults: Redis loses every queued job', (group) => {
     const stillPromised = await promisedJobIds()
     assert.includeMembers(promised.checkins, stillPromised.checkins)
     const laterTask = await CheckinTask.findByOrFail('invoice_id', later.id)
-    assert.include(stillPromised.checkins, checkinJobId(laterTask.id))
+    assert.include(stillPromised.checkins, sendCheckinJob.jobId(laterTask.id))
     assert.lengthOf(stillPromised.relances, 3 * 2 + 3)
     assert.deepEqual(await queuedJobIds('checkins'), stillPromised.checkins)
     assert.deepEqual(await queuedJobIds('relances'), stillPromised.relances)
@@ -169,7 +169,7 @@ test.group('Faults: Redis unreachable, then back', (group) => {
       connection: { host: queueConfig.connection.host, port: redisPort },
     })
     try {
-      assert.exists(await revived.getJob(checkinJobId(laterTask.id)))
+      assert.exists(await revived.getJob(sendCheckinJob.jobId(laterTask.id)))
     } finally {
       await revived.close()
     }

@@ -4,10 +4,10 @@ import db from '@adonisjs/lucid/services/db'
 import { UserFactory } from '#database/factories/user_factory'
 import CheckinTask from '#models/checkin_task'
 import Relance from '#models/relance'
-import { relanceJobId } from '#services/relance_scheduler'
-import { checkinJobId } from '#services/checkin_scheduler'
-import { getQueue } from '#services/job_queue'
-import { createInvoice } from '#services/invoice_ledger'
+import sendRelanceJob from '#jobs/send_relance_job'
+import sendCheckinJob from '#jobs/send_checkin_job'
+import { getQueue } from '#queue/queues'
+import { createInvoice } from '#services/invoices/create_invoices'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
 import { countRows } from '#tests/helpers/rows'
 import { processSceneForEach } from '#tests/helpers/running_app'
@@ -16,7 +16,7 @@ import { waitFor } from '#tests/helpers/wait_for'
 /** The job ids of an invoice's relances. */
 async function witnessRelanceJobIds(invoiceId: number) {
   const relances = await Relance.query().where('invoice_id', invoiceId)
-  return relances.map((relance) => relanceJobId(relance.id))
+  return relances.map((relance) => sendRelanceJob.jobId(relance.id))
 }
 
 /** Every job of both queues, whatever its state. */
@@ -73,7 +73,7 @@ test.group('Faults: a transaction rolls back after scheduling', (group) => {
 
     const task = await CheckinTask.findByOrFail('invoice_id', invoice.id)
     await waitFor('the witness job to complete', async () => {
-      const job = await getQueue('checkins').getJob(checkinJobId(task.id))
+      const job = await getQueue('checkins').getJob(sendCheckinJob.jobId(task.id))
       return job && (await job.isCompleted())
     })
     assert.lengthOf(inbox.messages, 1)
@@ -81,12 +81,12 @@ test.group('Faults: a transaction rolls back after scheduling', (group) => {
     // Redis only ever held the witness's jobs, and ran its check-in only
     assert.deepEqual(
       await allJobIds(),
-      [checkinJobId(task.id), ...(await witnessRelanceJobIds(invoice.id))].sort()
+      [sendCheckinJob.jobId(task.id), ...(await witnessRelanceJobIds(invoice.id))].sort()
     )
     const completed = await getQueue('checkins').getJobs(['completed'])
     assert.deepEqual(
       completed.map((job) => job.id),
-      [checkinJobId(task.id)]
+      [sendCheckinJob.jobId(task.id)]
     )
   })
 })

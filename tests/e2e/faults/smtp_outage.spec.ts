@@ -1,9 +1,9 @@
 import { test } from '@japa/runner'
 import type { Job } from 'bullmq'
 import CheckinTask from '#models/checkin_task'
-import { checkinJobId } from '#services/checkin_scheduler'
-import { getQueue } from '#services/job_queue'
-import { relanceJobId } from '#services/relance_scheduler'
+import sendCheckinJob from '#jobs/send_checkin_job'
+import { getQueue } from '#queue/queues'
+import sendRelanceJob from '#jobs/send_relance_job'
 import {
   clientEmail,
   firstRelancesDueNow,
@@ -39,8 +39,8 @@ test.group('Faults: the SMTP server is down', (group) => {
     // Refused, not lost: each job waits for its retry and each row is still a promise
     const tasks = await CheckinTask.query().orderBy('id')
     const jobIds = [
-      ...tasks.map((task) => ({ queue: 'checkins' as const, id: checkinJobId(task.id) })),
-      { queue: 'relances' as const, id: relanceJobId(relance.id) },
+      ...tasks.map((task) => ({ queue: 'checkins' as const, id: sendCheckinJob.jobId(task.id) })),
+      { queue: 'relances' as const, id: sendRelanceJob.jobId(relance.id) },
     ]
     await waitFor('every job to wait for its retry', async () => {
       const states = await Promise.all(

@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import CheckinTask from '#models/checkin_task'
-import { checkinJobId } from '#services/checkin_scheduler'
+import sendCheckinJob from '#jobs/send_checkin_job'
 import { freelancersWithInvoicesDue, recipientOf } from '#tests/helpers/faults'
 import { countRows } from '#tests/helpers/rows'
 import { processSceneForEach } from '#tests/helpers/running_app'
@@ -105,7 +105,7 @@ test.group('Faults: the worker stops mid-batch', (group) => {
     assert.lengthOf(waiting, 3)
     assert.deepEqual(
       await queuedJobIds('checkins'),
-      waiting.map((task) => checkinJobId(task.id)).sort()
+      waiting.map((task) => sendCheckinJob.jobId(task.id)).sort()
     )
 
     inbox.delayMs = 0

@@ -17,11 +17,3 @@ export function hashCheckinToken(plain: string): string {
 export function looksLikeCheckinToken(value: string): boolean {
   return /^[A-Za-z0-9_-]{43}$/.test(value)
 }
-
-/**
- * Hides check-in tokens in a URL or a message bound for the logs: a token
- * is a working payment link.
- */
-export function maskCheckinTokens(text: string): string {
-  return text.replace(/(\/checkin\/)[^/?#\s]+/g, '$1[token]')
-}

@@ -2,20 +2,19 @@ import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Relance from '#models/relance'
 import type Invoice from '#models/invoice'
-import { laterDay, onWeekday, sendingTimeOn, todayIn } from '#services/business_calendar'
+import sendRelanceJob, { relanceJob } from '#jobs/send_relance_job'
+import { laterDay, onWeekday, sendingTimeOn, todayIn } from '#support/business_calendar'
 import {
-  afterCommit,
-  enqueue,
-  enqueueAfterCommit,
-  removeJobs,
-  type QueuedJob,
-} from '#services/job_queue'
-import { cancelScheduledRows, type ScheduledRows } from '#services/scheduled_rows'
-import { modelsFromRows } from '#services/bulk_rows'
+  cancelScheduledRows,
+  insertScheduledRows,
+  type ScheduledRows,
+} from '#support/scheduled_rows'
 
-export type SendRelancePayload = { relanceId: number; invoiceId: number }
-
-export const relanceJobId = (relanceId: number) => `relance-${relanceId}`
+const RELANCE_ROWS: ScheduledRows<typeof Relance> = {
+  model: Relance,
+  table: 'relances',
+  job: sendRelanceJob,
+}
 
 /**
  * A relance that falls inside a client's pause waits for the first weekday
@@ -53,19 +52,6 @@ export function relanceTimesFor(options: {
     )
 }
 
-export function relanceJob(
-  relance: Pick<Relance, 'id' | 'invoiceId' | 'scheduledAt'>
-): QueuedJob<SendRelancePayload> {
-  return {
-    name: 'send-relance',
-    data: { relanceId: relance.id, invoiceId: relance.invoiceId },
-    opts: {
-      jobId: relanceJobId(relance.id),
-      delay: Math.max(0, relance.scheduledAt.toMillis() - Date.now()),
-    },
-  }
-}
-
 type SchedulingContext = {
   offsets: number[]
   timezone: string
@@ -86,19 +72,12 @@ export async function scheduleRelancesForNewInvoices(
 ): Promise<Relance[]> {
   if (invoices.length === 0 || context.offsets.length === 0) return []
   const now = DateTime.now()
-  // Imports share due dates and pauses: each schedule is computed once. Moments travel as epoch
-  // milliseconds: luxon writes years past 9999 as `+010000-…`, which PostgreSQL refuses
+  // Imports share due dates and pauses: each schedule is computed once
   const schedules = new Map<string, number[]>()
   const rows = invoices.flatMap(({ id, dueDate, pausedUntil }) => {
     const key = `${dueDate.toISODate()}|${pausedUntil?.toISODate() ?? ''}`
     if (!schedules.has(key)) {
-      const times = relanceTimesFor({
-        dueDate,
-        pausedUntil,
-        now,
-        offsets: context.offsets,
-        timezone: context.timezone,
-      })
+      const times = relanceTimesFor({ ...context, dueDate, pausedUntil, now })
       schedules.set(
         key,
         times.map((time) => time.toMillis())
@@ -110,17 +89,13 @@ export async function scheduleRelancesForNewInvoices(
       scheduled_ms: scheduledMs,
     }))
   })
-  const { rows: inserted } = await trx.rawQuery(
-    `INSERT INTO relances (invoice_id, sequence, scheduled_at, status, created_at, updated_at)
-     SELECT invoice_id, sequence, to_timestamp(scheduled_ms / 1000.0), 'scheduled', now(), now()
-     FROM json_to_recordset(?::json)
-       AS relance(invoice_id int, sequence smallint, scheduled_ms bigint)
-     RETURNING *`,
-    [JSON.stringify(rows)]
+  const relances = await insertScheduledRows(
+    RELANCE_ROWS,
+    { invoice_id: 'int', sequence: 'smallint' },
+    rows,
+    trx
   )
-  const relances = modelsFromRows(Relance, inserted)
-  const jobs = relances.map(relanceJob)
-  enqueueAfterCommit(trx, 'relances', jobs)
+  sendRelanceJob.enqueueAfterCommit(trx, relances.map(relanceJob))
   return relances
 }
 
@@ -129,7 +104,7 @@ export async function scheduleRelancesForNewInvoices(
  * due date changed. Jobs are (re)enqueued after commit.
  */
 export async function scheduleRelancesForInvoice(
-  invoice: Invoice,
+  invoice: Pick<Invoice, 'id' | 'dueDate'>,
   context: SchedulingContext,
   trx: TransactionClientContract
 ): Promise<Relance[]> {
@@ -146,31 +121,14 @@ export async function scheduleRelancesForInvoice(
 
   const times = relanceTimesFor({ dueDate: invoice.dueDate, ...context })
   const moved: Relance[] = []
-  for (const relance of existing.filter((row) => row.status === 'scheduled')) {
+  for (const relance of existing.filter((row) => row.isScheduled)) {
     const scheduledAt = times[relance.sequence - 1] ?? times[times.length - 1]
-    relance.useTransaction(trx)
-    await relance.merge({ scheduledAt }).save()
+    await relance.useTransaction(trx).merge({ scheduledAt }).save()
     moved.push(relance)
   }
-  if (moved.length > 0) {
-    const jobs = moved.map(relanceJob)
-    afterCommit(trx, 'enqueuing moved relances', async (step) => {
-      // A moved relance keeps its job id: the old delayed job goes first
-      await removeJobs(
-        'relances',
-        jobs.map((job) => job.opts.jobId),
-        step
-      )
-      await enqueue('relances', jobs, step)
-    })
-  }
+  // A moved relance keeps its job id: the old delayed job goes first
+  sendRelanceJob.replaceAfterCommit(trx, moved.map(relanceJob))
   return moved
-}
-
-export const RELANCE_ROWS: ScheduledRows = {
-  table: 'relances',
-  queue: 'relances',
-  jobId: relanceJobId,
 }
 
 /**

@@ -5,9 +5,10 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import ImportBatch, { type ImportRow } from '#models/import_batch'
 import type User from '#models/user'
 import ConflictException from '#exceptions/conflict_exception'
-import { recordActivity } from '#services/activity_log'
-import { findOwned } from '#services/owned_records'
-import { createInvoices, numberTakenMessage, type NewInvoice } from '#services/invoice_ledger'
+import ActivityEvent from '#models/activity_event'
+import { findOwned } from '#support/owned_records'
+import { createInvoices, type NewInvoice } from '#services/invoices/create_invoices'
+import { numberTakenMessage } from '#services/invoices/invoice_numbers'
 import {
   assertImportFileSize,
   IMPORT_FIELDS,
@@ -15,18 +16,14 @@ import {
   parseImportRows,
   type ParsedRow,
   type RowError,
-} from '#services/import_parser'
+} from '#services/imports/import_parser'
 import { importRowValidator } from '#validators/import_batch'
 
 /** An import read and validated, not stored yet. */
 export type DraftSource = { filename: string | null; rows: ImportRow[] }
 
-/** What a valid row holds: the invoice as `POST /invoices` takes it, dates YYYY-MM-DD. */
-type ValidRowData = {
-  number: string
-  clientName: string
-  clientEmail: string
-  amountCents: number
+/** What a valid row holds: the invoice as `POST /invoices` takes it, stored as JSON (dates YYYY-MM-DD). */
+type ValidRowData = Omit<NewInvoice, 'currency' | 'issuedAt' | 'dueDate'> & {
   currency: string
   issuedAt: string | null
   dueDate: string
@@ -216,7 +213,7 @@ export async function validateDraft(user: User, batchId: number, trx: Transactio
       invalidRows: batch.totalRows - imported,
     })
     .save()
-  await recordActivity(
+  await ActivityEvent.record(
     {
       userId: user.id,
       type: 'import_validated',

@@ -2,9 +2,9 @@ import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Invoice, { type PaidVia } from '#models/invoice'
 import User from '#models/user'
+import ActivityEvent from '#models/activity_event'
 import ConflictException from '#exceptions/conflict_exception'
-import { recordActivity } from '#services/activity_log'
-import { cancelFollowUps } from '#services/invoice_ledger'
+import { cancelFollowUps } from '#services/invoices/invoice_follow_ups'
 
 const PAYMENT_LABELS: Record<PaidVia, string> = {
   manual: 'marked as paid',
@@ -19,7 +19,7 @@ const PAYMENT_LABELS: Record<PaidVia, string> = {
  * Returns whether this call is the one that paid it.
  */
 export async function markInvoicePaid(
-  invoice: Invoice,
+  invoice: Pick<Invoice, 'id'>,
   { via }: { via: PaidVia },
   trx: TransactionClientContract
 ): Promise<{ invoice: Invoice; newlyPaid: boolean }> {
@@ -34,7 +34,7 @@ export async function markInvoicePaid(
 
   await locked.merge({ status: 'paid', paidAt: DateTime.now(), paidVia: via }).save()
   await User.query({ client: trx }).where('id', locked.userId).increment('rubis', 1)
-  await recordActivity(
+  await ActivityEvent.record(
     {
       userId: locked.userId,
       invoiceId: locked.id,

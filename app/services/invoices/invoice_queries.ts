@@ -1,5 +1,7 @@
 import type { ModelQueryBuilderContract } from '@adonisjs/lucid/types/model'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Invoice from '#models/invoice'
+import { findOwned } from '#support/owned_records'
 
 /**
  * Eager loads for an invoice's JSON: three queries whatever the page size.
@@ -26,4 +28,13 @@ export function listInvoices(
 /** The user's invoice with its client, check-in and relances; another user's is a 404. */
 export function findInvoiceWithDetails(userId: number, invoiceId: number) {
   return withDetails(Invoice.query().where('user_id', userId)).where('id', invoiceId).firstOrFail()
+}
+
+/** The user's invoice locked for update; another user's is a 404. */
+export function findInvoiceForUpdate(
+  userId: number,
+  invoiceId: number,
+  trx: TransactionClientContract
+) {
+  return findOwned(Invoice, userId, invoiceId, trx)
 }

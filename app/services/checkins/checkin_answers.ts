@@ -2,15 +2,12 @@ import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import CheckinTask from '#models/checkin_task'
 import Invoice from '#models/invoice'
-import { recordActivity } from '#services/activity_log'
-import { hashCheckinToken, looksLikeCheckinToken } from '#services/checkin_token'
-import { markInvoicePaid } from '#services/invoice_payment'
+import ActivityEvent from '#models/activity_event'
+import { hashCheckinToken, looksLikeCheckinToken } from '#services/checkins/checkin_token'
+import { markInvoicePaid } from '#services/invoices/mark_invoice_paid'
 
 export type CheckinAnswerChoice = 'paid' | 'pending'
 export type CheckinResult = 'paid' | 'pending' | 'already_answered' | 'expired' | 'invalid'
-
-/** The links in a check-in email work for this long after it was sent. */
-export const CHECKIN_LINK_TTL = { hours: 24 }
 
 /**
  * Records the freelancer's answer to a check-in. The task row is locked, so
@@ -27,27 +24,19 @@ export async function answerCheckin(
     .forUpdate()
     .first()
 
-  if (!task || !task.sentAt || task.status === 'scheduled' || task.status === 'cancelled') {
-    return 'invalid'
-  }
+  if (!task) return 'invalid'
   if (task.status === 'answered') return 'already_answered'
-  if (DateTime.now() > task.sentAt.plus(CHECKIN_LINK_TTL)) return 'expired'
+  if (!task.isAnswerable) return 'invalid'
+  if (task.linksExpiredAt(DateTime.now())) return 'expired'
 
-  await task
-    .useTransaction(trx)
-    .merge({
-      status: 'answered',
-      answer: choice === 'paid' ? 'paid' : 'still_pending',
-      answeredAt: DateTime.now(),
-    })
-    .save()
+  await task.recordAnswer(choice === 'paid' ? 'paid' : 'still_pending', trx)
 
   const invoice = await Invoice.findOrFail(task.invoiceId, { client: trx })
   if (choice === 'paid') {
     if (invoice.status !== 'cancelled') await markInvoicePaid(invoice, { via: 'checkin' }, trx)
     return 'paid'
   }
-  await recordActivity(
+  await ActivityEvent.record(
     {
       userId: invoice.userId,
       invoiceId: invoice.id,

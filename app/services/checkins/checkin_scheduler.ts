@@ -1,23 +1,22 @@
 import { DateTime } from 'luxon'
-import encryption from '@adonisjs/core/services/encryption'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import env from '#start/env'
 import CheckinTask from '#models/checkin_task'
 import type Invoice from '#models/invoice'
-import { generateCheckinToken } from '#services/checkin_token'
-import { sendingTimeOn } from '#services/business_calendar'
-import { enqueueAfterCommit, type QueuedJob } from '#services/job_queue'
-import { cancelScheduledRows, type ScheduledRows } from '#services/scheduled_rows'
-import { modelsFromRows } from '#services/bulk_rows'
+import sendCheckinJob, { checkinJob } from '#jobs/send_checkin_job'
+import { generateCheckinToken } from '#services/checkins/checkin_token'
+import { sendingTimeOn } from '#support/business_calendar'
+import {
+  cancelScheduledRows,
+  insertScheduledRows,
+  type ScheduledRows,
+} from '#support/scheduled_rows'
 
-export type SendCheckinPayload = {
-  taskId: number
-  invoiceId: number
-  /** The plain token, encrypted: Redis keeps job data in clear text. */
-  encryptedToken: string
+const CHECKIN_ROWS: ScheduledRows<typeof CheckinTask> = {
+  model: CheckinTask,
+  table: 'checkin_tasks',
+  job: sendCheckinJob,
 }
-
-export const checkinJobId = (taskId: number) => `checkin-${taskId}`
 
 /**
  * When the check-in of an invoice goes out: 09:00 on the due date in the
@@ -31,33 +30,6 @@ export function checkinTimeFor(
   const onDueDate = sendingTimeOn(dueDate, timezone)
   if (onDueDate > now) return onDueDate
   return now.plus({ milliseconds: env.get('CHECKIN_PAST_DUE_DELAY_MS') }).setZone(timezone)
-}
-
-/**
- * The job that sends a task's email, carrying a fresh plain token.
- */
-export function checkinJob(
-  task: Pick<CheckinTask, 'id' | 'invoiceId' | 'scheduledAt'>,
-  plainToken: string
-): QueuedJob<SendCheckinPayload> {
-  return {
-    name: 'send-checkin',
-    data: {
-      taskId: task.id,
-      invoiceId: task.invoiceId,
-      encryptedToken: encryption.encrypt(plainToken),
-    },
-    opts: {
-      jobId: checkinJobId(task.id),
-      delay: Math.max(0, task.scheduledAt.toMillis() - Date.now()),
-    },
-  }
-}
-
-export const CHECKIN_ROWS: ScheduledRows = {
-  table: 'checkin_tasks',
-  queue: 'checkins',
-  jobId: checkinJobId,
 }
 
 /**
@@ -93,8 +65,7 @@ export async function scheduleCheckinsForInvoices(
     trx
   )
   const now = DateTime.now()
-  // Imports share due dates: each day's moment is computed once. Moments travel as epoch
-  // milliseconds: luxon writes years past 9999 as `+010000-…`, which PostgreSQL refuses
+  // Imports share due dates: each day's moment is computed once
   const momentOn = new Map<string, number>()
   const tokens = new Map<number, string>()
   const rows = invoices.map((invoice) => {
@@ -104,18 +75,18 @@ export async function scheduleCheckinsForInvoices(
     }
     const token = generateCheckinToken()
     tokens.set(invoice.id, token.plain)
-    return { invoice_id: invoice.id, token_hash: token.hashed, scheduled_ms: momentOn.get(day) }
+    return { invoice_id: invoice.id, token_hash: token.hashed, scheduled_ms: momentOn.get(day)! }
   })
-  const { rows: inserted } = await trx.rawQuery(
-    `INSERT INTO checkin_tasks (invoice_id, token_hash, status, scheduled_at, created_at, updated_at)
-     SELECT invoice_id, token_hash, 'scheduled', to_timestamp(scheduled_ms / 1000.0), now(), now()
-     FROM json_to_recordset(?::json) AS task(invoice_id int, token_hash text, scheduled_ms bigint)
-     RETURNING *`,
-    [JSON.stringify(rows)]
+  const tasks = await insertScheduledRows(
+    CHECKIN_ROWS,
+    { invoice_id: 'int', token_hash: 'text' },
+    rows,
+    trx
   )
-  const tasks = modelsFromRows(CheckinTask, inserted)
-  const jobs = tasks.map((task) => checkinJob(task, tokens.get(task.invoiceId)!))
-  enqueueAfterCommit(trx, 'checkins', jobs)
+  sendCheckinJob.enqueueAfterCommit(
+    trx,
+    tasks.map((task) => checkinJob(task, tokens.get(task.invoiceId)!))
+  )
   return tasks
 }
 
@@ -124,7 +95,7 @@ export async function scheduleCheckinsForInvoices(
  * Idempotent per invoice: at most one task stays `scheduled`.
  */
 export async function scheduleCheckinForInvoice(
-  invoice: Invoice,
+  invoice: Pick<Invoice, 'id' | 'dueDate'>,
   timezone: string,
   trx: TransactionClientContract
 ): Promise<CheckinTask> {

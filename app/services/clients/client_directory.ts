@@ -2,8 +2,8 @@ import type { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Client from '#models/client'
 import ConflictException from '#exceptions/conflict_exception'
-import { findOwned } from '#services/owned_records'
-import { modelsFromRows } from '#services/bulk_rows'
+import { findOwned } from '#support/owned_records'
+import { modelsFromRows } from '#support/bulk_rows'
 
 /**
  * Returns the user's clients with these emails (case-insensitive), keyed by

@@ -1,0 +1,31 @@
+import { DateTime, Duration, type DurationLikeObject } from 'luxon'
+import type { Locale } from '#models/user'
+
+const INTL_LOCALES: Record<Locale, string> = { fr: 'fr-FR', en: 'en-GB' }
+
+/** Building an Intl.NumberFormat costs far more than using one: one per locale and currency. */
+const amountFormats = new Map<string, Intl.NumberFormat>()
+
+export function formatAmount(amountCents: number, currency: string, locale: Locale) {
+  const key = `${locale} ${currency}`
+  let format = amountFormats.get(key)
+  if (!format) {
+    format = new Intl.NumberFormat(INTL_LOCALES[locale], { style: 'currency', currency })
+    amountFormats.set(key, format)
+  }
+  return format.format(amountCents / 100)
+}
+
+export function formatDate(date: DateTime, locale: Locale) {
+  return date.setLocale(INTL_LOCALES[locale]).toLocaleString(DateTime.DATE_FULL)
+}
+
+/**
+ * "24 hours", "24 heures": a lifetime written from the constant that
+ * enforces it, with the plain space a sentence of the email has elsewhere.
+ */
+export function formatDuration(duration: DurationLikeObject, locale: Locale) {
+  return Duration.fromObject(duration, { locale: INTL_LOCALES[locale] })
+    .toHuman()
+    .replaceAll('\u00a0', ' ')
+}

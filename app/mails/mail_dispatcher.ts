@@ -1,0 +1,31 @@
+import mail from '@adonisjs/mail/services/main'
+import type Client from '#models/client'
+import type Invoice from '#models/invoice'
+import type User from '#models/user'
+import CheckinMail from '#mails/checkin_mail'
+import RelanceMail from '#mails/relance_mail'
+
+/**
+ * The façade the delivery services send through: one function per email,
+ * each sending its mail class.
+ */
+
+/** Asks the freelancer (never the client) whether the invoice was paid. */
+export function sendCheckinEmail(email: {
+  user: User
+  invoice: Invoice
+  client: Client
+  plainToken: string
+}) {
+  return mail.send(new CheckinMail(email.user, email.invoice, email.client, email.plainToken))
+}
+
+/** Reminds the client; replies go to the freelancer. */
+export function sendRelanceEmail(email: {
+  user: User
+  invoice: Invoice
+  client: Client
+  sequence: number
+}) {
+  return mail.send(new RelanceMail(email.user, email.invoice, email.client, email.sequence))
+}

@@ -1,0 +1,117 @@
+import type { Job } from 'bullmq'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import { afterCommit } from '#queue/after_commit'
+import { enqueue, removeJobs, replaceJobs, type QueuedJob } from '#queue/queues'
+
+/** A page of the rows that each promise one job of a queue. */
+export type RowPage = { afterId: number; settledBefore: Date; limit: number }
+
+/**
+ * What a job file tells the plumbing about its queue. Everything that is
+ * domain (loading rows, sending, rotating tokens) stays behind these hooks.
+ */
+export type JobSpec<Payload, Row extends { id: number }> = {
+  /** The BullMQ job name. */
+  name: string
+  /** The prefix of the deterministic id: one row, one job id. */
+  idPrefix: string
+  /** Guards first, then the work, delegated to a service. */
+  handle(job: Job<Payload>, token?: string): Promise<unknown>
+  /** An error that no retry will change: the job fails at once. */
+  isPermanent?(error: unknown): boolean
+  /** The failure in one line for the logs (defaults to the error's message). */
+  describeFailure?(error: unknown): string
+  /** Runs once the job has failed its last attempt. */
+  onExhausted?(job: Job<Payload>, error: Error): Promise<void>
+  /**
+   * How the reconciler rebuilds a lost job: the rows that promise one, a
+   * page at a time, and the jobs for those whose job Redis lost.
+   */
+  rebuild?: {
+    scheduledRows(page: RowPage): Promise<Row[]>
+    jobsFor(rows: Row[]): Promise<QueuedJob<Payload>[]>
+  }
+}
+
+/**
+ * One queue's job: its spec, plus the producer side every job file gets
+ * for free. The queue name is given once, by `registerWorker` in
+ * start/queue.ts.
+ */
+export class QueueJob<Payload = any, Row extends { id: number } = { id: number }> {
+  #queueName?: string
+
+  constructor(readonly spec: JobSpec<Payload, Row>) {}
+
+  get queueName(): string {
+    if (!this.#queueName) {
+      throw new Error(`Job "${this.spec.name}" is not registered: see start/queue.ts`)
+    }
+    return this.#queueName
+  }
+
+  bindTo(queueName: string) {
+    this.#queueName = queueName
+  }
+
+  jobId(rowId: number) {
+    return `${this.spec.idPrefix}-${rowId}`
+  }
+
+  /** The job of a row, delayed until `runAt` (epoch ms); overdue ones run at once. */
+  build(rowId: number, data: Payload, runAt: number): QueuedJob<Payload> {
+    return {
+      name: this.spec.name,
+      data,
+      opts: { jobId: this.jobId(rowId), delay: Math.max(0, runAt - Date.now()) },
+    }
+  }
+
+  handle(job: Job<Payload>, token?: string) {
+    return this.spec.handle(job, token)
+  }
+
+  enqueue(jobs: QueuedJob<Payload>[]) {
+    return enqueue(this.queueName, jobs)
+  }
+
+  /** Enqueues these jobs once the transaction has committed, under its deadline. */
+  enqueueAfterCommit(trx: TransactionClientContract, jobs: QueuedJob<Payload>[]) {
+    if (jobs.length === 0) return
+    afterCommit(
+      trx,
+      `enqueuing ${this.queueName} jobs`,
+      (step) => enqueue(this.queueName, jobs, step),
+      { jobCount: jobs.length }
+    )
+  }
+
+  /** Replaces these rows' jobs after commit: a moved row keeps its job id. */
+  replaceAfterCommit(trx: TransactionClientContract, jobs: QueuedJob<Payload>[]) {
+    if (jobs.length === 0) return
+    afterCommit(
+      trx,
+      `moving ${this.queueName} jobs`,
+      (step) => replaceJobs(this.queueName, jobs, step),
+      { jobCount: jobs.length }
+    )
+  }
+
+  /** Removes the delayed jobs of these rows after commit. */
+  removeAfterCommit(trx: TransactionClientContract, rowIds: number[]) {
+    if (rowIds.length === 0) return
+    afterCommit(trx, `removing cancelled ${this.queueName} jobs`, (step) =>
+      removeJobs(
+        this.queueName,
+        rowIds.map((id) => this.jobId(id)),
+        step
+      )
+    )
+  }
+}
+
+export function defineJob<Payload, Row extends { id: number } = { id: number }>(
+  spec: JobSpec<Payload, Row>
+) {
+  return new QueueJob<Payload, Row>(spec)
+}

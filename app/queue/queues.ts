@@ -1,0 +1,112 @@
+import { Queue, type JobsOptions } from 'bullmq'
+import logger from '@adonisjs/core/services/logger'
+import queueConfig from '#config/queue'
+
+/** A job as BullMQ adds it, under a deterministic id. */
+export type QueuedJob<Payload> = {
+  name: string
+  data: Payload
+  opts: JobsOptions & { jobId: string }
+}
+
+/** What a Redis step may be given: a signal that it is too late to go on. */
+export type RedisStepOptions = { signal?: AbortSignal }
+
+const queues = new Map<string, Queue>()
+
+/**
+ * The producer side of a queue, shared by the process. Without an offline
+ * queue a command fails at once while Redis is down, and `afterCommit`
+ * bounds the whole Redis step: a request is never held.
+ */
+export function getQueue(name: string): Queue {
+  let queue = queues.get(name)
+  if (!queue) {
+    queue = new Queue(name, {
+      prefix: queueConfig.prefix,
+      connection: {
+        ...queueConfig.connection,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        connectTimeout: queueConfig.producerTimeoutMs,
+        retryStrategy: (times: number) => Math.min(times * 200, 2_000),
+      },
+      defaultJobOptions: queueConfig.defaultJobOptions,
+    })
+    queue.on('error', (error) => logger.warn({ err: error, queue: name }, 'queue connection error'))
+    queues.set(name, queue)
+  }
+  return queue
+}
+
+export async function closeQueues() {
+  await Promise.all([...queues.values()].map((queue) => queue.close()))
+  queues.clear()
+}
+
+/**
+ * Jobs per `addBulk`: each one is a Redis MULTI, and a huge one would hold
+ * Redis (and every worker) for its whole length.
+ */
+const BULK_SIZE = 1_000
+
+/**
+ * The queue, once its connection is up. BullMQ holds every command until
+ * the first connection succeeds, however long that takes: a step whose
+ * deadline passed meanwhile stops here instead of landing late with stale
+ * jobs (the reconciler enqueues them with what PostgreSQL then says).
+ */
+async function readyQueue(queueName: string, signal?: AbortSignal) {
+  const queue = getQueue(queueName)
+  await queue.waitUntilReady()
+  signal?.throwIfAborted()
+  return queue
+}
+
+/**
+ * Adds jobs with `addBulk`, one round trip per thousand jobs. Deterministic
+ * job ids make a repeated add a no-op.
+ */
+export async function enqueue<Payload>(
+  queueName: string,
+  jobs: QueuedJob<Payload>[],
+  { signal }: RedisStepOptions = {}
+) {
+  if (jobs.length === 0) return
+  const queue = await readyQueue(queueName, signal)
+  for (let start = 0; start < jobs.length; start += BULK_SIZE) {
+    signal?.throwIfAborted()
+    await queue.addBulk(jobs.slice(start, start + BULK_SIZE))
+  }
+}
+
+/**
+ * Removes jobs that are still waiting or delayed. An active job cannot be
+ * removed: every job re-reads its row before acting, so it becomes a no-op.
+ */
+export async function removeJobs(
+  queueName: string,
+  jobIds: string[],
+  { signal }: RedisStepOptions = {}
+) {
+  if (jobIds.length === 0) return
+  const queue = await readyQueue(queueName, signal)
+  await Promise.all(jobIds.map((jobId) => queue.remove(jobId)))
+}
+
+/**
+ * Puts these jobs in place of whatever Redis holds under their ids (a
+ * finished job, or a delayed one for an older moment).
+ */
+export async function replaceJobs<Payload>(
+  queueName: string,
+  jobs: QueuedJob<Payload>[],
+  step: RedisStepOptions = {}
+) {
+  await removeJobs(
+    queueName,
+    jobs.map((job) => job.opts.jobId),
+    step
+  )
+  await enqueue(queueName, jobs, step)
+}

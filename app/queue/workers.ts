@@ -1,0 +1,91 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq'
+import logger from '@adonisjs/core/services/logger'
+import queueConfig from '#config/queue'
+import type { QueueJob } from '#queue/job_definition'
+
+const registry = new Map<string, QueueJob>()
+
+/** Binds a job to its queue: the one place a queue is named. */
+export function registerWorker(queueName: string, job: QueueJob) {
+  job.bindTo(queueName)
+  registry.set(queueName, job)
+}
+
+export function registeredJobs(): Map<string, QueueJob> {
+  return registry
+}
+
+function isLastAttempt(job: Job, error: Error) {
+  return error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)
+}
+
+/** When BullMQ will try again, as its backoff computes it. */
+function nextTryInSeconds(job: Job): number | undefined {
+  const backoff = job.opts.backoff
+  if (!backoff) return undefined
+  const { type, delay = 0 } =
+    typeof backoff === 'number' ? { type: 'fixed', delay: backoff } : backoff
+  const ms = type === 'exponential' ? delay * 2 ** (job.attemptsMade - 1) : delay
+  return Math.round(ms / 1000)
+}
+
+/**
+ * One readable line per failed attempt: what failed, attempt n of N, and
+ * when the next try comes. Stacks are for debug level only.
+ */
+function logFailure(queueName: string, job: Job, error: Error, spec: QueueJob['spec']) {
+  const attempts = job.opts.attempts ?? 1
+  const last = isLastAttempt(job, error)
+  const next = last ? 'no further try' : `next try in ${nextTryInSeconds(job) ?? 0} s`
+  const what = spec.describeFailure?.(error) ?? error.message
+  logger.warn(
+    { queue: queueName, jobId: job.id, attempt: job.attemptsMade, attempts },
+    `${queueName} job ${job.id} failed: ${what} (attempt ${job.attemptsMade} of ${attempts}, ${next})`
+  )
+  logger.debug({ queue: queueName, jobId: job.id, err: error }, 'job failure details')
+}
+
+/**
+ * Starts a BullMQ worker for each named queue. An error the job calls
+ * permanent fails the job at once instead of retrying it.
+ */
+export function startWorkers(queueNames: string[], concurrency: number): Worker[] {
+  return queueNames.map((queueName) => {
+    const queueJob = registry.get(queueName)
+    if (!queueJob) throw new Error(`No worker registered for queue "${queueName}"`)
+    const { spec } = queueJob
+
+    const worker = new Worker(
+      queueName,
+      async (job, token) => {
+        try {
+          return await spec.handle(job, token)
+        } catch (error) {
+          if (spec.isPermanent?.(error)) throw new UnrecoverableError((error as Error).message)
+          throw error
+        }
+      },
+      {
+        prefix: queueConfig.prefix,
+        connection: { ...queueConfig.connection, maxRetriesPerRequest: null },
+        concurrency,
+        lockDuration: queueConfig.worker.lockDurationMs,
+        stalledInterval: queueConfig.worker.stalledIntervalMs,
+        autorun: true,
+      }
+    )
+    worker.on('failed', async (job, error) => {
+      if (!job) return
+      logFailure(queueName, job, error, spec)
+      if (spec.onExhausted && isLastAttempt(job, error)) {
+        try {
+          await spec.onExhausted(job, error)
+        } catch (hookError) {
+          logger.error({ queue: queueName, jobId: job.id, err: hookError }, 'failure hook failed')
+        }
+      }
+    })
+    worker.on('error', (error) => logger.error({ queue: queueName, err: error }, 'worker error'))
+    return worker
+  })
+}

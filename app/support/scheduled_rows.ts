@@ -1,0 +1,78 @@
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import type { LucidModel } from '@adonisjs/lucid/types/model'
+import type { QueueJob } from '#queue/job_definition'
+import { modelsFromRows } from '#support/bulk_rows'
+
+/**
+ * A table of rows that each promise one job: a `scheduled` row has a job of
+ * a deterministic id in its queue.
+ */
+export type ScheduledRows<Model extends LucidModel> = {
+  model: Model
+  table: 'checkin_tasks' | 'relances'
+  job: QueueJob
+}
+
+/**
+ * Inserts `scheduled` rows with one statement whatever their number. Each
+ * row carries its moment as epoch milliseconds: luxon writes years past
+ * 9999 as `+010000-…`, which PostgreSQL refuses. `columns` names the other
+ * columns with their SQL types.
+ */
+export async function insertScheduledRows<Model extends LucidModel>(
+  kind: ScheduledRows<Model>,
+  columns: Record<string, string>,
+  rows: ({ scheduled_ms: number } & Record<string, unknown>)[],
+  trx: TransactionClientContract
+): Promise<InstanceType<Model>[]> {
+  if (rows.length === 0) return []
+  const names = Object.keys(columns)
+  const types = names.map((name) => `${name} ${columns[name]}`)
+  const { rows: inserted } = await trx.rawQuery(
+    `INSERT INTO ${kind.table} (${names.join(', ')}, status, scheduled_at, created_at, updated_at)
+     SELECT ${names.join(', ')}, 'scheduled', to_timestamp(scheduled_ms / 1000.0), now(), now()
+     FROM json_to_recordset(?::json) AS row(${types.join(', ')}, scheduled_ms bigint)
+     RETURNING *`,
+    [JSON.stringify(rows)]
+  )
+  return modelsFromRows(kind.model, inserted)
+}
+
+/**
+ * Marks the waiting rows of these invoices cancelled in the transaction and
+ * removes their delayed jobs after commit. A job that runs anyway finds its
+ * row cancelled and does nothing. Returns the ids cancelled.
+ */
+export async function cancelScheduledRows<Model extends LucidModel>(
+  kind: ScheduledRows<Model>,
+  invoiceIds: number[],
+  trx: TransactionClientContract
+): Promise<number[]> {
+  if (invoiceIds.length === 0) return []
+  const cancelled: { id: number }[] = await trx
+    .from(kind.table)
+    .whereIn('invoice_id', invoiceIds)
+    .where('status', 'scheduled')
+    .update({ status: 'cancelled', updated_at: new Date() }, ['id'])
+  const ids = cancelled.map(({ id }) => id)
+  kind.job.removeAfterCommit(trx, ids)
+  return ids
+}
+
+/**
+ * A page of the settled `scheduled` rows, by id: what the reconciler walks.
+ * Only what a job is built from is read (less garbage per batch).
+ */
+export function settledScheduledRows<Model extends LucidModel>(
+  model: Model,
+  page: { afterId: number; settledBefore: Date; limit: number }
+) {
+  return model
+    .query()
+    .select('id', 'invoice_id', 'scheduled_at')
+    .where('status', 'scheduled')
+    .where('updated_at', '<', page.settledBefore)
+    .where('id', '>', page.afterId)
+    .orderBy('id')
+    .limit(page.limit) as unknown as Promise<InstanceType<Model>[]>
+}

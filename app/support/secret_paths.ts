@@ -1,0 +1,8 @@
+/**
+ * What the HTTP layer must never write to a log or an error report: the
+ * token of a check-in link is a working payment link. Masked in URLs and in
+ * messages that quote them (a route-not-found message does).
+ */
+export function maskSecretPaths(text: string): string {
+  return text.replace(/(\/checkin\/)[^/?#\s]+/g, '$1[token]')
+}
