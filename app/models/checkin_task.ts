@@ -1,19 +1,17 @@
 import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import { BaseModel, belongsTo, column, scope } from '@adonisjs/lucid/orm'
+import { BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
+import { compose } from '@adonisjs/core/helpers'
 import Invoice from '#models/invoice'
+import { ScheduledRow } from '#models/mixins/scheduled_row'
 
 export type CheckinStatus = 'scheduled' | 'sent' | 'answered' | 'cancelled'
 export type CheckinAnswer = 'paid' | 'still_pending'
 
-export default class CheckinTask extends BaseModel {
+export default class CheckinTask extends compose(BaseModel, ScheduledRow) {
   /** The links of a check-in email work for this long after it was sent. */
   static readonly LINK_TTL = { hours: 24 }
-
-  static scheduled = scope((query) => {
-    query.where('status', 'scheduled')
-  })
 
   @column({ isPrimary: true })
   declare id: number
@@ -48,10 +46,6 @@ export default class CheckinTask extends BaseModel {
   @belongsTo(() => Invoice)
   declare invoice: BelongsTo<typeof Invoice>
 
-  get isScheduled() {
-    return this.status === 'scheduled'
-  }
-
   /** Only a sent, unanswered task has working links. */
   get isAnswerable() {
     return this.status === 'sent' && this.sentAt !== null
@@ -59,12 +53,6 @@ export default class CheckinTask extends BaseModel {
 
   linksExpiredAt(now: DateTime) {
     return this.sentAt !== null && now > this.sentAt.plus(CheckinTask.LINK_TTL)
-  }
-
-  markSent(trx: TransactionClientContract) {
-    this.status = 'sent'
-    this.sentAt = DateTime.now()
-    return this.useTransaction(trx).save()
   }
 
   recordAnswer(answer: CheckinAnswer, trx: TransactionClientContract) {

@@ -2,11 +2,13 @@ import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
+import { compose } from '@adonisjs/core/helpers'
 import Invoice from '#models/invoice'
+import { ScheduledRow } from '#models/mixins/scheduled_row'
 
 export type RelanceStatus = 'scheduled' | 'sent' | 'cancelled' | 'failed'
 
-export default class Relance extends BaseModel {
+export default class Relance extends compose(BaseModel, ScheduledRow) {
   @column({ isPrimary: true })
   declare id: number
 
@@ -36,16 +38,6 @@ export default class Relance extends BaseModel {
 
   @belongsTo(() => Invoice)
   declare invoice: BelongsTo<typeof Invoice>
-
-  get isScheduled() {
-    return this.status === 'scheduled'
-  }
-
-  markSent(trx: TransactionClientContract) {
-    this.status = 'sent'
-    this.sentAt = DateTime.now()
-    return this.useTransaction(trx).save()
-  }
 
   markFailed(reason: string, trx: TransactionClientContract) {
     this.status = 'failed'

@@ -77,22 +77,25 @@ export class QueueJob<Payload = any, Row extends { id: number } = { id: number }
 
   /** Enqueues these jobs once the transaction has committed, under its deadline. */
   enqueueAfterCommit(trx: TransactionClientContract, jobs: QueuedJob<Payload>[]) {
-    if (jobs.length === 0) return
-    afterCommit(
-      trx,
-      `enqueuing ${this.queueName} jobs`,
-      (step) => enqueue(this.queueName, jobs, step),
-      { jobCount: jobs.length }
-    )
+    this.#afterCommit(trx, 'enqueuing', enqueue, jobs)
   }
 
   /** Replaces these rows' jobs after commit: a moved row keeps its job id. */
   replaceAfterCommit(trx: TransactionClientContract, jobs: QueuedJob<Payload>[]) {
+    this.#afterCommit(trx, 'moving', replaceJobs, jobs)
+  }
+
+  #afterCommit(
+    trx: TransactionClientContract,
+    verb: string,
+    step: typeof enqueue<Payload>,
+    jobs: QueuedJob<Payload>[]
+  ) {
     if (jobs.length === 0) return
     afterCommit(
       trx,
-      `moving ${this.queueName} jobs`,
-      (step) => replaceJobs(this.queueName, jobs, step),
+      `${verb} ${this.queueName} jobs`,
+      (options) => step(this.queueName, jobs, options),
       { jobCount: jobs.length }
     )
   }

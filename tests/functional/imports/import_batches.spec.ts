@@ -24,7 +24,7 @@ import { assertErrorBody } from '#tests/helpers/api_assertions'
 import { storeInvoice } from '#tests/helpers/invoice_requests'
 import { multipartFileOfSize } from '#tests/helpers/multipart'
 
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url))
+const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url))
 
 function upload(client: ApiClient, user: User, path: string) {
   return client.post('/api/v1/import-batches').loginAs(user).file('file', path)
