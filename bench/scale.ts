@@ -169,7 +169,7 @@ const scale: Benchmark = {
     findings.push(
       "Idle, before any pass, the worker already takes ~220-275 MB: the Node 24 binary's pages (~59 MB), the TypeScript loader (@poppinss/ts-exec: the @swc/core native module ~12 MB and a loader thread) and ~110 MB of V8 heap for the booted app (providers, Lucid, mail, limiter…). A bare BullMQ worker under the same loader takes the baseline figure.",
       'Delayed jobs cost the worker nothing (it holds none; Redis does, at the same ~1 KB per job as bare BullMQ). The peak comes from the pass that re-creates 100,000 jobs: ~4 GB allocated in all, batch after batch of 1,000 (models, Redis commands, encryption), and V8 grows its heap to ~300 MB before collecting, then keeps the pages.',
-      'Fixed in app/services/queue_reconciler.ts: the pass hydrated every column of each row (four timestamps as luxon DateTimes); it now selects id, invoice_id and scheduled_at, what a job is built from: ~20% fewer allocations, peak ~498 → ~470 MB on this machine.',
+      'Fixed in app/queue/reconciler.ts: the pass hydrated every column of each row (four timestamps as luxon DateTimes); it now selects id, invoice_id and scheduled_at, what a job is built from: ~20% fewer allocations, peak ~498 → ~470 MB on this machine.',
       `With NODE_OPTIONS="${TUNED_V8_FLAGS}" the same pass peaks at ${Math.round(tuned.rss.peak / MB)} MB (${tuned.rss.peak / MB <= RSS_GOAL_MB ? 'under' : 'still over'} the goal), the pass taking ${tuned.seconds.toFixed(1)} s instead of ${restoreSeconds.toFixed(1)} s: a deployment setting for the worker process (V8 collects sooner instead of growing its heap); the npm scripts are left unchanged.`
     )
     const sampleJob = await Job.fromId(appQueue, sample.id!)

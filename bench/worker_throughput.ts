@@ -125,7 +125,7 @@ const workerThroughput: Benchmark = {
 
     findings.push(
       "Fixed in config/mail.ts: the SMTP transport opened a connection per email (connect, greeting, EHLO, QUIT), and nodemailer leaves Nagle's algorithm on: the last write of each email's data waited for the server's delayed ACK, ~40 ms per email per connection. Measured on this machine before the fix: 33 / 64 / 65 mails/s at concurrency 5 / 10 / 25; with `pool: true` only: 164 mails/s at 10; pooled and without Nagle (a `getSocket` that opens the socket with noDelay): ~500 mails/s at 10. The baseline sends the same way (pooled, noDelay).",
-      "Fixed in app/services/mail_dispatcher.ts: formatAmount built a new Intl.NumberFormat per email (3.3% of the worker's CPU); formats are now cached per locale and currency: worker CPU per mail ~1.9 → ~1.7 ms.",
+      "Fixed in app/mails/formatting.ts: formatAmount built a new Intl.NumberFormat per email (3.3% of the worker's CPU); formats are now cached per locale and currency: worker CPU per mail ~1.9 → ~1.7 ms.",
       `Above concurrency 10 nothing more comes: each email in flight holds a database connection (Lucid pool, max 10) and an SMTP connection (maxConnections 10), and the worker process saturates one core at ~${levels
         .map((level) => level.workerCpuMsPerMail as number)
         .filter(Number.isFinite)

@@ -29,3 +29,13 @@ export function todayIn(timezone: string, now: DateTime): DateTime {
 export function laterDay(a: DateTime, b: DateTime): DateTime {
   return a.toISODate()! >= b.toISODate()! ? a : b
 }
+
+/**
+ * A relance that falls inside a client's pause waits for the first weekday
+ * 09:00 after the paused day.
+ */
+export function afterPause(moment: DateTime, pausedUntil: DateTime | null, timezone: string) {
+  if (!pausedUntil) return moment
+  const resume = sendingTimeOn(pausedUntil.plus({ days: 1 }), timezone)
+  return moment < resume ? onWeekday(resume) : moment
+}

@@ -3,7 +3,7 @@ import db from '@adonisjs/lucid/services/db'
 import Relance from '#models/relance'
 import ActivityEvent from '#models/activity_event'
 import { deliverScheduledRow } from '#support/scheduled_delivery'
-import { afterPause } from '#services/relances/relance_scheduler'
+import { afterPause } from '#support/business_calendar'
 import { sendRelanceEmail } from '#mails/mail_dispatcher'
 
 export type RelanceOutcome =

@@ -3,7 +3,7 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Relance from '#models/relance'
 import type Invoice from '#models/invoice'
 import sendRelanceJob, { relanceJob } from '#jobs/send_relance_job'
-import { laterDay, onWeekday, sendingTimeOn, todayIn } from '#support/business_calendar'
+import { afterPause, laterDay, onWeekday, sendingTimeOn, todayIn } from '#support/business_calendar'
 import {
   cancelScheduledRows,
   insertScheduledRows,
@@ -14,16 +14,6 @@ const RELANCE_ROWS: ScheduledRows<typeof Relance> = {
   model: Relance,
   table: 'relances',
   job: sendRelanceJob,
-}
-
-/**
- * A relance that falls inside a client's pause waits for the first weekday
- * 09:00 after the paused day.
- */
-export function afterPause(moment: DateTime, pausedUntil: DateTime | null, timezone: string) {
-  if (!pausedUntil) return moment
-  const resume = sendingTimeOn(pausedUntil.plus({ days: 1 }), timezone)
-  return moment < resume ? onWeekday(resume) : moment
 }
 
 /**
