@@ -4,7 +4,7 @@ import db from '@adonisjs/lucid/services/db'
 import CheckinTask from '#models/checkin_task'
 import { defineJob, type QueueJob } from '#queue/job_definition'
 import type { QueuedJob } from '#queue/queues'
-import { settledScheduledRows } from '#support/scheduled_rows'
+import { scheduledRowStatus, settledScheduledRows } from '#support/scheduled_rows'
 import { generateCheckinToken } from '#services/checkins/checkin_token'
 import { describeMailError, isPermanentMailError } from '#mails/mail_errors'
 
@@ -61,6 +61,8 @@ const sendCheckinJob: QueueJob<SendCheckinPayload, CheckinTask> = defineJob({
         .map(({ task, plain }) => checkinJob(task, plain))
     },
   },
+
+  rowStatus: () => scheduledRowStatus('checkin_tasks'),
 })
 
 export default sendCheckinJob

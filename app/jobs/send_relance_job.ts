@@ -3,7 +3,7 @@ import logger from '@adonisjs/core/services/logger'
 import Relance from '#models/relance'
 import { defineJob, type QueueJob } from '#queue/job_definition'
 import type { QueuedJob } from '#queue/queues'
-import { settledScheduledRows } from '#support/scheduled_rows'
+import { scheduledRowStatus, settledScheduledRows } from '#support/scheduled_rows'
 import { describeMailError, isPermanentMailError } from '#mails/mail_errors'
 
 export type SendRelancePayload = { relanceId: number; invoiceId: number }
@@ -48,6 +48,8 @@ const sendRelanceJob: QueueJob<SendRelancePayload, Relance> = defineJob({
     scheduledRows: (page) => settledScheduledRows(Relance, page),
     jobsFor: async (relances) => relances.map(relanceJob),
   },
+
+  rowStatus: () => scheduledRowStatus('relances'),
 })
 
 export default sendRelanceJob

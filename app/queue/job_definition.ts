@@ -6,6 +6,16 @@ import { enqueue, removeJobs, replaceJobs, type QueuedJob } from '#queue/queues'
 /** A page of the rows that each promise one job of a queue. */
 export type RowPage = { afterId: number; settledBefore: Date; limit: number }
 
+/** What PostgreSQL says of a queue's rows: the promises beside what Redis holds. */
+export type RowStatus = {
+  scheduled: number
+  sent: number
+  failed: number
+  /** The oldest `scheduled` row whose moment has passed: how late the queue runs. */
+  oldestOverdueAt: Date | null
+  failedLastDay: number
+}
+
 /**
  * What a job file tells the plumbing about its queue. Everything that is
  * domain (loading rows, sending, rotating tokens) stays behind these hooks.
@@ -31,6 +41,8 @@ export type JobSpec<Payload, Row extends { id: number }> = {
     scheduledRows(page: RowPage): Promise<Row[]>
     jobsFor(rows: Row[]): Promise<QueuedJob<Payload>[]>
   }
+  /** The queue's rows as PostgreSQL counts them, for `node ace queue:status`. */
+  rowStatus?(): Promise<RowStatus>
 }
 
 /**

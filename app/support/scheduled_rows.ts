@@ -1,6 +1,7 @@
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { LucidModel } from '@adonisjs/lucid/types/model'
-import type { QueueJob } from '#queue/job_definition'
+import db from '@adonisjs/lucid/services/db'
+import type { QueueJob, RowStatus } from '#queue/job_definition'
 import { modelsFromRows } from '#support/bulk_rows'
 
 /**
@@ -75,4 +76,29 @@ export function settledScheduledRows<Model extends LucidModel>(
     .where('id', '>', page.afterId)
     .orderBy('id')
     .limit(page.limit) as unknown as Promise<InstanceType<Model>[]>
+}
+
+/** One table's promises, sends and failures, in one statement. */
+export async function scheduledRowStatus(
+  table: ScheduledRows<LucidModel>['table']
+): Promise<RowStatus> {
+  const {
+    rows: [row],
+  } = await db.rawQuery(
+    `SELECT count(*) FILTER (WHERE status = 'scheduled')::int AS scheduled,
+            count(*) FILTER (WHERE sent_at IS NOT NULL)::int AS sent,
+            count(*) FILTER (WHERE status = 'failed')::int AS failed,
+            min(scheduled_at) FILTER (WHERE status = 'scheduled' AND scheduled_at < now())
+              AS oldest_overdue_at,
+            count(*) FILTER (WHERE status = 'failed' AND updated_at > now() - interval '24 hours')::int
+              AS failed_last_day
+     FROM ${table}`
+  )
+  return {
+    scheduled: row.scheduled,
+    sent: row.sent,
+    failed: row.failed,
+    oldestOverdueAt: row.oldest_overdue_at,
+    failedLastDay: row.failed_last_day,
+  }
 }

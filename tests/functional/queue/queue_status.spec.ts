@@ -1,0 +1,51 @@
+import { test } from '@japa/runner'
+import ace from '@adonisjs/core/services/ace'
+import Relance from '#models/relance'
+import { UserFactory } from '#database/factories/user_factory'
+import QueueStatus from '../../../commands/queue_status.js'
+import { createScheduledInvoice, relanceDueNow } from '#tests/helpers/invoices'
+import { resetState } from '#tests/helpers/state'
+
+/** The table `node ace queue:status` prints, one array of cells per queue. */
+async function queueStatusRows() {
+  ace.ui.switchMode('raw')
+  const command = await ace.create(QueueStatus, [])
+  await command.exec()
+  command.assertSucceeded()
+  const rows = ace.ui.logger
+    .getLogs()
+    .map(({ message }) => message.split('|').map((cell) => cell.trim()))
+  ace.ui.switchMode('normal')
+  return rows
+}
+
+test.group('Queue status', (group) => {
+  group.each.setup(() => resetState())
+
+  test('queue:status shows Redis counts beside the rows, the lag and the last day’s failures', async ({
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    const invoice = await createScheduledInvoice(user)
+    await relanceDueNow(invoice.id, 1) // a minute overdue
+    await Relance.query()
+      .where('invoice_id', invoice.id)
+      .where('sequence', 3)
+      .update({ status: 'failed', failure_reason: 'mailbox unavailable' })
+
+    const rows = await queueStatusRows()
+
+    const header = rows.find((cells) => cells.includes('queue'))!
+    const cell = (queue: string, column: string) =>
+      rows.find((cells) => cells.includes(queue))![header.indexOf(column)]
+    assert.equal(cell('checkins', 'delayed'), '1')
+    assert.equal(cell('checkins', 'rows scheduled'), '1')
+    assert.equal(cell('checkins', 'lag'), '-')
+    assert.equal(cell('relances', 'delayed'), '3')
+    assert.equal(cell('relances', 'rows scheduled'), '2')
+    assert.equal(cell('relances', 'rows failed'), '1')
+    assert.equal(cell('relances', 'failed in 24 h'), '1')
+    assert.match(cell('relances', 'lag'), /^\d+ s$/)
+    assert.isAtLeast(Number.parseInt(cell('relances', 'lag')), 59)
+  })
+})
