@@ -6,6 +6,8 @@
 import { registerWorker } from '#queue/workers'
 import sendCheckinJob from '#jobs/send_checkin_job'
 import sendRelanceJob from '#jobs/send_relance_job'
+import sendVerificationJob from '#jobs/send_verification_job'
 
 registerWorker('checkins', sendCheckinJob)
 registerWorker('relances', sendRelanceJob)
+registerWorker('verifications', sendVerificationJob)

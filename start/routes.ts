@@ -10,6 +10,7 @@ const ClientsController = () => import('#controllers/clients_controller')
 const RelancesController = () => import('#controllers/relances_controller')
 const HealthController = () => import('#controllers/health_controller')
 const CheckinController = () => import('#controllers/checkin_controller')
+const EmailVerificationController = () => import('#controllers/email_verification_controller')
 const ImportBatchesController = () => import('#controllers/import_batches_controller')
 
 /**
@@ -26,6 +27,8 @@ router
       .group(() => {
         router.post('register', [AuthController, 'register'])
         router.post('login', [AuthController, 'login'])
+        // Public: the link of the verification email, no auth middleware
+        router.get('verify-email/:token', [EmailVerificationController, 'show'])
       })
       .prefix('auth')
       .use(throttleAuth)
@@ -45,6 +48,9 @@ router
     router
       .group(() => {
         router.post('auth/logout', [AuthController, 'logout'])
+        router
+          .post('auth/verify-email/resend', [EmailVerificationController, 'resend'])
+          .use(throttleAuth)
         router.get('me', [ProfileController, 'show'])
         router.patch('me', [ProfileController, 'update'])
 

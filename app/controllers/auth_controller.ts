@@ -4,11 +4,16 @@ import User from '#models/user'
 import UserTransformer from '#transformers/user_transformer'
 import { loginValidator, registerValidator } from '#validators/user'
 import { registerUser } from '#services/accounts/user_accounts'
+import { requestVerification } from '#services/accounts/email_verification'
 
 export default class AuthController {
   async register({ request, response, serialize }: HttpContext) {
     const payload = await request.validateUsing(registerValidator)
-    const user = await db.transaction((trx) => registerUser(payload, trx))
+    const user = await db.transaction(async (trx) => {
+      const registered = await registerUser(payload, trx)
+      await requestVerification(registered, trx)
+      return registered
+    })
     const token = await User.accessTokens.create(user)
     response.status(201)
     return serialize({ user: UserTransformer.transform(user), token: token.value!.release() })

@@ -4,6 +4,7 @@ import type Invoice from '#models/invoice'
 import type User from '#models/user'
 import CheckinMail from '#mails/checkin_mail'
 import RelanceMail from '#mails/relance_mail'
+import VerificationMail from '#mails/verification_mail'
 
 /**
  * The façade the delivery services send through: one function per email,
@@ -28,4 +29,9 @@ export function sendRelanceEmail(email: {
   sequence: number
 }) {
   return mail.send(new RelanceMail(email.user, email.invoice, email.client, email.sequence))
+}
+
+/** Asks a new user to prove the address is theirs. */
+export function sendVerificationEmail(email: { user: User; plainToken: string }) {
+  return mail.send(new VerificationMail(email.user, email.plainToken))
 }

@@ -5,6 +5,7 @@ import { BaseModel, column, hasMany } from '@adonisjs/lucid/orm'
 import type { HasMany } from '@adonisjs/lucid/types/relations'
 import { withAuthFinder } from '@adonisjs/auth/mixins/lucid'
 import { type AccessToken, DbAccessTokensProvider } from '@adonisjs/auth/access_tokens'
+import env from '#start/env'
 import Client from '#models/client'
 import Invoice from '#models/invoice'
 
@@ -16,6 +17,9 @@ const AuthFinder = withAuthFinder(() => hash.use('scrypt'), {
 export type Locale = 'fr' | 'en'
 
 export default class User extends compose(BaseModel, AuthFinder) {
+  /** The link of a verification email works for this long after it was sent. */
+  static readonly VERIFICATION_TTL = { hours: 48 }
+
   static accessTokens = DbAccessTokensProvider.forModel(User)
   declare currentAccessToken?: AccessToken
 
@@ -43,6 +47,15 @@ export default class User extends compose(BaseModel, AuthFinder) {
   @column()
   declare relanceOffsets: number[]
 
+  @column.dateTime()
+  declare emailVerifiedAt: DateTime | null
+
+  @column({ serializeAs: null })
+  declare emailVerificationTokenHash: string | null
+
+  @column.dateTime()
+  declare emailVerificationSentAt: DateTime | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 
@@ -54,4 +67,12 @@ export default class User extends compose(BaseModel, AuthFinder) {
 
   @hasMany(() => Invoice)
   declare invoices: HasMany<typeof Invoice>
+
+  /**
+   * Nothing goes out on a user's behalf before the address is proven theirs
+   * (EMAIL_VERIFICATION=off lifts the rule, for local hacking only).
+   */
+  get maySendEmails() {
+    return this.emailVerifiedAt !== null || env.get('EMAIL_VERIFICATION', 'required') === 'off'
+  }
 }

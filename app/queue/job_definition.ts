@@ -112,6 +112,22 @@ export class QueueJob<Payload = any, Row extends { id: number } = { id: number }
     )
   }
 
+  /**
+   * Gives these rows their job again after commit, built as the reconciler
+   * builds a lost one (a check-in gets a fresh token), in place of any
+   * finished job under the same id.
+   */
+  rebuildAfterCommit(trx: TransactionClientContract, rows: Row[]) {
+    const rebuild = this.spec.rebuild
+    if (!rebuild || rows.length === 0) return
+    afterCommit(
+      trx,
+      `rebuilding ${this.queueName} jobs`,
+      async (options) => replaceJobs(this.queueName, await rebuild.jobsFor(rows), options),
+      { jobCount: rows.length }
+    )
+  }
+
   /** Removes the delayed jobs of these rows after commit. */
   removeAfterCommit(trx: TransactionClientContract, rowIds: number[]) {
     if (rowIds.length === 0) return

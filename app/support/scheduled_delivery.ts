@@ -16,7 +16,8 @@ type ScheduledRow = {
  * row stays locked while the email goes out: a second worker holding the
  * same job waits, then finds it `sent`. A crash between the SMTP answer and
  * the commit is the one window in which the email can go twice. Nothing
- * goes out for a row no longer scheduled or an invoice no longer pending;
+ * goes out for a row no longer scheduled, an invoice no longer pending or
+ * a user whose address is not verified;
  * `hold` may keep it back for a reason of its own (a rotated token, a pause).
  */
 export function deliverScheduledRow<Model extends LucidModel, Held>(delivery: {
@@ -37,6 +38,8 @@ export function deliverScheduledRow<Model extends LucidModel, Held>(delivery: {
       .forUpdate()
       .first()) as (InstanceType<Model> & ScheduledRow) | null
     if (!row || !row.isScheduled || !row.invoice.isPending) return 'skipped'
+    // The row stays scheduled: verifying the address enqueues it again
+    if (!row.invoice.user.maySendEmails) return 'skipped'
     const held = await delivery.hold?.(row, trx)
     if (held) return held
 

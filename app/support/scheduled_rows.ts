@@ -1,6 +1,7 @@
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { LucidModel } from '@adonisjs/lucid/types/model'
 import db from '@adonisjs/lucid/services/db'
+import env from '#start/env'
 import type { QueueJob, RowStatus } from '#queue/job_definition'
 import { modelsFromRows } from '#support/bulk_rows'
 
@@ -68,14 +69,26 @@ export function settledScheduledRows<Model extends LucidModel>(
   model: Model,
   page: { afterId: number; settledBefore: Date; limit: number }
 ) {
-  return model
-    .query()
-    .select('id', 'invoice_id', 'scheduled_at')
-    .where('status', 'scheduled')
-    .where('updated_at', '<', page.settledBefore)
-    .where('id', '>', page.afterId)
-    .orderBy('id')
-    .limit(page.limit) as unknown as Promise<InstanceType<Model>[]>
+  return (
+    model
+      .query()
+      .select('id', 'invoice_id', 'scheduled_at')
+      .where('status', 'scheduled')
+      .where('updated_at', '<', page.settledBefore)
+      .where('id', '>', page.afterId)
+      // An unverified user's rows wait for the verification, which enqueues them
+      .if(env.get('EMAIL_VERIFICATION', 'required') !== 'off', (query) =>
+        query.whereIn('invoice_id', (invoices) =>
+          invoices
+            .from('invoices')
+            .join('users', 'users.id', 'invoices.user_id')
+            .whereNotNull('users.email_verified_at')
+            .select('invoices.id')
+        )
+      )
+      .orderBy('id')
+      .limit(page.limit) as unknown as Promise<InstanceType<Model>[]>
+  )
 }
 
 /** One table's promises, sends and failures, in one statement. */

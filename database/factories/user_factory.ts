@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon'
 import factory from '@adonisjs/lucid/factories'
 import User from '#models/user'
 
@@ -10,8 +11,12 @@ export const UserFactory = factory
     timezone: 'Europe/Paris',
     locale: 'fr' as const,
     relanceOffsets: [3, 10, 20],
+    emailVerifiedAt: DateTime.now(),
   }))
   .state('english', (user) => {
     user.locale = 'en'
+  })
+  .state('unverified', (user) => {
+    user.emailVerifiedAt = null
   })
   .build()

@@ -3,6 +3,7 @@ import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { DateTime } from 'luxon'
 import { GiveUp, waitFor } from '#tests/helpers/wait_for'
+import { verificationLinkFrom, type SmtpInbox } from '#tests/helpers/smtp_inbox'
 
 const APP_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -187,6 +188,26 @@ export async function registerOn(
     throw new Error(`registration failed: ${JSON.stringify(registration.body)}`)
   }
   return registration.body.data.token as string
+}
+
+/**
+ * Registers on a running app and verifies the address as a user does,
+ * through the link of the verification email (which leaves the inbox).
+ */
+export async function registerVerifiedOn(
+  app: Pick<RunningApp, 'baseUrl'>,
+  inbox: SmtpInbox,
+  email: string,
+  fullName?: string
+) {
+  const token = await registerOn(app, email, fullName)
+  const [mail] = await inbox.waitForMessageTo(email)
+  const click = await fetch(verificationLinkFrom(mail), { redirect: 'manual' })
+  if (!click.headers.get('location')?.endsWith('/email-verification/verified')) {
+    throw new Error(`verification failed: ${click.status} ${click.headers.get('location')}`)
+  }
+  inbox.take(mail)
+  return token
 }
 
 /**

@@ -108,6 +108,11 @@ export class SmtpInbox {
     this.messages.length = 0
   }
 
+  /** Removes a message once the test has acted on it (a verification email). */
+  take(mail: ParsedMail) {
+    this.messages.splice(this.messages.indexOf(mail), 1)
+  }
+
   close() {
     return new Promise<void>((resolve) => this.#server.close(() => resolve()))
   }
@@ -117,5 +122,14 @@ export class SmtpInbox {
 export function checkinTokenFrom(mail: ParsedMail): string {
   const match = /\/api\/v1\/checkin\/([A-Za-z0-9_-]+)\/paid/.exec(mail.text ?? '')
   if (!match) throw new Error('No check-in link in this email')
+  return match[1]
+}
+
+/** The verification link of a verification email. */
+export function verificationLinkFrom(mail: ParsedMail): string {
+  const match = /(https?:\/\/\S+\/api\/v1\/auth\/verify-email\/[A-Za-z0-9_-]+)/.exec(
+    mail.text ?? ''
+  )
+  if (!match) throw new Error('No verification link in this email')
   return match[1]
 }

@@ -1,19 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { generateLinkToken, hashLinkToken, looksLikeLinkToken } from '#support/link_tokens'
 
 /**
- * Check-in tokens are opaque: 32 random bytes in base64url. Only their
- * SHA-256 is stored, so a database leak does not leak working links.
+ * The token of a check-in's paid and pending links: a link token (32 random
+ * bytes in base64url) of which only the SHA-256 is stored.
  */
-export function generateCheckinToken(): { plain: string; hashed: string } {
-  const plain = randomBytes(32).toString('base64url')
-  return { plain, hashed: hashCheckinToken(plain) }
-}
-
-export function hashCheckinToken(plain: string): string {
-  return createHash('sha256').update(plain).digest('hex')
-}
-
-/** 32 bytes in base64url are 43 characters of [A-Za-z0-9_-]. */
-export function looksLikeCheckinToken(value: string): boolean {
-  return /^[A-Za-z0-9_-]{43}$/.test(value)
-}
+export const generateCheckinToken = generateLinkToken
+export const hashCheckinToken = hashLinkToken
+export const looksLikeCheckinToken = looksLikeLinkToken

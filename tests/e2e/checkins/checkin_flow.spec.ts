@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
 import env from '#start/env'
-import { callApi, postInvoiceOn, registerOn } from '#tests/helpers/app_processes'
+import { callApi, postInvoiceOn, registerVerifiedOn } from '#tests/helpers/app_processes'
 import { processSceneForEach } from '#tests/helpers/running_app'
 import { checkinTokenFrom } from '#tests/helpers/smtp_inbox'
 
@@ -9,7 +9,7 @@ test.group('Check-in end to end', (group) => {
 
   test('an invoice past due is checked in by email and paid with one click', async ({ assert }) => {
     const { app, inbox } = scene
-    const token = await registerOn(app, 'camille@example.test')
+    const token = await registerVerifiedOn(app, inbox, 'camille@example.test')
 
     const created = await postInvoiceOn(app, token, { number: 'F-2026-101', amountCents: 240_000 })
     assert.equal(created.status, 201)

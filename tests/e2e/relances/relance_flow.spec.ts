@@ -4,7 +4,7 @@ import ActivityEvent from '#models/activity_event'
 import Relance from '#models/relance'
 import { getQueue } from '#queue/queues'
 import sendRelanceJob, { relanceJob } from '#jobs/send_relance_job'
-import { postInvoiceOn, registerOn, type RunningApp } from '#tests/helpers/app_processes'
+import { postInvoiceOn, registerVerifiedOn, type RunningApp } from '#tests/helpers/app_processes'
 import { processSceneForEach } from '#tests/helpers/running_app'
 import { checkinTokenFrom } from '#tests/helpers/smtp_inbox'
 import { waitFor } from '#tests/helpers/wait_for'
@@ -32,7 +32,7 @@ test.group('Relances end to end', (group) => {
     assert,
   }) => {
     const { app, inbox } = scene
-    const token = await registerOn(app, 'camille@example.test')
+    const token = await registerVerifiedOn(app, inbox, 'camille@example.test')
     const invoice = await createInvoiceDueYesterday(app, token)
     const [checkinMail] = await inbox.waitForMessageTo('camille@example.test')
     const [first, ...others] = await Relance.query()
@@ -73,7 +73,7 @@ test.group('Relances end to end', (group) => {
     assert,
   }) => {
     const { app, inbox } = scene
-    const token = await registerOn(app, 'dominique@example.test', 'Dominique Petit')
+    const token = await registerVerifiedOn(app, inbox, 'dominique@example.test', 'Dominique Petit')
     const invoice = await createInvoiceDueYesterday(app, token)
     await inbox.waitForMessageTo('dominique@example.test')
     const first = await Relance.query()

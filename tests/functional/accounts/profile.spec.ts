@@ -51,6 +51,7 @@ test.group('Profile', (group) => {
         timezone: 'Europe/Paris',
         locale: 'fr',
         relanceOffsets: [3, 10, 20],
+        emailVerifiedAt: user.emailVerifiedAt!.toISO(),
         createdAt: undefined,
       }
     )

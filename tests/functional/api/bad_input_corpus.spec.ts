@@ -67,6 +67,8 @@ function routes(): Route[] {
     { method: 'GET', pattern: '/api/v1/checkin/:token/pending', auth: false },
     { method: 'POST', pattern: '/api/v1/checkin/:token/paid', auth: false },
     { method: 'POST', pattern: '/api/v1/checkin/:token/pending', auth: false },
+    { method: 'GET', pattern: '/api/v1/auth/verify-email/:token', auth: false },
+    { method: 'POST', pattern: '/api/v1/auth/verify-email/resend', auth: true },
     { method: 'POST', pattern: '/api/v1/auth/logout', auth: true },
     { method: 'GET', pattern: '/api/v1/me', auth: true },
     {

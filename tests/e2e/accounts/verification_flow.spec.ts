@@ -1,0 +1,42 @@
+import { test } from '@japa/runner'
+import CheckinTask from '#models/checkin_task'
+import sendCheckinJob from '#jobs/send_checkin_job'
+import { getQueue } from '#queue/queues'
+import { postInvoiceOn, registerOn } from '#tests/helpers/app_processes'
+import { processSceneForEach } from '#tests/helpers/running_app'
+import { checkinTokenFrom, verificationLinkFrom } from '#tests/helpers/smtp_inbox'
+import { waitFor } from '#tests/helpers/wait_for'
+
+test.group('Email verification end to end', (group) => {
+  const scene = processSceneForEach(group, { app: { CHECKIN_PAST_DUE_DELAY_MS: '200' } })
+
+  test('nothing goes out for an unverified user; the link releases the check-in at once', async ({
+    assert,
+  }) => {
+    const { app, inbox } = scene
+    const token = await registerOn(app, 'camille@example.test')
+    const created = await postInvoiceOn(app, token, { number: 'F-VERIFY-1', amountCents: 90_000 })
+    assert.equal(created.status, 201)
+    const task = await CheckinTask.findByOrFail('invoice_id', created.body.data.id)
+
+    // The check-in's job runs and finds the address unverified
+    await waitFor('the check-in job to run', async () => {
+      const job = await getQueue('checkins').getJob(sendCheckinJob.jobId(task.id))
+      return (await job?.getState()) === 'completed'
+    })
+    const [verification] = await inbox.waitForMessageTo('camille@example.test')
+    assert.lengthOf(inbox.to('camille@example.test'), 1)
+    assert.include(verification.subject, 'Confirme ton adresse')
+    await task.refresh()
+    assert.equal(task.status, 'scheduled')
+
+    const click = await fetch(verificationLinkFrom(verification), { redirect: 'manual' })
+    assert.equal(click.status, 302)
+    assert.match(click.headers.get('location')!, /\/email-verification\/verified$/)
+
+    const [, checkin] = await inbox.waitForMessageTo('camille@example.test', { count: 2 })
+    assert.match(checkinTokenFrom(checkin), /^[A-Za-z0-9_-]{43}$/)
+    await task.refresh()
+    assert.equal(task.status, 'sent')
+  })
+})
