@@ -4,7 +4,7 @@ import Relance from '#models/relance'
 import { defineJob, type QueueJob } from '#queue/job_definition'
 import type { QueuedJob } from '#queue/queues'
 import { scheduledRowStatus, settledScheduledRows } from '#support/scheduled_rows'
-import { describeMailError, isPermanentMailError } from '#mails/mail_errors'
+import { classifyMailFailure, describeMailError, isPermanentMailError } from '#mails/mail_errors'
 
 export type SendRelancePayload = { relanceId: number; invoiceId: number }
 
@@ -37,11 +37,11 @@ const sendRelanceJob: QueueJob<SendRelancePayload, Relance> = defineJob({
   isPermanent: isPermanentMailError,
   describeFailure: describeMailError,
 
-  /** The relance becomes `failed`, with the reason, and the user's feed says so. */
+  /** The relance becomes `failed`, with the reason in plain words, and the user's feed says so. */
   async onExhausted(job, error) {
     if (!Number.isInteger(job.data.relanceId)) return
     const { markRelanceFailed } = await import('#services/relances/relance_delivery')
-    await markRelanceFailed(job.data.relanceId, error.message)
+    await markRelanceFailed(job.data.relanceId, classifyMailFailure(error, job.attemptsMade))
   },
 
   rebuild: {

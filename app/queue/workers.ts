@@ -61,7 +61,10 @@ export function startWorkers(queueNames: string[], concurrency: number): Worker[
         try {
           return await spec.handle(job, token)
         } catch (error) {
-          if (spec.isPermanent?.(error)) throw new UnrecoverableError((error as Error).message)
+          if (spec.isPermanent?.(error)) {
+            // The original stays the cause: failure hooks read what it says
+            throw Object.assign(new UnrecoverableError((error as Error).message), { cause: error })
+          }
           throw error
         }
       },

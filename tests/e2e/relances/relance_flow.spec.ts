@@ -88,7 +88,7 @@ test.group('Relances end to end', (group) => {
       await first.refresh()
       return first.status === 'failed'
     })
-    assert.include(first.failureReason, '550')
+    assert.equal(first.failureReason, "the client's mail server refused the address")
     const event = await ActivityEvent.query().where('type', 'relance_failed').firstOrFail()
     assert.equal(event.invoiceId, invoice.id)
     assert.lengthOf(inbox.to('compta@acme.test'), 0)
