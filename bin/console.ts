@@ -38,6 +38,17 @@ new Ignitor(APP_ROOT, { importer: IMPORTER })
     })
     app.listen('SIGTERM', () => app.terminate())
     app.listenIf(app.managedByPm2, 'SIGINT', () => app.terminate())
+    /**
+     * `ace serve` does not stop its dev server when the app terminates: the
+     * file watcher and the HTTP server it spawned keep the process alive and
+     * SIGTERM is ignored. Close it as its own "quit" shortcut does.
+     */
+    app.terminating(async () => {
+      const { default: Serve } = await import('@adonisjs/core/commands/serve')
+      const ace = await app.container.make('ace')
+      const command = ace.getMainCommand()
+      if (command instanceof Serve) await command.devServer?.close()
+    })
   })
   .ace()
   .handle(process.argv.splice(2))

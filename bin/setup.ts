@@ -5,7 +5,8 @@
 |
 | Writes .env from .env.example with a fresh APP_KEY when there is none,
 | then creates the PostgreSQL database the environment points at when it is
-| missing. Plain Node: it runs before the app can boot.
+| missing. Plain Node: it runs before the app can boot. bin/dev.ts runs
+| the same steps through setUp().
 |
 |   node --import=@poppinss/ts-exec bin/setup.ts [--env test]
 */
@@ -16,9 +17,8 @@ import { parseEnv } from 'node:util'
 import pg from 'pg'
 
 const root = new URL('../', import.meta.url)
-const envArgument = process.argv.indexOf('--env')
-const nodeEnv =
-  envArgument > 0 ? process.argv[envArgument + 1] : (process.env.NODE_ENV ?? 'development')
+
+export type ResolvedEnv = Record<string, string | undefined>
 
 async function ensureDotEnv() {
   const dotEnv = new URL('.env', root)
@@ -30,7 +30,7 @@ async function ensureDotEnv() {
 }
 
 /** The values AdonisJS will see: process variables win over .env.<env>, which wins over .env. */
-async function resolveEnv(): Promise<Record<string, string | undefined>> {
+async function resolveEnv(nodeEnv: string): Promise<ResolvedEnv> {
   const files = ['.env', `.env.${nodeEnv}`].map((name) => new URL(name, root)).filter(existsSync)
   const parsed = await Promise.all(
     files.map(async (file) => parseEnv(await readFile(file, 'utf8')))
@@ -38,7 +38,7 @@ async function resolveEnv(): Promise<Record<string, string | undefined>> {
   return Object.assign({}, ...parsed, process.env)
 }
 
-async function ensureDatabase(env: Record<string, string | undefined>) {
+async function ensureDatabase(env: ResolvedEnv) {
   const database = env.DB_DATABASE!
   const client = new pg.Client({
     host: env.DB_HOST,
@@ -61,11 +61,26 @@ async function ensureDatabase(env: Record<string, string | undefined>) {
   }
 }
 
-try {
-  await ensureDotEnv()
-  await ensureDatabase(await resolveEnv())
-} catch (error) {
-  console.error(`setup: ${(error as Error).message}`)
-  console.error('setup: is PostgreSQL running? See "Prerequisites" in the README.')
-  process.exit(1)
+/**
+ * .env and the database of `nodeEnv`; resolves with the environment the app
+ * will see. Exits with a hint when PostgreSQL cannot be reached.
+ */
+export async function setUp(nodeEnv: string): Promise<ResolvedEnv> {
+  try {
+    await ensureDotEnv()
+    const env = await resolveEnv(nodeEnv)
+    await ensureDatabase(env)
+    return env
+  } catch (error) {
+    console.error(`setup: ${(error as Error).message}`)
+    console.error('setup: is PostgreSQL running? See "Prerequisites" in the README.')
+    process.exit(1)
+  }
+}
+
+if (import.meta.main) {
+  const envArgument = process.argv.indexOf('--env')
+  await setUp(
+    envArgument > 0 ? process.argv[envArgument + 1] : (process.env.NODE_ENV ?? 'development')
+  )
 }

@@ -36,6 +36,8 @@ export default await Env.create(new URL('../', import.meta.url), {
   SMTP_PORT: Env.schema.number(),
   MAIL_FROM_ADDRESS: Env.schema.string({ format: 'email' }),
   MAIL_FROM_NAME: Env.schema.string(),
+  // Web UI of the inbox `npm run dev` starts when nothing listens on SMTP_PORT (8025 by default)
+  DEV_INBOX_PORT: Env.schema.number.optional(),
 
   EMAIL_VERIFICATION: Env.schema.enum.optional(['required', 'off'] as const),
 

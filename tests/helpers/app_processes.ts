@@ -21,7 +21,9 @@ export async function freePort(): Promise<number> {
 /**
  * A Node.js process started in the app root with the given arguments, the
  * environment of this process plus `env`, and its stdout and stderr kept in
- * `output`. The base of AppProcess, for other processes the same way.
+ * `output`. The base of AppProcess, for other processes the same way;
+ * `command` runs another program (npm), `detached` makes it the leader of a
+ * process group of its own.
  */
 export class NodeProcess {
   output = ''
@@ -29,11 +31,16 @@ export class NodeProcess {
   /** Resolves with the exit code once the process has exited. */
   readonly exited: Promise<number | null>
 
-  constructor(args: string[], env: Record<string, string>) {
-    this.child = spawn(process.execPath, args, {
+  constructor(
+    args: string[],
+    env: Record<string, string>,
+    { command = process.execPath, detached = false } = {}
+  ) {
+    this.child = spawn(command, args, {
       cwd: APP_ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached,
     })
     this.child.stdout!.on('data', (chunk) => (this.output += chunk))
     this.child.stderr!.on('data', (chunk) => (this.output += chunk))
@@ -46,6 +53,17 @@ export class NodeProcess {
 
   get hasExited() {
     return this.child.exitCode !== null || this.child.signalCode !== null
+  }
+
+  waitForOutput(text: string, timeoutMs = 30_000) {
+    return waitFor(
+      `"${text}" in the process output`,
+      () => {
+        if (this.hasExited) throw new GiveUp(`process exited:\n${this.output}`)
+        return this.output.includes(text)
+      },
+      { timeoutMs }
+    )
   }
 }
 
@@ -64,17 +82,6 @@ export class AppProcess extends NodeProcess {
         ? ['--import=@poppinss/ts-exec', 'bin/server.ts']
         : ['ace.js', 'queue:work', `--concurrency=${concurrency}`]
     super(args, { NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env })
-  }
-
-  waitForOutput(text: string, timeoutMs = 30_000) {
-    return waitFor(
-      `"${text}" in the process output`,
-      () => {
-        if (this.hasExited) throw new GiveUp(`process exited:\n${this.output}`)
-        return this.output.includes(text)
-      },
-      { timeoutMs }
-    )
   }
 
   /**

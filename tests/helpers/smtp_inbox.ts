@@ -119,7 +119,7 @@ export class SmtpInbox {
 }
 
 /** The check-in token in a check-in email's paid link. */
-export function checkinTokenFrom(mail: ParsedMail): string {
+export function checkinTokenFrom(mail: Pick<ParsedMail, 'text'>): string {
   const match = /\/api\/v1\/checkin\/([A-Za-z0-9_-]+)\/paid/.exec(mail.text ?? '')
   if (!match) throw new Error('No check-in link in this email')
   return match[1]

@@ -13,19 +13,14 @@ export async function resetQueues() {
 
 /**
  * Plays a Redis that lost everything: every key under this run's queue
- * prefix goes (queues, jobs, their ids), and nothing else of the shared Redis.
+ * prefix (or `prefix`) goes (queues, jobs, their ids), and nothing else of
+ * the shared Redis.
  */
-export async function dropQueueKeys() {
+export async function dropQueueKeys(prefix = env.get('QUEUE_PREFIX')) {
   const connection = redis.connection()
   let cursor = '0'
   do {
-    const [next, keys] = await connection.scan(
-      cursor,
-      'MATCH',
-      `${env.get('QUEUE_PREFIX')}:*`,
-      'COUNT',
-      1000
-    )
+    const [next, keys] = await connection.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
     if (keys.length > 0) await connection.del(keys)
     cursor = next
   } while (cursor !== '0')

@@ -1,0 +1,81 @@
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import { BaseSeeder } from '@adonisjs/lucid/seeders'
+import Invoice from '#models/invoice'
+import User from '#models/user'
+import { createInvoice, type NewInvoice } from '#services/invoices/create_invoices'
+import { markInvoicePaid } from '#services/invoices/mark_invoice_paid'
+
+export const DEMO_ACCOUNT = {
+  email: 'demo@relance.test',
+  password: 'relance-demo',
+  fullName: 'Camille Demo',
+}
+
+/**
+ * A demo account with invoices due yesterday, today and in three days, and
+ * one paid, made by the services the API uses: their check-ins and relances
+ * are scheduled as for any invoice. Run again, it creates nothing twice and
+ * sets the printed password back.
+ */
+export default class DemoAccountSeeder extends BaseSeeder {
+  static environment = ['development']
+
+  async run() {
+    const created = await db.transaction(async (trx) => {
+      const existingUser = await User.findBy('email', DEMO_ACCOUNT.email, { client: trx })
+      const user = await User.updateOrCreate(
+        { email: DEMO_ACCOUNT.email },
+        {
+          fullName: DEMO_ACCOUNT.fullName,
+          password: DEMO_ACCOUNT.password,
+          // Verified: its emails go out at once, as a real account's do once verified
+          emailVerifiedAt: existingUser?.emailVerifiedAt ?? DateTime.now(),
+        },
+        { client: trx }
+      )
+      // The timezone and relance offsets the database defaults
+      await user.refresh()
+      const today = DateTime.now().setZone(user.timezone).startOf('day')
+      const atelier = { clientName: 'Atelier Dupont', clientEmail: 'compta@atelier-dupont.test' }
+      const studio = { clientName: 'Studio Nord', clientEmail: 'factures@studio-nord.test' }
+      const invoices: (NewInvoice & { paid?: true })[] = [
+        { number: 'DEMO-1', amountCents: 180_000, dueDate: today.minus({ days: 1 }), ...atelier },
+        { number: 'DEMO-2', amountCents: 95_000, dueDate: today, ...studio },
+        { number: 'DEMO-3', amountCents: 240_000, dueDate: today.plus({ days: 3 }), ...atelier },
+        {
+          number: 'DEMO-4',
+          amountCents: 60_000,
+          dueDate: today.minus({ days: 12 }),
+          ...studio,
+          paid: true,
+        },
+      ]
+      const existing = await Invoice.query({ client: trx })
+        .where('user_id', user.id)
+        .whereIn(
+          'number',
+          invoices.map((invoice) => invoice.number)
+        )
+      const taken = new Set(existing.map((invoice) => invoice.number))
+      const made: string[] = []
+      for (const { paid, ...details } of invoices) {
+        if (taken.has(details.number)) continue
+        const invoice = await createInvoice(user, details, trx)
+        if (paid) await markInvoicePaid(invoice, { via: 'manual' }, trx)
+        made.push(details.number)
+      }
+      return made
+    })
+
+    console.log(
+      [
+        `Demo account: ${DEMO_ACCOUNT.email}, password ${DEMO_ACCOUNT.password}`,
+        `Invoices DEMO-1 (due yesterday), DEMO-2 (today), DEMO-3 (in three days), DEMO-4 (paid): ` +
+          (created.length ? `created ${created.join(', ')}` : 'all there already'),
+        `With npm run dev running, the check-in email of DEMO-1 reaches the inbox within ` +
+          `CHECKIN_PAST_DUE_DELAY_MS.`,
+      ].join('\n')
+    )
+  }
+}
