@@ -76,6 +76,12 @@ export default await Env.create(new URL('../', import.meta.url), {
 
   SMTP_HOST: Env.schema.string({ format: 'host' }),
   SMTP_PORT: Env.schema.number(),
+  SMTP_USERNAME: Env.schema.string.optional(),
+  SMTP_PASSWORD: Env.schema.string.optional(),
+  // Implicit TLS from the first byte (port 465)
+  SMTP_SECURE: Env.schema.boolean.optional(),
+  // Refuse to send unless the server upgrades the session with STARTTLS
+  SMTP_REQUIRE_TLS: Env.schema.boolean.optional(),
   MAIL_FROM_ADDRESS: Env.schema.string({ format: 'email' }),
   MAIL_FROM_NAME: Env.schema.string(),
 
