@@ -85,6 +85,8 @@ export default await Env.create(new URL('../', import.meta.url), {
   MAIL_FROM_ADDRESS: Env.schema.string({ format: 'email' }),
   MAIL_FROM_NAME: Env.schema.string(),
 
+  EMAIL_VERIFICATION: Env.schema.enum.optional(['required', 'off'] as const),
+
   CHECKIN_PAST_DUE_DELAY_MS: Env.schema.number(),
   CHECKIN_CONFIRMATION: Env.schema.enum(['direct', 'page'] as const),
   QUEUE_RECONCILE_INTERVAL_MS: Env.schema.number(),
