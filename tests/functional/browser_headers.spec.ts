@@ -20,11 +20,11 @@ test.group('Browsers: CORS', () => {
 
     response.assertStatus(204)
     assert.equal(response.header('access-control-allow-origin'), SPA)
-    assert.sameMembers(response.header('access-control-allow-headers').split(','), [
+    assert.sameMembers(String(response.header('access-control-allow-headers')).split(','), [
       'authorization',
       'content-type',
     ])
-    assert.include(response.header('access-control-allow-methods').split(','), 'PATCH')
+    assert.include(String(response.header('access-control-allow-methods')).split(','), 'PATCH')
     assert.equal(response.header('access-control-max-age'), '7200')
     assert.isUndefined(response.header('access-control-allow-credentials'))
     assert.equal(response.header('x-content-type-options'), 'nosniff')
