@@ -5,10 +5,13 @@ import type { CheckinAnswerChoice } from '#services/checkin_answers'
 
 /**
  * The page carries no script, loads nothing, and may only post to the API
- * itself; no site can frame it to trick a click.
+ * itself; no site can frame it to trick a click. Browsers apply form-action
+ * to the redirects that follow the POST too (Chromium blocks the 303 to the
+ * SPA under 'self' alone), so the SPA's origin, where it lands, is allowed.
  */
-export const CONFIRMATION_PAGE_CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+export const CONFIRMATION_PAGE_CSP = `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${
+  new URL(env.get('WEB_URL')).origin
+}; frame-ancestors 'none'`
 
 const ROUTES: Record<CheckinAnswerChoice, 'checkin.confirm_paid' | 'checkin.confirm_pending'> = {
   paid: 'checkin.confirm_paid',

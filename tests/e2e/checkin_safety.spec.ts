@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import env from '#start/env'
 import { checkinOf, invoiceStatusOf, invoiceWithSentCheckin } from '#tests/helpers/invoices'
 import { processSceneForEach } from '#tests/helpers/running_app'
 
@@ -25,7 +26,7 @@ test.group('Check-in links behind mail scanners (CHECKIN_CONFIRMATION=page)', (g
     assert.equal(page.headers.get('referrer-policy'), 'no-referrer')
     assert.equal(
       page.headers.get('content-security-policy'),
-      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+      `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${new URL(env.get('WEB_URL')).origin}; frame-ancestors 'none'`
     )
     // Absolute actions: the page works whatever path it was reached by
     const checkinUrl = `${app.baseUrl}/api/v1/checkin/${token}`
