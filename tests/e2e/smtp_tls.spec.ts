@@ -147,7 +147,8 @@ test.group('SMTP over STARTTLS with AUTH, as real providers run it', (group) => 
     const job = (await queue.getJob(jobId))!
     assert.equal(job.attemptsMade, 1, 'a refused login is not retried')
     assert.include(job.failedReason, 'Invalid login: 535')
-    assert.include(worker.output, 'Invalid login: 535')
+    // The worker's log says why (its `failed` handler runs just after the state changes)
+    await worker.waitForOutput('Invalid login: 535')
     assert.lengthOf(smtp.received, 0)
     assert.equal(await countRows('checkin_tasks', { id: task.id, status: 'scheduled' }), 1)
     assert.equal(await countRows('activity_events', { type: 'checkin_sent' }), 0)
