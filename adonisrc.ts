@@ -16,6 +16,7 @@ export default defineConfig({
     () => import('@adonisjs/redis/redis_provider'),
     () => import('@adonisjs/limiter/limiter_provider'),
     () => import('@adonisjs/mail/mail_provider'),
+    () => import('@adonisjs/cors/cors_provider'),
     () => import('#providers/api_provider'),
     () => import('#providers/queue_provider'),
   ],
@@ -24,6 +25,7 @@ export default defineConfig({
     () => import('#start/routes'),
     () => import('#start/kernel'),
     () => import('#start/queue'),
+    () => import('#start/production_warnings'),
   ],
 
   tests: {

@@ -4,11 +4,15 @@ import { defineConfig, transports } from '@adonisjs/mail'
 
 const CONNECTION_TIMEOUT_MS = 10_000
 
+const username = env.get('SMTP_USERNAME')
+
 /**
  * SMTP sockets without Nagle's algorithm. nodemailer writes the end of an
  * email's data apart from its body; with Nagle that last write waits for the
  * server's delayed ACK, about 40 ms per email (bench/README.md,
  * worker_throughput). Passed through to nodemailer, whose option it is.
+ * The socket handed over is plain TCP: nodemailer wraps it in TLS itself,
+ * at once with `secure` or on STARTTLS, checking the certificate.
  */
 const noDelaySockets = {
   getSocket(
@@ -48,8 +52,12 @@ const mailConfig = defineConfig({
     smtp: transports.smtp({
       host: env.get('SMTP_HOST'),
       port: env.get('SMTP_PORT'),
-      secure: false,
-      ignoreTLS: true,
+      // Certificates are checked against Node's CAs, plus NODE_EXTRA_CA_CERTS
+      secure: env.get('SMTP_SECURE', false),
+      requireTLS: env.get('SMTP_REQUIRE_TLS', false),
+      auth: username
+        ? { type: 'login', user: username, pass: env.get('SMTP_PASSWORD', '') }
+        : undefined,
       connectionTimeout: CONNECTION_TIMEOUT_MS,
       greetingTimeout: 10_000,
       socketTimeout: 20_000,

@@ -3,6 +3,46 @@
 | stops the boot with a message naming the key.
 */
 import { Env } from '@adonisjs/core/env'
+import proxyAddr from 'proxy-addr'
+
+/**
+ * CORS_ORIGINS: comma-separated origins (`https://app.example.com`), each
+ * given as the browser sends it in `Origin`: scheme, host and port only.
+ */
+function originList(key: string, value?: string): string[] {
+  const entries = (value ?? '').split(',').map((entry) => entry.trim())
+  return entries.filter(Boolean).map((entry) => {
+    let origin: string | undefined
+    try {
+      origin = new URL(entry).origin
+    } catch {}
+    if (!origin || origin === 'null' || origin !== entry.replace(/\/$/, '')) {
+      throw new Error(
+        `"${key}" must list origins such as https://app.example.com, comma-separated (got "${entry}")`
+      )
+    }
+    return origin
+  })
+}
+
+/**
+ * TRUSTED_PROXIES: `false` (trust no proxy: request.ip() is the peer), or
+ * comma-separated addresses, CIDR ranges and proxy-addr's names (loopback,
+ * linklocal, uniquelocal). Default loopback.
+ */
+function trustedProxies(key: string, value?: string): string[] | false {
+  const text = (value ?? '').trim() || 'loopback'
+  if (text === 'false') return false
+  const list = text.split(',').map((entry) => entry.trim())
+  try {
+    proxyAddr.compile(list)
+  } catch (error) {
+    throw new Error(
+      `"${key}" must be false or addresses/CIDRs, comma-separated (got "${text}": ${(error as Error).message})`
+    )
+  }
+  return list
+}
 
 export default await Env.create(new URL('../', import.meta.url), {
   NODE_ENV: Env.schema.enum(['development', 'production', 'test'] as const),
@@ -20,6 +60,8 @@ export default await Env.create(new URL('../', import.meta.url), {
   ] as const),
   APP_URL: Env.schema.string({ format: 'url', tld: false }),
   WEB_URL: Env.schema.string({ format: 'url', tld: false }),
+  CORS_ORIGINS: originList,
+  TRUSTED_PROXIES: trustedProxies,
 
   DB_HOST: Env.schema.string({ format: 'host' }),
   DB_PORT: Env.schema.number(),
@@ -34,6 +76,12 @@ export default await Env.create(new URL('../', import.meta.url), {
 
   SMTP_HOST: Env.schema.string({ format: 'host' }),
   SMTP_PORT: Env.schema.number(),
+  SMTP_USERNAME: Env.schema.string.optional(),
+  SMTP_PASSWORD: Env.schema.string.optional(),
+  // Implicit TLS from the first byte (port 465)
+  SMTP_SECURE: Env.schema.boolean.optional(),
+  // Refuse to send unless the server upgrades the session with STARTTLS
+  SMTP_REQUIRE_TLS: Env.schema.boolean.optional(),
   MAIL_FROM_ADDRESS: Env.schema.string({ format: 'email' }),
   MAIL_FROM_NAME: Env.schema.string(),
   // Web UI of the inbox `npm run dev` starts when nothing listens on SMTP_PORT (8025 by default)

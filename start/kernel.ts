@@ -5,6 +5,9 @@ server.errorHandler(() => import('#exceptions/handler'))
 
 server.use([
   () => import('#middleware/request_log_middleware'),
+  () => import('#middleware/security_headers_middleware'),
+  // Before the router: preflight OPTIONS requests match no route
+  () => import('@adonisjs/cors/cors_middleware'),
   () => import('#middleware/force_json_response_middleware'),
   () => import('#middleware/container_bindings_middleware'),
 ])

@@ -12,6 +12,7 @@ const HealthController = () => import('#controllers/health_controller')
 const CheckinController = () => import('#controllers/checkin_controller')
 const EmailVerificationController = () => import('#controllers/email_verification_controller')
 const ImportBatchesController = () => import('#controllers/import_batches_controller')
+const OpenapiController = () => import('#controllers/openapi_controller')
 
 /**
  * Ids are positive integers that fit PostgreSQL's integer: anything else
@@ -22,6 +23,8 @@ router.where('id', { match: /^[1-9]\d{0,8}$/, cast: (value) => Number(value) })
 router
   .group(() => {
     router.get('health', [HealthController, 'show'])
+    // Every route below has its entry in app/openapi/document.ts
+    router.get('openapi.json', [OpenapiController, 'show'])
 
     router
       .group(() => {

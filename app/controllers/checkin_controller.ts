@@ -2,7 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
 import { answerCheckin, type CheckinAnswerChoice } from '#services/checkins/checkin_answers'
-import { checkinConfirmationPage } from '#views/checkin_confirmation_page'
+import { CONFIRMATION_PAGE_CSP, checkinConfirmationPage } from '#views/checkin_confirmation_page'
 
 /**
  * The public links of the check-in email. Every recorded outcome is a
@@ -30,7 +30,8 @@ export default class CheckinController {
     if (request.method() === 'GET' && env.get('CHECKIN_CONFIRMATION') === 'page') {
       return response
         .header('Content-Type', 'text/html; charset=utf-8')
-        .send(checkinConfirmationPage(choice))
+        .header('Content-Security-Policy', CONFIRMATION_PAGE_CSP)
+        .send(checkinConfirmationPage(choice, String(params.token)))
     }
 
     const result = await db.transaction((trx) => answerCheckin(String(params.token), choice, trx))

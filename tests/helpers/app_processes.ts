@@ -121,6 +121,40 @@ export async function startWorker(
   return worker
 }
 
+function waitForHealth(web: AppProcess, baseUrl: string) {
+  return waitFor(
+    'the web process to answer /health',
+    async () => {
+      if (web.hasExited) throw new GiveUp(`web exited:\n${web.output}`)
+      const response = await fetch(`${baseUrl}/api/v1/health`)
+      return response.status === 200
+    },
+    { timeoutMs: 30_000, intervalMs: 100 }
+  )
+}
+
+/**
+ * A web process alone on a free port, APP_URL its own address unless `env`
+ * says otherwise; resolves once it answers /health.
+ */
+export async function startWeb(env: Record<string, string> = {}) {
+  const port = await freePort()
+  const baseUrl = `http://127.0.0.1:${port}`
+  const web = new AppProcess('web', {
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    APP_URL: baseUrl,
+    ...env,
+  })
+  try {
+    await waitForHealth(web, baseUrl)
+  } catch (error) {
+    await web.stop('SIGKILL')
+    throw error
+  }
+  return { web, baseUrl }
+}
+
 export type RunningApp = {
   baseUrl: string
   web: AppProcess
@@ -139,15 +173,7 @@ export async function startApp(env: Record<string, string>): Promise<RunningApp>
   const web = new AppProcess('web', shared)
   const worker = new AppProcess('worker', shared)
   try {
-    await waitFor(
-      'the web process to answer /health',
-      async () => {
-        if (web.hasExited) throw new GiveUp(`web exited:\n${web.output}`)
-        const response = await fetch(`${baseUrl}/api/v1/health`)
-        return response.status === 200
-      },
-      { timeoutMs: 30_000, intervalMs: 100 }
-    )
+    await waitForHealth(web, baseUrl)
     await worker.waitForOutput('worker consuming')
   } catch (error) {
     await Promise.all([web.stop('SIGKILL'), worker.stop('SIGKILL')])

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import env from '#start/env'
 import { checkinOf, invoiceStatusOf, invoiceWithSentCheckin } from '#tests/helpers/invoices'
 import { processSceneForEach } from '#tests/helpers/running_app'
 
@@ -22,9 +23,17 @@ test.group('Check-in links behind mail scanners (CHECKIN_CONFIRMATION=page)', (g
     assert.equal(page.status, 200)
     assert.include(page.headers.get('content-type'), 'text/html')
     assert.equal(page.headers.get('cache-control'), 'no-store')
-    assert.include(html, '<form method="post" action="paid">')
-    assert.include(html, '<form method="post" action="pending">')
-    assert.notInclude(html, token)
+    assert.equal(page.headers.get('referrer-policy'), 'no-referrer')
+    assert.equal(
+      page.headers.get('content-security-policy'),
+      `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${new URL(env.get('WEB_URL')).origin}; frame-ancestors 'none'`
+    )
+    // Absolute actions: the page works whatever path it was reached by
+    const checkinUrl = `${app.baseUrl}/api/v1/checkin/${token}`
+    assert.include(html, `<form method="post" action="${checkinUrl}/paid">`)
+    assert.include(html, `<form method="post" action="${checkinUrl}/pending">`)
+    const withSlash = await fetch(`${link}/`)
+    assert.include(await withSlash.text(), `<form method="post" action="${checkinUrl}/paid">`)
     const untouched = await checkinOf(invoice.id)
     assert.equal(untouched.status, 'sent')
 
@@ -41,6 +50,7 @@ test.group('Check-in links behind mail scanners (CHECKIN_CONFIRMATION=page)', (g
     const { app } = scene
     const { token } = await invoiceWithSentCheckin()
 
+    await fetch(`${app.baseUrl}/api/v1/checkin/${token}/paid`)
     await fetch(`${app.baseUrl}/api/v1/checkin/${token}/paid`, {
       method: 'POST',
       redirect: 'manual',

@@ -50,6 +50,7 @@ function routes(): Route[] {
   const { owner } = fixtures
   return [
     { method: 'GET', pattern: '/api/v1/health', auth: false },
+    { method: 'GET', pattern: '/api/v1/openapi.json', auth: false },
     {
       method: 'POST',
       pattern: '/api/v1/auth/register',

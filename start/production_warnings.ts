@@ -1,0 +1,35 @@
+/*
+| Settings a production deployment should not run with. Each is one warning
+| line at boot (web, worker and ace commands), not a refusal: a staging
+| stack or CI may run production mode on plain loopback services.
+*/
+import app from '@adonisjs/core/services/app'
+import logger from '@adonisjs/core/services/logger'
+import env from '#start/env'
+
+function productionWarnings(): string[] {
+  const warnings: string[] = []
+  if (new URL(env.get('APP_URL')).protocol === 'http:') {
+    warnings.push(
+      'APP_URL is http: check-in links and API tokens travel unencrypted; serve the API over https'
+    )
+  }
+  if (!env.get('SMTP_SECURE') && !env.get('SMTP_REQUIRE_TLS')) {
+    warnings.push(
+      'SMTP without TLS: set SMTP_SECURE=true (port 465) or SMTP_REQUIRE_TLS=true, or emails and SMTP credentials may travel unencrypted'
+    )
+  }
+  if (!env.get('REDIS_PASSWORD')) {
+    warnings.push('Redis without a password: set REDIS_PASSWORD (Redis holds the queued job data)')
+  }
+  if (env.get('EMAIL_VERIFICATION') === 'off') {
+    warnings.push(
+      'EMAIL_VERIFICATION=off: emails go out for accounts whose address was never verified'
+    )
+  }
+  return warnings
+}
+
+if (app.inProduction) {
+  for (const warning of productionWarnings()) logger.warn(warning)
+}
