@@ -7,6 +7,7 @@ import { withAuthFinder } from '@adonisjs/auth/mixins/lucid'
 import { type AccessToken, DbAccessTokensProvider } from '@adonisjs/auth/access_tokens'
 import Client from '#models/client'
 import Invoice from '#models/invoice'
+import env from '#start/env'
 
 const AuthFinder = withAuthFinder(() => hash.use('scrypt'), {
   uids: ['email'],
@@ -16,7 +17,10 @@ const AuthFinder = withAuthFinder(() => hash.use('scrypt'), {
 export type Locale = 'fr' | 'en'
 
 export default class User extends compose(BaseModel, AuthFinder) {
-  static accessTokens = DbAccessTokensProvider.forModel(User)
+  // Every token, from register or login, stops working this long after it is issued
+  static accessTokens = DbAccessTokensProvider.forModel(User, {
+    expiresIn: env.get('AUTH_TOKEN_TTL_DAYS') * 24 * 60 * 60,
+  })
   declare currentAccessToken?: AccessToken
 
   @column({ isPrimary: true })
