@@ -57,5 +57,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   QUEUE_RECONCILE_GRACE_SECONDS: Env.schema.number.optional(),
   RATE_LIMIT_AUTH_PER_MINUTE: Env.schema.number(),
   RATE_LIMIT_CHECKIN_PER_MINUTE: Env.schema.number(),
+  RATE_LIMIT_WRITES_PER_MINUTE: positiveInteger(60),
+
   AUTH_TOKEN_TTL_DAYS: positiveInteger(30),
 })

@@ -12,7 +12,7 @@ type Middleware = (ctx: HttpContext, next: NextFn) => unknown
  * (PostgreSQL is the source of truth), so a limiter that cannot reach its
  * store lets the request through, with a warning, instead of failing it.
  */
-function failOpen(name: string, throttle: Middleware): Middleware {
+function failOpen(name: string, middleware: Middleware): Middleware {
   return async (ctx, next) => {
     let passed = false
     const proceed = () => {
@@ -20,7 +20,7 @@ function failOpen(name: string, throttle: Middleware): Middleware {
       return next()
     }
     try {
-      return await throttle(ctx, proceed)
+      return await middleware(ctx, proceed)
     } catch (error) {
       if (passed || error instanceof errors.E_TOO_MANY_REQUESTS) throw error
       logger.warn({ err: error }, `rate limiter "${name}" unavailable: request let through`)
@@ -30,25 +30,39 @@ function failOpen(name: string, throttle: Middleware): Middleware {
 }
 
 /**
- * Per client IP, under this deployment's Redis prefix: environments sharing
- * a Redis (development, tests, CI) keep separate counters.
+ * A counter's key, under this deployment's Redis prefix: environments
+ * sharing a Redis (development, tests, CI) keep separate counters.
  */
-export function limiterKey(scope: string, ctx: HttpContext) {
-  return `${env.get('QUEUE_PREFIX')}:${scope}:${ctx.request.ip()}`
+function limiterKey(scope: string, subject: string) {
+  return `${env.get('QUEUE_PREFIX')}:${scope}:${subject}`
 }
 
-/** At most `requestsPerMinute` per client IP, failing open while Redis is down. */
-function perIpThrottle(scope: string, requestsPerMinute: number) {
+/** At most `requestsPerMinute` per key, failing open while Redis is down. */
+function throttle(scope: string, requestsPerMinute: number, subject: (ctx: HttpContext) => string) {
   return failOpen(
     scope,
     limiter.define(scope, (ctx) =>
-      limiter.allowRequests(requestsPerMinute).every('1 minute').usingKey(limiterKey(scope, ctx))
+      limiter
+        .allowRequests(requestsPerMinute)
+        .every('1 minute')
+        .usingKey(limiterKey(scope, subject(ctx)))
     )
   )
 }
 
+const perIp = (ctx: HttpContext) => ctx.request.ip()
+
+/** Per signed-in user: on routes behind the auth middleware only. */
+const perUser = (ctx: HttpContext) => `user:${ctx.auth.getUserOrFail().id}`
+
 /** Brute force on credentials. */
-export const throttleAuth = perIpThrottle('auth', env.get('RATE_LIMIT_AUTH_PER_MINUTE'))
+export const throttleAuth = throttle('auth', env.get('RATE_LIMIT_AUTH_PER_MINUTE'), perIp)
 
 /** Guessing check-in links. */
-export const throttleCheckin = perIpThrottle('checkin', env.get('RATE_LIMIT_CHECKIN_PER_MINUTE'))
+export const throttleCheckin = throttle('checkin', env.get('RATE_LIMIT_CHECKIN_PER_MINUTE'), perIp)
+
+/**
+ * Writes that schedule emails (an invoice, an import): one budget per user,
+ * whatever the addresses they come from.
+ */
+export const throttleWrites = throttle('writes', env.get('RATE_LIMIT_WRITES_PER_MINUTE'), perUser)

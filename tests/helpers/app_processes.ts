@@ -120,26 +120,50 @@ export type RunningApp = {
   stop(): Promise<void>
 }
 
+function waitForHealth(web: AppProcess, baseUrl: string) {
+  return waitFor(
+    'the web process to answer /health',
+    async () => {
+      if (web.hasExited) throw new GiveUp(`web exited:\n${web.output}`)
+      const response = await fetch(`${baseUrl}/api/v1/health`)
+      return response.status === 200
+    },
+    { timeoutMs: 30_000, intervalMs: 100 }
+  )
+}
+
+/** The environment of web and worker processes listening on a free port. */
+async function listeningEnv(env: Record<string, string>) {
+  const port = await freePort()
+  const baseUrl = `http://127.0.0.1:${port}`
+  return { baseUrl, env: { HOST: '127.0.0.1', PORT: String(port), APP_URL: baseUrl, ...env } }
+}
+
+/** Starts a web process alone, with `env` on top; resolves once it answers /health. */
+export async function startWeb(
+  env: Record<string, string>
+): Promise<Pick<RunningApp, 'baseUrl' | 'web'>> {
+  const listening = await listeningEnv(env)
+  const web = new AppProcess('web', listening.env)
+  try {
+    await waitForHealth(web, listening.baseUrl)
+  } catch (error) {
+    await web.stop('SIGKILL')
+    throw error
+  }
+  return { baseUrl: listening.baseUrl, web }
+}
+
 /**
  * Starts web and worker as separate processes against the test database,
  * the test queues and the given SMTP port; resolves once both are ready.
  */
 export async function startApp(env: Record<string, string>): Promise<RunningApp> {
-  const port = await freePort()
-  const baseUrl = `http://127.0.0.1:${port}`
-  const shared = { HOST: '127.0.0.1', PORT: String(port), APP_URL: baseUrl, ...env }
+  const { baseUrl, env: shared } = await listeningEnv(env)
   const web = new AppProcess('web', shared)
   const worker = new AppProcess('worker', shared)
   try {
-    await waitFor(
-      'the web process to answer /health',
-      async () => {
-        if (web.hasExited) throw new GiveUp(`web exited:\n${web.output}`)
-        const response = await fetch(`${baseUrl}/api/v1/health`)
-        return response.status === 200
-      },
-      { timeoutMs: 30_000, intervalMs: 100 }
-    )
+    await waitForHealth(web, baseUrl)
     await worker.waitForOutput('worker consuming')
   } catch (error) {
     await Promise.all([web.stop('SIGKILL'), worker.stop('SIGKILL')])
