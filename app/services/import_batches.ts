@@ -110,7 +110,7 @@ export async function readImport(source: {
     const bytes = await readFile(source.file.tmpPath!)
     return {
       filename: cleanFilename(source.file.clientName),
-      rows: await validateRows(parseImportFile(bytes)),
+      rows: await validateRows(await parseImportFile(bytes)),
     }
   }
   return { filename: null, rows: await validateRows(parseImportRows(source.rows ?? [])) }

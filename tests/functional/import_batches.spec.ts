@@ -5,7 +5,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request as httpRequest } from 'node:http'
-import { fileURLToPath } from 'node:url'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
@@ -23,23 +22,7 @@ import { countRows } from '#tests/helpers/rows'
 import { assertErrorBody } from '#tests/helpers/api_assertions'
 import { storeInvoice } from '#tests/helpers/invoice_requests'
 import { multipartFileOfSize } from '#tests/helpers/multipart'
-
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url))
-
-function upload(client: ApiClient, user: User, path: string) {
-  return client.post('/api/v1/import-batches').loginAs(user).file('file', path)
-}
-
-/** Uploads a file that must become a draft; answers the draft. */
-async function draftOf(client: ApiClient, user: User, path: string) {
-  const response = await upload(client, user, path)
-  response.assertStatus(201)
-  return response.body().data
-}
-
-function validate(client: ApiClient, user: User, batchId: number) {
-  return client.post(`/api/v1/import-batches/${batchId}/validate`).loginAs(user)
-}
+import { draftOf, fixture, upload, validate } from '#tests/helpers/import_requests'
 
 /** Validates a draft that must import; answers the batch. */
 async function validated(client: ApiClient, user: User, batchId: number) {

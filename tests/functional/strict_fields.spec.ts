@@ -8,6 +8,7 @@ import { resetRateLimits, resetState, rowsAndJobs } from '#tests/helpers/state'
 import { register, registration } from '#tests/helpers/auth_requests'
 import { invoicePayload, storeInvoice } from '#tests/helpers/invoice_requests'
 import { assertFieldErrors, type ApiError } from '#tests/helpers/api_assertions'
+import { draftOf } from '#tests/helpers/import_requests'
 
 /*
 | Names, invoice numbers, emails and due dates are checked by one rule each,
@@ -93,15 +94,6 @@ function csvWith(field: string, value: string) {
   const header = 'number;client;email;amount;due_date\n'
   const line = [row.number, row.clientName, row.clientEmail, row.amountCents, row.dueDate]
   return Buffer.from(header + line.map(cell).join(';') + '\n')
-}
-
-async function uploadCsv(client: ApiClient, user: User, csv: Buffer) {
-  const response = await client
-    .post('/api/v1/import-batches')
-    .loginAs(user)
-    .file('file', csv, { filename: 'strict.csv', contentType: 'text/csv' })
-  response.assertStatus(201)
-  return response.body().data
 }
 
 /** The user's invoice, through the API, so its client and relances exist too. */
@@ -194,7 +186,7 @@ test.group('Strict fields', (group) => {
       assert.isNotEmpty(invoiceMessage)
       assert.deepEqual(await rowsAndJobs(), before)
 
-      const draft = await uploadCsv(client, user, csvWith(INVOICE_FIELD[kind], value))
+      const draft = await draftOf(client, user, csvWith(INVOICE_FIELD[kind], value))
 
       assert.containSubset(draft, { totalRows: 1, validRows: 0, invalidRows: 1 })
       assert.deepEqual(draft.rows[0].errors, [
@@ -234,7 +226,7 @@ test.group('Strict fields', (group) => {
         .loginAs(user)
         .json({ name })
       renamed.assertStatus(200)
-      const draft = await uploadCsv(client, user, csvWith('clientName', name))
+      const draft = await draftOf(client, user, csvWith('clientName', name))
       assert.deepEqual(draft.rows[0].errors, [])
       assert.equal(draft.rows[0].data.clientName, name)
     }
@@ -264,7 +256,7 @@ test.group('Strict fields', (group) => {
     assert.equal(long.body().data.dueDate, earliest)
     late.assertStatus(201)
     assert.equal(late.body().data.dueDate, latest)
-    const draft = await uploadCsv(
+    const draft = await draftOf(
       client,
       user,
       csvWith('number', number.replace('Facture', 'Avoir-1'))
