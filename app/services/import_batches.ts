@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises'
 import { DateTime } from 'luxon'
-import type { MultipartFile } from '@adonisjs/core/bodyparser'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import ImportBatch, { type ImportRow } from '#models/import_batch'
 import type User from '#models/user'
@@ -9,7 +7,6 @@ import { recordActivity } from '#services/activity_log'
 import { findOwned } from '#services/owned_records'
 import { createInvoices, numberTakenMessage, type NewInvoice } from '#services/invoice_ledger'
 import {
-  assertImportFileSize,
   IMPORT_FIELDS,
   parseImportFile,
   parseImportRows,
@@ -102,15 +99,13 @@ function cleanFilename(name: string | null | undefined): string | null {
  * No database work: it runs before the transaction opens.
  */
 export async function readImport(source: {
-  file?: MultipartFile
+  file?: { clientName: string | null; bytes: Buffer }
   rows?: Record<string, unknown>[]
 }): Promise<DraftSource> {
   if (source.file) {
-    assertImportFileSize(source.file.size)
-    const bytes = await readFile(source.file.tmpPath!)
     return {
       filename: cleanFilename(source.file.clientName),
-      rows: await validateRows(await parseImportFile(bytes)),
+      rows: await validateRows(await parseImportFile(source.file.bytes)),
     }
   }
   return { filename: null, rows: await validateRows(parseImportRows(source.rows ?? [])) }

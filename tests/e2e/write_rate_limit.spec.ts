@@ -1,10 +1,14 @@
 import { test } from '@japa/runner'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import User from '#models/user'
 import { UserFactory } from '#database/factories/user_factory'
 import { callApi, startWeb, type AppProcess } from '#tests/helpers/app_processes'
 import { resetRateLimits, resetState } from '#tests/helpers/state'
 import { countRows } from '#tests/helpers/rows'
 import { invoicePayload } from '#tests/helpers/invoice_requests'
+import { multipartFile } from '#tests/helpers/multipart'
 
 const LIMIT = 3
 
@@ -15,11 +19,15 @@ async function tokenOf(user: User) {
 
 test.group('Writes rate limited per user', (group) => {
   let app: { baseUrl: string; web: AppProcess }
+  // The web process's own temp directory: a refused upload must leave nothing there
+  let uploads: string
 
   group.setup(async () => {
-    app = await startWeb({ RATE_LIMIT_WRITES_PER_MINUTE: String(LIMIT) })
+    uploads = await mkdtemp(join(tmpdir(), 'relance-uploads-'))
+    app = await startWeb({ RATE_LIMIT_WRITES_PER_MINUTE: String(LIMIT), TMPDIR: uploads })
     return async () => {
       await app.web.stop()
+      await rm(uploads, { recursive: true, force: true })
     }
   })
   group.each.setup(async () => {
@@ -58,8 +66,16 @@ test.group('Writes rate limited per user', (group) => {
       { rows: [invoicePayload({ number: 'F-ROW' })] },
       '203.0.113.51'
     )
+    const file = await fetch(`${app.baseUrl}/api/v1/import-batches`, {
+      method: 'POST',
+      headers: {
+        'authorization': `Bearer ${token}`,
+        'content-type': 'multipart/form-data; boundary=relance-limit',
+      },
+      body: multipartFile('relance-limit', 'over.csv', Buffer.from('number\nF-1\n')),
+    })
 
-    for (const limited of [invoice, batch]) {
+    for (const limited of [invoice, batch, file]) {
       assert.equal(limited.status, 429)
       assert.deepEqual(Object.keys((await limited.json()) as object), ['errors'])
       const retryAfter = Number(limited.headers.get('retry-after'))
@@ -68,6 +84,7 @@ test.group('Writes rate limited per user', (group) => {
     }
     assert.equal(await countRows('invoices'), LIMIT)
     assert.equal(await countRows('import_batches'), 0)
+    assert.deepEqual(await readdir(uploads), [])
     // Reading is not limited
     const listed = await callApi(app, 'GET', '/invoices', { token })
     assert.equal(listed.status, 200)

@@ -4,11 +4,9 @@ import type { ApiClient } from '@japa/api-client'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { request as httpRequest } from 'node:http'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
-import env from '#start/env'
 import ActivityEvent from '#models/activity_event'
 import CheckinTask from '#models/checkin_task'
 import Client from '#models/client'
@@ -21,7 +19,7 @@ import { queuedJobIds, resetState, rowsAndJobs } from '#tests/helpers/state'
 import { countRows } from '#tests/helpers/rows'
 import { assertErrorBody } from '#tests/helpers/api_assertions'
 import { storeInvoice } from '#tests/helpers/invoice_requests'
-import { multipartFileOfSize } from '#tests/helpers/multipart'
+import { multipartFileOfSize, postKeepingEarlyAnswer } from '#tests/helpers/multipart'
 import { draftOf, fixture, upload, validate } from '#tests/helpers/import_requests'
 
 /** Validates a draft that must import; answers the batch. */
@@ -112,31 +110,6 @@ function assertRowErrors(
       `expected an error on ${field} mentioning "${includes}", got ${JSON.stringify(row.errors)}`
     )
   }
-}
-
-/**
- * POSTs with node:http and keeps the answer a server may send before it has
- * read the whole body (the API client reports the broken pipe instead).
- */
-function postKeepingEarlyAnswer(path: string, body: Buffer, headers: Record<string, string>) {
-  return new Promise<{ status: number; body: unknown }>((resolve, reject) => {
-    let answered = false
-    const request = httpRequest(
-      `http://${env.get('HOST')}:${env.get('PORT')}${path}`,
-      { method: 'POST', headers: { ...headers, 'content-length': String(body.length) } },
-      (response) => {
-        answered = true
-        let text = ''
-        response.setEncoding('utf8')
-        response.on('data', (chunk) => (text += chunk))
-        response.on('end', () => resolve({ status: response.statusCode!, body: JSON.parse(text) }))
-      }
-    )
-    request.on('error', (error) => {
-      if (!answered) reject(error)
-    })
-    request.end(body)
-  })
 }
 
 let scratch: string
