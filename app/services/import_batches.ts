@@ -175,6 +175,23 @@ function toNewInvoice(data: ValidRowData): NewInvoice {
 }
 
 /**
+ * One validate per user at a time: a second one, of any of their batches,
+ * is a 409 while the first runs, rather than another heavy transaction
+ * queued behind it. The lock goes with the transaction.
+ */
+async function lockUserImports(userId: number, trx: TransactionClientContract) {
+  const { rows } = await trx.rawQuery(
+    "SELECT pg_try_advisory_xact_lock(hashtext('import_batches.validate'), ?) AS locked",
+    [userId]
+  )
+  if (!rows[0].locked) {
+    throw new ConflictException(
+      'Another import of this account is being validated: try again once it is done'
+    )
+  }
+}
+
+/**
  * Imports the draft's valid rows: their clients, invoices, check-ins and
  * relances with set-based statements, the jobs enqueued in bulk after
  * commit, one `import_validated` event. The batch row is locked, so a second
@@ -182,6 +199,7 @@ function toNewInvoice(data: ValidRowData): NewInvoice {
  * the draft was made is skipped and its row gets the error.
  */
 export async function validateDraft(user: User, batchId: number, trx: TransactionClientContract) {
+  await lockUserImports(user.id, trx)
   const batch = await findOwned(ImportBatch, user.id, batchId, trx)
   if (batch.status !== 'draft') {
     throw new ConflictException(`This import batch is ${batch.status}, not a draft`)

@@ -5,14 +5,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request as httpRequest } from 'node:http'
 import { tracingChannel } from 'node:diagnostics_channel'
+import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
 import User from '#models/user'
+import ImportBatch from '#models/import_batch'
 import { UserFactory } from '#database/factories/user_factory'
 import { resetState } from '#tests/helpers/state'
 import { countRows } from '#tests/helpers/rows'
 import { assertErrorBody } from '#tests/helpers/api_assertions'
 import { waitFor } from '#tests/helpers/wait_for'
-import { upload } from '#tests/helpers/import_requests'
+import { draftOf, fixture, upload, validate } from '#tests/helpers/import_requests'
 import {
   multipartFile,
   multipartFileOfSize,
@@ -94,6 +96,60 @@ test.group('Import limits / parsing', (group) => {
     assert.isBelow(response.text().length, 1024)
     assert.include(error.message, `"0${'x'.repeat(39)}…"`)
   })
+})
+
+test.group('Import limits / one validate per user at a time', (group) => {
+  group.each.setup(() => resetState())
+
+  test('while a validate of a user runs, another of theirs answers 409 and another user’s goes on', async ({
+    client,
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    const running = await draftOf(client, user, fixture('english_comma.csv'))
+    const waiting = await draftOf(client, user, fixture('excel_fr_utf8_bom.csv'))
+    const neighbour = await UserFactory.create()
+    const theirs = await draftOf(client, neighbour, fixture('excel_fr_windows1252.csv'))
+
+    // Holding the first batch's row keeps its validate running, its lock taken
+    const holder = await db.transaction()
+    let first
+    try {
+      await holder.from('import_batches').where('id', running.id).forUpdate().select('id')
+      const { rows } = await holder.rawQuery('SELECT pg_backend_pid() AS pid')
+      first = (async () => validate(client, user, running.id))()
+      await waitFor('the first validate to wait for the batch row', async () => {
+        const blocked = await db.rawQuery(
+          'SELECT count(*)::int AS count FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))',
+          [rows[0].pid]
+        )
+        return blocked.rows[0].count > 0
+      })
+
+      const second = await validate(client, user, waiting.id)
+      const neighbours = await validate(client, neighbour, theirs.id)
+
+      const [conflict] = assertErrorBody(assert, second, 409)
+      assert.include(conflict.message, 'being validated')
+      neighbours.assertStatus(200)
+    } finally {
+      await holder.rollback()
+    }
+    const firstResponse = await first!
+
+    firstResponse.assertStatus(200)
+    const [validated, draft] = await Promise.all([
+      ImportBatch.findOrFail(running.id),
+      ImportBatch.findOrFail(waiting.id),
+    ])
+    assert.equal(validated.status, 'validated')
+    assert.equal(draft.status, 'draft')
+    assert.equal(await countRows('invoices', { user_id: user.id }), 3)
+    // Once the first is done, the other validates
+    const later = await validate(client, user, waiting.id)
+    later.assertStatus(200)
+    assert.equal(await countRows('invoices', { user_id: user.id }), 7)
+  }).timeout(60_000)
 })
 
 test.group('Import limits / uploads never stay on disk', (group) => {
