@@ -1,5 +1,7 @@
 import env from '#start/env'
+import app from '@adonisjs/core/services/app'
 import logger from '@adonisjs/core/services/logger'
+import redis from '@adonisjs/redis/services/main'
 import limiter from '@adonisjs/limiter/services/main'
 import { errors } from '@adonisjs/limiter'
 import type { HttpContext } from '@adonisjs/core/http'
@@ -11,6 +13,8 @@ type Middleware = (ctx: HttpContext, next: NextFn) => unknown
  * Rate limits live in Redis. While Redis is down the API keeps serving
  * (PostgreSQL is the source of truth), so a limiter that cannot reach its
  * store lets the request through, with a warning, instead of failing it.
+ * Its store refuses at once while the connection is not ready
+ * (config/limiter.ts), so a request never waits for Redis to come back.
  */
 function failOpen(name: string, middleware: Middleware): Middleware {
   return async (ctx, next) => {
@@ -28,6 +32,10 @@ function failOpen(name: string, middleware: Middleware): Middleware {
     }
   }
 }
+
+// The HTTP server connects at boot, not at the first limited request: that
+// one would find the connection not ready yet, and go through uncounted
+if (['web', 'test'].includes(app.getEnvironment())) redis.connection('limiter')
 
 /**
  * A counter's key, under this deployment's Redis prefix: environments
