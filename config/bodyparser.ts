@@ -13,7 +13,9 @@ const bodyParserConfig = defineConfig({
     types: ['application/json', 'application/json-patch+json', 'application/vnd.api+json'],
   },
   multipart: {
-    autoProcess: true,
+    // Read by app/middleware/multipart_middleware.ts instead, files in memory:
+    // the automatic processing leaves every uploaded file in the temp directory
+    autoProcess: false,
     convertEmptyStringsToNull: true,
     processManually: [],
     // All the files of one request. An import file may be 5 MB (checked by the

@@ -3,7 +3,9 @@ import { defineConfig, stores } from '@adonisjs/limiter'
 const limiterConfig = defineConfig({
   default: 'redis',
   stores: {
-    redis: stores.redis({ connectionName: 'limiter', rejectIfRedisNotReady: false }),
+    // A connection that is not ready fails the limiter at once, rather than
+    // waiting for a reconnection: start/limiter.ts then lets the request through
+    redis: stores.redis({ connectionName: 'limiter', rejectIfRedisNotReady: true }),
     memory: stores.memory({}),
   },
 })

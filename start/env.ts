@@ -44,6 +44,20 @@ function trustedProxies(key: string, value?: string): string[] | false {
   return list
 }
 
+/** A whole number above zero; `fallback` when the key is unset. */
+function positiveInteger(fallback: number) {
+  return (key: string, value?: string): number => {
+    if (value === undefined || value === '') return fallback
+    const number = Number(value)
+    if (!Number.isInteger(number) || number < 1) {
+      throw new Error(
+        `Value for environment variable "${key}" must be a whole number above 0, instead received "${value}"`
+      )
+    }
+    return number
+  }
+}
+
 export default await Env.create(new URL('../', import.meta.url), {
   NODE_ENV: Env.schema.enum(['development', 'production', 'test'] as const),
   PORT: Env.schema.number(),
@@ -95,4 +109,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   QUEUE_RECONCILE_GRACE_SECONDS: Env.schema.number.optional(),
   RATE_LIMIT_AUTH_PER_MINUTE: Env.schema.number(),
   RATE_LIMIT_CHECKIN_PER_MINUTE: Env.schema.number(),
+  RATE_LIMIT_WRITES_PER_MINUTE: positiveInteger(60),
+
+  AUTH_TOKEN_TTL_DAYS: positiveInteger(30),
 })

@@ -1,5 +1,7 @@
 import env from '#start/env'
+import app from '@adonisjs/core/services/app'
 import logger from '@adonisjs/core/services/logger'
+import redis from '@adonisjs/redis/services/main'
 import limiter from '@adonisjs/limiter/services/main'
 import { errors } from '@adonisjs/limiter'
 import type { HttpContext } from '@adonisjs/core/http'
@@ -11,8 +13,10 @@ type Middleware = (ctx: HttpContext, next: NextFn) => unknown
  * Rate limits live in Redis. While Redis is down the API keeps serving
  * (PostgreSQL is the source of truth), so a limiter that cannot reach its
  * store lets the request through, with a warning, instead of failing it.
+ * Its store refuses at once while the connection is not ready
+ * (config/limiter.ts), so a request never waits for Redis to come back.
  */
-function failOpen(name: string, throttle: Middleware): Middleware {
+function failOpen(name: string, middleware: Middleware): Middleware {
   return async (ctx, next) => {
     let passed = false
     const proceed = () => {
@@ -20,7 +24,7 @@ function failOpen(name: string, throttle: Middleware): Middleware {
       return next()
     }
     try {
-      return await throttle(ctx, proceed)
+      return await middleware(ctx, proceed)
     } catch (error) {
       if (passed || error instanceof errors.E_TOO_MANY_REQUESTS) throw error
       logger.warn({ err: error }, `rate limiter "${name}" unavailable: request let through`)
@@ -29,26 +33,47 @@ function failOpen(name: string, throttle: Middleware): Middleware {
   }
 }
 
+// The HTTP server connects once the app is ready, not at the first limited
+// request: that one would find the connection not ready yet, and go through
+// uncounted. Commands that never start the app (codegen) open nothing.
+app.ready(() => {
+  if (['web', 'test'].includes(app.getEnvironment())) redis.connection('limiter')
+})
+
 /**
- * Per client IP, under this deployment's Redis prefix: environments sharing
- * a Redis (development, tests, CI) keep separate counters.
+ * A counter's key, under this deployment's Redis prefix: environments
+ * sharing a Redis (development, tests, CI) keep separate counters.
  */
-export function limiterKey(scope: string, ctx: HttpContext) {
-  return `${env.get('QUEUE_PREFIX')}:${scope}:${ctx.request.ip()}`
+function limiterKey(scope: string, subject: string) {
+  return `${env.get('QUEUE_PREFIX')}:${scope}:${subject}`
 }
 
-/** At most `requestsPerMinute` per client IP, failing open while Redis is down. */
-function perIpThrottle(scope: string, requestsPerMinute: number) {
+/** At most `requestsPerMinute` per key, failing open while Redis is down. */
+function throttle(scope: string, requestsPerMinute: number, subject: (ctx: HttpContext) => string) {
   return failOpen(
     scope,
     limiter.define(scope, (ctx) =>
-      limiter.allowRequests(requestsPerMinute).every('1 minute').usingKey(limiterKey(scope, ctx))
+      limiter
+        .allowRequests(requestsPerMinute)
+        .every('1 minute')
+        .usingKey(limiterKey(scope, subject(ctx)))
     )
   )
 }
 
+const perIp = (ctx: HttpContext) => ctx.request.ip()
+
+/** Per signed-in user: on routes behind the auth middleware only. */
+const perUser = (ctx: HttpContext) => `user:${ctx.auth.getUserOrFail().id}`
+
 /** Brute force on credentials. */
-export const throttleAuth = perIpThrottle('auth', env.get('RATE_LIMIT_AUTH_PER_MINUTE'))
+export const throttleAuth = throttle('auth', env.get('RATE_LIMIT_AUTH_PER_MINUTE'), perIp)
 
 /** Guessing check-in links. */
-export const throttleCheckin = perIpThrottle('checkin', env.get('RATE_LIMIT_CHECKIN_PER_MINUTE'))
+export const throttleCheckin = throttle('checkin', env.get('RATE_LIMIT_CHECKIN_PER_MINUTE'), perIp)
+
+/**
+ * Writes that schedule emails (an invoice, an import): one budget per user,
+ * whatever the addresses they come from.
+ */
+export const throttleWrites = throttle('writes', env.get('RATE_LIMIT_WRITES_PER_MINUTE'), perUser)

@@ -1,6 +1,6 @@
 import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
-import { throttleAuth, throttleCheckin } from '#start/limiter'
+import { throttleAuth, throttleCheckin, throttleWrites } from '#start/limiter'
 
 const AuthController = () => import('#controllers/auth_controller')
 const ProfileController = () => import('#controllers/profile_controller')
@@ -58,13 +58,13 @@ router
         router.patch('me', [ProfileController, 'update'])
 
         router.get('invoices', [InvoicesController, 'index'])
-        router.post('invoices', [InvoicesController, 'store'])
+        router.post('invoices', [InvoicesController, 'store']).use(throttleWrites)
         router.get('invoices/:id', [InvoicesController, 'show'])
         router.patch('invoices/:id', [InvoicesController, 'update'])
         router.post('invoices/:id/mark-paid', [InvoicesController, 'markPaid'])
         router.post('invoices/:id/cancel', [InvoicesController, 'cancel'])
 
-        router.post('import-batches', [ImportBatchesController, 'store'])
+        router.post('import-batches', [ImportBatchesController, 'store']).use(throttleWrites)
         router.get('import-batches/:id', [ImportBatchesController, 'show'])
         router.delete('import-batches/:id', [ImportBatchesController, 'destroy'])
         router.post('import-batches/:id/validate', [ImportBatchesController, 'validateDraft'])

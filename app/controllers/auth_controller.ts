@@ -2,8 +2,8 @@ import type { HttpContext } from '@adonisjs/core/http'
 import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
 import UserTransformer from '#transformers/user_transformer'
-import { loginValidator, registerValidator } from '#validators/user'
-import { registerUser } from '#services/accounts/user_accounts'
+import { loginValidator, logoutValidator, registerValidator } from '#validators/user'
+import { registerUser, revokeAllAccessTokens } from '#services/accounts/user_accounts'
 import { requestVerification } from '#services/accounts/email_verification'
 
 export default class AuthController {
@@ -26,9 +26,11 @@ export default class AuthController {
     return serialize({ user: UserTransformer.transform(user), token: token.value!.release() })
   }
 
-  async logout({ auth, response }: HttpContext) {
+  async logout({ auth, request, response }: HttpContext) {
+    const { all } = await request.validateUsing(logoutValidator)
     const user = auth.getUserOrFail()
-    await User.accessTokens.delete(user, user.currentAccessToken!.identifier)
+    if (all) await revokeAllAccessTokens(user)
+    else await User.accessTokens.delete(user, user.currentAccessToken!.identifier)
     return response.noContent()
   }
 }

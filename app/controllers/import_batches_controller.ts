@@ -2,6 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import db from '@adonisjs/lucid/services/db'
 import ImportBatchTransformer from '#transformers/import_batch_transformer'
 import { createImportBatchValidator } from '#validators/import_batch'
+import { uploadedBytes } from '#middleware/multipart_middleware'
 import {
   createDraft,
   discardDraft,
@@ -12,9 +13,12 @@ import {
 
 export default class ImportBatchesController {
   async store({ auth, request, response, serialize }: HttpContext) {
-    const payload = await request.validateUsing(createImportBatchValidator)
+    const { file, rows } = await request.validateUsing(createImportBatchValidator)
     const user = auth.getUserOrFail()
-    const source = await readImport(payload)
+    const source = await readImport({
+      rows,
+      file: file && { clientName: file.clientName, bytes: uploadedBytes(file) },
+    })
     const batch = await db.transaction((trx) => createDraft(user, source, trx))
     response.status(201)
     return serialize(ImportBatchTransformer.transform(batch))

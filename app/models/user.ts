@@ -5,9 +5,9 @@ import { BaseModel, column, hasMany } from '@adonisjs/lucid/orm'
 import type { HasMany } from '@adonisjs/lucid/types/relations'
 import { withAuthFinder } from '@adonisjs/auth/mixins/lucid'
 import { type AccessToken, DbAccessTokensProvider } from '@adonisjs/auth/access_tokens'
-import env from '#start/env'
 import Client from '#models/client'
 import Invoice from '#models/invoice'
+import env from '#start/env'
 
 const AuthFinder = withAuthFinder(() => hash.use('scrypt'), {
   uids: ['email'],
@@ -20,7 +20,10 @@ export default class User extends compose(BaseModel, AuthFinder) {
   /** The link of a verification email works for this long after it was sent. */
   static readonly VERIFICATION_TTL = { hours: 48 }
 
-  static accessTokens = DbAccessTokensProvider.forModel(User)
+  // Every token, from register or login, stops working this long after it is issued
+  static accessTokens = DbAccessTokensProvider.forModel(User, {
+    expiresIn: env.get('AUTH_TOKEN_TTL_DAYS') * 24 * 60 * 60,
+  })
   declare currentAccessToken?: AccessToken
 
   @column({ isPrimary: true })

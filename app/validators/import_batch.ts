@@ -1,12 +1,5 @@
 import vine from '@vinejs/vine'
-import {
-  amountCents,
-  calendarDate,
-  currency,
-  email,
-  invoiceNumber,
-  personName,
-} from '#validators/rules'
+import { createInvoiceValidator } from '#validators/invoice'
 
 /**
  * `POST /import-batches`: a CSV file in the multipart field `file`, or JSON
@@ -18,13 +11,8 @@ export const createImportBatchValidator = vine.create({
   rows: vine.array(vine.object({}).allowUnknownProperties()).optional(),
 })
 
-/** One row of an import, as `POST /invoices` takes an invoice. */
-export const importRowValidator = vine.create({
-  number: invoiceNumber(),
-  clientName: personName(),
-  clientEmail: email(),
-  amountCents: amountCents(),
-  currency: currency().nullable().optional(),
-  issuedAt: calendarDate().nullable().optional(),
-  dueDate: calendarDate(),
-})
+/**
+ * One row of an import, checked exactly as `POST /invoices` checks an
+ * invoice: a blank (null) currency or issue date is left out, as there.
+ */
+export const importRowValidator = createInvoiceValidator

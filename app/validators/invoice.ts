@@ -3,6 +3,7 @@ import {
   amountCents,
   calendarDate,
   currency,
+  dueDate,
   email,
   invoiceNumber,
   page,
@@ -18,6 +19,7 @@ export const listInvoicesValidator = vine.create({
   perPage: perPage(),
 })
 
+/** `POST /invoices`, and each row of an import (app/validators/import_batch.ts). */
 export const createInvoiceValidator = vine.create({
   number: invoiceNumber(),
   clientName: personName(),
@@ -25,7 +27,7 @@ export const createInvoiceValidator = vine.create({
   amountCents: amountCents(),
   currency: currency().optional(),
   issuedAt: calendarDate().optional(),
-  dueDate: calendarDate(),
+  dueDate: dueDate(),
 })
 
 export const updateInvoiceValidator = vine.create({
@@ -33,5 +35,5 @@ export const updateInvoiceValidator = vine.create({
   amountCents: amountCents().optional(),
   currency: currency().optional(),
   issuedAt: calendarDate().nullable().optional(),
-  dueDate: calendarDate().optional(),
+  dueDate: dueDate().optional(),
 })

@@ -19,10 +19,96 @@ const calendarDateRule = vine.createRule((value, _options, field) => {
   }
 })
 
-// PostgreSQL text cannot hold a NUL character
-const noNulCharacterRule = vine.createRule((value, _options, field) => {
-  if (typeof value === 'string' && value.includes('\u0000')) {
-    field.report('The {{ field }} field must not contain a NUL character', 'noNul', field)
+// C0 and C1 controls (NUL, TAB, CR and LF included), DEL, and the Unicode
+// line and paragraph separators: in a name or an address they would start a
+// new line in an email header or body
+const CONTROL_CHARACTERS = /[\p{Cc}\u2028\u2029]/u
+
+const noControlCharactersRule = vine.createRule((value, _options, field) => {
+  if (typeof value === 'string' && CONTROL_CHARACTERS.test(value)) {
+    field.report(
+      'The {{ field }} field must not contain control characters such as line breaks or tabs',
+      'controlCharacters',
+      field
+    )
+  }
+})
+
+// Marks, embeddings, overrides and isolates: they reorder how the text around
+// them is displayed ("\u202egnp.exe" reads "exe.png")
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u
+
+const noBidiControlsRule = vine.createRule((value, _options, field) => {
+  if (typeof value === 'string' && BIDI_CONTROLS.test(value)) {
+    field.report(
+      'The {{ field }} field must not contain bidirectional text controls',
+      'bidiControls',
+      field
+    )
+  }
+})
+
+// A name is shown as the sender of the emails sent on the user's behalf:
+// `PayPal <security@paypal.com>` must not read as an address there
+const ADDRESS_CHARACTERS = /[<>@"]/
+
+const noAddressCharactersRule = vine.createRule((value, _options, field) => {
+  if (typeof value === 'string' && ADDRESS_CHARACTERS.test(value)) {
+    field.report('The {{ field }} field must not contain <, >, @ or "', 'addressCharacters', field)
+  }
+})
+
+// Controls, format characters (bidi controls, zero-width characters, BOM) and
+// line separators: what cannot be seen or printed
+const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u
+
+const printableRule = vine.createRule((value, _options, field) => {
+  if (typeof value === 'string' && NON_PRINTABLE.test(value)) {
+    field.report('The {{ field }} field must contain printable characters only', 'printable', field)
+  }
+})
+
+// Characters as people and PostgreSQL count them, by code point: an emoji
+// is one character, though two UTF-16 units
+const maxCharactersRule = vine.createRule<{ max: number }>((value, { max }, field) => {
+  if (typeof value === 'string' && [...value].length > max) {
+    field.report(
+      `The {{ field }} field must not be greater than ${max} characters`,
+      'maxLength',
+      field
+    )
+  }
+})
+
+// A quoted local part (`"a b"@example.com`) may hold almost anything, and an
+// unquoted address never holds a double quote
+const unquotedEmailRule = vine.createRule((value, _options, field) => {
+  if (typeof value === 'string' && value.includes('"')) {
+    field.report(
+      'The {{ field }} field must be a plain email address, without quotes',
+      'unquotedEmail',
+      field
+    )
+  }
+})
+
+// Check-ins and relances wait in the queue until the due date: a date decades
+// away is a typo, whose jobs would sit in Redis for good
+const DUE_DATE_YEARS_BACK = 10
+const DUE_DATE_YEARS_AHEAD = 5
+
+const dueDateRangeRule = vine.createRule((value, _options, field) => {
+  if (typeof value !== 'string') return
+  const today = DateTime.utc().startOf('day')
+  const earliest = today.minus({ years: DUE_DATE_YEARS_BACK })
+  const latest = today.plus({ years: DUE_DATE_YEARS_AHEAD })
+  const date = DateTime.fromISO(value, { zone: 'utc' })
+  if (date < earliest || date > latest) {
+    field.report(
+      `The {{ field }} field must be a date between ${earliest.toISODate()} and ${latest.toISODate()}`,
+      'dateRange',
+      field
+    )
   }
 })
 
@@ -37,28 +123,53 @@ const wellFormedRule = vine.createRule((value, _options, field) => {
 /** A string checked for lone surrogates before any other rule sees it. */
 const text = () => vine.string().use(wellFormedRule())
 
-export const email = () => text().trim().toLowerCase().email().maxLength(254)
+export const email = () =>
+  text()
+    .trim()
+    .toLowerCase()
+    .use(noControlCharactersRule())
+    .use(unquotedEmailRule())
+    .email()
+    .maxLength(254)
 
-export const personName = () => text().trim().minLength(1).maxLength(200).use(noNulCharacterRule())
+/** A user's full name or a client's name: it is shown as the sender or the addressee of emails. */
+export const personName = () =>
+  text()
+    .trim()
+    .minLength(1)
+    .maxLength(200)
+    .use(noControlCharactersRule())
+    .use(noBidiControlsRule())
+    .use(noAddressCharactersRule())
 
 export const timezone = () => text().trim().maxLength(64).use(ianaTimezoneRule())
 
 export const locale = () => vine.enum(['fr', 'en'] as const)
 
-/** A calendar date written YYYY-MM-DD, as a UTC luxon date. */
-export const calendarDate = () =>
+const isoDate = () =>
   vine
     .string()
     .trim()
     .regex(/^\d{4}-\d{2}-\d{2}$/)
     .use(calendarDateRule())
-    // VineJS also calls the transform with null when the field is `.nullable()`
-    .transform((value) =>
-      value === null ? (null as never) : DateTime.fromISO(value, { zone: 'utc' })
-    )
 
+// VineJS also calls the transform with null when the field is `.nullable()`
+const toDateTime = (value: string) =>
+  value === null ? (null as never) : DateTime.fromISO(value, { zone: 'utc' })
+
+/** A calendar date written YYYY-MM-DD, as a UTC luxon date. */
+export const calendarDate = () => isoDate().transform(toDateTime)
+
+/** An invoice's due date: a calendar date within 10 years back and 5 years ahead. */
+export const dueDate = () => isoDate().use(dueDateRangeRule()).transform(toDateTime)
+
+/** 1 to 50 printable characters. */
 export const invoiceNumber = () =>
-  text().trim().minLength(1).maxLength(100).use(noNulCharacterRule())
+  text()
+    .trim()
+    .minLength(1)
+    .use(maxCharactersRule({ max: 50 }))
+    .use(printableRule())
 
 /**
  * Money in integer cents; the database column is bigint but amounts stay well inside 2^53.

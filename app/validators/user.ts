@@ -18,3 +18,8 @@ export const updateProfileValidator = vine.create({
   locale: locale().optional(),
   relanceOffsets: relanceOffsets().optional(),
 })
+
+/** `all: true` signs out every device: all the user's tokens are revoked. */
+export const logoutValidator = vine.create({
+  all: vine.boolean({ strict: true }).optional(),
+})

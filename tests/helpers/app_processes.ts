@@ -121,6 +121,13 @@ export async function startWorker(
   return worker
 }
 
+export type RunningApp = {
+  baseUrl: string
+  web: AppProcess
+  worker: AppProcess
+  stop(): Promise<void>
+}
+
 function waitForHealth(web: AppProcess, baseUrl: string) {
   return waitFor(
     'the web process to answer /health',
@@ -133,33 +140,26 @@ function waitForHealth(web: AppProcess, baseUrl: string) {
   )
 }
 
-/**
- * A web process alone on a free port, APP_URL its own address unless `env`
- * says otherwise; resolves once it answers /health.
- */
-export async function startWeb(env: Record<string, string> = {}) {
+/** The environment of web and worker processes listening on a free port. */
+async function listeningEnv(env: Record<string, string>) {
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
-  const web = new AppProcess('web', {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    APP_URL: baseUrl,
-    ...env,
-  })
+  return { baseUrl, env: { HOST: '127.0.0.1', PORT: String(port), APP_URL: baseUrl, ...env } }
+}
+
+/** Starts a web process alone, with `env` on top; resolves once it answers /health. */
+export async function startWeb(
+  env: Record<string, string> = {}
+): Promise<Pick<RunningApp, 'baseUrl' | 'web'>> {
+  const listening = await listeningEnv(env)
+  const web = new AppProcess('web', listening.env)
   try {
-    await waitForHealth(web, baseUrl)
+    await waitForHealth(web, listening.baseUrl)
   } catch (error) {
     await web.stop('SIGKILL')
     throw error
   }
-  return { web, baseUrl }
-}
-
-export type RunningApp = {
-  baseUrl: string
-  web: AppProcess
-  worker: AppProcess
-  stop(): Promise<void>
+  return { baseUrl: listening.baseUrl, web }
 }
 
 /**
@@ -167,9 +167,7 @@ export type RunningApp = {
  * the test queues and the given SMTP port; resolves once both are ready.
  */
 export async function startApp(env: Record<string, string>): Promise<RunningApp> {
-  const port = await freePort()
-  const baseUrl = `http://127.0.0.1:${port}`
-  const shared = { HOST: '127.0.0.1', PORT: String(port), APP_URL: baseUrl, ...env }
+  const { baseUrl, env: shared } = await listeningEnv(env)
   const web = new AppProcess('web', shared)
   const worker = new AppProcess('worker', shared)
   try {

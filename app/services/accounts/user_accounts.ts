@@ -1,3 +1,4 @@
+import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import User, { type Locale } from '#models/user'
 import ConflictException from '#exceptions/conflict_exception'
@@ -25,4 +26,9 @@ export async function updateProfile(
 ) {
   user.useTransaction(trx)
   return user.merge(changes).save()
+}
+
+/** Signs the user out everywhere: every access token of theirs, in one statement. */
+export async function revokeAllAccessTokens(user: User) {
+  await db.from('auth_access_tokens').where('tokenable_id', user.id).delete()
 }

@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises'
 import { DateTime } from 'luxon'
-import type { MultipartFile } from '@adonisjs/core/bodyparser'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import ImportBatch, { type ImportRow } from '#models/import_batch'
 import type User from '#models/user'
@@ -10,7 +8,6 @@ import { findOwned } from '#support/owned_records'
 import { createInvoices, type NewInvoice } from '#services/invoices/create_invoices'
 import { numberTakenMessage } from '#services/invoices/invoice_numbers'
 import {
-  assertImportFileSize,
   IMPORT_FIELDS,
   parseImportFile,
   parseImportRows,
@@ -99,15 +96,13 @@ function cleanFilename(name: string | null | undefined): string | null {
  * No database work: it runs before the transaction opens.
  */
 export async function readImport(source: {
-  file?: MultipartFile
+  file?: { clientName: string | null; bytes: Buffer }
   rows?: Record<string, unknown>[]
 }): Promise<DraftSource> {
   if (source.file) {
-    assertImportFileSize(source.file.size)
-    const bytes = await readFile(source.file.tmpPath!)
     return {
       filename: cleanFilename(source.file.clientName),
-      rows: await validateRows(parseImportFile(bytes)),
+      rows: await validateRows(await parseImportFile(source.file.bytes)),
     }
   }
   return { filename: null, rows: await validateRows(parseImportRows(source.rows ?? [])) }
@@ -177,6 +172,23 @@ function toNewInvoice(data: ValidRowData): NewInvoice {
 }
 
 /**
+ * One validate per user at a time: a second one, of any of their batches,
+ * is a 409 while the first runs, rather than another heavy transaction
+ * queued behind it. The lock goes with the transaction.
+ */
+async function lockUserImports(userId: number, trx: TransactionClientContract) {
+  const { rows } = await trx.rawQuery(
+    "SELECT pg_try_advisory_xact_lock(hashtext('import_batches.validate'), ?) AS locked",
+    [userId]
+  )
+  if (!rows[0].locked) {
+    throw new ConflictException(
+      'Another import of this account is being validated: try again once it is done'
+    )
+  }
+}
+
+/**
  * Imports the draft's valid rows: their clients, invoices, check-ins and
  * relances with set-based statements, the jobs enqueued in bulk after
  * commit, one `import_validated` event. The batch row is locked, so a second
@@ -184,6 +196,7 @@ function toNewInvoice(data: ValidRowData): NewInvoice {
  * the draft was made is skipped and its row gets the error.
  */
 export async function validateDraft(user: User, batchId: number, trx: TransactionClientContract) {
+  await lockUserImports(user.id, trx)
   const batch = await findOwned(ImportBatch, user.id, batchId, trx)
   if (batch.status !== 'draft') {
     throw new ConflictException(`This import batch is ${batch.status}, not a draft`)

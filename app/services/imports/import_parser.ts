@@ -1,6 +1,7 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import iconv from 'iconv-lite'
 import { DateTime } from 'luxon'
-import { parse } from 'csv-parse/sync'
+import { CsvError, parse, type CastingContext, type InfoRecord } from 'csv-parse'
 import PayloadTooLargeException from '#exceptions/payload_too_large_exception'
 import UnreadableImportException from '#exceptions/unreadable_import_exception'
 
@@ -13,6 +14,15 @@ import UnreadableImportException from '#exceptions/unreadable_import_exception'
 
 export const MAX_IMPORT_FILE_BYTES = 5 * 1024 * 1024
 export const MAX_IMPORT_ROWS = 10_000
+export const MAX_IMPORT_COLUMNS = 64
+// The characters of one record's cells: past it, it is no invoice row but
+// most likely a quote left open, swallowing the rest of the file
+export const MAX_RECORD_CHARACTERS = 64 * 1024
+// The parser reads the file a slice at a time, letting other requests in
+// between: a large file never holds the event loop for long
+const PARSE_SLICE_BYTES = 256 * 1024
+// A value quoted back in a message is cut to this many characters
+const QUOTED_CHARACTERS = 40
 
 export type ImportField =
   'number' | 'clientName' | 'clientEmail' | 'amountCents' | 'currency' | 'issuedAt' | 'dueDate'
@@ -74,6 +84,13 @@ export function fieldForHeader(name: string): ImportField | undefined {
   return FIELD_BY_HEADER.get(normalizeHeader(name))
 }
 
+/** A value quoted in a message, cut short: a message never echoes a whole cell. */
+export function quoted(value: string): string {
+  const characters = [...value.trim()]
+  const shown = characters.slice(0, QUOTED_CHARACTERS).join('')
+  return `"${characters.length > QUOTED_CHARACTERS ? `${shown}…` : shown}"`
+}
+
 export function assertImportSize(rowCount: number) {
   if (rowCount > MAX_IMPORT_ROWS) {
     throw new PayloadTooLargeException(
@@ -121,21 +138,90 @@ export function decodeText(bytes: Buffer): string {
   return text
 }
 
-type CsvRecord = { record: string[]; info: { lines: number } }
+/** A record that holds cells (blank lines are none) and the line it starts on. */
+type CsvRecord = { record: string[]; line: number }
 
-function parseCsv(
-  text: string,
+const newlines = (record: string[]) =>
+  record.reduce((count, cell) => count + (cell.match(/\n/g)?.length ?? 0), 0)
+
+const tooManyRows = () =>
+  new PayloadTooLargeException(
+    `The file has more than ${MAX_IMPORT_ROWS.toLocaleString('en')} rows; the limit is ${MAX_IMPORT_ROWS.toLocaleString('en')} rows`
+  )
+
+/** csv-parse's own errors, in words; they never quote the file at length. */
+function describeCsvError(error: CsvError): string {
+  const line = (error as CsvError & { lines?: number }).lines
+  if (error.code === 'CSV_MAX_RECORD_SIZE') {
+    return `the record on line ${line} is over ${MAX_RECORD_CHARACTERS / 1024} KB: is a quote left open?`
+  }
+  return error.message.length > 200 ? `${error.message.slice(0, 200)}…` : error.message
+}
+
+/**
+ * The records of `data` (UTF-8, `\n` line ends), bounded as it goes: a
+ * record over MAX_RECORD_CHARACTERS, a 65th column or a row past
+ * MAX_IMPORT_ROWS stops the parser at once, the rest unread. `keep` stops
+ * it once that many records are read.
+ */
+async function parseCsv(
+  data: Buffer,
   delimiter: string,
-  options: { to?: number; from_line?: number } = {}
-): CsvRecord[] {
-  return parse(text, {
+  { fromLine = 1, keep = Infinity }: { fromLine?: number; keep?: number } = {}
+): Promise<CsvRecord[]> {
+  const records: CsvRecord[] = []
+  let failure: unknown
+  const parser = parse({
     delimiter,
-    info: true,
+    // Line ends are `\n` by now: the parser need not look for others at each character
+    record_delimiter: '\n',
+    from_line: fromLine,
     relax_column_count: true,
     relax_quotes: true,
     skip_empty_lines: true,
-    ...options,
-  }) as unknown as CsvRecord[]
+    max_record_size: MAX_RECORD_CHARACTERS,
+    // Called for every cell as it ends: a wide record stops at its 65th cell
+    cast: (value: string, context: CastingContext) => {
+      if (typeof context.column === 'number' && context.column >= MAX_IMPORT_COLUMNS) {
+        throw new UnreadableImportException(
+          `Line ${context.lines} has more than ${MAX_IMPORT_COLUMNS} columns; the limit is ${MAX_IMPORT_COLUMNS}`
+        )
+      }
+      return value
+    },
+    // Records are kept here, as the parser meets them, rather than emitted:
+    // the limits below count them at once
+    on_record: (record: string[], context: InfoRecord) => {
+      // Lines of empty cells are no rows either
+      if (record.every((cell) => cell.trim() === '')) return null
+      // The header, then at most MAX_IMPORT_ROWS rows
+      if (records.length > MAX_IMPORT_ROWS) throw tooManyRows()
+      // `lines` is the record's last line: step back over its quoted newlines
+      records.push({ record, line: context.lines - newlines(record) })
+      return null
+    },
+  })
+  parser.on('error', (error) => (failure ??= error))
+  // Nothing is emitted, yet the stream must flow to end
+  parser.resume()
+  const done = () => failure !== undefined || records.length >= keep
+  for (let start = 0; start < data.length && !done(); start += PARSE_SLICE_BYTES) {
+    parser.write(data.subarray(start, start + PARSE_SLICE_BYTES))
+    await nextTurn()
+  }
+  if (!done()) {
+    const closed = new Promise((resolve) => parser.once('close', resolve))
+    parser.end()
+    await closed
+  }
+  parser.destroy()
+  // What comes after the records asked for does not matter
+  if (records.length >= keep) return records.slice(0, keep)
+  if (failure instanceof CsvError) {
+    throw new UnreadableImportException(`The file is not valid CSV: ${describeCsvError(failure)}`)
+  }
+  if (failure) throw failure
+  return records
 }
 
 /**
@@ -143,11 +229,11 @@ function parseCsv(
  * (then into more columns). Amounts such as `1 234,56` in a `;` file do
  * not fool it: only the header line is read.
  */
-function detectDelimiter(text: string): string {
+async function detectDelimiter(data: Buffer): Promise<string> {
   let best = { delimiter: ',', known: -1, columns: -1 }
   for (const delimiter of [';', ',']) {
     try {
-      const [first] = parseCsv(text, delimiter, { to: 1 })
+      const [first] = await parseCsv(data, delimiter, { keep: 1 })
       const header = first?.record ?? []
       const known = header.filter((name) => fieldForHeader(name)).length
       if (known > best.known || (known === best.known && header.length > best.columns)) {
@@ -168,7 +254,7 @@ function mapColumns(header: string[]): Map<ImportField, number> {
     if (!field) return
     if (columns.has(field)) {
       throw new UnreadableImportException(
-        `The columns "${header[columns.get(field)!].trim()}" and "${name.trim()}" both give the ${field}`
+        `The columns ${quoted(header[columns.get(field)!])} and ${quoted(name)} both give the ${field}`
       )
     }
     columns.set(field, index)
@@ -176,7 +262,7 @@ function mapColumns(header: string[]): Map<ImportField, number> {
   const missing = REQUIRED_FIELDS.filter((field) => !columns.has(field))
   if (missing.length > 0) {
     const names = missing.map((field) => HEADER_NAMES[field].join(' / '))
-    const found = header.map((name) => `"${name.trim()}"`).join(', ')
+    const found = header.map(quoted).join(', ')
     throw new UnreadableImportException(
       `The header lacks the required columns ${names.join(', ')} (found ${found || 'none'})`
     )
@@ -262,7 +348,7 @@ function convertCells(cells: Partial<Record<ImportField, string>>) {
     if (cents === undefined) {
       errors.push({
         field: 'amountCents',
-        message: `The amount "${cells.amountCents}" is not an amount such as 1 234,56 or 1234.56`,
+        message: `The amount ${quoted(cells.amountCents)} is not an amount such as 1 234,56 or 1234.56`,
       })
     } else {
       input.amountCents = cents
@@ -275,53 +361,45 @@ function convertCells(cells: Partial<Record<ImportField, string>>) {
     if (date === undefined) {
       errors.push({
         field,
-        message: `The date "${value}" is not written DD/MM/YYYY or YYYY-MM-DD`,
+        message: `The date ${quoted(value)} is not written DD/MM/YYYY or YYYY-MM-DD`,
       })
       continue
     }
     if (!DateTime.fromISO(date, { zone: 'utc' }).isValid) {
-      errors.push({ field, message: `The date "${value}" does not exist` })
+      errors.push({ field, message: `The date ${quoted(value)} does not exist` })
     }
     input[field] = date
   }
   return { input, errors }
 }
 
-const newlines = (record: string[]) =>
-  record.reduce((count, cell) => count + (cell.match(/\n/g)?.length ?? 0), 0)
-
 /**
  * The rows of a CSV file. Refuses (422) what is not a CSV we can read: binary
- * data, a header without the required columns, no rows; and (413) more rows
- * than the limit. Blank lines, and lines of empty cells, are not rows.
+ * data, a record over 64 KB or 64 columns, a header without the required
+ * columns, no rows; and (413) more bytes or rows than the limits, without
+ * reading further. Blank lines, and lines of empty cells, are not rows.
  */
-export function parseImportFile(bytes: Buffer): ParsedRow[] {
+export async function parseImportFile(bytes: Buffer): Promise<ParsedRow[]> {
   assertImportFileSize(bytes.length)
   // One line ending, so line numbers count quoted newlines right
   const text = decodeText(bytes).replace(/\r\n?/g, '\n')
+  const data = Buffer.from(text)
   // Excel reads, and some exports write, a first line `sep=;` naming the separator
   const declared = /^sep=([;,])\n/i.exec(text)
-  const delimiter = declared?.[1] ?? detectDelimiter(text)
-  let records: CsvRecord[]
-  try {
-    records = parseCsv(text, delimiter, declared ? { from_line: 2 } : {})
-  } catch (error) {
-    throw new UnreadableImportException(`The file is not valid CSV: ${(error as Error).message}`)
-  }
-  records = records.filter(({ record }) => record.some((cell) => cell.trim() !== ''))
+  const delimiter = declared?.[1] ?? (await detectDelimiter(data))
+  const records = await parseCsv(data, delimiter, { fromLine: declared ? 2 : 1 })
   if (records.length === 0) throw new UnreadableImportException('The file is empty: it has no rows')
 
   const [header, ...body] = records
   const columns = mapColumns(header.record)
   assertImportSize(body.length)
-  return body.map(({ record, info }) => {
+  return body.map(({ record, line }) => {
     const cells: Partial<Record<ImportField, string>> = {}
     for (const [field, index] of columns) {
       const value = record[index]?.trim()
       if (value) cells[field] = value
     }
-    // `lines` is the record's last line: step back over its quoted newlines
-    return { line: info.lines - newlines(record), ...convertCells(cells) }
+    return { line, ...convertCells(cells) }
   })
 }
 

@@ -1,5 +1,7 @@
 import { test } from '@japa/runner'
 import hash from '@adonisjs/core/services/hash'
+import db from '@adonisjs/lucid/services/db'
+import { DateTime } from 'luxon'
 import env from '#start/env'
 import User from '#models/user'
 import { UserFactory } from '#database/factories/user_factory'
@@ -18,6 +20,12 @@ const graceWrongPassword = { ...grace, password: 'wrong-password' }
 
 function createGrace() {
   return UserFactory.merge({ email: grace.email }).create()
+}
+
+/** A bearer token of `user`'s, as login would issue it. */
+async function tokenOf(user: User) {
+  const token = await User.accessTokens.create(user)
+  return token.value!.release()
 }
 
 test.group('Auth', (group) => {
@@ -202,6 +210,103 @@ test.group('Auth', (group) => {
     logout.assertStatus(204)
     assertErrorBody(assert, await client.get('/api/v1/me').bearerToken(laptop), 401)
     const stillSignedIn = await client.get('/api/v1/me').bearerToken(phone)
+    stillSignedIn.assertStatus(200)
+  })
+
+  test('logout with all: true revokes every token of the user, and only theirs', async ({
+    client,
+    assert,
+  }) => {
+    const user = await createGrace()
+    const tokens = [await tokenOf(user), await tokenOf(user), await tokenOf(user)]
+    const otherToken = await tokenOf(await UserFactory.create())
+
+    const logout = await client
+      .post('/api/v1/auth/logout')
+      .bearerToken(tokens[0])
+      .json({ all: true })
+
+    logout.assertStatus(204)
+    for (const token of tokens) {
+      assertErrorBody(assert, await client.get('/api/v1/me').bearerToken(token), 401)
+    }
+    assert.equal(await countRows('auth_access_tokens', { tokenable_id: user.id }), 0)
+    const stillSignedIn = await client.get('/api/v1/me').bearerToken(otherToken)
+    stillSignedIn.assertStatus(200)
+  })
+
+  test('logout with all: false revokes only the token it was called with', async ({
+    client,
+    assert,
+  }) => {
+    const user = await createGrace()
+    const laptop = await tokenOf(user)
+    const phone = await tokenOf(user)
+
+    const logout = await client.post('/api/v1/auth/logout').bearerToken(laptop).json({ all: false })
+
+    logout.assertStatus(204)
+    assertErrorBody(assert, await client.get('/api/v1/me').bearerToken(laptop), 401)
+    const stillSignedIn = await client.get('/api/v1/me').bearerToken(phone)
+    stillSignedIn.assertStatus(200)
+  })
+
+  test('logout answers 422 naming all when it is not a boolean, and revokes nothing', async ({
+    client,
+    assert,
+  }) => {
+    const token = await tokenOf(await createGrace())
+
+    for (const all of ['true', 1, 'yes', {}, []]) {
+      const response = await client.post('/api/v1/auth/logout').bearerToken(token).json({ all })
+      assertFieldErrors(assert, response, [{ field: 'all', rule: 'boolean' }])
+    }
+    const stillSignedIn = await client.get('/api/v1/me').bearerToken(token)
+    stillSignedIn.assertStatus(200)
+  })
+
+  test('register and login issue tokens that expire AUTH_TOKEN_TTL_DAYS after they are issued', async ({
+    client,
+    assert,
+  }) => {
+    const days = env.get('AUTH_TOKEN_TTL_DAYS')
+    const registered = await register(client)
+    registered.assertStatus(201)
+    const signedIn = await login(client, {
+      email: registration.email,
+      password: registration.password,
+    })
+    signedIn.assertStatus(200)
+
+    const tokens: { expires_at: Date | null }[] = await db
+      .from('auth_access_tokens')
+      .select('expires_at')
+    assert.lengthOf(tokens, 2)
+    const expected = DateTime.now().plus({ days })
+    for (const { expires_at: expiresAt } of tokens) {
+      assert.isNotNull(expiresAt)
+      const drift = Math.abs(DateTime.fromJSDate(expiresAt!).diff(expected).as('seconds'))
+      assert.isBelow(drift, 60, `expires at ${expiresAt?.toISOString()}`)
+    }
+  })
+
+  test('an expired token answers 401 everywhere, while a fresh one of the same user works', async ({
+    client,
+    assert,
+  }) => {
+    const user = await createGrace()
+    const expired = await User.accessTokens.create(user)
+    const fresh = await tokenOf(user)
+    await db
+      .from('auth_access_tokens')
+      .where('id', String(expired.identifier))
+      .update({ expires_at: DateTime.now().minus({ minutes: 1 }).toJSDate() })
+    const token = expired.value!.release()
+
+    assertErrorBody(assert, await client.get('/api/v1/me').bearerToken(token), 401)
+    assertErrorBody(assert, await client.get('/api/v1/invoices').bearerToken(token), 401)
+    assertErrorBody(assert, await client.post('/api/v1/auth/logout').bearerToken(token), 401)
+    const stillSignedIn = await client.get('/api/v1/me').bearerToken(fresh)
     stillSignedIn.assertStatus(200)
   })
 

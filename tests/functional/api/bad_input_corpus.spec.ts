@@ -33,6 +33,8 @@ type Route = {
   fields?: Record<string, unknown>
   /** The query parameters it reads. */
   query?: string[]
+  /** Without any of its fields it still acts: a body it ignores is a valid call. */
+  actsWithoutFields?: boolean
 }
 
 type Fixtures = {
@@ -70,7 +72,15 @@ function routes(): Route[] {
     { method: 'POST', pattern: '/api/v1/checkin/:token/pending', auth: false },
     { method: 'GET', pattern: '/api/v1/auth/verify-email/:token', auth: false },
     { method: 'POST', pattern: '/api/v1/auth/verify-email/resend', auth: true },
-    { method: 'POST', pattern: '/api/v1/auth/logout', auth: true },
+    {
+      method: 'POST',
+      pattern: '/api/v1/auth/logout',
+      auth: true,
+      // `all: false`: even a value slipping through revokes only the corpus's own token
+      fields: { all: false },
+      // Logout revokes the token whatever the body, unless `all` is malformed
+      actsWithoutFields: true,
+    },
     { method: 'GET', pattern: '/api/v1/me', auth: true },
     {
       method: 'PATCH',
@@ -397,7 +407,11 @@ test.group('Bad input corpus', (group) => {
     const deep = '['.repeat(10_000) + ']'.repeat(10_000)
     const bodies = ['[]', '[{"number": "F-9"}]', '"F-9"', '42', 'null', 'true', '\ufeff{}', deep]
 
-    for (const route of routes().filter((candidate) => candidate.fields)) {
+    // A route that acts without its fields would act on an ignored body: a logout
+    // whose body is ignored is a logout (tests/functional/auth.spec.ts)
+    for (const route of routes().filter(
+      (candidate) => candidate.fields && !candidate.actsWithoutFields
+    )) {
       for (const body of [...bodies, `{"rows": ${deep}}`, `{"fullName": ${deep}}`]) {
         const answer = await sendJson(route, body)
         assertHandled(assert, `${route.method} ${route.pattern} ${body.slice(0, 30)}`, answer)
@@ -447,9 +461,15 @@ test.group('Bad input corpus', (group) => {
       for (const field of Object.keys(route.fields!)) {
         const numeric = typeof route.fields![field] === 'number'
         const isList = Array.isArray(route.fields![field])
+        const isBoolean = typeof route.fields![field] === 'boolean'
         const values = [
-          // An empty list is the right type, refused for its length
-          ...wrongTypes.filter((value) => !(isList && Array.isArray(value) && value.length === 0)),
+          // An empty list is the right type, refused for its length; `true` is a boolean
+          ...wrongTypes.filter(
+            (value) =>
+              !(isList && Array.isArray(value) && value.length === 0) &&
+              !(isBoolean && typeof value === 'boolean')
+          ),
+          ...(isBoolean ? ['true', 0, 1] : []),
           ...(numeric || isList ? wrongStrings : []),
           ...(field === 'dueDate' || field === 'issuedAt' || field === 'remindersPausedUntil'
             ? wrongStrings

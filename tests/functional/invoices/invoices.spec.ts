@@ -703,7 +703,7 @@ test.group('Invoices / update', (group) => {
         amountCents: 0,
         dueDate: '2026-02-30',
         currency: 'EURO',
-        number: 'x'.repeat(101),
+        number: 'x'.repeat(51),
       })
 
     assertFieldErrors(assert, response, [

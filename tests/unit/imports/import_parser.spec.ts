@@ -6,6 +6,7 @@ import {
   parseAmountCents,
   parseCalendarDate,
   parseImportFile,
+  quoted,
 } from '#services/imports/import_parser'
 
 test.group('Import parser / amounts', () => {
@@ -114,12 +115,12 @@ test.group('Import parser / headers and encodings', () => {
 })
 
 test.group('Import parser / files', () => {
-  test('a first line sep=; names the separator and still counts as a line', ({ assert }) => {
+  test('a first line sep=; names the separator and still counts as a line', async ({ assert }) => {
     const file = Buffer.from(
       'sep=;\r\nNuméro;Client;Email;Montant;Échéance\r\nF-1;Acme, Inc;a@acme.test;1,5;01/02/2027\r\n'
     )
 
-    const [row] = parseImportFile(file)
+    const [row] = await parseImportFile(file)
 
     assert.deepEqual(row, {
       line: 3,
@@ -134,11 +135,72 @@ test.group('Import parser / files', () => {
     })
   })
 
-  test('a quote left open is a 422 naming where', ({ assert }) => {
+  test('a quote left open is a 422 naming where', async ({ assert }) => {
     const file = Buffer.from(
       'number,client,email,amount,due_date\nF-1,"Acme,a@acme.test,1,2027-02-01\n'
     )
 
-    assert.throws(() => parseImportFile(file), /not valid CSV.*line/)
+    await assert.rejects(() => parseImportFile(file), /not valid CSV.*line/)
+  })
+
+  test('a record of 64 columns is read; one of 65 is a 422 naming its line', async ({ assert }) => {
+    const header = 'number;client;email;amount;due_date'
+    const row = (columns: number) =>
+      ['F-1', 'Acme', 'a@acme.test', '1', '01/02/2027', ...Array(columns - 5).fill('x')].join(';')
+
+    const [read] = await parseImportFile(Buffer.from(`${header}\n${row(64)}\n`))
+    const wide = parseImportFile(Buffer.from(`${header}\n${row(64)}\n${row(65)}\n`))
+
+    assert.deepEqual(read.errors, [])
+    await assert.rejects(() => wide, /^Line 3 has more than 64 columns; the limit is 64$/)
+  })
+
+  test('a record over 64 KB is a 422 naming its line and a quote left open', async ({ assert }) => {
+    const file = Buffer.from(
+      `number;client;email;amount;due_date\nF-1;"Acme;a@acme.test;1;01/02/2027\n${'F-2;Acme;a@acme.test;1;01/02/2027\n'.repeat(3000)}`
+    )
+
+    await assert.rejects(
+      () => parseImportFile(file),
+      /^The file is not valid CSV: the record on line \d+ is over 64 KB: is a quote left open\?$/
+    )
+  })
+
+  test('the 10,001st row is a 413, and nothing after it is parsed', async ({ assert }) => {
+    const rows = Array.from(
+      { length: 10_001 },
+      (_, index) => `F-${index};Acme;a@acme.test;1;01/02/2027`
+    )
+    // Read to its end, this last line would be a 422: 100 columns
+    const file = Buffer.from(
+      `number;client;email;amount;due_date\n${rows.join('\n')}\n${';'.repeat(100)}x\n`
+    )
+
+    await assert.rejects(
+      () => parseImportFile(file),
+      'The file has more than 10,000 rows; the limit is 10,000 rows'
+    )
+    const exactly = await parseImportFile(
+      Buffer.from(`number;client;email;amount;due_date\n${rows.slice(1).join('\n')}\n`)
+    )
+    assert.lengthOf(exactly, 10_000)
+  })
+
+  test('values quoted back in messages are cut to 40 characters', async ({ assert }) => {
+    const amount = `12${'3'.repeat(5000)},x`
+    const [row] = await parseImportFile(
+      Buffer.from(
+        `number;client;email;amount;due_date\nF-1;Acme;a@acme.test;${amount};01/02/2027\n`
+      )
+    )
+
+    assert.deepEqual(row.errors, [
+      {
+        field: 'amountCents',
+        message: `The amount "12${'3'.repeat(38)}…" is not an amount such as 1 234,56 or 1234.56`,
+      },
+    ])
+    assert.equal(quoted('ab'), '"ab"')
+    assert.equal(quoted(` ${'🧾'.repeat(41)} `), `"${'🧾'.repeat(40)}…"`)
   })
 })
