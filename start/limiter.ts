@@ -77,3 +77,6 @@ export const throttleCheckin = throttle('checkin', env.get('RATE_LIMIT_CHECKIN_P
  * whatever the addresses they come from.
  */
 export const throttleWrites = throttle('writes', env.get('RATE_LIMIT_WRITES_PER_MINUTE'), perUser)
+
+/** Asking for a new verification email: a few a minute per user, never a mail bomb. */
+export const throttleVerificationEmails = throttle('verification-emails', 3, perUser)

@@ -1,6 +1,11 @@
 import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
-import { throttleAuth, throttleCheckin, throttleWrites } from '#start/limiter'
+import {
+  throttleAuth,
+  throttleCheckin,
+  throttleVerificationEmails,
+  throttleWrites,
+} from '#start/limiter'
 
 const AuthController = () => import('#controllers/auth_controller')
 const ProfileController = () => import('#controllers/profile_controller')
@@ -53,7 +58,7 @@ router
         router.post('auth/logout', [AuthController, 'logout'])
         router
           .post('auth/verify-email/resend', [EmailVerificationController, 'resend'])
-          .use(throttleAuth)
+          .use(throttleVerificationEmails)
         router.get('me', [ProfileController, 'show'])
         router.patch('me', [ProfileController, 'update'])
 
