@@ -7,7 +7,6 @@ import queueConfig from '#config/queue'
 import { UserFactory } from '#database/factories/user_factory'
 import sendCheckinJob from '#jobs/send_checkin_job'
 import { hashCheckinToken } from '#services/checkins/checkin_token'
-import { getQueue } from '#queue/queues'
 import { reconcileQueues } from '#queue/reconciler'
 import sendRelanceJob from '#jobs/send_relance_job'
 import { AppProcess, freePort, postInvoiceOn, registerOn } from '#tests/helpers/app_processes'
@@ -22,7 +21,7 @@ import { RedisServer } from '#tests/helpers/redis_server'
 import { countRows } from '#tests/helpers/rows'
 import { processSceneForEach } from '#tests/helpers/running_app'
 import { checkinTokenFrom } from '#tests/helpers/smtp_inbox'
-import { dropQueueKeys, queuedJobIds } from '#tests/helpers/state'
+import { dropQueueKeys, queuedJobIds, queuesIdle } from '#tests/helpers/state'
 import { GiveUp, waitFor } from '#tests/helpers/wait_for'
 
 /** The job ids PostgreSQL promises: one per `scheduled` row. */
@@ -33,15 +32,6 @@ async function promisedJobIds() {
     checkins: tasks.map((task) => sendCheckinJob.jobId(task.id)).sort(),
     relances: relances.map((relance) => sendRelanceJob.jobId(relance.id)).sort(),
   }
-}
-
-/** Nothing waiting, running or about to run in either queue. */
-async function queuesIdle() {
-  for (const name of ['checkins', 'relances'] as const) {
-    const counts = await getQueue(name).getJobCounts('waiting', 'active', 'prioritized')
-    if (Object.values(counts).some((count) => count > 0)) return false
-  }
-  return true
 }
 
 test.group('Faults: Redis loses every queued job', (group) => {
@@ -99,6 +89,40 @@ test.group('Faults: Redis loses every queued job', (group) => {
     assert.deepEqual(await queuedJobIds('checkins'), stillPromised.checkins)
     assert.deepEqual(await queuedJobIds('relances'), stillPromised.relances)
     assert.deepEqual(await reconcileQueues({ graceSeconds: 0 }), { checkins: 0, relances: 0 })
+  })
+})
+
+test.group('Faults: Redis loses a digest before it goes out', (group) => {
+  const scene = processSceneForEach(group)
+
+  test('the rebuilt jobs still send one email listing every check-in, each task sent once', async ({
+    assert,
+  }) => {
+    const { inbox } = scene
+    const user = await UserFactory.merge({ email: 'digest@example.test' }).create()
+    const dueDate = DateTime.utc().minus({ days: 1 }).startOf('day')
+    for (const number of ['DG-1', 'DG-2', 'DG-3']) {
+      await createScheduledInvoice(user, { number, dueDate })
+    }
+
+    await dropQueueKeys()
+    await scene.startWorker({
+      QUEUE_RECONCILE_GRACE_SECONDS: '0',
+      QUEUE_RECONCILE_INTERVAL_MS: '300',
+    })
+
+    await waitFor(
+      'the 3 check-ins to be sent and the queues idle',
+      async () =>
+        (await countRows('checkin_tasks', { status: 'sent' })) === 3 && (await queuesIdle()),
+      { timeoutMs: 20_000 }
+    )
+    assert.lengthOf(inbox.to('digest@example.test'), 1)
+    assert.lengthOf(inbox.messages, 1)
+    const [mail] = inbox.messages
+    for (const number of ['DG-1', 'DG-2', 'DG-3']) assert.include(mail.text, number)
+    assert.equal(await countRows('activity_events', { type: 'checkin_sent' }), 3)
+    assert.equal(await countRows('checkin_tasks'), 3)
   })
 })
 
