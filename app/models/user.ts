@@ -43,6 +43,10 @@ export default class User extends compose(BaseModel, AuthFinder) {
   @column()
   declare relanceOffsets: number[]
 
+  /** A check-in on the weekday before each relance after the first. */
+  @column()
+  declare checkinBeforeEachRelance: boolean
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

@@ -11,6 +11,7 @@ export default class UserTransformer extends BaseTransformer<User> {
       'timezone',
       'locale',
       'relanceOffsets',
+      'checkinBeforeEachRelance',
       'createdAt',
     ])
   }

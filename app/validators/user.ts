@@ -17,4 +17,5 @@ export const updateProfileValidator = vine.create({
   timezone: timezone().optional(),
   locale: locale().optional(),
   relanceOffsets: relanceOffsets().optional(),
+  checkinBeforeEachRelance: vine.boolean({ strict: true }).optional(),
 })

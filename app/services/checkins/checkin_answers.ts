@@ -5,6 +5,7 @@ import Invoice from '#models/invoice'
 import ActivityEvent from '#models/activity_event'
 import { hashCheckinToken, looksLikeCheckinToken } from '#services/checkins/checkin_token'
 import { markInvoicePaid } from '#services/invoices/mark_invoice_paid'
+import { scheduleCheckinsBeforeNextRelance } from '#services/checkins/checkin_scheduler'
 
 export type CheckinAnswerChoice = 'paid' | 'pending'
 export type CheckinResult = 'paid' | 'pending' | 'already_answered' | 'expired' | 'invalid'
@@ -46,5 +47,6 @@ export async function answerCheckin(
     },
     trx
   )
+  await scheduleCheckinsBeforeNextRelance([invoice.id], trx)
   return 'pending'
 }

@@ -4,6 +4,7 @@ import CheckinTask from '#models/checkin_task'
 import sendCheckinJob from '#jobs/send_checkin_job'
 import { deliverScheduledRow } from '#support/scheduled_delivery'
 import { hashCheckinToken, rotateCheckinTokens } from '#services/checkins/checkin_token'
+import { scheduleCheckinsBeforeNextRelance } from '#services/checkins/checkin_scheduler'
 import { sendCheckinEmail } from '#mails/mail_dispatcher'
 
 export type DeliveryOutcome = 'sent' | 'skipped'
@@ -89,6 +90,12 @@ export function deliverCheckin(taskId: number, plainToken: string): Promise<Deli
         })),
       })
     },
+    // The invoice's next check-in, before its next relance, now that this one is out
+    afterSent: (tasks, trx) =>
+      scheduleCheckinsBeforeNextRelance(
+        tasks.map((task) => task.invoiceId),
+        trx
+      ),
     sentEvent: ({ invoice }) => ({
       userId: invoice.userId,
       invoiceId: invoice.id,

@@ -2,6 +2,7 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type Invoice from '#models/invoice'
 import type User from '#models/user'
 import {
+  rescheduleCheckinsBeforeRelance,
   cancelCheckinForInvoice,
   scheduleCheckinForInvoice,
   scheduleCheckinsForInvoices,
@@ -62,4 +63,20 @@ export async function rescheduleFollowUps(
 export async function cancelFollowUps(invoiceId: number, trx: TransactionClientContract) {
   await cancelCheckinForInvoice(invoiceId, trx)
   await cancelFutureRelances(invoiceId, trx)
+}
+
+/**
+ * A client's pause moves its relances when they fire: the waiting
+ * check-ins before them move with them now.
+ */
+export async function followClientPause(clientId: number, trx: TransactionClientContract) {
+  const pending: { id: number }[] = await trx
+    .from('invoices')
+    .select('id')
+    .where('client_id', clientId)
+    .where('status', 'pending')
+  await rescheduleCheckinsBeforeRelance(
+    pending.map(({ id }) => id),
+    trx
+  )
 }
