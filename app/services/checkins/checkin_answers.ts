@@ -12,7 +12,8 @@ export type CheckinResult = 'paid' | 'pending' | 'already_answered' | 'expired' 
 
 /**
  * Records the freelancer's answer to a check-in. The task row is locked, so
- * concurrent clicks, or paid racing pending, record exactly one answer.
+ * concurrent clicks, or paid racing pending, record exactly one answer. A
+ * link whose invoice is no longer pending records nothing.
  */
 export async function answerCheckin(
   plainToken: string,
@@ -30,11 +31,16 @@ export async function answerCheckin(
   if (!task.isAnswerable) return 'invalid'
   if (task.linksExpiredAt(DateTime.now())) return 'expired'
 
-  await task.recordAnswer(choice === 'paid' ? 'paid' : 'still_pending', trx)
+  // Paid or cancelled meanwhile (the SPA, another link): nothing is left to answer
+  const invoice = await Invoice.query({ client: trx })
+    .where('id', task.invoiceId)
+    .forUpdate()
+    .firstOrFail()
+  if (!invoice.isPending) return 'already_answered'
 
-  const invoice = await Invoice.findOrFail(task.invoiceId, { client: trx })
+  await task.recordAnswer(choice === 'paid' ? 'paid' : 'still_pending', trx)
   if (choice === 'paid') {
-    if (invoice.status !== 'cancelled') await markInvoicePaid(invoice, { via: 'checkin' }, trx)
+    await markInvoicePaid(invoice, { via: 'checkin' }, trx)
     return 'paid'
   }
   await ActivityEvent.record(
