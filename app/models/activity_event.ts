@@ -8,6 +8,7 @@ export type ActivityType =
   | 'invoice_created'
   | 'invoice_paid'
   | 'invoice_cancelled'
+  | 'invoice_reopened'
   | 'checkin_sent'
   | 'checkin_answered'
   | 'relance_sent'

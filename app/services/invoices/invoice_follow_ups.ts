@@ -9,6 +9,7 @@ import {
 } from '#services/checkins/checkin_scheduler'
 import {
   cancelFutureRelances,
+  resumeCancelledRelances,
   scheduleRelancesForInvoice,
   scheduleRelancesForNewInvoices,
 } from '#services/relances/relance_scheduler'
@@ -63,6 +64,20 @@ export async function rescheduleFollowUps(
 export async function cancelFollowUps(invoiceId: number, trx: TransactionClientContract) {
   await cancelCheckinForInvoice(invoiceId, trx)
   await cancelFutureRelances(invoiceId, trx)
+}
+
+/**
+ * Brings back what follows an invoice reopened after a payment: the
+ * relances the payment cancelled whose time is still ahead, and a check-in
+ * as for a new invoice.
+ */
+export async function resumeFollowUps(
+  invoice: Invoice,
+  user: User,
+  trx: TransactionClientContract
+) {
+  await resumeCancelledRelances(invoice.id, trx)
+  await scheduleCheckinForInvoice(invoice, user.timezone, trx)
 }
 
 /**

@@ -12,9 +12,23 @@ const PAYMENT_LABELS: Record<PaidVia, string> = {
 }
 
 /**
- * Marks an invoice paid, once. The invoice row is locked for the
+ * How many times the invoice has been paid: each payment has one
+ * `invoice_paid` event (a reopened invoice may be paid again).
+ */
+export async function paymentsOf(invoiceId: number, trx: TransactionClientContract) {
+  const [{ total }] = await trx
+    .from('activity_events')
+    .where('invoice_id', invoiceId)
+    .where('type', 'invoice_paid')
+    .count('* as total')
+  return Number(total)
+}
+
+/**
+ * Marks an invoice paid, once per payment. The invoice row is locked for the
  * transaction, so concurrent calls queue behind the first and find it paid:
- * exactly one rubis and one `invoice_paid` event per invoice.
+ * exactly one rubis and one `invoice_paid` event per payment, numbered (a
+ * unique index refuses a second event with the same number).
  *
  * Returns whether this call is the one that paid it.
  */
@@ -40,7 +54,12 @@ export async function markInvoicePaid(
       invoiceId: locked.id,
       type: 'invoice_paid',
       label: `Invoice ${locked.number} ${PAYMENT_LABELS[via]}`,
-      metadata: { via, amountCents: locked.amountCents, currency: locked.currency },
+      metadata: {
+        via,
+        amountCents: locked.amountCents,
+        currency: locked.currency,
+        paymentNumber: (await paymentsOf(locked.id, trx)) + 1,
+      },
     },
     trx
   )
