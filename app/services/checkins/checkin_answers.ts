@@ -3,6 +3,7 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import CheckinTask from '#models/checkin_task'
 import Invoice from '#models/invoice'
 import ActivityEvent from '#models/activity_event'
+import { forNoKeyUpdate } from '#support/row_locks'
 import { hashCheckinToken, looksLikeCheckinToken } from '#services/checkins/checkin_token'
 import { markInvoicePaid } from '#services/invoices/mark_invoice_paid'
 import { scheduleCheckinsBeforeNextRelance } from '#services/checkins/checkin_scheduler'
@@ -32,10 +33,9 @@ export async function answerCheckin(
   if (task.linksExpiredAt(DateTime.now())) return 'expired'
 
   // Paid or cancelled meanwhile (the SPA, another link): nothing is left to answer
-  const invoice = await Invoice.query({ client: trx })
-    .where('id', task.invoiceId)
-    .forUpdate()
-    .firstOrFail()
+  const invoice = await forNoKeyUpdate(
+    Invoice.query({ client: trx }).where('id', task.invoiceId)
+  ).firstOrFail()
   if (!invoice.isPending) return 'already_answered'
 
   await task.recordAnswer(choice === 'paid' ? 'paid' : 'still_pending', trx)

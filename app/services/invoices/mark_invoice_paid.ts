@@ -4,6 +4,7 @@ import Invoice, { type PaidVia } from '#models/invoice'
 import User from '#models/user'
 import ActivityEvent from '#models/activity_event'
 import ConflictException from '#exceptions/conflict_exception'
+import { forNoKeyUpdate } from '#support/row_locks'
 import { cancelFollowUps } from '#services/invoices/invoice_follow_ups'
 
 const PAYMENT_LABELS: Record<PaidVia, string> = {
@@ -37,10 +38,9 @@ export async function markInvoicePaid(
   { via }: { via: PaidVia },
   trx: TransactionClientContract
 ): Promise<{ invoice: Invoice; newlyPaid: boolean }> {
-  const locked = await Invoice.query({ client: trx })
-    .where('id', invoice.id)
-    .forUpdate()
-    .firstOrFail()
+  const locked = await forNoKeyUpdate(
+    Invoice.query({ client: trx }).where('id', invoice.id)
+  ).firstOrFail()
   if (locked.status === 'paid') return { invoice: locked, newlyPaid: false }
   if (locked.status === 'cancelled') {
     throw new ConflictException('A cancelled invoice cannot be marked as paid')

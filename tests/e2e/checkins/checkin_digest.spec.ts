@@ -3,7 +3,7 @@ import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import type { ParsedMail } from 'mailparser'
 import env from '#start/env'
-import type User from '#models/user'
+import User from '#models/user'
 import CheckinTask from '#models/checkin_task'
 import { UserFactory } from '#database/factories/user_factory'
 import { createInvoices } from '#services/invoices/create_invoices'
@@ -114,6 +114,32 @@ test.group('Check-in digest end to end', (group) => {
 
     const me = await callApi(app, 'GET', '/me', { token })
     assert.equal(me.body.data.rubis, 1)
+  })
+  test('paying an invoice of a digest while its email goes out waits for it: no deadlock, one email', async ({
+    assert,
+  }) => {
+    const { app, inbox } = scene
+    const token = await registerOn(app, 'race@example.test')
+    const user = await User.findByOrFail('email', 'race@example.test')
+    // The SMTP answer takes a while: the digest holds its locks meanwhile
+    inbox.delayMs = 1_500
+    const invoices = await invoicesDueYesterday(user, 3)
+    await waitFor('the digest to be in flight', () => inbox.inFlight > 0)
+
+    const paid = await callApi(app, 'POST', `/invoices/${invoices[1].id}/mark-paid`, { token })
+
+    assert.equal(paid.status, 200, JSON.stringify(paid.body))
+    await waitFor('the 3 check-ins to be sent and the queues idle', () => allCheckinsSent(3))
+    assert.lengthOf(inbox.messages, 1)
+    assert.lengthOf(linkPairsOf(inbox.messages[0]), 3)
+    assert.equal(await invoiceStatusOf(invoices[1].id), 'paid')
+    assert.equal(await countRows('activity_events', { type: 'checkin_sent' }), 3)
+    // The check-in the digest scheduled next for the paid invoice was cancelled by the payment
+    assert.equal(
+      await countRows('checkin_tasks', { invoice_id: invoices[1].id, status: 'scheduled' }),
+      0
+    )
+    assert.notInclude(app.worker.output, 'deadlock')
   })
 })
 
