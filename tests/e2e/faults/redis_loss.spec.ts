@@ -122,7 +122,10 @@ test.group('Faults: Redis loses a digest before it goes out', (group) => {
     const [mail] = inbox.messages
     for (const number of ['DG-1', 'DG-2', 'DG-3']) assert.include(mail.text, number)
     assert.equal(await countRows('activity_events', { type: 'checkin_sent' }), 3)
-    assert.equal(await countRows('checkin_tasks'), 3)
+    // What waits now is the check-in before each invoice's next relance
+    const waiting = await CheckinTask.query().where('status', 'scheduled')
+    assert.lengthOf(waiting, 3)
+    assert.isTrue(waiting.every((task) => task.beforeRelance === 2))
   })
 })
 
