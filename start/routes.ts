@@ -68,6 +68,7 @@ router
         router.patch('invoices/:id', [InvoicesController, 'update'])
         router.post('invoices/:id/mark-paid', [InvoicesController, 'markPaid'])
         router.post('invoices/:id/cancel', [InvoicesController, 'cancel'])
+        router.post('invoices/:id/reopen', [InvoicesController, 'reopen'])
 
         router.post('import-batches', [ImportBatchesController, 'store']).use(throttleWrites)
         router.get('import-batches/:id', [ImportBatchesController, 'show'])

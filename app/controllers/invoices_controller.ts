@@ -10,6 +10,7 @@ import { createInvoice } from '#services/invoices/create_invoices'
 import { updateInvoice } from '#services/invoices/update_invoice'
 import { cancelInvoice } from '#services/invoices/cancel_invoice'
 import { markInvoicePaid } from '#services/invoices/mark_invoice_paid'
+import { reopenInvoice } from '#services/invoices/reopen_invoice'
 import {
   findInvoiceForUpdate,
   findInvoiceWithDetails,
@@ -61,5 +62,13 @@ export default class InvoicesController {
       cancelInvoice(await findInvoiceForUpdate(userId, params.id, trx), trx)
     )
     return serialize(InvoiceTransformer.transform(await findInvoiceWithDetails(userId, params.id)))
+  }
+
+  async reopen({ auth, params, serialize }: HttpContext) {
+    const user = auth.getUserOrFail()
+    await db.transaction(async (trx) =>
+      reopenInvoice(user, await findInvoiceForUpdate(user.id, params.id, trx), trx)
+    )
+    return serialize(InvoiceTransformer.transform(await findInvoiceWithDetails(user.id, params.id)))
   }
 }

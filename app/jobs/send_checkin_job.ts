@@ -5,7 +5,7 @@ import CheckinTask from '#models/checkin_task'
 import { defineJob, type QueueJob } from '#queue/job_definition'
 import type { QueuedJob } from '#queue/queues'
 import { scheduledRowStatus, settledScheduledRows } from '#support/scheduled_rows'
-import { generateCheckinToken } from '#services/checkins/checkin_token'
+import { rotateCheckinTokens } from '#services/checkins/checkin_token'
 import { describeMailError, isPermanentMailError } from '#mails/mail_errors'
 
 export type SendCheckinPayload = {
@@ -46,19 +46,13 @@ const sendCheckinJob: QueueJob<SendCheckinPayload, CheckinTask> = defineJob({
 
     /** The plain token of a lost job is gone: each task gets a new one. */
     async jobsFor(tasks) {
-      const tokens = tasks.map(() => generateCheckinToken())
-      const { rows: rotated } = await db.rawQuery<{ rows: { id: number }[] }>(
-        `UPDATE checkin_tasks SET token_hash = fresh.hash, updated_at = now()
-         FROM json_to_recordset(?::json) AS fresh(id integer, hash text)
-         WHERE checkin_tasks.id = fresh.id AND checkin_tasks.status = 'scheduled'
-         RETURNING checkin_tasks.id`,
-        [JSON.stringify(tasks.map((task, index) => ({ id: task.id, hash: tokens[index].hashed })))]
+      const tokens = await rotateCheckinTokens(
+        tasks.map((task) => task.id),
+        db.connection()
       )
-      const stillScheduled = new Set(rotated.map(({ id }) => id))
       return tasks
-        .map((task, index) => ({ task, plain: tokens[index].plain }))
-        .filter(({ task }) => stillScheduled.has(task.id))
-        .map(({ task, plain }) => checkinJob(task, plain))
+        .filter((task) => tokens.has(task.id))
+        .map((task) => checkinJob(task, tokens.get(task.id)!))
     },
   },
 

@@ -5,7 +5,7 @@ import CheckinTask from '#models/checkin_task'
 import type Client from '#models/client'
 import type Invoice from '#models/invoice'
 import type User from '#models/user'
-import { CHECKIN_MAIL_TEXTS } from '#mails/checkin_mail_texts'
+import { CHECKIN_DIGEST_TEXTS, CHECKIN_MAIL_TEXTS } from '#mails/checkin_mail_texts'
 import { formatAmount, formatDate, formatDuration } from '#mails/formatting'
 
 /** The absolute paid and pending links of a check-in token. */
@@ -17,31 +17,39 @@ export function checkinUrls(plainToken: string) {
   }
 }
 
+/** One invoice of a check-in email and the plain token of its own task. */
+export type CheckinEntry = { invoice: Invoice; client: Client; plainToken: string }
+
 /**
  * "Have you been paid?", to the freelancer (never the client), in the
- * freelancer's language, with the two one-click links of the task.
+ * freelancer's language: one invoice, or a digest of several, each with the
+ * two one-click links of its own task.
  */
 export default class CheckinMail extends BaseMail {
   constructor(
     private readonly user: User,
-    private readonly invoice: Invoice,
-    private readonly client: Client,
-    private readonly plainToken: string
+    private readonly checkins: CheckinEntry[]
   ) {
     super()
   }
 
   prepare() {
-    const { user, invoice, client } = this
-    const { subject, lines } = CHECKIN_MAIL_TEXTS[user.locale]({
-      userName: user.fullName,
+    const { user } = this
+    const invoices = this.checkins.map(({ invoice, client, plainToken }) => ({
       invoiceNumber: invoice.number,
       clientName: client.name,
       amount: formatAmount(invoice.amountCents, invoice.currency, user.locale),
       dueDate: formatDate(invoice.dueDate, user.locale),
+      ...checkinUrls(plainToken),
+    }))
+    const common = {
+      userName: user.fullName,
       linkLifetime: formatDuration(CheckinTask.LINK_TTL, user.locale),
-      ...checkinUrls(this.plainToken),
-    })
+    }
+    const { subject, lines } =
+      invoices.length === 1
+        ? CHECKIN_MAIL_TEXTS[user.locale]({ ...common, ...invoices[0] })
+        : CHECKIN_DIGEST_TEXTS[user.locale]({ ...common, invoices })
     this.message.to(user.email, user.fullName).subject(subject).text(lines.join('\n'))
   }
 }

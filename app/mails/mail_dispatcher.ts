@@ -2,7 +2,7 @@ import mail from '@adonisjs/mail/services/main'
 import type Client from '#models/client'
 import type Invoice from '#models/invoice'
 import type User from '#models/user'
-import CheckinMail from '#mails/checkin_mail'
+import CheckinMail, { type CheckinEntry } from '#mails/checkin_mail'
 import RelanceMail from '#mails/relance_mail'
 import VerificationMail from '#mails/verification_mail'
 
@@ -11,14 +11,9 @@ import VerificationMail from '#mails/verification_mail'
  * each sending its mail class.
  */
 
-/** Asks the freelancer (never the client) whether the invoice was paid. */
-export function sendCheckinEmail(email: {
-  user: User
-  invoice: Invoice
-  client: Client
-  plainToken: string
-}) {
-  return mail.send(new CheckinMail(email.user, email.invoice, email.client, email.plainToken))
+/** Asks the freelancer (never the client) whether these invoices were paid: one email. */
+export function sendCheckinEmail(email: { user: User; checkins: CheckinEntry[] }) {
+  return mail.send(new CheckinMail(email.user, email.checkins))
 }
 
 /** Reminds the client; replies go to the freelancer. */

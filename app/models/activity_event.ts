@@ -8,6 +8,7 @@ export type ActivityType =
   | 'invoice_created'
   | 'invoice_paid'
   | 'invoice_cancelled'
+  | 'invoice_reopened'
   | 'checkin_sent'
   | 'checkin_answered'
   | 'relance_sent'
@@ -22,19 +23,25 @@ export type ActivityEntry = {
   metadata?: Record<string, unknown>
 }
 
+function attributesOf(entry: ActivityEntry) {
+  return {
+    userId: entry.userId,
+    invoiceId: entry.invoiceId ?? null,
+    type: entry.type,
+    label: entry.label,
+    metadata: entry.metadata ?? {},
+  }
+}
+
 export default class ActivityEvent extends BaseModel {
   /** Appends one event to the user's feed, inside the caller's transaction. */
   static record(entry: ActivityEntry, trx: TransactionClientContract) {
-    return ActivityEvent.create(
-      {
-        userId: entry.userId,
-        invoiceId: entry.invoiceId ?? null,
-        type: entry.type,
-        label: entry.label,
-        metadata: entry.metadata ?? {},
-      },
-      { client: trx }
-    )
+    return ActivityEvent.create(attributesOf(entry), { client: trx })
+  }
+
+  /** Appends several events (a digest's), inside the caller's transaction. */
+  static recordMany(entries: ActivityEntry[], trx: TransactionClientContract) {
+    return ActivityEvent.createMany(entries.map(attributesOf), { client: trx })
   }
 
   // bigserial comes back from pg as a string

@@ -28,6 +28,10 @@ export default class CheckinTask extends compose(BaseModel, ScheduledRow) {
   @column()
   declare answer: CheckinAnswer | null
 
+  /** The relance this check-in comes before; null for the check-in at the due date. */
+  @column()
+  declare beforeRelance: number | null
+
   @column.dateTime()
   declare scheduledAt: DateTime
 

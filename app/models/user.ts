@@ -59,6 +59,10 @@ export default class User extends compose(BaseModel, AuthFinder) {
   @column.dateTime()
   declare emailVerificationSentAt: DateTime | null
 
+  /** A check-in on the weekday before each relance after the first. */
+  @column()
+  declare checkinBeforeEachRelance: boolean
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

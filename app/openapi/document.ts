@@ -247,6 +247,13 @@ export const routeOperations: Record<string, Operation> = {
     security: bearer,
     responses: { 200: data('The cancelled invoice', 'Invoice'), ...failures(401, 404, 409) },
   },
+  'POST /api/v1/invoices/:id/reopen': {
+    tags: ['Invoices'],
+    summary:
+      'Undo a wrong "paid": pending again, rubis −1, relances still ahead and the check-in scheduled again',
+    security: bearer,
+    responses: { 200: data('The reopened invoice', 'Invoice'), ...failures(401, 404, 409) },
+  },
   'POST /api/v1/import-batches': {
     tags: ['Import batches'],
     summary: 'Upload a CSV file or JSON rows as a draft, every row with its errors',

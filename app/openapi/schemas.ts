@@ -57,6 +57,7 @@ export const schemas = {
     locale: { enum: ['fr', 'en'] },
     relanceOffsets: { type: 'array', items: integer },
     emailVerifiedAt: nullable(dateTime),
+    checkinBeforeEachRelance: { type: 'boolean' },
     createdAt: dateTime,
   }),
   Session: object({

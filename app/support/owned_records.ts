@@ -1,9 +1,10 @@
 import type { LucidModel } from '@adonisjs/lucid/types/model'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import { forNoKeyUpdate } from '#support/row_locks'
 
 /**
  * One of the user's rows by id; another user's is a 404 like a missing one.
- * Inside a transaction the row is locked for update.
+ * Inside a transaction the row is locked (FOR NO KEY UPDATE).
  */
 export async function findOwned<Model extends LucidModel>(
   model: Model,
@@ -15,5 +16,5 @@ export async function findOwned<Model extends LucidModel>(
     .query(trx ? { client: trx } : {})
     .where('user_id', userId)
     .where('id', id)
-  return (trx ? query.forUpdate() : query).firstOrFail()
+  return (trx ? forNoKeyUpdate(query) : query).firstOrFail()
 }

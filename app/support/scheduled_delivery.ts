@@ -6,6 +6,7 @@ import type Invoice from '#models/invoice'
 
 /** A check-in task or a relance: a row that promises one email about one invoice. */
 type ScheduledRow = {
+  id: number
   isScheduled: boolean
   invoice: Invoice
   markSent(trx: TransactionClientContract): Promise<unknown>
@@ -19,18 +20,37 @@ type ScheduledRow = {
  * goes out for a row no longer scheduled, an invoice no longer pending or
  * a user whose address is not verified;
  * `hold` may keep it back for a reason of its own (a rotated token, a pause).
+ *
+ * A digest is the same delivery with `companions`: other rows, locked by
+ * the hook, that go out in the same email and become `sent` with the row.
+ * `lockScope` then serialises the deliveries that could gather the same
+ * rows; it runs before the row's own lock, so they always lock in one order.
  */
 export function deliverScheduledRow<Model extends LucidModel, Held>(delivery: {
   model: Model
   id: number
+  lockScope?: (id: number, trx: TransactionClientContract) => Promise<unknown>
   hold?: (
     row: InstanceType<Model> & ScheduledRow,
     trx: TransactionClientContract
   ) => Promise<Held | null>
-  send: (row: InstanceType<Model> & ScheduledRow) => Promise<unknown>
+  companions?: (
+    row: InstanceType<Model> & ScheduledRow,
+    trx: TransactionClientContract
+  ) => Promise<(InstanceType<Model> & ScheduledRow)[]>
+  send: (
+    row: InstanceType<Model> & ScheduledRow,
+    companions: (InstanceType<Model> & ScheduledRow)[]
+  ) => Promise<unknown>
   sentEvent: (row: InstanceType<Model> & ScheduledRow) => ActivityEntry
+  /** Runs in the transaction once every row of the email is `sent`. */
+  afterSent?: (
+    rows: (InstanceType<Model> & ScheduledRow)[],
+    trx: TransactionClientContract
+  ) => Promise<unknown>
 }): Promise<'sent' | 'skipped' | Held> {
   return db.transaction(async (trx) => {
+    await delivery.lockScope?.(delivery.id, trx)
     const row = (await delivery.model
       .query({ client: trx })
       .where('id', delivery.id)
@@ -42,10 +62,13 @@ export function deliverScheduledRow<Model extends LucidModel, Held>(delivery: {
     if (!row.invoice.user.maySendEmails) return 'skipped'
     const held = await delivery.hold?.(row, trx)
     if (held) return held
+    const companions = (await delivery.companions?.(row, trx)) ?? []
 
-    await delivery.send(row)
-    await row.markSent(trx)
-    await ActivityEvent.record(delivery.sentEvent(row), trx)
+    await delivery.send(row, companions)
+    const rows = [row, ...companions]
+    for (const sent of rows) await sent.markSent(trx)
+    await ActivityEvent.recordMany(rows.map(delivery.sentEvent), trx)
+    await delivery.afterSent?.(rows, trx)
     return 'sent'
   })
 }

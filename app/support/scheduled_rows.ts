@@ -19,13 +19,15 @@ export type ScheduledRows<Model extends LucidModel> = {
  * Inserts `scheduled` rows with one statement whatever their number. Each
  * row carries its moment as epoch milliseconds: luxon writes years past
  * 9999 as `+010000-…`, which PostgreSQL refuses. `columns` names the other
- * columns with their SQL types.
+ * columns with their SQL types; `onConflict`, an ON CONFLICT clause, lets
+ * rows that would break a unique index be skipped.
  */
 export async function insertScheduledRows<Model extends LucidModel>(
   kind: ScheduledRows<Model>,
   columns: Record<string, string>,
   rows: ({ scheduled_ms: number } & Record<string, unknown>)[],
-  trx: TransactionClientContract
+  trx: TransactionClientContract,
+  { onConflict = '' }: { onConflict?: string } = {}
 ): Promise<InstanceType<Model>[]> {
   if (rows.length === 0) return []
   const names = Object.keys(columns)
@@ -34,6 +36,7 @@ export async function insertScheduledRows<Model extends LucidModel>(
     `INSERT INTO ${kind.table} (${names.join(', ')}, status, scheduled_at, created_at, updated_at)
      SELECT ${names.join(', ')}, 'scheduled', to_timestamp(scheduled_ms / 1000.0), now(), now()
      FROM json_to_recordset(?::json) AS row(${types.join(', ')}, scheduled_ms bigint)
+     ${onConflict}
      RETURNING *`,
     [JSON.stringify(rows)]
   )

@@ -12,6 +12,7 @@ export default class UserTransformer extends BaseTransformer<User> {
       'locale',
       'relanceOffsets',
       'emailVerifiedAt',
+      'checkinBeforeEachRelance',
       'createdAt',
     ])
   }

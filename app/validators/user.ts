@@ -17,6 +17,7 @@ export const updateProfileValidator = vine.create({
   timezone: timezone().optional(),
   locale: locale().optional(),
   relanceOffsets: relanceOffsets().optional(),
+  checkinBeforeEachRelance: vine.boolean({ strict: true }).optional(),
 })
 
 /** `all: true` signs out every device: all the user's tokens are revoked. */

@@ -14,13 +14,18 @@ export const clientEmail = (label: string, n: number) => `client-of-${label}-${n
  * `count` freelancers, each with one invoice due yesterday: every check-in
  * comes due CHECKIN_PAST_DUE_DELAY_MS (200 ms in tests) after creation, and
  * the relances are days away. Each address gets at most one email per kind,
- * so counting an inbox by recipient counts sends per row.
+ * so counting an inbox by recipient counts sends per row. No check-in
+ * follows the sent one (the setting is off): the rows a scenario promises
+ * are the ones it created.
  */
 export async function freelancersWithInvoicesDue(count: number, label: string) {
   const dueDate = DateTime.utc().minus({ days: 1 }).startOf('day')
   const created = []
   for (let n = 1; n <= count; n++) {
-    const user = await UserFactory.merge({ email: freelancerEmail(label, n) }).create()
+    const user = await UserFactory.merge({
+      email: freelancerEmail(label, n),
+      checkinBeforeEachRelance: false,
+    }).create()
     const invoice = await createScheduledInvoice(user, {
       dueDate,
       clientEmail: clientEmail(label, n),

@@ -3,6 +3,7 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server'
 import { simpleParser, type ParsedMail } from 'mailparser'
 import type { AddressInfo } from 'node:net'
 import { waitFor } from '#tests/helpers/wait_for'
+import { checkinTokenFromText } from '#tests/helpers/checkin_links'
 
 function recipientsOf(session: SMTPServerSession): string[] {
   return session.envelope.rcptTo.map((recipient) => recipient.address)
@@ -120,9 +121,7 @@ export class SmtpInbox {
 
 /** The check-in token in a check-in email's paid link. */
 export function checkinTokenFrom(mail: Pick<ParsedMail, 'text'>): string {
-  const match = /\/api\/v1\/checkin\/([A-Za-z0-9_-]+)\/paid/.exec(mail.text ?? '')
-  if (!match) throw new Error('No check-in link in this email')
-  return match[1]
+  return checkinTokenFromText(mail.text ?? '')
 }
 
 /** The verification link of a verification email. */

@@ -58,6 +58,15 @@ export async function queuedJobIds(name: string): Promise<string[]> {
   return jobs.map((job) => job.id!).sort()
 }
 
+/** Nothing waiting, running or about to run in any test queue. */
+export async function queuesIdle() {
+  for (const name of QUEUES) {
+    const counts = await getQueue(name).getJobCounts('waiting', 'active', 'prioritized')
+    if (Object.values(counts).some((count) => count > 0)) return false
+  }
+  return true
+}
+
 /**
  * How many rows each table an invoice write may touch holds, and the jobs
  * queued: what a refused write or import must leave as it was.

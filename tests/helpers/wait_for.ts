@@ -26,3 +26,21 @@ export async function waitFor<T>(
   const reason = lastError instanceof Error ? ` (last error: ${lastError.message})` : ''
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${description}${reason}`)
 }
+
+/**
+ * Watches `probe` for `forMs` and fails as soon as it stops holding: what
+ * must stay true for a while (no second email turns up), observed rather
+ * than assumed after a sleep.
+ */
+export async function holdsFor(
+  description: string,
+  probe: () => Promise<boolean> | boolean,
+  { forMs, intervalMs = 100 }: { forMs: number; intervalMs?: number }
+): Promise<void> {
+  const end = Date.now() + forMs
+  while (Date.now() < end) {
+    if (!(await probe())) throw new Error(`Stopped holding: ${description}`)
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
+  }
+  if (!(await probe())) throw new Error(`Stopped holding: ${description}`)
+}

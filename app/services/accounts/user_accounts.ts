@@ -2,6 +2,7 @@ import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import User, { type Locale } from '#models/user'
 import ConflictException from '#exceptions/conflict_exception'
+import { cancelCheckinsBeforeRelanceOf } from '#services/checkins/checkin_scheduler'
 
 export async function registerUser(
   details: { fullName: string; email: string; password: string },
@@ -21,11 +22,19 @@ export async function registerUser(
 
 export async function updateProfile(
   user: User,
-  changes: { fullName?: string; timezone?: string; locale?: Locale; relanceOffsets?: number[] },
+  changes: {
+    fullName?: string
+    timezone?: string
+    locale?: Locale
+    relanceOffsets?: number[]
+    checkinBeforeEachRelance?: boolean
+  },
   trx: TransactionClientContract
 ) {
   user.useTransaction(trx)
-  return user.merge(changes).save()
+  await user.merge(changes).save()
+  if (changes.checkinBeforeEachRelance === false) await cancelCheckinsBeforeRelanceOf(user.id, trx)
+  return user
 }
 
 /** Signs the user out everywhere: every access token of theirs, in one statement. */

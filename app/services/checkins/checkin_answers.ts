@@ -3,15 +3,18 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import CheckinTask from '#models/checkin_task'
 import Invoice from '#models/invoice'
 import ActivityEvent from '#models/activity_event'
+import { forNoKeyUpdate } from '#support/row_locks'
 import { hashCheckinToken, looksLikeCheckinToken } from '#services/checkins/checkin_token'
 import { markInvoicePaid } from '#services/invoices/mark_invoice_paid'
+import { scheduleCheckinsBeforeNextRelance } from '#services/checkins/checkin_scheduler'
 
 export type CheckinAnswerChoice = 'paid' | 'pending'
 export type CheckinResult = 'paid' | 'pending' | 'already_answered' | 'expired' | 'invalid'
 
 /**
  * Records the freelancer's answer to a check-in. The task row is locked, so
- * concurrent clicks, or paid racing pending, record exactly one answer.
+ * concurrent clicks, or paid racing pending, record exactly one answer. A
+ * link whose invoice is no longer pending records nothing.
  */
 export async function answerCheckin(
   plainToken: string,
@@ -29,11 +32,15 @@ export async function answerCheckin(
   if (!task.isAnswerable) return 'invalid'
   if (task.linksExpiredAt(DateTime.now())) return 'expired'
 
-  await task.recordAnswer(choice === 'paid' ? 'paid' : 'still_pending', trx)
+  // Paid or cancelled meanwhile (the SPA, another link): nothing is left to answer
+  const invoice = await forNoKeyUpdate(
+    Invoice.query({ client: trx }).where('id', task.invoiceId)
+  ).firstOrFail()
+  if (!invoice.isPending) return 'already_answered'
 
-  const invoice = await Invoice.findOrFail(task.invoiceId, { client: trx })
+  await task.recordAnswer(choice === 'paid' ? 'paid' : 'still_pending', trx)
   if (choice === 'paid') {
-    if (invoice.status !== 'cancelled') await markInvoicePaid(invoice, { via: 'checkin' }, trx)
+    await markInvoicePaid(invoice, { via: 'checkin' }, trx)
     return 'paid'
   }
   await ActivityEvent.record(
@@ -46,5 +53,6 @@ export async function answerCheckin(
     },
     trx
   )
+  await scheduleCheckinsBeforeNextRelance([invoice.id], trx)
   return 'pending'
 }

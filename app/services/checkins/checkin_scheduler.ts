@@ -2,10 +2,11 @@ import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import env from '#start/env'
 import CheckinTask from '#models/checkin_task'
-import type Invoice from '#models/invoice'
+import Invoice from '#models/invoice'
+import type Relance from '#models/relance'
 import sendCheckinJob, { checkinJob } from '#jobs/send_checkin_job'
 import { generateCheckinToken } from '#services/checkins/checkin_token'
-import { sendingTimeOn } from '#support/business_calendar'
+import { afterPause, sendingTimeOn } from '#support/business_calendar'
 import {
   cancelScheduledRows,
   insertScheduledRows,
@@ -101,4 +102,142 @@ export async function scheduleCheckinForInvoice(
 ): Promise<CheckinTask> {
   const [task] = await scheduleCheckinsForInvoices([invoice], timezone, trx)
   return task
+}
+
+/** 09:00 user time on the weekday before the day of a relance at `relanceAt`. */
+export function checkinTimeBeforeRelance(relanceAt: DateTime, timezone: string): DateTime {
+  let day = relanceAt.setZone(timezone).startOf('day').minus({ days: 1 })
+  while (day.weekday >= 6) day = day.minus({ days: 1 })
+  return sendingTimeOn(day, timezone)
+}
+
+/**
+ * The check-in that comes before the invoice's next relance after the
+ * first: the first relance still scheduled, from the second on, whose
+ * check-in moment (where the client's pause moved the relance) is still
+ * ahead. Null when none is left.
+ */
+export function nextCheckinBeforeRelance(options: {
+  relances: Pick<Relance, 'sequence' | 'status' | 'scheduledAt'>[]
+  pausedUntil: DateTime | null
+  timezone: string
+  now?: DateTime
+}): { beforeRelance: number; at: DateTime } | null {
+  const now = options.now ?? DateTime.now()
+  const upcoming = options.relances
+    .filter((relance) => relance.sequence >= 2 && relance.status === 'scheduled')
+    .sort((a, b) => a.sequence - b.sequence)
+  for (const relance of upcoming) {
+    const relanceAt = afterPause(relance.scheduledAt, options.pausedUntil, options.timezone)
+    const at = checkinTimeBeforeRelance(relanceAt, options.timezone)
+    if (at > now) return { beforeRelance: relance.sequence, at }
+  }
+  return null
+}
+
+/**
+ * Gives each of these invoices still pending, whose user wants it, the
+ * check-in before its next relance: called once the previous check-in is
+ * sent or answered `still_pending`. An invoice that already has a
+ * `scheduled` check-in keeps it (the partial unique index decides under
+ * concurrency), so this is idempotent. Jobs are enqueued after commit.
+ */
+export async function scheduleCheckinsBeforeNextRelance(
+  invoiceIds: number[],
+  trx: TransactionClientContract
+): Promise<CheckinTask[]> {
+  if (invoiceIds.length === 0) return []
+  const invoices = await Invoice.query({ client: trx })
+    .whereIn('id', invoiceIds)
+    .where('status', 'pending')
+    .whereHas('user', (user) => user.where('checkin_before_each_relance', true))
+    .preload('user')
+    .preload('customer')
+    .preload('relances')
+  const now = DateTime.now()
+  const tokens = new Map<number, string>()
+  const rows = invoices.flatMap((invoice) => {
+    const next = nextCheckinBeforeRelance({
+      relances: invoice.relances,
+      pausedUntil: invoice.customer.remindersPausedUntil,
+      timezone: invoice.user.timezone,
+      now,
+    })
+    if (!next) return []
+    const token = generateCheckinToken()
+    tokens.set(invoice.id, token.plain)
+    return [
+      {
+        invoice_id: invoice.id,
+        token_hash: token.hashed,
+        before_relance: next.beforeRelance,
+        scheduled_ms: next.at.toMillis(),
+      },
+    ]
+  })
+  const tasks = await insertScheduledRows(
+    CHECKIN_ROWS,
+    { invoice_id: 'int', token_hash: 'text', before_relance: 'smallint' },
+    rows,
+    trx,
+    { onConflict: "ON CONFLICT (invoice_id) WHERE status = 'scheduled' DO NOTHING" }
+  )
+  sendCheckinJob.enqueueAfterCommit(
+    trx,
+    tasks.map((task) => checkinJob(task, tokens.get(task.invoiceId)!))
+  )
+  return tasks
+}
+
+/**
+ * Cancels the waiting check-ins before a relance of these invoices; their
+ * jobs go after commit.
+ */
+async function cancelCheckinsBeforeRelance(
+  invoiceIds: number[],
+  trx: TransactionClientContract
+): Promise<{ id: number; invoice_id: number }[]> {
+  const cancelled: { id: number; invoice_id: number }[] = await trx
+    .from('checkin_tasks')
+    .whereIn('invoice_id', invoiceIds)
+    .where('status', 'scheduled')
+    .whereNotNull('before_relance')
+    .update({ status: 'cancelled', updated_at: new Date() }, ['id', 'invoice_id'])
+  sendCheckinJob.removeAfterCommit(
+    trx,
+    cancelled.map(({ id }) => id)
+  )
+  return cancelled
+}
+
+/**
+ * Moves the waiting check-ins before a relance of these invoices after
+ * their relances moved (a client's pause): cancelled, then scheduled again.
+ */
+export async function rescheduleCheckinsBeforeRelance(
+  invoiceIds: number[],
+  trx: TransactionClientContract
+) {
+  if (invoiceIds.length === 0) return []
+  const cancelled = await cancelCheckinsBeforeRelance(invoiceIds, trx)
+  return scheduleCheckinsBeforeNextRelance(
+    cancelled.map((row) => row.invoice_id),
+    trx
+  )
+}
+
+/** The user turned the setting off: their waiting check-ins before a relance go. */
+export async function cancelCheckinsBeforeRelanceOf(
+  userId: number,
+  trx: TransactionClientContract
+) {
+  const pending: { id: number }[] = await trx
+    .from('invoices')
+    .select('id')
+    .where('user_id', userId)
+    .where('status', 'pending')
+  await cancelCheckinsBeforeRelance(
+    pending.map(({ id }) => id),
+    trx
+  )
 }

@@ -4,6 +4,7 @@ import Client from '#models/client'
 import ConflictException from '#exceptions/conflict_exception'
 import { findOwned } from '#support/owned_records'
 import { modelsFromRows } from '#support/bulk_rows'
+import { followClientPause } from '#services/invoices/invoice_follow_ups'
 
 /**
  * Returns the user's clients with these emails (case-insensitive), keyed by
@@ -69,5 +70,10 @@ export async function updateClient(
       .first()
     if (taken) throw new ConflictException('Another client already uses this email')
   }
-  return client.useTransaction(trx).merge(changes).save()
+  const pauseChanged =
+    changes.remindersPausedUntil !== undefined &&
+    changes.remindersPausedUntil?.toISODate() !== client.remindersPausedUntil?.toISODate()
+  await client.useTransaction(trx).merge(changes).save()
+  if (pauseChanged) await followClientPause(client.id, trx)
+  return client
 }

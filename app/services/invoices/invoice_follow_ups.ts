@@ -2,12 +2,14 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type Invoice from '#models/invoice'
 import type User from '#models/user'
 import {
+  rescheduleCheckinsBeforeRelance,
   cancelCheckinForInvoice,
   scheduleCheckinForInvoice,
   scheduleCheckinsForInvoices,
 } from '#services/checkins/checkin_scheduler'
 import {
   cancelFutureRelances,
+  resumeCancelledRelances,
   scheduleRelancesForInvoice,
   scheduleRelancesForNewInvoices,
 } from '#services/relances/relance_scheduler'
@@ -62,4 +64,34 @@ export async function rescheduleFollowUps(
 export async function cancelFollowUps(invoiceId: number, trx: TransactionClientContract) {
   await cancelCheckinForInvoice(invoiceId, trx)
   await cancelFutureRelances(invoiceId, trx)
+}
+
+/**
+ * Brings back what follows an invoice reopened after a payment: the
+ * relances the payment cancelled whose time is still ahead, and a check-in
+ * as for a new invoice.
+ */
+export async function resumeFollowUps(
+  invoice: Invoice,
+  user: User,
+  trx: TransactionClientContract
+) {
+  await resumeCancelledRelances(invoice.id, trx)
+  await scheduleCheckinForInvoice(invoice, user.timezone, trx)
+}
+
+/**
+ * A client's pause moves its relances when they fire: the waiting
+ * check-ins before them move with them now.
+ */
+export async function followClientPause(clientId: number, trx: TransactionClientContract) {
+  const pending: { id: number }[] = await trx
+    .from('invoices')
+    .select('id')
+    .where('client_id', clientId)
+    .where('status', 'pending')
+  await rescheduleCheckinsBeforeRelance(
+    pending.map(({ id }) => id),
+    trx
+  )
 }

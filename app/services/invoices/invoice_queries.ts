@@ -5,12 +5,17 @@ import { findOwned } from '#support/owned_records'
 
 /**
  * Eager loads for an invoice's JSON: three queries whatever the page size.
- * An invoice keeps its cancelled check-ins: `checkin` is the newest one.
+ * An invoice keeps its cancelled check-ins: `checkin` is the newest one,
+ * passing over cancelled ones (never sent) when another exists: a payment
+ * cancels the check-in scheduled before the next relance, and the invoice
+ * still shows the check-in that was answered.
  */
 function withDetails(query: ModelQueryBuilderContract<typeof Invoice>) {
   return query
     .preload('customer')
-    .preload('checkin', (checkins) => checkins.orderBy('id', 'desc'))
+    .preload('checkin', (checkins) =>
+      checkins.orderByRaw("status = 'cancelled'").orderBy('id', 'desc')
+    )
     .preload('relances', (relances) => relances.orderBy('sequence', 'asc'))
 }
 

@@ -4,6 +4,7 @@ import Invoice, { type PaidVia } from '#models/invoice'
 import User from '#models/user'
 import ActivityEvent from '#models/activity_event'
 import ConflictException from '#exceptions/conflict_exception'
+import { forNoKeyUpdate } from '#support/row_locks'
 import { cancelFollowUps } from '#services/invoices/invoice_follow_ups'
 
 const PAYMENT_LABELS: Record<PaidVia, string> = {
@@ -12,9 +13,23 @@ const PAYMENT_LABELS: Record<PaidVia, string> = {
 }
 
 /**
- * Marks an invoice paid, once. The invoice row is locked for the
+ * How many times the invoice has been paid: each payment has one
+ * `invoice_paid` event (a reopened invoice may be paid again).
+ */
+export async function paymentsOf(invoiceId: number, trx: TransactionClientContract) {
+  const [{ total }] = await trx
+    .from('activity_events')
+    .where('invoice_id', invoiceId)
+    .where('type', 'invoice_paid')
+    .count('* as total')
+  return Number(total)
+}
+
+/**
+ * Marks an invoice paid, once per payment. The invoice row is locked for the
  * transaction, so concurrent calls queue behind the first and find it paid:
- * exactly one rubis and one `invoice_paid` event per invoice.
+ * exactly one rubis and one `invoice_paid` event per payment, numbered (a
+ * unique index refuses a second event with the same number).
  *
  * Returns whether this call is the one that paid it.
  */
@@ -23,10 +38,9 @@ export async function markInvoicePaid(
   { via }: { via: PaidVia },
   trx: TransactionClientContract
 ): Promise<{ invoice: Invoice; newlyPaid: boolean }> {
-  const locked = await Invoice.query({ client: trx })
-    .where('id', invoice.id)
-    .forUpdate()
-    .firstOrFail()
+  const locked = await forNoKeyUpdate(
+    Invoice.query({ client: trx }).where('id', invoice.id)
+  ).firstOrFail()
   if (locked.status === 'paid') return { invoice: locked, newlyPaid: false }
   if (locked.status === 'cancelled') {
     throw new ConflictException('A cancelled invoice cannot be marked as paid')
@@ -40,7 +54,12 @@ export async function markInvoicePaid(
       invoiceId: locked.id,
       type: 'invoice_paid',
       label: `Invoice ${locked.number} ${PAYMENT_LABELS[via]}`,
-      metadata: { via, amountCents: locked.amountCents, currency: locked.currency },
+      metadata: {
+        via,
+        amountCents: locked.amountCents,
+        currency: locked.currency,
+        paymentNumber: (await paymentsOf(locked.id, trx)) + 1,
+      },
     },
     trx
   )

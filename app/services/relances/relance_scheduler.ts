@@ -4,6 +4,7 @@ import Relance from '#models/relance'
 import type Invoice from '#models/invoice'
 import sendRelanceJob, { relanceJob } from '#jobs/send_relance_job'
 import { afterPause, laterDay, onWeekday, sendingTimeOn, todayIn } from '#support/business_calendar'
+import { modelsFromRows } from '#support/bulk_rows'
 import {
   cancelScheduledRows,
   insertScheduledRows,
@@ -127,4 +128,25 @@ export async function scheduleRelancesForInvoice(
  */
 export function cancelFutureRelances(invoiceId: number, trx: TransactionClientContract) {
   return cancelScheduledRows(RELANCE_ROWS, [invoiceId], trx)
+}
+
+/**
+ * Schedules again the invoice's cancelled relances whose time is still
+ * ahead: for a reopened invoice, those are the ones its payment cancelled
+ * (a paid invoice is never cancelled, so nothing else cancelled them).
+ * Their jobs replace, after commit, any old job kept under the same id.
+ */
+export async function resumeCancelledRelances(
+  invoiceId: number,
+  trx: TransactionClientContract
+): Promise<Relance[]> {
+  const rows = await trx
+    .from('relances')
+    .where('invoice_id', invoiceId)
+    .where('status', 'cancelled')
+    .where('scheduled_at', '>', new Date())
+    .update({ status: 'scheduled', updated_at: new Date() }, ['*'])
+  const relances = modelsFromRows(Relance, rows)
+  sendRelanceJob.replaceAfterCommit(trx, relances.map(relanceJob))
+  return relances
 }

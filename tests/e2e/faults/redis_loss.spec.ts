@@ -8,7 +8,6 @@ import queueConfig from '#config/queue'
 import { UserFactory } from '#database/factories/user_factory'
 import sendCheckinJob from '#jobs/send_checkin_job'
 import { hashCheckinToken } from '#services/checkins/checkin_token'
-import { getQueue } from '#queue/queues'
 import { reconcileQueues } from '#queue/reconciler'
 import sendRelanceJob from '#jobs/send_relance_job'
 import { AppProcess, freePort, postInvoiceOn, registerOn } from '#tests/helpers/app_processes'
@@ -23,7 +22,7 @@ import { RedisServer } from '#tests/helpers/redis_server'
 import { countRows } from '#tests/helpers/rows'
 import { processSceneForEach } from '#tests/helpers/running_app'
 import { checkinTokenFrom } from '#tests/helpers/smtp_inbox'
-import { dropQueueKeys, queuedJobIds } from '#tests/helpers/state'
+import { dropQueueKeys, queuedJobIds, queuesIdle } from '#tests/helpers/state'
 import { GiveUp, waitFor } from '#tests/helpers/wait_for'
 
 /** The job ids PostgreSQL promises: one per `scheduled` row. */
@@ -34,15 +33,6 @@ async function promisedJobIds() {
     checkins: tasks.map((task) => sendCheckinJob.jobId(task.id)).sort(),
     relances: relances.map((relance) => sendRelanceJob.jobId(relance.id)).sort(),
   }
-}
-
-/** Nothing waiting, running or about to run in either queue. */
-async function queuesIdle() {
-  for (const name of ['checkins', 'relances'] as const) {
-    const counts = await getQueue(name).getJobCounts('waiting', 'active', 'prioritized')
-    if (Object.values(counts).some((count) => count > 0)) return false
-  }
-  return true
 }
 
 test.group('Faults: Redis loses every queued job', (group) => {
@@ -104,6 +94,43 @@ test.group('Faults: Redis loses every queued job', (group) => {
       relances: 0,
       verifications: 0,
     })
+  })
+})
+
+test.group('Faults: Redis loses a digest before it goes out', (group) => {
+  const scene = processSceneForEach(group)
+
+  test('the rebuilt jobs still send one email listing every check-in, each task sent once', async ({
+    assert,
+  }) => {
+    const { inbox } = scene
+    const user = await UserFactory.merge({ email: 'digest@example.test' }).create()
+    const dueDate = DateTime.utc().minus({ days: 1 }).startOf('day')
+    for (const number of ['DG-1', 'DG-2', 'DG-3']) {
+      await createScheduledInvoice(user, { number, dueDate })
+    }
+
+    await dropQueueKeys()
+    await scene.startWorker({
+      QUEUE_RECONCILE_GRACE_SECONDS: '0',
+      QUEUE_RECONCILE_INTERVAL_MS: '300',
+    })
+
+    await waitFor(
+      'the 3 check-ins to be sent and the queues idle',
+      async () =>
+        (await countRows('checkin_tasks', { status: 'sent' })) === 3 && (await queuesIdle()),
+      { timeoutMs: 20_000 }
+    )
+    assert.lengthOf(inbox.to('digest@example.test'), 1)
+    assert.lengthOf(inbox.messages, 1)
+    const [mail] = inbox.messages
+    for (const number of ['DG-1', 'DG-2', 'DG-3']) assert.include(mail.text, number)
+    assert.equal(await countRows('activity_events', { type: 'checkin_sent' }), 3)
+    // What waits now is the check-in before each invoice's next relance
+    const waiting = await CheckinTask.query().where('status', 'scheduled')
+    assert.lengthOf(waiting, 3)
+    assert.isTrue(waiting.every((task) => task.beforeRelance === 2))
   })
 })
 

@@ -52,6 +52,7 @@ test.group('Profile', (group) => {
         locale: 'fr',
         relanceOffsets: [3, 10, 20],
         emailVerifiedAt: user.emailVerifiedAt!.toISO(),
+        checkinBeforeEachRelance: true,
         createdAt: undefined,
       }
     )
@@ -159,6 +160,14 @@ test.group('Profile', (group) => {
             [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
             { field: 'relanceOffsets', rule: 'array.maxLength' },
           ],
+        ],
+      },
+      {
+        title: 'takes checkinBeforeEachRelance as a JSON boolean only',
+        key: 'checkinBeforeEachRelance',
+        cases: [
+          ['yes', { field: 'checkinBeforeEachRelance', rule: 'boolean' }],
+          [1, { field: 'checkinBeforeEachRelance', rule: 'boolean' }],
         ],
       },
       {

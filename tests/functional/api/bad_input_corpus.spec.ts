@@ -121,6 +121,7 @@ function routes(): Route[] {
     },
     { method: 'POST', pattern: '/api/v1/invoices/:id/mark-paid', auth: true },
     { method: 'POST', pattern: '/api/v1/invoices/:id/cancel', auth: true },
+    { method: 'POST', pattern: '/api/v1/invoices/:id/reopen', auth: true },
     {
       method: 'POST',
       pattern: '/api/v1/import-batches',

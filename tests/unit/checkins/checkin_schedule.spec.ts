@@ -1,7 +1,11 @@
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import env from '#start/env'
-import { checkinTimeFor } from '#services/checkins/checkin_scheduler'
+import {
+  checkinTimeBeforeRelance,
+  checkinTimeFor,
+  nextCheckinBeforeRelance,
+} from '#services/checkins/checkin_scheduler'
 import { relanceTimesFor } from '#services/relances/relance_scheduler'
 
 const day = (iso: string) => DateTime.fromISO(iso, { zone: 'utc' })
@@ -205,6 +209,128 @@ test.group('Relance times', () => {
           `${due} in ${zone}: ${checkinDay} then ${relanceDay}`
         )
         assert.isAbove(first.toMillis(), checkin.toMillis())
+      }
+    }
+  })
+})
+
+test.group('Check-in before a later relance', () => {
+  const paris = 'Europe/Paris'
+  // Thursday 2026-11-26, 11:00 in Paris
+  const now = DateTime.fromISO('2026-11-26T10:00:00Z')
+  const at = (iso: string) => DateTime.fromISO(iso, { zone: 'utc' })
+  const scheduled = (sequence: number, iso: string) => ({
+    sequence,
+    status: 'scheduled' as const,
+    scheduledAt: at(iso),
+  })
+
+  test('comes at 09:00 local on the weekday before the relance: {note}')
+    .with([
+      {
+        relance: '2026-12-09T08:00:00Z',
+        zone: paris,
+        expected: '2026-12-08T08:00:00.000Z',
+        note: 'a Wednesday relance, Tuesday check-in',
+      },
+      {
+        relance: '2026-12-07T08:00:00Z',
+        zone: paris,
+        expected: '2026-12-04T08:00:00.000Z',
+        note: 'a Monday relance, the Friday before',
+      },
+      {
+        relance: '2026-12-08T14:00:00Z',
+        zone: 'America/New_York',
+        expected: '2026-12-07T14:00:00.000Z',
+        note: 'in New York',
+      },
+      {
+        relance: '2026-12-08T00:00:00Z',
+        zone: 'Asia/Tokyo',
+        expected: '2026-12-07T00:00:00.000Z',
+        note: 'in Tokyo, the previous UTC day',
+      },
+      // Paris springs forward on Sunday 2027-03-28
+      {
+        relance: '2027-03-30T07:00:00Z',
+        zone: paris,
+        expected: '2027-03-29T07:00:00.000Z',
+        note: 'after the DST change',
+      },
+      {
+        relance: '2027-03-29T07:00:00Z',
+        zone: paris,
+        expected: '2027-03-26T08:00:00.000Z',
+        note: 'a Monday after DST, a Friday before it',
+      },
+      // New York falls back on Sunday 2027-11-07
+      {
+        relance: '2027-11-08T14:00:00Z',
+        zone: 'America/New_York',
+        expected: '2027-11-05T13:00:00.000Z',
+        note: 'a Monday after DST ends, a Friday before it',
+      },
+    ])
+    .run(({ assert }, { relance, zone, expected }) => {
+      assert.equal(utc(checkinTimeBeforeRelance(at(relance), zone)), expected)
+    })
+
+  test('the first relance has none: the check-in at the due date comes before it', ({ assert }) => {
+    const next = nextCheckinBeforeRelance({
+      relances: [scheduled(1, '2026-12-02T08:00:00Z'), scheduled(2, '2026-12-09T08:00:00Z')],
+      pausedUntil: null,
+      timezone: paris,
+      now,
+    })
+    assert.equal(next?.beforeRelance, 2)
+    assert.equal(utc(next!.at), '2026-12-08T08:00:00.000Z')
+  })
+
+  test('a check-in moment already past goes to the next relance', ({ assert }) => {
+    const next = nextCheckinBeforeRelance({
+      relances: [
+        scheduled(1, '2026-11-23T08:00:00Z'),
+        scheduled(2, '2026-11-27T08:00:00Z'), // its check-in was this morning, 09:00
+        scheduled(3, '2026-12-07T08:00:00Z'),
+      ],
+      pausedUntil: null,
+      timezone: paris,
+      now,
+    })
+    assert.equal(next?.beforeRelance, 3)
+    assert.equal(utc(next!.at), '2026-12-04T08:00:00.000Z')
+  })
+
+  test('relances no longer scheduled need no check-in', ({ assert }) => {
+    const relances = [
+      { ...scheduled(2, '2026-12-09T08:00:00Z'), status: 'cancelled' as const },
+      { ...scheduled(3, '2026-12-16T08:00:00Z'), status: 'sent' as const },
+    ]
+    assert.isNull(nextCheckinBeforeRelance({ relances, pausedUntil: null, timezone: paris, now }))
+  })
+
+  test('a client pause moves the check-in with the relance it delays', ({ assert }) => {
+    const next = nextCheckinBeforeRelance({
+      relances: [scheduled(2, '2026-12-09T08:00:00Z')],
+      // Through Friday the 11th: the relance waits for Monday the 14th
+      pausedUntil: at('2026-12-11'),
+      timezone: paris,
+      now,
+    })
+    assert.equal(utc(next!.at), '2026-12-11T08:00:00.000Z')
+  })
+
+  test('always on a weekday at 09:00 local, the day before the relance or earlier', ({
+    assert,
+  }) => {
+    for (let offset = 1; offset <= 21; offset++) {
+      const relanceAt = now.plus({ days: offset }).set({ hour: 8, minute: 0 })
+      for (const zone of [paris, 'Pacific/Auckland', 'America/Los_Angeles']) {
+        const checkin = checkinTimeBeforeRelance(relanceAt, zone).setZone(zone)
+        assert.isBelow(checkin.weekday, 6)
+        assert.equal(checkin.hour, 9)
+        assert.isTrue(checkin.toISODate()! < relanceAt.setZone(zone).toISODate()!)
       }
     }
   })

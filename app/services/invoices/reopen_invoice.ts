@@ -1,0 +1,33 @@
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import type Invoice from '#models/invoice'
+import User from '#models/user'
+import ActivityEvent from '#models/activity_event'
+import ConflictException from '#exceptions/conflict_exception'
+import { resumeFollowUps } from '#services/invoices/invoice_follow_ups'
+import { paymentsOf } from '#services/invoices/mark_invoice_paid'
+
+/**
+ * Undoes a payment (a wrong "paid" click): the invoice, locked by the
+ * caller, is pending again, its rubis is taken back (never below zero), and
+ * its follow-ups resume. Paying it again counts again.
+ */
+export async function reopenInvoice(user: User, invoice: Invoice, trx: TransactionClientContract) {
+  if (invoice.status !== 'paid') throw new ConflictException('Only a paid invoice can be reopened')
+  await invoice.useTransaction(trx).merge({ status: 'pending', paidAt: null, paidVia: null }).save()
+  await User.query({ client: trx })
+    .where('id', invoice.userId)
+    .where('rubis', '>', 0)
+    .decrement('rubis', 1)
+  await ActivityEvent.record(
+    {
+      userId: invoice.userId,
+      invoiceId: invoice.id,
+      type: 'invoice_reopened',
+      label: `Invoice ${invoice.number} reopened: not paid after all`,
+      metadata: { paymentNumber: await paymentsOf(invoice.id, trx) },
+    },
+    trx
+  )
+  await resumeFollowUps(invoice, user, trx)
+  return invoice
+}
