@@ -11,6 +11,9 @@ export default class UserTransformer extends BaseTransformer<User> {
       'timezone',
       'locale',
       'relanceOffsets',
+      'paymentInstructions',
+      'latePenaltyRate',
+      'thankClientsOnPayment',
       'createdAt',
     ])
   }

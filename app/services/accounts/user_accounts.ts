@@ -20,7 +20,15 @@ export async function registerUser(
 
 export async function updateProfile(
   user: User,
-  changes: { fullName?: string; timezone?: string; locale?: Locale; relanceOffsets?: number[] },
+  changes: {
+    fullName?: string
+    timezone?: string
+    locale?: Locale
+    relanceOffsets?: number[]
+    paymentInstructions?: string | null
+    latePenaltyRate?: number | null
+    thankClientsOnPayment?: boolean
+  },
   trx: TransactionClientContract
 ) {
   user.useTransaction(trx)

@@ -51,6 +51,9 @@ test.group('Profile', (group) => {
         timezone: 'Europe/Paris',
         locale: 'fr',
         relanceOffsets: [3, 10, 20],
+        paymentInstructions: null,
+        latePenaltyRate: null,
+        thankClientsOnPayment: true,
         createdAt: undefined,
       }
     )

@@ -30,6 +30,8 @@ test.group('Clients', (group) => {
       'id',
       'name',
       'email',
+      'locale',
+      'isBusiness',
       'remindersPausedUntil',
     ])
   })
