@@ -4,6 +4,7 @@ import type Invoice from '#models/invoice'
 import type User from '#models/user'
 import CheckinMail from '#mails/checkin_mail'
 import RelanceMail from '#mails/relance_mail'
+import type { RenderedRelance } from '#mails/relance_content'
 
 /**
  * The façade the delivery services send through: one function per email,
@@ -20,12 +21,7 @@ export function sendCheckinEmail(email: {
   return mail.send(new CheckinMail(email.user, email.invoice, email.client, email.plainToken))
 }
 
-/** Reminds the client; replies go to the freelancer. */
-export function sendRelanceEmail(email: {
-  user: User
-  invoice: Invoice
-  client: Client
-  sequence: number
-}) {
-  return mail.send(new RelanceMail(email.user, email.invoice, email.client, email.sequence))
+/** Reminds the client, with the text `renderRelance` wrote; replies go to the freelancer. */
+export function sendRelanceEmail(relance: RenderedRelance) {
+  return mail.send(new RelanceMail(relance))
 }
