@@ -8,6 +8,7 @@ const InvoicesController = () => import('#controllers/invoices_controller')
 const ActivityController = () => import('#controllers/activity_controller')
 const ClientsController = () => import('#controllers/clients_controller')
 const RelancesController = () => import('#controllers/relances_controller')
+const RelanceTemplatesController = () => import('#controllers/relance_templates_controller')
 const HealthController = () => import('#controllers/health_controller')
 const CheckinController = () => import('#controllers/checkin_controller')
 const ImportBatchesController = () => import('#controllers/import_batches_controller')
@@ -17,6 +18,8 @@ const ImportBatchesController = () => import('#controllers/import_batches_contro
  * matches no route and answers 404.
  */
 router.where('id', { match: /^[1-9]\d{0,8}$/, cast: (value) => Number(value) })
+// A relance step: a schedule has at most 10 offsets
+router.where('sequence', { match: /^([1-9]|10)$/, cast: (value) => Number(value) })
 
 router
   .group(() => {
@@ -65,6 +68,11 @@ router
         router.patch('clients/:id', [ClientsController, 'update'])
 
         router.get('relances', [RelancesController, 'index'])
+        router.get('invoices/:id/relances/:sequence/preview', [RelancesController, 'preview'])
+
+        router.get('relance-templates', [RelanceTemplatesController, 'index'])
+        router.put('relance-templates/:sequence', [RelanceTemplatesController, 'update'])
+        router.delete('relance-templates/:sequence', [RelanceTemplatesController, 'destroy'])
 
         router.get('activity', [ActivityController, 'index'])
       })

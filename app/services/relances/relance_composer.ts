@@ -1,9 +1,9 @@
 import { DateTime } from 'luxon'
-import type Relance from '#models/relance'
+import Relance from '#models/relance'
 import type Invoice from '#models/invoice'
 import RelanceTemplate from '#models/relance_template'
 import { renderRelance, type RenderedRelance } from '#mails/relance_content'
-import { groupStep } from '#services/relances/relance_groups'
+import { groupStep, relancesDueWith } from '#services/relances/relance_groups'
 
 /**
  * The email that covers these relances (their invoice, user and client
@@ -29,4 +29,32 @@ export async function composeRelanceEmail(
 
 function byDueDate(a: Invoice, b: Invoice) {
   return a.dueDate.toMillis() - b.dueDate.toMillis() || a.id - b.id
+}
+
+/**
+ * What the user's relance of this step would send now: the same email the
+ * job writes, with the other relances of the client due with it that day.
+ * Another user's invoice, or a step it has no relance for, is a 404.
+ */
+export async function previewRelance(userId: number, invoiceId: number, sequence: number) {
+  const relance = await Relance.query()
+    .where('sequence', sequence)
+    .whereIn('invoice_id', (invoices) =>
+      invoices.from('invoices').select('id').where('user_id', userId).where('id', invoiceId)
+    )
+    .preload('invoice', (invoice) => invoice.preload('user').preload('customer'))
+    .firstOrFail()
+  const now = DateTime.now()
+  const companions =
+    relance.isScheduled && relance.invoice.isPending
+      ? await relancesDueWith(relance, DateTime.max(now, relance.scheduledAt))
+      : []
+  const email = await composeRelanceEmail([relance, ...companions], now)
+  return {
+    to: email.to,
+    replyTo: email.replyTo,
+    subject: email.subject,
+    text: email.text,
+    scheduledAt: relance.scheduledAt,
+  }
 }
