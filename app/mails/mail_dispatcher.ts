@@ -4,6 +4,7 @@ import type Invoice from '#models/invoice'
 import type User from '#models/user'
 import CheckinMail from '#mails/checkin_mail'
 import RelanceMail from '#mails/relance_mail'
+import ThankYouMail from '#mails/thank_you_mail'
 import type { RenderedRelance } from '#mails/relance_content'
 
 /**
@@ -24,4 +25,9 @@ export function sendCheckinEmail(email: {
 /** Reminds the client, with the text `renderRelance` wrote; replies go to the freelancer. */
 export function sendRelanceEmail(relance: RenderedRelance) {
   return mail.send(new RelanceMail(relance))
+}
+
+/** Thanks the client for a payment; replies go to the freelancer. */
+export function sendThankYouEmail(email: { user: User; invoice: Invoice; client: Client }) {
+  return mail.send(new ThankYouMail(email.user, email.invoice, email.client))
 }

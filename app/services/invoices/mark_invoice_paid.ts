@@ -5,6 +5,7 @@ import User from '#models/user'
 import ActivityEvent from '#models/activity_event'
 import ConflictException from '#exceptions/conflict_exception'
 import { cancelFollowUps } from '#services/invoices/invoice_follow_ups'
+import { promiseThankYou } from '#services/invoices/thank_yous'
 
 const PAYMENT_LABELS: Record<PaidVia, string> = {
   manual: 'marked as paid',
@@ -14,7 +15,8 @@ const PAYMENT_LABELS: Record<PaidVia, string> = {
 /**
  * Marks an invoice paid, once. The invoice row is locked for the
  * transaction, so concurrent calls queue behind the first and find it paid:
- * exactly one rubis and one `invoice_paid` event per invoice.
+ * exactly one rubis and one `invoice_paid` event per invoice. A client who
+ * was chased is promised one thank-you for the payment.
  *
  * Returns whether this call is the one that paid it.
  */
@@ -45,5 +47,6 @@ export async function markInvoicePaid(
     trx
   )
   await cancelFollowUps(locked.id, trx)
+  await promiseThankYou(locked, trx)
   return { invoice: locked, newlyPaid: true }
 }

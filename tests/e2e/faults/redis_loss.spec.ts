@@ -98,7 +98,11 @@ test.group('Faults: Redis loses every queued job', (group) => {
     assert.lengthOf(stillPromised.relances, 3 * 2 + 3)
     assert.deepEqual(await queuedJobIds('checkins'), stillPromised.checkins)
     assert.deepEqual(await queuedJobIds('relances'), stillPromised.relances)
-    assert.deepEqual(await reconcileQueues({ graceSeconds: 0 }), { checkins: 0, relances: 0 })
+    assert.deepEqual(await reconcileQueues({ graceSeconds: 0 }), {
+      'checkins': 0,
+      'relances': 0,
+      'thank-yous': 0,
+    })
   })
 })
 
