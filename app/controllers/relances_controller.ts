@@ -1,5 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import RelanceTransformer from '#transformers/relance_transformer'
+import RelancePreviewTransformer from '#transformers/relance_preview_transformer'
 import { listRelancesValidator } from '#validators/relance'
 import { listRelances } from '#services/relances/relance_queries'
 import { previewRelance } from '#services/relances/relance_composer'
@@ -15,6 +16,6 @@ export default class RelancesController {
 
   async preview({ auth, params, serialize }: HttpContext) {
     const preview = await previewRelance(auth.getUserOrFail().id, params.id, params.sequence)
-    return serialize({ ...preview, scheduledAt: preview.scheduledAt.toISO() })
+    return serialize(RelancePreviewTransformer.transform(preview))
   }
 }

@@ -31,12 +31,20 @@ function byDueDate(a: Invoice, b: Invoice) {
   return a.dueDate.toMillis() - b.dueDate.toMillis() || a.id - b.id
 }
 
+export type RelancePreview = Pick<RenderedRelance, 'to' | 'replyTo' | 'subject' | 'text'> & {
+  scheduledAt: DateTime
+}
+
 /**
  * What the user's relance of this step would send now: the same email the
  * job writes, with the other relances of the client due with it that day.
  * Another user's invoice, or a step it has no relance for, is a 404.
  */
-export async function previewRelance(userId: number, invoiceId: number, sequence: number) {
+export async function previewRelance(
+  userId: number,
+  invoiceId: number,
+  sequence: number
+): Promise<RelancePreview> {
   const relance = await Relance.query()
     .where('sequence', sequence)
     .whereIn('invoice_id', (invoices) =>
