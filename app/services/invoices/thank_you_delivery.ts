@@ -3,12 +3,16 @@ import ThankYou from '#models/thank_you'
 import { deliverScheduledRow } from '#support/scheduled_delivery'
 import { sendThankYouEmail } from '#mails/mail_dispatcher'
 
-/** Sends the client's thank-you, once, if the invoice is still paid by that payment. */
+/**
+ * Sends the client's thank-you, once, if the invoice is still paid by that
+ * payment and the user still wants clients thanked.
+ */
 export function deliverThankYou(thankYouId: number) {
   return deliverScheduledRow({
     model: ThankYou,
     id: thankYouId,
-    wanted: (thankYou) => thankYou.thanksFor(thankYou.invoice),
+    wanted: (thankYou) =>
+      thankYou.thanksFor(thankYou.invoice) && thankYou.invoice.user.thankClientsOnPayment,
     send: ({ invoice }) =>
       sendThankYouEmail({ user: invoice.user, invoice, client: invoice.customer }),
     sentEvent: ({ invoice }) => ({

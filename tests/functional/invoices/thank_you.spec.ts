@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import type { Worker } from 'bullmq'
 import mail from '@adonisjs/mail/services/main'
 import Client from '#models/client'
+import Invoice from '#models/invoice'
 import Relance from '#models/relance'
 import ThankYou from '#models/thank_you'
 import type User from '#models/user'
@@ -83,6 +84,28 @@ test.group('Thank-you on payment', (group) => {
     assert.include(text, 'I have received the payment of invoice F-500 (€1,250.00). Thank you!')
     await thankYou.refresh()
     assert.equal(thankYou.status, 'sent')
+  })
+
+  test('nothing goes out once the user turned thank-yous off, or the payment is undone', async ({
+    client,
+    assert,
+  }) => {
+    const fake = mail.fake()
+    const user = await UserFactory.create()
+    const switchedOff = await chasedInvoice(user)
+    const undone = await chasedInvoice(user, { clientEmail: 'undone@acme.test' })
+    await client.post(`/api/v1/invoices/${switchedOff.id}/mark-paid`).loginAs(user)
+    await client.post(`/api/v1/invoices/${undone.id}/mark-paid`).loginAs(user)
+    await client.patch('/api/v1/me').json({ thankClientsOnPayment: false }).loginAs(user)
+    const first = await ThankYou.findByOrFail('invoice_id', switchedOff.id)
+    assert.equal(await deliverThankYou(first.id), 'skipped')
+
+    await client.patch('/api/v1/me').json({ thankClientsOnPayment: true }).loginAs(user)
+    await Invoice.query().where('id', undone.id).update({ status: 'pending', paid_at: null })
+    const second = await ThankYou.findByOrFail('invoice_id', undone.id)
+    assert.equal(await deliverThankYou(second.id), 'skipped')
+
+    assert.lengthOf(sentMessages(fake), 0)
   })
 
   test('a lost thank-you job is rebuilt from its row, under the same id', async ({
