@@ -39,6 +39,8 @@ test.group('Relance content end to end', (group) => {
     assert,
   }) => {
     const { app, inbox } = scene
+    // A second worker process: the two jobs may run on either, at the same moment
+    await scene.startWorker()
     const token = await registerOn(app, 'camille@example.test')
     const first = await createInvoice(app, token, 'F-2026-301')
     const second = await createInvoice(app, token, 'F-2026-302')

@@ -88,8 +88,10 @@ test.group('Relance templates', (group) => {
       assert.equal(error.field, field)
       if (names) assert.include(error.message, `"${names}"`)
     }
-    const missingLocale = await client.delete('/api/v1/relance-templates/1').loginAs(user)
-    assert.equal(assertErrorBody(assert, missingLocale, 422)[0].field, 'locale')
+    for (const query of ['', '?locale=de', '?locale[]=fr', '?locale=%00', "?locale=' OR '1'='1"]) {
+      const refused = await client.delete(`/api/v1/relance-templates/1${query}`).loginAs(user)
+      assert.equal(assertErrorBody(assert, refused, 422)[0].field, 'locale', query)
+    }
     for (const path of ['/api/v1/relance-templates/0', '/api/v1/relance-templates/11']) {
       const response = await client.put(path).json(TEMPLATE).loginAs(user)
       assertErrorBody(assert, response, 404)
