@@ -7,7 +7,9 @@ import { registerWorker } from '#queue/workers'
 import sendCheckinJob from '#jobs/send_checkin_job'
 import sendRelanceJob from '#jobs/send_relance_job'
 import sendVerificationJob from '#jobs/send_verification_job'
+import sendThankYouJob from '#jobs/send_thank_you_job'
 
 registerWorker('checkins', sendCheckinJob)
 registerWorker('relances', sendRelanceJob)
 registerWorker('verifications', sendVerificationJob)
+registerWorker('thank-yous', sendThankYouJob)

@@ -13,6 +13,7 @@ const InvoicesController = () => import('#controllers/invoices_controller')
 const ActivityController = () => import('#controllers/activity_controller')
 const ClientsController = () => import('#controllers/clients_controller')
 const RelancesController = () => import('#controllers/relances_controller')
+const RelanceTemplatesController = () => import('#controllers/relance_templates_controller')
 const HealthController = () => import('#controllers/health_controller')
 const CheckinController = () => import('#controllers/checkin_controller')
 const EmailVerificationController = () => import('#controllers/email_verification_controller')
@@ -24,6 +25,8 @@ const OpenapiController = () => import('#controllers/openapi_controller')
  * matches no route and answers 404.
  */
 router.where('id', { match: /^[1-9]\d{0,8}$/, cast: (value) => Number(value) })
+// A relance step: a schedule has at most 10 offsets
+router.where('sequence', { match: /^([1-9]|10)$/, cast: (value) => Number(value) })
 
 router
   .group(() => {
@@ -80,6 +83,11 @@ router
         router.patch('clients/:id', [ClientsController, 'update'])
 
         router.get('relances', [RelancesController, 'index'])
+        router.get('invoices/:id/relances/:sequence/preview', [RelancesController, 'preview'])
+
+        router.get('relance-templates', [RelanceTemplatesController, 'index'])
+        router.put('relance-templates/:sequence', [RelanceTemplatesController, 'update'])
+        router.delete('relance-templates/:sequence', [RelanceTemplatesController, 'destroy'])
 
         router.get('activity', [ActivityController, 'index'])
       })

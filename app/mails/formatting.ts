@@ -16,6 +16,18 @@ export function formatAmount(amountCents: number, currency: string, locale: Loca
   return format.format(amountCents / 100)
 }
 
+const rateFormats = new Map<Locale, Intl.NumberFormat>()
+
+/** A percentage as a number alone ("10,5", "10.5"): the texts place the sign. */
+export function formatRate(rate: number, locale: Locale) {
+  let format = rateFormats.get(locale)
+  if (!format) {
+    format = new Intl.NumberFormat(INTL_LOCALES[locale], { maximumFractionDigits: 2 })
+    rateFormats.set(locale, format)
+  }
+  return format.format(rate)
+}
+
 export function formatDate(date: DateTime, locale: Locale) {
   return date.setLocale(INTL_LOCALES[locale]).toLocaleString(DateTime.DATE_FULL)
 }

@@ -5,6 +5,8 @@ import type User from '#models/user'
 import CheckinMail, { type CheckinEntry } from '#mails/checkin_mail'
 import RelanceMail from '#mails/relance_mail'
 import VerificationMail from '#mails/verification_mail'
+import ThankYouMail from '#mails/thank_you_mail'
+import type { RenderedRelance } from '#mails/relance_content'
 
 /**
  * The façade the delivery services send through: one function per email,
@@ -16,14 +18,14 @@ export function sendCheckinEmail(email: { user: User; checkins: CheckinEntry[] }
   return mail.send(new CheckinMail(email.user, email.checkins))
 }
 
-/** Reminds the client; replies go to the freelancer. */
-export function sendRelanceEmail(email: {
-  user: User
-  invoice: Invoice
-  client: Client
-  sequence: number
-}) {
-  return mail.send(new RelanceMail(email.user, email.invoice, email.client, email.sequence))
+/** Reminds the client, with the text `renderRelance` wrote; replies go to the freelancer. */
+export function sendRelanceEmail(relance: RenderedRelance) {
+  return mail.send(new RelanceMail(relance))
+}
+
+/** Thanks the client for a payment; replies go to the freelancer. */
+export function sendThankYouEmail(email: { user: User; invoice: Invoice; client: Client }) {
+  return mail.send(new ThankYouMail(email.user, email.invoice, email.client))
 }
 
 /** Asks a new user to prove the address is theirs. */

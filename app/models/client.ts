@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon'
 import { BaseModel, belongsTo, column, hasMany } from '@adonisjs/lucid/orm'
 import type { BelongsTo, HasMany } from '@adonisjs/lucid/types/relations'
-import User from '#models/user'
+import User, { type Locale } from '#models/user'
 import Invoice from '#models/invoice'
 
 export default class Client extends BaseModel {
@@ -16,6 +16,14 @@ export default class Client extends BaseModel {
 
   @column()
   declare email: string
+
+  /** The language relances and thank-yous are written in. */
+  @column()
+  declare locale: Locale
+
+  /** Late-payment terms are stated to businesses only, never to consumers. */
+  @column()
+  declare isBusiness: boolean
 
   @column.date()
   declare remindersPausedUntil: DateTime | null

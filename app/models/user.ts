@@ -63,6 +63,17 @@ export default class User extends compose(BaseModel, AuthFinder) {
   @column()
   declare checkinBeforeEachRelance: boolean
 
+  /** How to pay: closes every relance when set. */
+  @column()
+  declare paymentInstructions: string | null
+
+  /** Annual late-payment rate in percent; numeric comes back from pg as a string. */
+  @column({ consume: (value: string | null) => (value === null ? null : Number(value)) })
+  declare latePenaltyRate: number | null
+
+  @column()
+  declare thankClientsOnPayment: boolean
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

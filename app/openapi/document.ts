@@ -10,6 +10,10 @@ import {
   updateInvoiceValidator,
 } from '#validators/invoice'
 import { listRelancesValidator } from '#validators/relance'
+import {
+  deleteRelanceTemplateValidator,
+  saveRelanceTemplateValidator,
+} from '#validators/relance_template'
 import { loginValidator, registerValidator, updateProfileValidator } from '#validators/user'
 
 type Operation = OpenAPIV3_1.OperationObject
@@ -45,6 +49,15 @@ const data = (description: string, name: SchemaName) =>
   json(description, {
     type: 'object',
     properties: { data: ref(name) },
+    required: ['data'],
+    additionalProperties: false,
+  })
+
+/** `{data}` holding every item: a short list, not paginated. */
+const list = (description: string, name: SchemaName) =>
+  json(description, {
+    type: 'object',
+    properties: { data: { type: 'array', items: ref(name) } },
     required: ['data'],
     additionalProperties: false,
   })
@@ -325,6 +338,35 @@ export const routeOperations: Record<string, Operation> = {
     security: bearer,
     parameters: queryOf(listRelancesValidator),
     responses: { 200: page('A page of relances', 'Relance'), ...failures(401, 422) },
+  },
+  'GET /api/v1/invoices/:id/relances/:sequence/preview': {
+    tags: ['Relances'],
+    summary: 'Exactly what this relance would send now, built by the code that sends it',
+    security: bearer,
+    responses: {
+      200: data('The relance as it would leave', 'RelancePreview'),
+      ...failures(401, 404),
+    },
+  },
+  'GET /api/v1/relance-templates': {
+    tags: ['Relances'],
+    summary: 'The user’s own wording of relance steps, per locale',
+    security: bearer,
+    responses: { 200: list('Saved templates', 'RelanceTemplate'), ...failures(401) },
+  },
+  'PUT /api/v1/relance-templates/:sequence': {
+    tags: ['Relances'],
+    summary: 'Save the subject and body of a step in a locale; placeholders {{clientName}} …',
+    security: bearer,
+    requestBody: jsonBody(saveRelanceTemplateValidator),
+    responses: { 200: data('The saved template', 'RelanceTemplate'), ...failures(401, 404, 422) },
+  },
+  'DELETE /api/v1/relance-templates/:sequence': {
+    tags: ['Relances'],
+    summary: 'Back to the built-in text of a step in a locale',
+    security: bearer,
+    parameters: queryOf(deleteRelanceTemplateValidator),
+    responses: { ...noContent, ...failures(401, 404, 422) },
   },
   'GET /api/v1/activity': {
     tags: ['Activity'],

@@ -58,6 +58,9 @@ export const schemas = {
     relanceOffsets: { type: 'array', items: integer },
     emailVerifiedAt: nullable(dateTime),
     checkinBeforeEachRelance: { type: 'boolean' },
+    paymentInstructions: nullable(string),
+    latePenaltyRate: nullable({ type: 'number', minimum: 0, maximum: 100 }),
+    thankClientsOnPayment: { type: 'boolean' },
     createdAt: dateTime,
   }),
   Session: object({
@@ -69,7 +72,23 @@ export const schemas = {
     id: integer,
     name: string,
     email: string,
+    locale: { enum: ['fr', 'en'] },
+    isBusiness: { type: 'boolean' },
     remindersPausedUntil: nullable(date),
+  }),
+  RelanceTemplate: object({
+    sequence: integer,
+    locale: { enum: ['fr', 'en'] },
+    subject: string,
+    body: string,
+    updatedAt: dateTime,
+  }),
+  RelancePreview: object({
+    to: { type: 'string', format: 'email' },
+    replyTo: { type: 'string', format: 'email' },
+    subject: string,
+    text: string,
+    scheduledAt: dateTime,
   }),
   Checkin: object({
     status: { enum: ['scheduled', 'sent', 'answered', 'cancelled'] },

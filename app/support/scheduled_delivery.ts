@@ -17,19 +17,23 @@ type ScheduledRow = {
  * row stays locked while the email goes out: a second worker holding the
  * same job waits, then finds it `sent`. A crash between the SMTP answer and
  * the commit is the one window in which the email can go twice. Nothing
- * goes out for a row no longer scheduled, an invoice no longer pending or
- * a user whose address is not verified;
- * `hold` may keep it back for a reason of its own (a rotated token, a pause).
+ * goes out for a row no longer scheduled, whose invoice no longer wants it
+ * (by default: no longer pending), or whose user's address is not verified
+ * (the row stays scheduled: verifying enqueues it again); `hold` may keep it
+ * back for a reason of its own (a rotated token, a pause).
  *
- * A digest is the same delivery with `companions`: other rows, locked by
- * the hook, that go out in the same email and become `sent` with the row.
- * `lockScope` then serialises the deliveries that could gather the same
- * rows; it runs before the row's own lock, so they always lock in one order.
+ * An email that covers several rows (the check-in digest of one user, the
+ * relances of one client due the same day) says so with `companions`, the
+ * other rows, locked by the hook: they become `sent` with the row, and their
+ * own jobs then do nothing. `lockFirst` serialises the deliveries that could
+ * gather the same rows; it runs before the row's own lock, so two workers
+ * always lock in one order.
  */
 export function deliverScheduledRow<Model extends LucidModel, Held>(delivery: {
   model: Model
   id: number
-  lockScope?: (id: number, trx: TransactionClientContract) => Promise<unknown>
+  lockFirst?: (id: number, trx: TransactionClientContract) => Promise<unknown>
+  wanted?: (row: InstanceType<Model> & ScheduledRow) => boolean
   hold?: (
     row: InstanceType<Model> & ScheduledRow,
     trx: TransactionClientContract
@@ -49,16 +53,16 @@ export function deliverScheduledRow<Model extends LucidModel, Held>(delivery: {
     trx: TransactionClientContract
   ) => Promise<unknown>
 }): Promise<'sent' | 'skipped' | Held> {
+  const wanted = delivery.wanted ?? ((row) => row.invoice.isPending)
   return db.transaction(async (trx) => {
-    await delivery.lockScope?.(delivery.id, trx)
+    await delivery.lockFirst?.(delivery.id, trx)
     const row = (await delivery.model
       .query({ client: trx })
       .where('id', delivery.id)
       .preload('invoice' as never, (invoice: any) => invoice.preload('user').preload('customer'))
       .forUpdate()
       .first()) as (InstanceType<Model> & ScheduledRow) | null
-    if (!row || !row.isScheduled || !row.invoice.isPending) return 'skipped'
-    // The row stays scheduled: verifying the address enqueues it again
+    if (!row || !row.isScheduled || !wanted(row)) return 'skipped'
     if (!row.invoice.user.maySendEmails) return 'skipped'
     const held = await delivery.hold?.(row, trx)
     if (held) return held

@@ -13,6 +13,9 @@ export default class UserTransformer extends BaseTransformer<User> {
       'relanceOffsets',
       'emailVerifiedAt',
       'checkinBeforeEachRelance',
+      'paymentInstructions',
+      'latePenaltyRate',
+      'thankClientsOnPayment',
       'createdAt',
     ])
   }

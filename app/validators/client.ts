@@ -1,5 +1,5 @@
 import vine from '@vinejs/vine'
-import { calendarDate, email, page, perPage, personName } from '#validators/rules'
+import { calendarDate, email, flag, locale, page, perPage, personName } from '#validators/rules'
 
 export const listClientsValidator = vine.create({
   page: page(),
@@ -9,5 +9,7 @@ export const listClientsValidator = vine.create({
 export const updateClientValidator = vine.create({
   name: personName().optional(),
   email: email().optional(),
+  locale: locale().optional(),
+  isBusiness: flag().optional(),
   remindersPausedUntil: calendarDate().nullable().optional(),
 })

@@ -34,6 +34,13 @@ const noControlCharactersRule = vine.createRule((value, _options, field) => {
   }
 })
 
+// Free text keeps its lines, but PostgreSQL text cannot hold a NUL character
+const noNulCharacterRule = vine.createRule((value, _options, field) => {
+  if (typeof value === 'string' && value.includes('\u0000')) {
+    field.report('The {{ field }} field must not contain a NUL character', 'noNul', field)
+  }
+})
+
 // Marks, embeddings, overrides and isolates: they reorder how the text around
 // them is displayed ("\u202egnp.exe" reads "exe.png")
 const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u
@@ -185,12 +192,25 @@ export const currency = () =>
     .toUpperCase()
     .regex(/^[A-Z]{3}$/)
 
+/**
+ * Free text of several lines (payment instructions, a template body): no
+ * NUL, well-formed, at most `max` characters.
+ */
+export const plainText = (max: number) =>
+  text().trim().minLength(1).maxLength(max).use(noNulCharacterRule())
+
+/** An annual rate in percent, 0 to 100 with at most two decimals. */
+export const percentRate = () => vine.number({ strict: true }).min(0).max(100).decimal([0, 2])
+
 export const relanceOffsets = () =>
   vine
     .array(vine.number({ strict: true }).withoutDecimals().min(1).max(365))
     .minLength(1)
     .maxLength(10)
     .distinct()
+
+/** A JSON boolean only: VineJS would otherwise read "1" or "on" as true. */
+export const flag = () => vine.boolean({ strict: true })
 
 export const page = () => vine.number().withoutDecimals().min(1).max(1_000_000).optional()
 

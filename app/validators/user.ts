@@ -1,5 +1,14 @@
 import vine from '@vinejs/vine'
-import { email, locale, personName, relanceOffsets, timezone } from '#validators/rules'
+import {
+  email,
+  flag,
+  locale,
+  percentRate,
+  personName,
+  plainText,
+  relanceOffsets,
+  timezone,
+} from '#validators/rules'
 
 export const registerValidator = vine.create({
   fullName: personName(),
@@ -17,10 +26,14 @@ export const updateProfileValidator = vine.create({
   timezone: timezone().optional(),
   locale: locale().optional(),
   relanceOffsets: relanceOffsets().optional(),
-  checkinBeforeEachRelance: vine.boolean({ strict: true }).optional(),
+  checkinBeforeEachRelance: flag().optional(),
+  // null clears them: no instructions, no late-payment interest stated
+  paymentInstructions: plainText(1_000).nullable().optional(),
+  latePenaltyRate: percentRate().nullable().optional(),
+  thankClientsOnPayment: flag().optional(),
 })
 
 /** `all: true` signs out every device: all the user's tokens are revoked. */
 export const logoutValidator = vine.create({
-  all: vine.boolean({ strict: true }).optional(),
+  all: flag().optional(),
 })

@@ -28,6 +28,9 @@ export async function updateProfile(
     locale?: Locale
     relanceOffsets?: number[]
     checkinBeforeEachRelance?: boolean
+    paymentInstructions?: string | null
+    latePenaltyRate?: number | null
+    thankClientsOnPayment?: boolean
   },
   trx: TransactionClientContract
 ) {

@@ -73,7 +73,7 @@ export function deliverCheckin(taskId: number, plainToken: string): Promise<Deli
   return deliverScheduledRow({
     model: CheckinTask,
     id: taskId,
-    lockScope: lockTaskOwner,
+    lockFirst: lockTaskOwner,
     // A rotated token (reconciler, another job's digest) or a stale payload must not send old links
     hold: async (task) => (hashCheckinToken(plainToken) !== task.tokenHash ? 'skipped' : null),
     companions: (task, trx) => dueCompanions(task, tokens, trx),

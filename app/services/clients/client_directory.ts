@@ -1,6 +1,7 @@
 import type { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Client from '#models/client'
+import type User from '#models/user'
 import ConflictException from '#exceptions/conflict_exception'
 import { findOwned } from '#support/owned_records'
 import { modelsFromRows } from '#support/bulk_rows'
@@ -10,11 +11,11 @@ import { followClientPause } from '#services/invoices/invoice_follow_ups'
  * Returns the user's clients with these emails (case-insensitive), keyed by
  * lowercased email, creating the missing ones: one INSERT and one SELECT
  * whatever the number of clients. An existing client keeps its name; a new
- * one takes the first name given for its email. Concurrent creations of one
- * client meet on the unique index.
+ * one takes the first name given for its email and the user's locale.
+ * Concurrent creations of one client meet on the unique index.
  */
 export async function findOrCreateClients(
-  userId: number,
+  user: Pick<User, 'id' | 'locale'>,
   clients: { name: string; email: string }[],
   trx: TransactionClientContract
 ): Promise<Map<string, Client>> {
@@ -26,15 +27,15 @@ export async function findOrCreateClients(
   if (wanted.size === 0) return new Map()
   const emails = JSON.stringify([...wanted.keys()])
   await trx.rawQuery(
-    `INSERT INTO clients (user_id, name, email, created_at, updated_at)
-     SELECT ?, name, email, now(), now()
+    `INSERT INTO clients (user_id, name, email, locale, created_at, updated_at)
+     SELECT ?, name, email, ?, now(), now()
      FROM json_to_recordset(?::json) AS client(name text, email text)
      ON CONFLICT (user_id, (lower(email))) DO NOTHING`,
-    [userId, JSON.stringify([...wanted.values()])]
+    [user.id, user.locale, JSON.stringify([...wanted.values()])]
   )
   const rows = await trx
     .from('clients')
-    .where('user_id', userId)
+    .where('user_id', user.id)
     .whereRaw('lower(email) IN (SELECT json_array_elements_text(?::json))', [emails])
   const found = modelsFromRows(Client, rows)
   return new Map(found.map((client) => [client.email.toLowerCase(), client]))
@@ -54,12 +55,19 @@ export function findClient(userId: number, clientId: number, trx?: TransactionCl
 }
 
 /**
- * Renames a client, changes its address, or pauses its reminders. A relance
- * that falls inside the pause waits for its end when its job fires.
+ * Renames a client, changes its address, language or business status, or
+ * pauses its reminders. A relance that falls inside the pause waits for its
+ * end when its job fires.
  */
 export async function updateClient(
   client: Client,
-  changes: { name?: string; email?: string; remindersPausedUntil?: DateTime | null },
+  changes: {
+    name?: string
+    email?: string
+    locale?: Client['locale']
+    isBusiness?: boolean
+    remindersPausedUntil?: DateTime | null
+  },
   trx: TransactionClientContract
 ) {
   if (changes.email && changes.email !== client.email) {

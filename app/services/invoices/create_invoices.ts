@@ -35,7 +35,7 @@ export async function createInvoices(
 ): Promise<Invoice[]> {
   if (details.length === 0) return []
   const clients = await findOrCreateClients(
-    user.id,
+    user,
     details.map((invoice) => ({ name: invoice.clientName, email: invoice.clientEmail })),
     trx
   )

@@ -6,6 +6,7 @@ import ActivityEvent from '#models/activity_event'
 import ConflictException from '#exceptions/conflict_exception'
 import { forNoKeyUpdate } from '#support/row_locks'
 import { cancelFollowUps } from '#services/invoices/invoice_follow_ups'
+import { promiseThankYou } from '#services/invoices/thank_yous'
 
 const PAYMENT_LABELS: Record<PaidVia, string> = {
   manual: 'marked as paid',
@@ -29,7 +30,8 @@ export async function paymentsOf(invoiceId: number, trx: TransactionClientContra
  * Marks an invoice paid, once per payment. The invoice row is locked for the
  * transaction, so concurrent calls queue behind the first and find it paid:
  * exactly one rubis and one `invoice_paid` event per payment, numbered (a
- * unique index refuses a second event with the same number).
+ * unique index refuses a second event with the same number). A client who
+ * was chased is promised one thank-you for the payment.
  *
  * Returns whether this call is the one that paid it.
  */
@@ -64,5 +66,6 @@ export async function markInvoicePaid(
     trx
   )
   await cancelFollowUps(locked.id, trx)
+  await promiseThankYou(locked, trx)
   return { invoice: locked, newlyPaid: true }
 }

@@ -1,9 +1,15 @@
-import type { DateTime } from 'luxon'
+import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import Relance from '#models/relance'
 import ActivityEvent from '#models/activity_event'
 import { deliverScheduledRow } from '#support/scheduled_delivery'
 import { afterPause } from '#support/business_calendar'
+import { composeRelanceEmail } from '#services/relances/relance_composer'
+import {
+  EARLY_MARGIN_MS,
+  lockClientOfRelance,
+  relancesDueWith,
+} from '#services/relances/relance_groups'
 import { sendRelanceEmail } from '#mails/mail_dispatcher'
 
 export type RelanceOutcome =
@@ -12,17 +18,17 @@ export type RelanceOutcome =
   /** Not due yet (moved by a pause or a new due date): wait until `until`. */
   | { kind: 'deferred'; until: DateTime }
 
-/** Jobs may fire a little early; what is due within this margin is due now. */
-const EARLY_MARGIN_MS = 1_000
-
 /**
- * Sends one relance to the client if it is still due: a relance that a
- * client's pause or a new due date moved waits for its new moment.
+ * Sends the client's relance email if this relance is still due: one email
+ * for every relance of the client's pending invoices due today by now,
+ * worded as the highest step, and every one of them `sent`. A relance that
+ * a client's pause or a new due date moved waits for its new moment.
  */
 export async function deliverRelance(relanceId: number): Promise<RelanceOutcome> {
   const outcome = await deliverScheduledRow({
     model: Relance,
     id: relanceId,
+    lockFirst: lockClientOfRelance,
     async hold(relance, trx) {
       const { invoice } = relance
       const dueAt = afterPause(
@@ -36,8 +42,9 @@ export async function deliverRelance(relanceId: number): Promise<RelanceOutcome>
       }
       return { kind: 'deferred', until: dueAt } as const
     },
-    send: ({ invoice, sequence }) =>
-      sendRelanceEmail({ user: invoice.user, invoice, client: invoice.customer, sequence }),
+    companions: (relance, trx) => relancesDueWith(relance, DateTime.now(), trx),
+    send: async (relance, companions) =>
+      sendRelanceEmail(await composeRelanceEmail([relance, ...companions])),
     sentEvent: ({ invoice, sequence }) => ({
       userId: invoice.userId,
       invoiceId: invoice.id,
@@ -50,29 +57,33 @@ export async function deliverRelance(relanceId: number): Promise<RelanceOutcome>
 }
 
 /**
- * After its last attempt a relance is `failed`, with the reason, and the
- * user's feed says so.
+ * After its last attempt a relance is `failed`, with the reason, and so is
+ * every relance its email covered; the user's feed says so for each.
  */
 export async function markRelanceFailed(relanceId: number, reason: string) {
   await db.transaction(async (trx) => {
+    await lockClientOfRelance(relanceId, trx)
     const relance = await Relance.query({ client: trx })
       .where('id', relanceId)
       .where('status', 'scheduled')
-      .preload('invoice')
+      .preload('invoice', (invoice) => invoice.preload('user'))
       .forUpdate()
       .first()
     if (!relance) return
+    const covered = [relance, ...(await relancesDueWith(relance, DateTime.now(), trx))]
     const shortReason = reason.slice(0, 1000)
-    await relance.markFailed(shortReason, trx)
-    await ActivityEvent.record(
-      {
-        userId: relance.invoice.userId,
-        invoiceId: relance.invoiceId,
-        type: 'relance_failed',
-        label: `Relance ${relance.sequence} for invoice ${relance.invoice.number} could not be sent`,
-        metadata: { sequence: relance.sequence, reason: shortReason },
-      },
-      trx
-    )
+    for (const failed of covered) {
+      await failed.markFailed(shortReason, trx)
+      await ActivityEvent.record(
+        {
+          userId: failed.invoice.userId,
+          invoiceId: failed.invoiceId,
+          type: 'relance_failed',
+          label: `Relance ${failed.sequence} for invoice ${failed.invoice.number} could not be sent`,
+          metadata: { sequence: failed.sequence, reason: shortReason },
+        },
+        trx
+      )
+    }
   })
 }

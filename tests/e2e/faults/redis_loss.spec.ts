@@ -90,9 +90,10 @@ test.group('Faults: Redis loses every queued job', (group) => {
     assert.deepEqual(await queuedJobIds('checkins'), stillPromised.checkins)
     assert.deepEqual(await queuedJobIds('relances'), stillPromised.relances)
     assert.deepEqual(await reconcileQueues({ graceSeconds: 0 }), {
-      checkins: 0,
-      relances: 0,
-      verifications: 0,
+      'checkins': 0,
+      'relances': 0,
+      'verifications': 0,
+      'thank-yous': 0,
     })
   })
 })

@@ -66,7 +66,12 @@ test.group('Relances end to end', (group) => {
       return job && (await job.isCompleted()) ? job : undefined
     })
     assert.equal(settled.returnvalue, 'skipped')
-    assert.lengthOf(inbox.to('compta@acme.test'), 1)
+    // The client got the one relance, then the thank-you for the payment, and nothing else
+    await inbox.waitForMessageTo('compta@acme.test', { count: 2 })
+    assert.deepEqual(
+      inbox.to('compta@acme.test').map((mail) => mail.subject),
+      [relanceMail.subject, 'Merci pour votre règlement : facture F-2026-202']
+    )
   })
 
   test('a relance the client mailbox refuses for good is marked failed with the reason', async ({

@@ -53,6 +53,9 @@ test.group('Profile', (group) => {
         relanceOffsets: [3, 10, 20],
         emailVerifiedAt: user.emailVerifiedAt!.toISO(),
         checkinBeforeEachRelance: true,
+        paymentInstructions: null,
+        latePenaltyRate: null,
+        thankClientsOnPayment: true,
         createdAt: undefined,
       }
     )
@@ -97,6 +100,58 @@ test.group('Profile', (group) => {
     })
     const me = await client.get('/api/v1/me').loginAs(user)
     assert.equal(me.body().data.timezone, 'America/New_York')
+  })
+
+  test('PATCH /me sets the payment instructions, the late-payment rate and the thank-you switch', async ({
+    client,
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+
+    const response = await client.patch('/api/v1/me').loginAs(user).json({
+      paymentInstructions: ' IBAN FR76 3000 6000 0112\nBIC AGRIFRPP ',
+      latePenaltyRate: 11.62,
+      thankClientsOnPayment: false,
+    })
+
+    response.assertStatus(200)
+    assert.containSubset(response.body().data, {
+      paymentInstructions: 'IBAN FR76 3000 6000 0112\nBIC AGRIFRPP',
+      latePenaltyRate: 11.62,
+      thankClientsOnPayment: false,
+    })
+    const me = await client.get('/api/v1/me').loginAs(user)
+    assert.equal(me.body().data.latePenaltyRate, 11.62)
+
+    const cleared = await client
+      .patch('/api/v1/me')
+      .loginAs(user)
+      .json({ paymentInstructions: null, latePenaltyRate: null })
+    assert.containSubset(cleared.body().data, { paymentInstructions: null, latePenaltyRate: null })
+  })
+
+  test('PATCH /me refuses a rate outside 0–100 or with three decimals, and instructions past 1,000 characters', async ({
+    client,
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    const cases: [Record<string, unknown>, string][] = [
+      [{ latePenaltyRate: -1 }, 'latePenaltyRate'],
+      [{ latePenaltyRate: 100.01 }, 'latePenaltyRate'],
+      [{ latePenaltyRate: 10.125 }, 'latePenaltyRate'],
+      [{ latePenaltyRate: '10' }, 'latePenaltyRate'],
+      [{ paymentInstructions: 'x'.repeat(1_001) }, 'paymentInstructions'],
+      [{ thankClientsOnPayment: 'yes' }, 'thankClientsOnPayment'],
+    ]
+    for (const [body, field] of cases) {
+      const response = await client.patch('/api/v1/me').loginAs(user).json(body)
+      assertFieldErrors(assert, response, [{ field }])
+    }
+    const bounds = await client
+      .patch('/api/v1/me')
+      .loginAs(user)
+      .json({ latePenaltyRate: 100, paymentInstructions: 'x'.repeat(1_000) })
+    bounds.assertStatus(200)
   })
 
   test('PATCH /me changes only the fields it is given', async ({ client, assert }) => {

@@ -21,7 +21,7 @@ import { multipartFileOfSize } from '#tests/helpers/multipart'
 | database and the queues are as they were.
 */
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
 /** What a route is sent: ids of the fixtures below fill its parameters. */
 type Route = {
@@ -91,6 +91,9 @@ function routes(): Route[] {
         timezone: owner.timezone,
         locale: owner.locale,
         relanceOffsets: owner.relanceOffsets,
+        paymentInstructions: owner.paymentInstructions,
+        latePenaltyRate: owner.latePenaltyRate,
+        thankClientsOnPayment: owner.thankClientsOnPayment,
       },
     },
     {
@@ -138,7 +141,13 @@ function routes(): Route[] {
       pattern: '/api/v1/clients/:id',
       auth: true,
       // The address of another client of the owner: a 409 at worst
-      fields: { name: 'Acme', email: 'other@acme.test', remindersPausedUntil: '2030-01-01' },
+      fields: {
+        name: 'Acme',
+        email: 'other@acme.test',
+        locale: 'fr',
+        isBusiness: true,
+        remindersPausedUntil: '2030-01-01',
+      },
     },
     {
       method: 'GET',
@@ -146,15 +155,28 @@ function routes(): Route[] {
       auth: true,
       query: ['status', 'page', 'perPage'],
     },
+    { method: 'GET', pattern: '/api/v1/invoices/:id/relances/:sequence/preview', auth: true },
+    { method: 'GET', pattern: '/api/v1/relance-templates', auth: true },
+    {
+      method: 'PUT',
+      pattern: '/api/v1/relance-templates/:sequence',
+      auth: true,
+      fields: { locale: 'fr', subject: 'Rappel {{invoiceNumber}}', body: 'Bonjour {{clientName}}' },
+    },
+    { method: 'DELETE', pattern: '/api/v1/relance-templates/:sequence', auth: true },
     { method: 'GET', pattern: '/api/v1/activity', auth: true, query: ['page', 'perPage'] },
   ]
 }
 
-/** A route's path with its parameters filled: the fixture's id, or `value`. */
+/** A route's path with its parameters filled: the fixture's ids, `value` in the first. */
 function pathOf(route: Route, value?: string) {
-  return route.pattern.replace(/:(id|token)/, (_, name: string) => {
-    if (value !== undefined) return value
+  let first = true
+  return route.pattern.replace(/:(id|token|sequence)/g, (_, name: string) => {
+    const isFirst = first
+    first = false
+    if (value !== undefined && isFirst) return value
     if (name === 'token') return 'A'.repeat(43)
+    if (name === 'sequence') return '1'
     if (route.pattern.includes('/invoices/')) return String(fixtures.invoiceId)
     if (route.pattern.includes('/clients/')) return String(fixtures.clientId)
     return String(fixtures.batchId)
@@ -162,7 +184,7 @@ function pathOf(route: Route, value?: string) {
 }
 
 const readsBody = (route: Route) => route.method !== 'GET'
-const hasParameter = (route: Route) => /:(id|token)/.test(route.pattern)
+const hasParameter = (route: Route) => /:(id|token|sequence)/.test(route.pattern)
 
 type Answer = { status: number; contentType: string; text: string; json: any }
 
@@ -336,7 +358,12 @@ test.group('Bad input corpus', (group) => {
   group.each.setup(async () => {
     await resetState()
     await resetRateLimits()
-    const owner = await UserFactory.create()
+    // Payment settings set, so that each field's valid value leaves the row as it is
+    const owner = await UserFactory.merge({
+      paymentInstructions: 'IBAN FR76 3000 6000 0112',
+      latePenaltyRate: 12.5,
+      thankClientsOnPayment: true,
+    }).create()
     const accessToken = await User.accessTokens.create(owner)
     const token = accessToken.value!.release()
     const invoice = await createScheduledInvoice(owner, { number: 'TAKEN' })
@@ -464,11 +491,13 @@ test.group('Bad input corpus', (group) => {
         const isList = Array.isArray(route.fields![field])
         const isBoolean = typeof route.fields![field] === 'boolean'
         const values = [
-          // An empty list is the right type, refused for its length; `true` is a boolean
+          // An empty list is the right type, refused for its length; `true` is a boolean,
+          // and the field's own value is no wrong one
           ...wrongTypes.filter(
             (value) =>
               !(isList && Array.isArray(value) && value.length === 0) &&
-              !(isBoolean && typeof value === 'boolean')
+              !(isBoolean && typeof value === 'boolean') &&
+              value !== route.fields![field]
           ),
           ...(isBoolean ? ['true', 0, 1] : []),
           ...(numeric || isList ? wrongStrings : []),
@@ -544,11 +573,18 @@ test.group('Bad input corpus', (group) => {
     const strictFields: Record<string, string[]> = {
       '/api/v1/auth/register': ['email'],
       '/api/v1/auth/login': ['email'],
-      '/api/v1/me': ['timezone', 'locale', 'relanceOffsets'],
+      '/api/v1/me': [
+        'timezone',
+        'locale',
+        'relanceOffsets',
+        'latePenaltyRate',
+        'thankClientsOnPayment',
+      ],
       '/api/v1/invoices': ['clientEmail', 'amountCents', 'currency', 'issuedAt', 'dueDate'],
       '/api/v1/invoices/:id': ['amountCents', 'currency', 'issuedAt', 'dueDate'],
-      '/api/v1/clients/:id': ['email', 'remindersPausedUntil'],
+      '/api/v1/clients/:id': ['email', 'locale', 'isBusiness', 'remindersPausedUntil'],
       '/api/v1/import-batches': ['rows'],
+      '/api/v1/relance-templates/:sequence': ['locale'],
     }
 
     for (const route of routes().filter((candidate) => candidate.fields)) {
@@ -600,6 +636,9 @@ test.group('Bad input corpus', (group) => {
       ['/api/v1/invoices', 'clientName'],
       ['/api/v1/invoices/:id', 'number'],
       ['/api/v1/clients/:id', 'name'],
+      ['/api/v1/me', 'paymentInstructions'],
+      ['/api/v1/relance-templates/:sequence', 'subject'],
+      ['/api/v1/relance-templates/:sequence', 'body'],
     ]
 
     for (const [pattern, field] of freeText) {

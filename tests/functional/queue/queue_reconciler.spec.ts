@@ -37,8 +37,8 @@ test.group('Queue reconciler', (group) => {
     const first = await reconcileQueues({ graceSeconds: 0 })
     const second = await reconcileQueues({ graceSeconds: 0 })
 
-    assert.deepEqual(first, { checkins: 3, relances: 9, verifications: 0 })
-    assert.deepEqual(second, { checkins: 0, relances: 0, verifications: 0 })
+    assert.deepEqual(first, { 'checkins': 3, 'relances': 9, 'verifications': 0, 'thank-yous': 0 })
+    assert.deepEqual(second, { 'checkins': 0, 'relances': 0, 'verifications': 0, 'thank-yous': 0 })
     assert.deepEqual(await queuedJobIds('checkins'), expected.checkins)
     assert.deepEqual(await queuedJobIds('relances'), expected.relances)
   })
@@ -115,7 +115,12 @@ test.group('Queue reconciler', (group) => {
 
     const restored = await reconcileQueues({ graceSeconds: 60 })
 
-    assert.deepEqual(restored, { checkins: 0, relances: 0, verifications: 0 })
+    assert.deepEqual(restored, {
+      'checkins': 0,
+      'relances': 0,
+      'verifications': 0,
+      'thank-yous': 0,
+    })
   })
 
   test('cancelled, sent and answered rows are never enqueued again', async ({ client, assert }) => {
@@ -126,7 +131,12 @@ test.group('Queue reconciler', (group) => {
 
     const restored = await reconcileQueues({ graceSeconds: 0 })
 
-    assert.deepEqual(restored, { checkins: 0, relances: 0, verifications: 0 })
+    assert.deepEqual(restored, {
+      'checkins': 0,
+      'relances': 0,
+      'verifications': 0,
+      'thank-yous': 0,
+    })
     assert.deepEqual(await queuedJobIds('relances'), [])
   })
 })

@@ -30,8 +30,36 @@ test.group('Clients', (group) => {
       'id',
       'name',
       'email',
+      'locale',
+      'isBusiness',
       'remindersPausedUntil',
     ])
+  })
+
+  test('a new client speaks the user language; its language and business status can change', async ({
+    client,
+    assert,
+  }) => {
+    const user = await UserFactory.apply('english').create()
+    const invoice = await createScheduledInvoice(user, { clientEmail: 'ops@acme.test' })
+
+    const shown = await client.get(`/api/v1/clients/${invoice.clientId}`).loginAs(user)
+    shown.assertBodyContains({ data: { locale: 'en', isBusiness: true } })
+
+    const changed = await client
+      .patch(`/api/v1/clients/${invoice.clientId}`)
+      .json({ locale: 'fr', isBusiness: false })
+      .loginAs(user)
+    changed.assertStatus(200)
+    changed.assertBodyContains({ data: { locale: 'fr', isBusiness: false } })
+    for (const body of [{ locale: 'de' }, { isBusiness: 'yes' }]) {
+      const refused = await client
+        .patch(`/api/v1/clients/${invoice.clientId}`)
+        .json(body)
+        .loginAs(user)
+      refused.assertStatus(422)
+      assert.equal(refused.body().errors[0].field, Object.keys(body)[0])
+    }
   })
 
   test('shows a client, and another user client is a 404', async ({ client }) => {

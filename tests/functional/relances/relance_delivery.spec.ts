@@ -4,7 +4,7 @@ import type { Worker } from 'bullmq'
 import mail from '@adonisjs/mail/services/main'
 import ActivityEvent from '#models/activity_event'
 import Client from '#models/client'
-import type Relance from '#models/relance'
+import Relance from '#models/relance'
 import { UserFactory } from '#database/factories/user_factory'
 import sendRelanceJob from '#jobs/send_relance_job'
 import { getQueue } from '#queue/queues'
@@ -118,6 +118,80 @@ test.group('Relance delivery', (group) => {
     assert.lengthOf(sentMessages(fake), 0)
   })
 
+  test('relances of one client due the same day go out as one email listing each invoice', async ({
+    assert,
+  }) => {
+    const fake = mail.fake()
+    const user = await UserFactory.create()
+    const dueDate = DateTime.utc().minus({ days: 12 }).startOf('day')
+    const first = await createScheduledInvoice(user, { number: 'F-101', dueDate })
+    const second = await createScheduledInvoice(user, { number: 'F-102', dueDate })
+    const elsewhere = await createScheduledInvoice(user, {
+      number: 'F-103',
+      clientEmail: 'other@client.test',
+      dueDate,
+    })
+    const one = await relanceDueNow(first.id, 1)
+    const two = await relanceDueNow(second.id, 2)
+    const other = await relanceDueNow(elsewhere.id, 1)
+
+    assert.deepEqual(await deliverRelance(one.id), { kind: 'sent' })
+
+    const [message] = sentMessages(fake)
+    assert.lengthOf(sentMessages(fake), 1)
+    const { subject, text } = message.toJSON().message
+    assert.equal(subject, 'Deuxième rappel : factures F-101, F-102 impayées')
+    assert.include(text, '- Facture F-101 : Montant')
+    assert.include(text, '- Facture F-102 : Montant')
+    for (const relance of [one, two]) {
+      await relance.refresh()
+      assert.equal(relance.status, 'sent')
+    }
+    await other.refresh()
+    assert.equal(other.status, 'scheduled')
+    // The companion's own job finds its relance sent and does nothing
+    assert.deepEqual(await deliverRelance(two.id), { kind: 'skipped' })
+    assert.lengthOf(sentMessages(fake), 1)
+    assert.lengthOf(await ActivityEvent.query().where('type', 'relance_sent'), 2)
+  })
+
+  test('a relance due tomorrow waits for its own day', async ({ assert }) => {
+    const fake = mail.fake()
+    const user = await UserFactory.create()
+    const first = await createScheduledInvoice(user, { number: 'F-111' })
+    const second = await createScheduledInvoice(user, { number: 'F-112' })
+    const today = await relanceDueNow(first.id)
+    const later = await Relance.query()
+      .where('invoice_id', second.id)
+      .where('sequence', 1)
+      .firstOrFail()
+
+    await deliverRelance(today.id)
+
+    assert.include(sentMessages(fake)[0].toJSON().message.subject, 'facture F-111')
+    await later.refresh()
+    assert.equal(later.status, 'scheduled')
+  })
+
+  test('a failed email marks every relance it covered failed, with the reason', async ({
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    const first = await createScheduledInvoice(user, { number: 'F-121' })
+    const second = await createScheduledInvoice(user, { number: 'F-122' })
+    const one = await relanceDueNow(first.id)
+    const two = await relanceDueNow(second.id)
+
+    await markRelanceFailed(two.id, '550 mailbox unavailable')
+
+    for (const relance of [one, two]) {
+      await relance.refresh()
+      assert.equal(relance.status, 'failed')
+      assert.equal(relance.failureReason, '550 mailbox unavailable')
+    }
+    assert.lengthOf(await ActivityEvent.query().where('type', 'relance_failed'), 2)
+  })
+
   test('a relance that used its last attempt is failed, with the reason in the feed', async ({
     assert,
   }) => {
@@ -158,6 +232,36 @@ test.group('Relance worker', (group) => {
     })
     assert.lengthOf(sentMessages(fake), 1)
     assert.equal(await job!.getState(), 'completed')
+  })
+
+  test('two workers given the jobs of one client relances send one email, no split', async ({
+    assert,
+  }) => {
+    const fake = mail.fake()
+    const user = await UserFactory.create()
+    const invoices = []
+    for (const number of ['F-131', 'F-132', 'F-133']) {
+      invoices.push(await createScheduledInvoice(user, { number }))
+    }
+    const relances = await Promise.all(invoices.map((invoice) => relanceDueNow(invoice.id)))
+    const jobs = await Promise.all(relances.map(jobOf))
+
+    await Promise.all(jobs.map((job) => job!.promote()))
+
+    await waitFor('every relance to be sent', async () => {
+      const statuses = await Relance.query().whereIn(
+        'id',
+        relances.map(({ id }) => id)
+      )
+      return statuses.every((relance) => relance.status === 'sent')
+    })
+    await waitFor('every job to finish', async () => {
+      const states = await Promise.all(jobs.map((job) => job!.getState()))
+      return states.every((state) => state === 'completed')
+    })
+    const sent = sentMessages(fake)
+    assert.lengthOf(sent, 1)
+    assert.include(sent[0].toJSON().message.subject, 'F-131, F-132, F-133')
   })
 
   test('a job fired during a pause goes back to the delayed set under the same id', async ({

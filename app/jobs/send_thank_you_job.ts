@@ -1,0 +1,54 @@
+import logger from '@adonisjs/core/services/logger'
+import ThankYou from '#models/thank_you'
+import { defineJob, type QueueJob } from '#queue/job_definition'
+import type { QueuedJob } from '#queue/queues'
+import { settledScheduledRows } from '#support/scheduled_rows'
+import { describeMailError, isPermanentMailError } from '#mails/mail_errors'
+
+export type SendThankYouPayload = { thankYouId: number; invoiceId: number }
+
+type ThankYouRef = Pick<ThankYou, 'id' | 'invoiceId' | 'scheduledAt'>
+
+/**
+ * Thank-you emails to the client once paid: one job per `thank_yous` row,
+ * that is per payment, under an id made of it.
+ */
+const sendThankYouJob: QueueJob<SendThankYouPayload, ThankYou> = defineJob({
+  name: 'send-thank-you',
+  idPrefix: 'thank-you',
+
+  async handle(job) {
+    const { thankYouId } = job.data
+    if (!Number.isInteger(thankYouId)) {
+      logger.warn({ jobId: job.id }, 'thank-you job with an unreadable payload skipped')
+      return 'skipped'
+    }
+    // Loaded on first use: the web process, which only enqueues, never loads the mail code
+    const { deliverThankYou } = await import('#services/invoices/thank_you_delivery')
+    return deliverThankYou(thankYouId)
+  },
+
+  isPermanent: isPermanentMailError,
+  describeFailure: describeMailError,
+
+  async onExhausted(job, error) {
+    if (!Number.isInteger(job.data.thankYouId)) return
+    const { markThankYouFailed } = await import('#services/invoices/thank_you_delivery')
+    await markThankYouFailed(job.data.thankYouId, error.message)
+  },
+
+  rebuild: {
+    scheduledRows: (page) => settledScheduledRows(ThankYou, page),
+    jobsFor: async (thankYous) => thankYous.map(thankYouJob),
+  },
+})
+
+export default sendThankYouJob
+
+export function thankYouJob(thankYou: ThankYouRef): QueuedJob<SendThankYouPayload> {
+  return sendThankYouJob.build(
+    thankYou.id,
+    { thankYouId: thankYou.id, invoiceId: thankYou.invoiceId },
+    thankYou.scheduledAt.toMillis()
+  )
+}

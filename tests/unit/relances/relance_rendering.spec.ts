@@ -1,0 +1,262 @@
+import { test } from '@japa/runner'
+import { DateTime } from 'luxon'
+import { errors } from '@vinejs/vine'
+import Client from '#models/client'
+import Invoice from '#models/invoice'
+import User from '#models/user'
+import { renderRelance } from '#mails/relance_content'
+import { fillPlaceholders, unknownPlaceholders } from '#support/text_templates'
+import RelanceTemplate from '#models/relance_template'
+import { saveRelanceTemplateValidator } from '#validators/relance_template'
+
+const NOW = DateTime.fromISO('2026-03-20T10:00:00', { zone: 'Europe/Paris' })
+
+function people(overrides: { user?: Partial<User>; client?: Partial<Client> } = {}) {
+  const user = new User()
+  user.merge({
+    fullName: 'Camille Martin',
+    email: 'camille@example.test',
+    timezone: 'Europe/Paris',
+    locale: 'fr',
+    paymentInstructions: null,
+    latePenaltyRate: null,
+    ...overrides.user,
+  })
+  const client = new Client()
+  client.merge({
+    name: 'Boulangerie Martin',
+    email: 'compta@boulangerie.test',
+    locale: 'fr',
+    isBusiness: true,
+    ...overrides.client,
+  })
+  return { user, client }
+}
+
+let nextId = 0
+function invoice(number: string, amountCents: number, dueDate: string, currency = 'EUR') {
+  const row = new Invoice()
+  row.merge({ number, amountCents, currency, dueDate: DateTime.fromISO(dueDate, { zone: 'utc' }) })
+  row.id = ++nextId
+  return row
+}
+
+test.group('Relance rendering', () => {
+  test('step 1 for a client without instructions reads as it always has', ({ assert }) => {
+    const { user, client } = people()
+    const { subject, text } = renderRelance({
+      user,
+      client,
+      invoices: [invoice('F-77', 125_000, '2026-03-08')],
+      sequence: 1,
+      template: null,
+      now: NOW,
+    })
+
+    assert.equal(subject, 'Petit rappel : facture F-77')
+    assert.equal(
+      text,
+      [
+        'Bonjour Boulangerie Martin,',
+        '',
+        "Sauf erreur de ma part, je n'ai pas encore reçu le règlement de la facture F-77.",
+        'Montant : 1\u202f250,00\u00a0€. Échéance : 8 mars 2026 (12 jours de retard).',
+        '',
+        'Si le paiement est déjà parti, merci de ne pas tenir compte de ce message.',
+        '',
+        'Bien cordialement,',
+        'Camille Martin',
+      ].join('\n')
+    )
+  })
+
+  test('from step 2 a business client reads the late terms; instructions close the email', ({
+    assert,
+  }) => {
+    const { user, client } = people({
+      user: { latePenaltyRate: 10, paymentInstructions: 'IBAN FR76 3000 6000 0112 3456 7890 189' },
+    })
+    const { text } = renderRelance({
+      user,
+      client,
+      invoices: [invoice('F-78', 100_000, '2026-02-18')],
+      sequence: 2,
+      template: null,
+      now: NOW,
+    })
+
+    // 1,000.00 × 10 % × 30 / 365 = 8.22
+    assert.match(text, /pénalités de retard au taux annuel de 10 % \(soit 8,22\s€ à ce jour\)/)
+    assert.include(text, 'indemnité forfaitaire pour frais de recouvrement de 40 €')
+    assert.isTrue(text.endsWith('Camille Martin\n\nIBAN FR76 3000 6000 0112 3456 7890 189'))
+  })
+
+  test('a consumer, or step 1, reads no late terms', ({ assert }) => {
+    const consumer = people({ user: { latePenaltyRate: 10 }, client: { isBusiness: false } })
+    const business = people({ user: { latePenaltyRate: 10 } })
+    const invoices = [invoice('F-79', 100_000, '2026-02-18')]
+
+    const toConsumer = renderRelance({
+      ...consumer,
+      invoices,
+      sequence: 3,
+      template: null,
+      now: NOW,
+    })
+    const firstStep = renderRelance({
+      ...business,
+      invoices,
+      sequence: 1,
+      template: null,
+      now: NOW,
+    })
+
+    for (const { text } of [toConsumer, firstStep]) {
+      assert.notInclude(text, 'pénalités')
+      assert.notInclude(text, '40 €')
+    }
+  })
+
+  test('an English client gets English, amounts formatted for it', ({ assert }) => {
+    const { user, client } = people({ client: { locale: 'en' } })
+    const { subject, text } = renderRelance({
+      user,
+      client,
+      invoices: [invoice('F-80', 125_000, '2026-03-08')],
+      sequence: 2,
+      template: null,
+      now: NOW,
+    })
+
+    assert.equal(subject, 'Second reminder: invoice F-80 is unpaid')
+    assert.include(text, 'Amount: €1,250.00. Due date: 8 March 2026 (12 days overdue).')
+    assert.include(text, 'a fixed sum of €40 for recovery costs')
+  })
+
+  test('a saved template fills its placeholders once, values written as they are', ({ assert }) => {
+    const { user, client } = people({
+      user: { fullName: 'Camille {{clientName}}', paymentInstructions: 'Pay to <b>IBAN</b>' },
+      client: { name: '{{userName}} & Co' },
+    })
+    const { subject, text } = renderRelance({
+      user,
+      client,
+      invoices: [invoice('F-81', 50_000, '2026-03-18')],
+      sequence: 1,
+      template: {
+        subject: 'Facture {{invoiceNumber}} pour {{clientName}}',
+        body: 'Bonjour {{clientName}}, {{amount}} dus depuis {{daysLate}} jours.\n{{paymentInstructions}}\n{{userName}}',
+      },
+      now: NOW,
+    })
+
+    assert.equal(subject, 'Facture F-81 pour {{userName}} & Co')
+    assert.equal(
+      text,
+      'Bonjour {{userName}} & Co, 500,00\u00a0€ dus depuis 2 jours.\nPay to <b>IBAN</b>\nCamille {{clientName}}'
+    )
+  })
+
+  test('a template that does not place the terms or the instructions gets them at the end', ({
+    assert,
+  }) => {
+    const { user, client } = people({ user: { paymentInstructions: 'Virement : FR76 1234' } })
+    const { text } = renderRelance({
+      user,
+      client,
+      invoices: [invoice('F-82', 50_000, '2026-03-01')],
+      sequence: 2,
+      template: { subject: 'Rappel', body: 'Merci de régler {{invoiceNumber}}.' },
+      now: NOW,
+    })
+
+    assert.match(text, /^Merci de régler F-82\.\n\nConformément .*40 €\.\n\nVirement : FR76 1234$/)
+  })
+
+  test('several invoices: one email listing each, worded as several', ({ assert }) => {
+    const { user, client } = people()
+    const { subject, text } = renderRelance({
+      user,
+      client,
+      invoices: [invoice('F-1', 100_000, '2026-03-10'), invoice('F-2', 20_000, '2026-03-12')],
+      sequence: 2,
+      template: null,
+      now: NOW,
+    })
+
+    assert.equal(subject, 'Deuxième rappel : factures F-1, F-2 impayées')
+    assert.include(text, 'au sujet des factures F-1, F-2, toujours impayées')
+    assert.include(
+      text,
+      '- Facture F-1 : Montant : 1\u202f000,00\u00a0€. Échéance : 10 mars 2026 (10 jours de retard).'
+    )
+    assert.include(
+      text,
+      '- Facture F-2 : Montant : 200,00\u00a0€. Échéance : 12 mars 2026 (8 jours de retard).'
+    )
+    assert.lengthOf(text.match(/indemnité forfaitaire/g)!, 2)
+  })
+})
+
+test.group('Template placeholders', () => {
+  test('fill in one pass: a value naming a placeholder stays as written', ({ assert }) => {
+    assert.equal(
+      fillPlaceholders('{{a}} and {{b}} and {{c}}', { a: '{{b}}', b: 'B' }),
+      '{{b}} and B and {{c}}'
+    )
+  })
+
+  test('unknown names are found, spaces inside the braces ignored', ({ assert }) => {
+    assert.deepEqual(
+      unknownPlaceholders(
+        '{{ clientName }} {{iban}} {{amount}} {{iban}} {{}}',
+        RelanceTemplate.PLACEHOLDERS
+      ),
+      ['iban', '']
+    )
+  })
+
+  test('a template is refused naming the field and the placeholder: {note}')
+    .with([
+      {
+        data: { subject: 'Rappel {{iban}}', body: 'ok' },
+        field: 'subject',
+        note: 'unknown in subject',
+      },
+      {
+        data: { subject: 'ok', body: 'Payez {{montant}}' },
+        field: 'body',
+        note: 'unknown in body',
+      },
+      { data: { subject: '  ', body: 'ok' }, field: 'subject', note: 'empty subject' },
+      { data: { subject: 'ok', body: '' }, field: 'body', note: 'empty body' },
+      {
+        data: { subject: 'ok', body: 'x'.repeat(5_001) },
+        field: 'body',
+        note: 'over 5,000 characters',
+      },
+      { data: { subject: 'a\nb', body: 'ok' }, field: 'subject', note: 'a subject of two lines' },
+    ])
+    .run(async ({ assert }, { data, field }) => {
+      try {
+        await saveRelanceTemplateValidator.validate({ locale: 'fr', ...data })
+        assert.fail('the template was accepted')
+      } catch (error) {
+        assert.instanceOf(error, errors.E_VALIDATION_ERROR)
+        const [message] = (error as any).messages
+        assert.equal(message.field, field)
+        if (data[field as 'subject' | 'body'].includes('{{'))
+          assert.match(message.message, /"(iban|montant)"/)
+      }
+    })
+
+  test('every known placeholder and 5,000 characters are accepted', async ({ assert }) => {
+    const body = RelanceTemplate.PLACEHOLDERS.map((name) => `{{${name}}}`).join(' ')
+    const saved = await saveRelanceTemplateValidator.validate({
+      locale: 'en',
+      subject: 'Invoice {{invoiceNumber}}',
+      body: body + 'x'.repeat(5_000 - body.length),
+    })
+    assert.lengthOf(saved.body, 5_000)
+  })
+})
