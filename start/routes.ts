@@ -38,11 +38,14 @@ router
       .group(() => {
         router.post('register', [AuthController, 'register'])
         router.post('login', [AuthController, 'login'])
-        // Public: the link of the verification email, no auth middleware
-        router.get('verify-email/:token', [EmailVerificationController, 'show'])
       })
       .prefix('auth')
       .use(throttleAuth)
+
+    // Public: the link of the verification email, limited as the check-in links are
+    router
+      .get('auth/verify-email/:token', [EmailVerificationController, 'show'])
+      .use(throttleCheckin)
 
     // Public: the links of the check-in email, no auth middleware
     router

@@ -388,8 +388,15 @@ const PATH_PARAMETERS: Record<string, OpenAPIV3_1.ParameterObject> = {
     name: 'token',
     in: 'path',
     required: true,
-    description: 'The check-in token of the email’s link',
+    description: 'The token of the email’s link (a check-in or an address verification)',
     schema: { type: 'string' },
+  },
+  sequence: {
+    name: 'sequence',
+    in: 'path',
+    required: true,
+    description: 'The relance step: 1 for the first relance, 2 for the second …',
+    schema: { type: 'integer', minimum: 1 },
   },
 }
 
