@@ -103,6 +103,9 @@ export default await Env.create(new URL('../', import.meta.url), {
 
   EMAIL_VERIFICATION: Env.schema.enum.optional(['required', 'off'] as const),
 
+  // Relance emails a user may send a calendar day; past it, the next weekday
+  MAX_CLIENT_EMAILS_PER_DAY: Env.schema.number.optional(),
+
   CHECKIN_PAST_DUE_DELAY_MS: Env.schema.number(),
   CHECKIN_CONFIRMATION: Env.schema.enum(['direct', 'page'] as const),
   QUEUE_RECONCILE_INTERVAL_MS: Env.schema.number(),

@@ -13,6 +13,7 @@ export type ActivityType =
   | 'checkin_answered'
   | 'relance_sent'
   | 'relance_failed'
+  | 'relance_deferred'
   | 'thank_you_sent'
   | 'import_validated'
 

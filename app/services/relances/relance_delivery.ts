@@ -10,25 +10,30 @@ import {
   lockClientOfRelance,
   relancesDueWith,
 } from '#services/relances/relance_groups'
+import { deferPastDailyCap, lockSenderOfRelance } from '#services/relances/sending_cap'
 import { sendRelanceEmail } from '#mails/mail_dispatcher'
 
 export type RelanceOutcome =
   | { kind: 'sent' }
   | { kind: 'skipped' }
-  /** Not due yet (moved by a pause or a new due date): wait until `until`. */
+  /** Not due yet (moved by a pause, a new due date or the daily cap): wait until `until`. */
   | { kind: 'deferred'; until: DateTime }
 
 /**
  * Sends the client's relance email if this relance is still due: one email
  * for every relance of the client's pending invoices due today by now,
  * worded as the highest step, and every one of them `sent`. A relance that
- * a client's pause or a new due date moved waits for its new moment.
+ * a client's pause or a new due date moved waits for its new moment; past the
+ * user's daily cap of relance emails, it waits for the next weekday.
  */
 export async function deliverRelance(relanceId: number): Promise<RelanceOutcome> {
   const outcome = await deliverScheduledRow({
     model: Relance,
     id: relanceId,
-    lockFirst: lockClientOfRelance,
+    async lockFirst(id, trx) {
+      await lockSenderOfRelance(id, trx)
+      await lockClientOfRelance(id, trx)
+    },
     async hold(relance, trx) {
       const { invoice } = relance
       const dueAt = afterPause(
@@ -36,11 +41,14 @@ export async function deliverRelance(relanceId: number): Promise<RelanceOutcome>
         invoice.customer.remindersPausedUntil,
         invoice.user.timezone
       )
-      if (dueAt.toMillis() - Date.now() <= EARLY_MARGIN_MS) return null
-      if (!dueAt.equals(relance.scheduledAt)) {
-        await relance.useTransaction(trx).merge({ scheduledAt: dueAt }).save()
+      if (dueAt.toMillis() - Date.now() > EARLY_MARGIN_MS) {
+        if (!dueAt.equals(relance.scheduledAt)) {
+          await relance.useTransaction(trx).merge({ scheduledAt: dueAt }).save()
+        }
+        return { kind: 'deferred', until: dueAt } as const
       }
-      return { kind: 'deferred', until: dueAt } as const
+      const nextDay = await deferPastDailyCap(relance, trx)
+      return nextDay ? ({ kind: 'deferred', until: nextDay } as const) : null
     },
     companions: (relance, trx) => relancesDueWith(relance, DateTime.now(), trx),
     send: async (relance, companions) =>
