@@ -1,3 +1,5 @@
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+
 /**
  * Locks the rows the query selects FOR NO KEY UPDATE: exclusive among
  * writers, like FOR UPDATE, but rows that reference them (events, check-in
@@ -11,4 +13,27 @@ export function forNoKeyUpdate<Query extends { knexQuery: { forNoKeyUpdate(): un
 ): Query {
   query.knexQuery.forNoKeyUpdate()
   return query
+}
+
+const OWNER_KEYS = { users: 'user_id', clients: 'client_id' } as const
+
+/**
+ * Locks, FOR NO KEY UPDATE, the user or the client a check-in task or a
+ * relance belongs to (through its invoice): the deliveries that could send
+ * the same rows then run one at a time, and always take their locks in the
+ * same order, users before clients.
+ */
+export function lockOwnerOf(
+  owner: keyof typeof OWNER_KEYS,
+  row: { table: 'checkin_tasks' | 'relances'; id: number },
+  trx: TransactionClientContract
+) {
+  return trx.rawQuery(
+    `SELECT ${owner}.id FROM ${owner}
+     JOIN invoices ON invoices.${OWNER_KEYS[owner]} = ${owner}.id
+     JOIN ${row.table} ON ${row.table}.invoice_id = invoices.id
+     WHERE ${row.table}.id = ?
+     FOR NO KEY UPDATE OF ${owner}`,
+    [row.id]
+  )
 }

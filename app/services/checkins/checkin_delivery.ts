@@ -3,6 +3,7 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import CheckinTask from '#models/checkin_task'
 import sendCheckinJob from '#jobs/send_checkin_job'
 import { deliverScheduledRow } from '#support/scheduled_delivery'
+import { lockOwnerOf } from '#support/row_locks'
 import { hashCheckinToken, rotateCheckinTokens } from '#services/checkins/checkin_token'
 import { scheduleCheckinsBeforeNextRelance } from '#services/checkins/checkin_scheduler'
 import { sendCheckinEmail } from '#mails/mail_dispatcher'
@@ -19,16 +20,8 @@ export const DIGEST_LIMIT = 50
  * one at a time, so two jobs never gather the same tasks. NO KEY UPDATE
  * still lets other transactions insert invoices and events of the user.
  */
-async function lockTaskOwner(taskId: number, trx: TransactionClientContract) {
-  await trx.rawQuery(
-    `SELECT users.id FROM users
-     JOIN invoices ON invoices.user_id = users.id
-     JOIN checkin_tasks ON checkin_tasks.invoice_id = invoices.id
-     WHERE checkin_tasks.id = ?
-     FOR NO KEY UPDATE OF users`,
-    [taskId]
-  )
-}
+const lockTaskOwner = (taskId: number, trx: TransactionClientContract) =>
+  lockOwnerOf('users', { table: 'checkin_tasks', id: taskId }, trx)
 
 /**
  * The user's other check-ins due within the window, oldest first, locked,

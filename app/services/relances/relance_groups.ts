@@ -1,6 +1,7 @@
 import type { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Relance from '#models/relance'
+import { lockOwnerOf } from '#support/row_locks'
 
 /** Jobs may fire a little early; what is due within this margin is due now. */
 export const EARLY_MARGIN_MS = 1_000
@@ -28,14 +29,7 @@ export function groupStep(relances: Pick<Relance, 'sequence'>[]) {
  * nor send it twice.
  */
 export function lockClientOfRelance(relanceId: number, trx: TransactionClientContract) {
-  return trx.rawQuery(
-    `SELECT clients.id FROM clients
-     JOIN invoices ON invoices.client_id = clients.id
-     JOIN relances ON relances.invoice_id = invoices.id
-     WHERE relances.id = ?
-     FOR UPDATE OF clients`,
-    [relanceId]
-  )
+  return lockOwnerOf('clients', { table: 'relances', id: relanceId }, trx)
 }
 
 /**

@@ -3,6 +3,7 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import env from '#start/env'
 import type Relance from '#models/relance'
 import ActivityEvent from '#models/activity_event'
+import { lockOwnerOf } from '#support/row_locks'
 import { onWeekday, sendingTimeOn, todayIn } from '#support/business_calendar'
 
 /**
@@ -11,14 +12,7 @@ import { onWeekday, sendingTimeOn, todayIn } from '#support/business_calendar'
  * (the cap holds across workers). Users, then clients: always that order.
  */
 export function lockSenderOfRelance(relanceId: number, trx: TransactionClientContract) {
-  return trx.rawQuery(
-    `SELECT users.id FROM users
-     JOIN invoices ON invoices.user_id = users.id
-     JOIN relances ON relances.invoice_id = invoices.id
-     WHERE relances.id = ?
-     FOR NO KEY UPDATE OF users`,
-    [relanceId]
-  )
+  return lockOwnerOf('users', { table: 'relances', id: relanceId }, trx)
 }
 
 /**
