@@ -63,9 +63,9 @@ export default sendCheckinJob
 
 /** The job that sends a task's email, carrying its plain token. */
 export function checkinJob(task: TaskRef, plainToken: string): QueuedJob<SendCheckinPayload> {
-  return sendCheckinJob.build(
-    task.id,
-    { taskId: task.id, invoiceId: task.invoiceId, encryptedToken: encryption.encrypt(plainToken) },
-    task.scheduledAt.toMillis()
-  )
+  return sendCheckinJob.forRow(task, {
+    taskId: task.id,
+    invoiceId: task.invoiceId,
+    encryptedToken: encryption.encrypt(plainToken),
+  })
 }

@@ -55,9 +55,5 @@ const sendRelanceJob: QueueJob<SendRelancePayload, Relance> = defineJob({
 export default sendRelanceJob
 
 export function relanceJob(relance: RelanceRef): QueuedJob<SendRelancePayload> {
-  return sendRelanceJob.build(
-    relance.id,
-    { relanceId: relance.id, invoiceId: relance.invoiceId },
-    relance.scheduledAt.toMillis()
-  )
+  return sendRelanceJob.forRow(relance, { relanceId: relance.id, invoiceId: relance.invoiceId })
 }

@@ -46,9 +46,8 @@ const sendThankYouJob: QueueJob<SendThankYouPayload, ThankYou> = defineJob({
 export default sendThankYouJob
 
 export function thankYouJob(thankYou: ThankYouRef): QueuedJob<SendThankYouPayload> {
-  return sendThankYouJob.build(
-    thankYou.id,
-    { thankYouId: thankYou.id, invoiceId: thankYou.invoiceId },
-    thankYou.scheduledAt.toMillis()
-  )
+  return sendThankYouJob.forRow(thankYou, {
+    thankYouId: thankYou.id,
+    invoiceId: thankYou.invoiceId,
+  })
 }

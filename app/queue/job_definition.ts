@@ -79,6 +79,11 @@ export class QueueJob<Payload = any, Row extends { id: number } = { id: number }
     }
   }
 
+  /** The job of a row, at the row's own moment. */
+  forRow(row: { id: number; scheduledAt: { toMillis(): number } }, data: Payload) {
+    return this.build(row.id, data, row.scheduledAt.toMillis())
+  }
+
   handle(job: Job<Payload>, token?: string) {
     return this.spec.handle(job, token)
   }

@@ -3,6 +3,8 @@ import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
 import Invoice from '#models/invoice'
 import CheckinTask from '#models/checkin_task'
+import sendCheckinJob from '#jobs/send_checkin_job'
+import { getQueue } from '#queue/queues'
 import Relance from '#models/relance'
 import { UserFactory } from '#database/factories/user_factory'
 import { createInvoice, type NewInvoice } from '#services/invoices/create_invoices'
@@ -90,4 +92,15 @@ export function checkinOf(invoiceId: number) {
 /** The invoice's most recent check-in task. */
 export function latestCheckinOf(invoiceId: number) {
   return CheckinTask.query().where('invoice_id', invoiceId).orderBy('id', 'desc').firstOrFail()
+}
+
+/** The queued job of an invoice's waiting check-in, with its task. */
+export async function waitingCheckinJobOf(invoiceId: number) {
+  const task = await CheckinTask.query()
+    .where('invoice_id', invoiceId)
+    .where('status', 'scheduled')
+    .firstOrFail()
+  const job = await getQueue('checkins').getJob(sendCheckinJob.jobId(task.id))
+  if (!job) throw new Error(`no job for check-in ${task.id}`)
+  return { task, job }
 }

@@ -5,24 +5,34 @@ import CheckinTask from '#models/checkin_task'
 import Relance from '#models/relance'
 import { UserFactory } from '#database/factories/user_factory'
 import sendCheckinJob from '#jobs/send_checkin_job'
-import { getQueue } from '#queue/queues'
 import { checkinTimeBeforeRelance } from '#services/checkins/checkin_scheduler'
-import { createScheduledInvoice, invoiceStatusOf } from '#tests/helpers/invoices'
+import {
+  createScheduledInvoice,
+  invoiceStatusOf,
+  waitingCheckinJobOf,
+} from '#tests/helpers/invoices'
 import { sentMessages } from '#tests/helpers/mail_fake'
 import { queuedJobIds, resetRateLimits, resetState } from '#tests/helpers/state'
 import { checkinTokenFromText } from '#tests/helpers/checkin_links'
 
 /** Runs the job of the invoice's waiting check-in, as the worker does at its moment. */
 async function sendWaitingCheckin(invoiceId: number) {
-  const task = await CheckinTask.query()
-    .where('invoice_id', invoiceId)
-    .where('status', 'scheduled')
-    .firstOrFail()
-  const job = await getQueue('checkins').getJob(sendCheckinJob.jobId(task.id))
-  if (!job) throw new Error(`no job for check-in ${task.id}`)
+  const { task, job } = await waitingCheckinJobOf(invoiceId)
   const outcome = await sendCheckinJob.handle(job)
   if (outcome !== 'sent') throw new Error(`check-in ${task.id} was not sent: ${String(outcome)}`)
   return task
+}
+
+/**
+ * A user's pending invoice whose check-in at the due date has gone out
+ * (through a fake mailer): what the check-in before relance 2 follows.
+ */
+async function invoiceWithSentCheckin() {
+  const fake = mail.fake()
+  const user = await UserFactory.create()
+  const invoice = await createScheduledInvoice(user)
+  await sendWaitingCheckin(invoice.id)
+  return { fake, user, invoice }
 }
 
 function scheduledCheckinsOf(invoiceId: number) {
@@ -75,10 +85,7 @@ test.group('Check-in before each later relance', (group) => {
     assert,
     client,
   }) => {
-    const fake = mail.fake()
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user)
-    await sendWaitingCheckin(invoice.id)
+    const { fake, invoice } = await invoiceWithSentCheckin()
     await Relance.query()
       .where('invoice_id', invoice.id)
       .where('sequence', 1)
@@ -106,10 +113,7 @@ test.group('Check-in before each later relance', (group) => {
     assert,
     client,
   }) => {
-    const fake = mail.fake()
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user)
-    await sendWaitingCheckin(invoice.id)
+    const { fake, invoice } = await invoiceWithSentCheckin()
     const token = checkinTokenFromText(sentMessages(fake)[0].toJSON().message.text as string)
     await CheckinTask.query()
       .where('invoice_id', invoice.id)
@@ -129,10 +133,7 @@ test.group('Check-in before each later relance', (group) => {
     assert,
     client,
   }) => {
-    mail.fake()
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user)
-    await sendWaitingCheckin(invoice.id)
+    const { user, invoice } = await invoiceWithSentCheckin()
     assert.lengthOf(await scheduledCheckinsOf(invoice.id), 1)
 
     const response = await client
@@ -154,10 +155,7 @@ test.group('Check-in before each later relance', (group) => {
     assert,
     client,
   }) => {
-    mail.fake()
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user)
-    await sendWaitingCheckin(invoice.id)
+    const { user, invoice } = await invoiceWithSentCheckin()
     const second = await relanceOf(invoice.id, 2)
     const pausedUntil = second.scheduledAt.setZone(user.timezone).plus({ days: 3 })
 
@@ -181,10 +179,7 @@ test.group('Check-in before each later relance', (group) => {
     assert,
     client,
   }) => {
-    mail.fake()
-    const user = await UserFactory.create()
-    const invoice = await createScheduledInvoice(user)
-    await sendWaitingCheckin(invoice.id)
+    const { user, invoice } = await invoiceWithSentCheckin()
     const dueDate = DateTime.now().setZone(user.timezone).plus({ days: 20 }).toISODate()!
 
     await client.patch(`/api/v1/invoices/${invoice.id}`).loginAs(user).json({ dueDate })

@@ -8,11 +8,10 @@ import CheckinTask from '#models/checkin_task'
 import ActivityEvent from '#models/activity_event'
 import { UserFactory } from '#database/factories/user_factory'
 import sendCheckinJob from '#jobs/send_checkin_job'
-import { getQueue } from '#queue/queues'
 import { createInvoices } from '#services/invoices/create_invoices'
 import { hashCheckinToken } from '#services/checkins/checkin_token'
 import { DIGEST_LIMIT } from '#services/checkins/checkin_delivery'
-import { createScheduledInvoice } from '#tests/helpers/invoices'
+import { createScheduledInvoice, waitingCheckinJobOf } from '#tests/helpers/invoices'
 import { queuedJobIds, resetState } from '#tests/helpers/state'
 import { sentMessages } from '#tests/helpers/mail_fake'
 import { countRows } from '#tests/helpers/rows'
@@ -36,16 +35,7 @@ function invoicesDueYesterday(user: User, count: number, prefix = 'D') {
   )
 }
 
-/** The queued job of an invoice's waiting check-in. */
-async function jobOf(invoiceId: number) {
-  const task = await CheckinTask.query()
-    .where('invoice_id', invoiceId)
-    .where('status', 'scheduled')
-    .firstOrFail()
-  const job = await getQueue('checkins').getJob(sendCheckinJob.jobId(task.id))
-  if (!job) throw new Error(`no job for check-in ${task.id}`)
-  return { task, job }
-}
+const jobOf = waitingCheckinJobOf
 
 const paidTokensIn = (text: string) => checkinTokensIn(text, 'paid')
 const pendingTokensIn = (text: string) => checkinTokensIn(text, 'pending')
