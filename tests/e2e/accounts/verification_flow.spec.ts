@@ -36,7 +36,10 @@ test.group('Email verification end to end', (group) => {
 
     const [, checkin] = await inbox.waitForMessageTo('camille@example.test', { count: 2 })
     assert.match(checkinTokenFrom(checkin), /^[A-Za-z0-9_-]{43}$/)
-    await task.refresh()
-    assert.equal(task.status, 'sent')
+    // The row becomes `sent` when the transaction that sent the email commits
+    await waitFor('the check-in task to be sent', async () => {
+      await task.refresh()
+      return task.status === 'sent'
+    })
   })
 })
