@@ -4,7 +4,7 @@ import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
 import { defineJob, type QueueJob } from '#queue/job_definition'
 import type { QueuedJob } from '#queue/queues'
-import { generateLinkToken } from '#support/link_tokens'
+import { rotateLinkTokens } from '#support/link_tokens'
 import { describeMailError, isPermanentMailError } from '#mails/mail_errors'
 
 export type SendVerificationPayload = {
@@ -51,20 +51,17 @@ const sendVerificationJob: QueueJob<SendVerificationPayload, User> = defineJob({
 
     /** The plain token of a lost job is gone: each user gets a new link. */
     async jobsFor(users) {
-      const tokens = users.map(() => generateLinkToken())
-      const { rows: rotated } = await db.rawQuery<{ rows: { id: number }[] }>(
-        `UPDATE users SET email_verification_token_hash = fresh.hash, updated_at = now()
-         FROM json_to_recordset(?::json) AS fresh(id integer, hash text)
-         WHERE users.id = fresh.id AND users.email_verified_at IS NULL
-           AND users.email_verification_sent_at IS NULL
-         RETURNING users.id`,
-        [JSON.stringify(users.map((user, index) => ({ id: user.id, hash: tokens[index].hashed })))]
+      const tokens = await rotateLinkTokens(
+        {
+          table: 'users',
+          column: 'email_verification_token_hash',
+          stillPending:
+            'users.email_verified_at IS NULL AND users.email_verification_sent_at IS NULL',
+        },
+        users.map((user) => user.id),
+        db.connection()
       )
-      const pending = new Set(rotated.map(({ id }) => id))
-      return users
-        .map((user, index) => ({ user, plain: tokens[index].plain }))
-        .filter(({ user }) => pending.has(user.id))
-        .map(({ user, plain }) => verificationJob(user.id, plain))
+      return [...tokens].map(([userId, plain]) => verificationJob(userId, plain))
     },
   },
 

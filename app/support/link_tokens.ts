@@ -1,3 +1,4 @@
+import type { QueryClientContract } from '@adonisjs/lucid/types/database'
 import { createHash, randomBytes } from 'node:crypto'
 
 /**
@@ -17,4 +18,30 @@ export function hashLinkToken(plain: string): string {
 /** 32 bytes in base64url are 43 characters of [A-Za-z0-9_-]. */
 export function looksLikeLinkToken(value: string): boolean {
   return /^[A-Za-z0-9_-]{43}$/.test(value)
+}
+
+/**
+ * Gives each of these rows a new link token, in one statement, where
+ * `stillPending` (SQL on the table) still holds, and returns the new plain
+ * tokens by row id: a row whose plain token is lost (a lost job) or must
+ * not be used gets links only this caller knows. Table and column names
+ * come from the code, never from input.
+ */
+export async function rotateLinkTokens(
+  target: { table: string; column: string; stillPending: string },
+  ids: number[],
+  client: QueryClientContract
+): Promise<Map<number, string>> {
+  if (ids.length === 0) return new Map()
+  const { table, column, stillPending } = target
+  const tokens = ids.map((id) => ({ id, ...generateLinkToken() }))
+  const { rows: rotated } = await client.rawQuery<{ rows: { id: number }[] }>(
+    `UPDATE ${table} SET ${column} = fresh.hash, updated_at = now()
+     FROM json_to_recordset(?::json) AS fresh(id integer, hash text)
+     WHERE ${table}.id = fresh.id AND ${stillPending}
+     RETURNING ${table}.id`,
+    [JSON.stringify(tokens.map(({ id, hashed }) => ({ id, hash: hashed })))]
+  )
+  const pending = new Set(rotated.map(({ id }) => id))
+  return new Map(tokens.filter(({ id }) => pending.has(id)).map(({ id, plain }) => [id, plain]))
 }

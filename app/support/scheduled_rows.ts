@@ -118,3 +118,18 @@ export async function scheduledRowStatus(
     failedLastDay: row.failed_last_day,
   }
 }
+
+/** A user's `scheduled` rows of pending invoices whose moment has come, read in the transaction. */
+export function dueScheduledRowsOfUser<Model extends LucidModel>(
+  model: Model,
+  userId: number,
+  trx: TransactionClientContract
+) {
+  return model
+    .query({ client: trx })
+    .where('status', 'scheduled')
+    .where('scheduled_at', '<=', new Date())
+    .whereIn('invoice_id', (invoices) =>
+      invoices.from('invoices').select('id').where('user_id', userId).where('status', 'pending')
+    ) as unknown as Promise<InstanceType<Model>[]>
+}

@@ -9,6 +9,7 @@ import sendVerificationJob, { verificationJob } from '#jobs/send_verification_jo
 import sendCheckinJob from '#jobs/send_checkin_job'
 import sendRelanceJob from '#jobs/send_relance_job'
 import { generateLinkToken, hashLinkToken, looksLikeLinkToken } from '#support/link_tokens'
+import { dueScheduledRowsOfUser } from '#support/scheduled_rows'
 import { sendVerificationEmail } from '#mails/mail_dispatcher'
 
 export type VerificationResult = 'verified' | 'already_verified' | 'expired' | 'invalid'
@@ -44,15 +45,8 @@ export function deliverVerification(userId: number, plainToken: string) {
  * enqueued again at once, a check-in with a fresh token.
  */
 async function releaseDueRows(userId: number, trx: TransactionClientContract) {
-  const ofUser = (query: any) =>
-    query
-      .where('status', 'scheduled')
-      .where('scheduled_at', '<=', new Date())
-      .whereIn('invoice_id', (invoices: any) =>
-        invoices.from('invoices').select('id').where('user_id', userId).where('status', 'pending')
-      )
-  sendCheckinJob.rebuildAfterCommit(trx, await ofUser(CheckinTask.query({ client: trx })))
-  sendRelanceJob.rebuildAfterCommit(trx, await ofUser(Relance.query({ client: trx })))
+  sendCheckinJob.rebuildAfterCommit(trx, await dueScheduledRowsOfUser(CheckinTask, userId, trx))
+  sendRelanceJob.rebuildAfterCommit(trx, await dueScheduledRowsOfUser(Relance, userId, trx))
 }
 
 /**
