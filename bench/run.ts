@@ -18,7 +18,13 @@ import validateDraft from './validate_draft.js'
 import workerThroughput from './worker_throughput.js'
 import checkinTiming from './checkin_timing.js'
 import scale from './scale.js'
-import { APP_ROOT, createResources, machineInfo, releaseResources } from './support/environment.js'
+import {
+  APP_ROOT,
+  buildApp,
+  createResources,
+  machineInfo,
+  releaseResources,
+} from './support/environment.js'
 import {
   NotAvailable,
   markdownTable,
@@ -122,6 +128,7 @@ function markdown(results: {
   date: string
   commit: string | null
   totalSeconds: number
+  buildSeconds: number
   machine: Awaited<ReturnType<typeof machineInfo>> & { loadAverageAtEnd: number[] }
   benchmarks: BenchOutcome[]
 }) {
@@ -131,6 +138,8 @@ function markdown(results: {
     '',
     `Run ${results.date} on commit ${results.commit ?? 'unknown'}, ${results.totalSeconds.toFixed(0)} s in all.`,
     'How to read this file: [bench/README.md](../README.md).',
+    '',
+    `The app runs as deployed: the compiled build of this commit (\`npm run build\`, ${results.buildSeconds.toFixed(0)} s, part of the run), \`NODE_ENV=production\`.`,
     '',
     '## Machine',
     '',
@@ -174,6 +183,8 @@ const machine = await machineInfo()
 console.log(
   `Relance benchmarks on ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, PostgreSQL ${machine.postgresql}, Redis ${machine.redis}`
 )
+const buildSeconds = await buildApp()
+console.log(`Built the app (npm run build) in ${buildSeconds.toFixed(1)} s: every app process runs build/`)
 const outcomes: BenchOutcome[] = []
 for (const bench of benches) outcomes.push(await runOne(bench))
 
@@ -183,6 +194,7 @@ const results = {
   commit: gitCommit(),
   totalSeconds,
   selection: benches.map((bench) => bench.name),
+  buildSeconds,
   machine: {
     ...machine,
     loadAverageAtEnd: os.loadavg().map((load) => Math.round(load * 100) / 100),

@@ -102,6 +102,18 @@ export async function runAce(args: string[], env: Record<string, string>): Promi
   return ace.output
 }
 
+/**
+ * `npm run build` of the current sources (codegen, then the compiled build in
+ * build/), which every app process of the run executes. Returns seconds.
+ */
+export async function buildApp(): Promise<number> {
+  const started = performance.now()
+  const env = appEnv('relance_bench_build', 'relance-bench-build')
+  await runAce(['codegen'], env)
+  await runAce(['build', '--tsconfig', 'tsconfig.build.json'], env)
+  return Math.round(performance.now() - started) / 1000
+}
+
 /** Keys under the bench prefix only (or a pattern inside it), removed in batches. */
 export async function deletePrefix(queuePrefix: string, inside = '*') {
   const redis = new Redis({ ...REDIS, maxRetriesPerRequest: 1 })

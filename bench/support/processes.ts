@@ -1,7 +1,8 @@
 /*
 | The processes a benchmark starts: the app's web and worker (the test
-| helpers' AppProcess, i.e. exactly what `npm run web` / `npm run worker`
-| start), one-off app scripts, and the bare baseline processes.
+| helpers' AppProcess running the compiled build, i.e. exactly what `npm start`
+| / `npm run start:worker` start; bench/run.ts builds it first), one-off app
+| scripts, and the bare baseline processes.
 */
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -13,19 +14,22 @@ import type { MailClock } from './mail_clock.js'
 
 export type Web = { baseUrl: string; process: AppProcess; stop(): Promise<void> }
 
+/** How an app process runs: the build unless said otherwise, with Node options. */
+export type AppRun = { code?: 'build' | 'source'; nodeFlags?: string[] }
+
 /** The app's HTTP server in production mode, ready once /health answers 200. */
 export async function startWeb(
   resources: BenchResources,
-  env: Record<string, string> = {}
+  env: Record<string, string> = {},
+  { code = 'build', nodeFlags }: AppRun = {}
 ): Promise<Web> {
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
-  const web = new AppProcess('web', {
-    ...resources.env,
-    PORT: String(port),
-    APP_URL: baseUrl,
-    ...env,
-  })
+  const web = new AppProcess(
+    'web',
+    { ...resources.env, PORT: String(port), APP_URL: baseUrl, ...env },
+    { code, nodeFlags }
+  )
   try {
     await waitFor(
       'the web process to answer /health',
@@ -43,12 +47,21 @@ export async function startWeb(
   return { baseUrl, process: web, stop: async () => void (await web.stop()) }
 }
 
-/** `node ace queue:work --concurrency=N`, ready once it logs that it consumes. */
+/** `node build/ace.js queue:work --concurrency=N`, ready once it logs that it consumes. */
 export async function startWorker(
   resources: BenchResources,
-  { concurrency, env = {} }: { concurrency: number; env?: Record<string, string> }
+  {
+    concurrency,
+    env = {},
+    code = 'build',
+    nodeFlags,
+  }: { concurrency: number; env?: Record<string, string> } & AppRun
 ): Promise<AppProcess> {
-  const worker = new AppProcess('worker', { ...resources.env, ...env }, { concurrency })
+  const worker = new AppProcess(
+    'worker',
+    { ...resources.env, ...env },
+    { concurrency, code, nodeFlags }
+  )
   try {
     await worker.waitForOutput('worker consuming', 60_000)
   } catch (error) {

@@ -75,13 +75,26 @@ export class AppProcess extends NodeProcess {
   constructor(
     role: 'web' | 'worker',
     env: Record<string, string>,
-    { concurrency = 5 }: { concurrency?: number } = {}
+    {
+      concurrency = 5,
+      code = 'source',
+      nodeFlags = [],
+    }: {
+      concurrency?: number
+      /** `build`: the output of `npm run build`, as `npm start` / `npm run start:worker` run it */
+      code?: 'source' | 'build'
+      /** Options for Node itself (a CPU profile, heap limits) */
+      nodeFlags?: string[]
+    } = {}
   ) {
+    const root = code === 'build' ? 'build/' : ''
     const args =
       role === 'web'
-        ? ['--import=@poppinss/ts-exec', 'bin/server.ts']
-        : ['ace.js', 'queue:work', `--concurrency=${concurrency}`]
-    super(args, { NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env })
+        ? code === 'build'
+          ? ['build/bin/server.js']
+          : ['--import=@poppinss/ts-exec', 'bin/server.ts']
+        : [`${root}ace.js`, 'queue:work', `--concurrency=${concurrency}`]
+    super([...nodeFlags, ...args], { NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env })
   }
 
   /**
