@@ -184,7 +184,9 @@ console.log(
   `Relance benchmarks on ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, PostgreSQL ${machine.postgresql}, Redis ${machine.redis}`
 )
 const buildSeconds = await buildApp()
-console.log(`Built the app (npm run build) in ${buildSeconds.toFixed(1)} s: every app process runs build/`)
+console.log(
+  `Built the app (npm run build) in ${buildSeconds.toFixed(1)} s: every app process runs build/`
+)
 const outcomes: BenchOutcome[] = []
 for (const bench of benches) outcomes.push(await runOne(bench))
 

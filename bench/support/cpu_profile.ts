@@ -98,7 +98,8 @@ export async function profileFolder() {
     nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
     async summary(): Promise<ProfileSummary | null> {
       try {
-        const [file] = (await readdir(dir)).filter((name) => name.endsWith('.cpuprofile'))
+        const files = await readdir(dir)
+        const file = files.find((name) => name.endsWith('.cpuprofile'))
         if (!file) return null
         return summarizeProfile(JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile)
       } finally {
