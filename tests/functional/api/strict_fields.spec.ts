@@ -4,7 +4,7 @@ import type { ApiClient, ApiRequest } from '@japa/api-client'
 import { DateTime } from 'luxon'
 import type User from '#models/user'
 import { UserFactory } from '#database/factories/user_factory'
-import { resetRateLimits, resetState, rowsAndJobs } from '#tests/helpers/state'
+import { resetState, rowsAndJobs } from '#tests/helpers/state'
 import { register, registration } from '#tests/helpers/auth_requests'
 import { invoicePayload, storeInvoice } from '#tests/helpers/invoice_requests'
 import { assertFieldErrors, type ApiError } from '#tests/helpers/api_assertions'
@@ -120,10 +120,7 @@ const refused = (kind: Kind, rule: string, cases: [title: string, value: string]
   cases.map(([title, value]) => ({ kind, title, value, rule }))
 
 test.group('Strict fields', (group) => {
-  group.each.setup(async () => {
-    await resetState()
-    await resetRateLimits()
-  })
+  group.each.setup(() => resetState({ rateLimits: true }))
 
   test('{title} is refused with 422 naming the field, by the API and in a CSV row alike')
     .with([
