@@ -68,21 +68,28 @@ router
         router.get('me', [ProfileController, 'show'])
         router.patch('me', [ProfileController, 'update'])
 
-        router.get('invoices', [InvoicesController, 'index'])
-        router.post('invoices', [InvoicesController, 'store']).use(throttleWrites)
-        router.get('invoices/:id', [InvoicesController, 'show'])
+        // Updates answer PATCH only (a resource's update would answer PUT too),
+        // so they stand beside their resource
+        router
+          .resource('invoices', InvoicesController)
+          .only(['index', 'store', 'show'])
+          .use('store', throttleWrites)
         router.patch('invoices/:id', [InvoicesController, 'update'])
-        router.post('invoices/:id/mark-paid', [InvoicesController, 'markPaid'])
-        router.post('invoices/:id/cancel', [InvoicesController, 'cancel'])
-        router.post('invoices/:id/reopen', [InvoicesController, 'reopen'])
+        router
+          .group(() => {
+            router.post('mark-paid', [InvoicesController, 'markPaid'])
+            router.post('cancel', [InvoicesController, 'cancel'])
+            router.post('reopen', [InvoicesController, 'reopen'])
+          })
+          .prefix('invoices/:id')
 
-        router.post('import-batches', [ImportBatchesController, 'store']).use(throttleWrites)
-        router.get('import-batches/:id', [ImportBatchesController, 'show'])
-        router.delete('import-batches/:id', [ImportBatchesController, 'destroy'])
+        router
+          .resource('import-batches', ImportBatchesController)
+          .only(['store', 'show', 'destroy'])
+          .use('store', throttleWrites)
         router.post('import-batches/:id/validate', [ImportBatchesController, 'validateDraft'])
 
-        router.get('clients', [ClientsController, 'index'])
-        router.get('clients/:id', [ClientsController, 'show'])
+        router.resource('clients', ClientsController).only(['index', 'show'])
         router.patch('clients/:id', [ClientsController, 'update'])
 
         router.get('relances', [RelancesController, 'index'])

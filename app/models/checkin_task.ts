@@ -1,23 +1,19 @@
 import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import { BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
-import type { BelongsTo } from '@adonisjs/lucid/types/relations'
+import { BaseModel, column } from '@adonisjs/lucid/orm'
 import { compose } from '@adonisjs/core/helpers'
-import Invoice from '#models/invoice'
 import { ScheduledRow } from '#models/mixins/scheduled_row'
+import { Timestamps } from '#models/mixins/timestamps'
 
 export type CheckinStatus = 'scheduled' | 'sent' | 'answered' | 'cancelled'
 export type CheckinAnswer = 'paid' | 'still_pending'
 
-export default class CheckinTask extends compose(BaseModel, ScheduledRow) {
+export default class CheckinTask extends compose(BaseModel, Timestamps, ScheduledRow) {
   /** The links of a check-in email work for this long after it was sent. */
   static readonly LINK_TTL = { hours: 24 }
 
   @column({ isPrimary: true })
   declare id: number
-
-  @column()
-  declare invoiceId: number
 
   @column({ serializeAs: null })
   declare tokenHash: string
@@ -33,22 +29,7 @@ export default class CheckinTask extends compose(BaseModel, ScheduledRow) {
   declare beforeRelance: number | null
 
   @column.dateTime()
-  declare scheduledAt: DateTime
-
-  @column.dateTime()
-  declare sentAt: DateTime | null
-
-  @column.dateTime()
   declare answeredAt: DateTime | null
-
-  @column.dateTime({ autoCreate: true })
-  declare createdAt: DateTime
-
-  @column.dateTime({ autoCreate: true, autoUpdate: true })
-  declare updatedAt: DateTime
-
-  @belongsTo(() => Invoice)
-  declare invoice: BelongsTo<typeof Invoice>
 
   /** Only a sent, unanswered task has working links. */
   get isAnswerable() {

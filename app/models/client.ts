@@ -1,10 +1,12 @@
 import { DateTime } from 'luxon'
 import { BaseModel, belongsTo, column, hasMany } from '@adonisjs/lucid/orm'
+import { compose } from '@adonisjs/core/helpers'
 import type { BelongsTo, HasMany } from '@adonisjs/lucid/types/relations'
 import User, { type Locale } from '#models/user'
 import Invoice from '#models/invoice'
+import { Timestamps } from '#models/mixins/timestamps'
 
-export default class Client extends BaseModel {
+export default class Client extends compose(BaseModel, Timestamps) {
   @column({ isPrimary: true })
   declare id: number
 
@@ -27,12 +29,6 @@ export default class Client extends BaseModel {
 
   @column.date()
   declare remindersPausedUntil: DateTime | null
-
-  @column.dateTime({ autoCreate: true })
-  declare createdAt: DateTime
-
-  @column.dateTime({ autoCreate: true, autoUpdate: true })
-  declare updatedAt: DateTime
 
   @belongsTo(() => User)
   declare user: BelongsTo<typeof User>

@@ -1,5 +1,7 @@
 import { DateTime } from 'luxon'
 import { BaseModel, column } from '@adonisjs/lucid/orm'
+import { compose } from '@adonisjs/core/helpers'
+import { Timestamps } from '#models/mixins/timestamps'
 
 export type ImportBatchStatus = 'draft' | 'validated' | 'discarded'
 
@@ -9,7 +11,7 @@ export type ImportRow = {
   errors: { field: string; message: string }[]
 }
 
-export default class ImportBatch extends BaseModel {
+export default class ImportBatch extends compose(BaseModel, Timestamps) {
   @column({ isPrimary: true })
   declare id: number
 
@@ -36,10 +38,4 @@ export default class ImportBatch extends BaseModel {
 
   @column.dateTime()
   declare validatedAt: DateTime | null
-
-  @column.dateTime({ autoCreate: true })
-  declare createdAt: DateTime
-
-  @column.dateTime({ autoCreate: true, autoUpdate: true })
-  declare updatedAt: DateTime
 }

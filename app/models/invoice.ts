@@ -1,15 +1,17 @@
 import { DateTime } from 'luxon'
 import { BaseModel, belongsTo, column, hasMany, hasOne } from '@adonisjs/lucid/orm'
+import { compose } from '@adonisjs/core/helpers'
 import type { BelongsTo, HasMany, HasOne } from '@adonisjs/lucid/types/relations'
 import User from '#models/user'
 import Client from '#models/client'
 import CheckinTask from '#models/checkin_task'
 import Relance from '#models/relance'
+import { Timestamps } from '#models/mixins/timestamps'
 
 export type InvoiceStatus = 'pending' | 'paid' | 'cancelled'
 export type PaidVia = 'manual' | 'checkin'
 
-export default class Invoice extends BaseModel {
+export default class Invoice extends compose(BaseModel, Timestamps) {
   @column({ isPrimary: true })
   declare id: number
 
@@ -46,12 +48,6 @@ export default class Invoice extends BaseModel {
 
   @column()
   declare paidVia: PaidVia | null
-
-  @column.dateTime({ autoCreate: true })
-  declare createdAt: DateTime
-
-  @column.dateTime({ autoCreate: true, autoUpdate: true })
-  declare updatedAt: DateTime
 
   @belongsTo(() => User)
   declare user: BelongsTo<typeof User>

@@ -1,9 +1,10 @@
-import { DateTime } from 'luxon'
 import { BaseModel, column } from '@adonisjs/lucid/orm'
+import { compose } from '@adonisjs/core/helpers'
 import type { Locale } from '#models/user'
+import { Timestamps } from '#models/mixins/timestamps'
 
 /** A user's own subject and body for one relance step in one language. */
-export default class RelanceTemplate extends BaseModel {
+export default class RelanceTemplate extends compose(BaseModel, Timestamps) {
   /** The values a template may name, as `{{name}}`. */
   static readonly PLACEHOLDERS = [
     'clientName',
@@ -35,12 +36,6 @@ export default class RelanceTemplate extends BaseModel {
 
   @column()
   declare body: string
-
-  @column.dateTime({ autoCreate: true })
-  declare createdAt: DateTime
-
-  @column.dateTime({ autoCreate: true, autoUpdate: true })
-  declare updatedAt: DateTime
 }
 
 export type RelancePlaceholder = (typeof RelanceTemplate.PLACEHOLDERS)[number]

@@ -8,6 +8,7 @@ import { type AccessToken, DbAccessTokensProvider } from '@adonisjs/auth/access_
 import Client from '#models/client'
 import Invoice from '#models/invoice'
 import env from '#start/env'
+import { Timestamps } from '#models/mixins/timestamps'
 
 const AuthFinder = withAuthFinder(() => hash.use('scrypt'), {
   uids: ['email'],
@@ -16,7 +17,7 @@ const AuthFinder = withAuthFinder(() => hash.use('scrypt'), {
 
 export type Locale = 'fr' | 'en'
 
-export default class User extends compose(BaseModel, AuthFinder) {
+export default class User extends compose(BaseModel, Timestamps, AuthFinder) {
   /** The link of a verification email works for this long after it was sent. */
   static readonly VERIFICATION_TTL = { hours: 48 }
 
@@ -73,12 +74,6 @@ export default class User extends compose(BaseModel, AuthFinder) {
 
   @column()
   declare thankClientsOnPayment: boolean
-
-  @column.dateTime({ autoCreate: true })
-  declare createdAt: DateTime
-
-  @column.dateTime({ autoCreate: true, autoUpdate: true })
-  declare updatedAt: DateTime
 
   @hasMany(() => Client)
   declare clients: HasMany<typeof Client>

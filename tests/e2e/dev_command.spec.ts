@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
 import { DEMO_ACCOUNT } from '#database/seeders/demo_account_seeder'
+import { checkinPage } from '#tests/helpers/checkin_links'
 import { freePort } from '#tests/helpers/app_processes'
 import { NpmScript, aliveIn, killGroups, processGroupsBelow } from '#tests/helpers/npm_script'
 import { SmtpInbox, checkinTokenFrom } from '#tests/helpers/smtp_inbox'
@@ -118,7 +119,7 @@ test.group('npm run dev', (group) => {
       redirect: 'manual',
     })
     assert.equal(click.status, 302)
-    assert.equal(click.headers.get('location'), `${env.get('WEB_URL')}/checkin/paid`)
+    assert.equal(click.headers.get('location'), checkinPage('paid'))
 
     dev.terminate()
     await waitUntilNoneLeft(groups)

@@ -27,11 +27,13 @@ export async function dropQueueKeys(prefix = env.get('QUEUE_PREFIX')) {
 }
 
 /**
- * Clean slate for a test: empty tables and queues. Tables are truncated
- * rather than wrapped in a global transaction, because jobs are enqueued
- * after commit and a savepoint would commit them while rolling back rows.
+ * Clean slate for a test: empty tables and queues, and with `rateLimits` the
+ * rate-limit counters too (for specs that hit a limited route many times).
+ * Tables are truncated rather than wrapped in a global transaction, because
+ * jobs are enqueued after commit and a savepoint would commit them while
+ * rolling back rows.
  */
-export async function resetState() {
+export async function resetState({ rateLimits = false } = {}) {
   await resetQueues()
   // Every table but the migrations' own, emptied in one statement
   const { rows } = await db.rawQuery(
@@ -39,6 +41,7 @@ export async function resetState() {
   )
   const tables = rows.map((row: { tablename: string }) => `"${row.tablename}"`).join(', ')
   await db.rawQuery(`TRUNCATE ${tables} RESTART IDENTITY CASCADE`)
+  if (rateLimits) await resetRateLimits()
 }
 
 /**

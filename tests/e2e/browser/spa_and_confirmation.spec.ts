@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core'
 import { freePort, postInvoiceOn, registerOn, startWeb } from '#tests/helpers/app_processes'
 import { launchChromium, serveHtml } from '#tests/helpers/browser'
 import { invoiceStatusOf, invoiceWithSentCheckin } from '#tests/helpers/invoices'
-import { resetRateLimits, resetState } from '#tests/helpers/state'
+import { resetState } from '#tests/helpers/state'
 
 const SCREENSHOTS = new URL('../../tmp/browser/', import.meta.url)
 const PASSWORD = 'a-long-password'
@@ -46,8 +46,7 @@ test.group('In a real browser (headless Chromium)', (group) => {
     return () => browser.close()
   })
   group.each.setup(async () => {
-    await resetState()
-    await resetRateLimits()
+    await resetState({ rateLimits: true })
     spaPort = await freePort()
     return async () => {
       for (const stop of stops.splice(0).reverse()) await stop()

@@ -2,11 +2,11 @@ import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import type { ParsedMail } from 'mailparser'
-import env from '#start/env'
 import User from '#models/user'
 import CheckinTask from '#models/checkin_task'
 import { UserFactory } from '#database/factories/user_factory'
 import { createInvoices } from '#services/invoices/create_invoices'
+import { checkinPage } from '#tests/helpers/checkin_links'
 import { callApi, registerVerifiedOn } from '#tests/helpers/app_processes'
 import { invoiceStatusOf } from '#tests/helpers/invoices'
 import { countRows } from '#tests/helpers/rows'
@@ -93,16 +93,15 @@ test.group('Check-in digest end to end', (group) => {
     const list = await callApi(app, 'GET', '/invoices?perPage=10', { token })
     const idOf = (number: string) =>
       list.body.data.find((invoice: { number: string }) => invoice.number === number).id as number
-    const web = env.get('WEB_URL')
 
     const paid = await click(pairs[0].paid)
-    assert.equal(paid.headers.get('location'), `${web}/checkin/paid`)
+    assert.equal(paid.headers.get('location'), checkinPage('paid'))
     assert.equal(await invoiceStatusOf(idOf('IMP-1')), 'paid')
     assert.equal(await invoiceStatusOf(idOf('IMP-2')), 'pending')
     assert.equal(await invoiceStatusOf(idOf('IMP-3')), 'pending')
 
     const pending = await click(pairs[1].pending)
-    assert.equal(pending.headers.get('location'), `${web}/checkin/pending`)
+    assert.equal(pending.headers.get('location'), checkinPage('pending'))
     const second = await CheckinTask.query()
       .where('invoice_id', idOf('IMP-2'))
       .where('status', 'answered')

@@ -1,5 +1,5 @@
 import { test } from '@japa/runner'
-import env from '#start/env'
+import { checkinPage } from '#tests/helpers/checkin_links'
 import { callApi, postInvoiceOn, registerVerifiedOn } from '#tests/helpers/app_processes'
 import { processSceneForEach } from '#tests/helpers/running_app'
 import { checkinTokenFrom } from '#tests/helpers/smtp_inbox'
@@ -27,7 +27,7 @@ test.group('Check-in end to end', (group) => {
       redirect: 'manual',
     })
     assert.equal(click.status, 302)
-    assert.equal(click.headers.get('location'), `${env.get('WEB_URL')}/checkin/paid`)
+    assert.equal(click.headers.get('location'), checkinPage('paid'))
 
     const invoice = await callApi(app, 'GET', `/invoices/${invoiceId}`, { token })
     assert.equal(invoice.body.data.status, 'paid')
@@ -49,7 +49,7 @@ test.group('Check-in end to end', (group) => {
     const second = await fetch(`${app.baseUrl}/api/v1/checkin/${checkinToken}/paid`, {
       redirect: 'manual',
     })
-    assert.equal(second.headers.get('location'), `${env.get('WEB_URL')}/checkin/already_answered`)
+    assert.equal(second.headers.get('location'), checkinPage('already_answered'))
     const after = await callApi(app, 'GET', '/me', { token })
     assert.equal(after.body.data.rubis, 1)
   })

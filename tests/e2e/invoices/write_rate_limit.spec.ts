@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import User from '#models/user'
 import { UserFactory } from '#database/factories/user_factory'
 import { callApi, startWeb, type AppProcess } from '#tests/helpers/app_processes'
-import { resetRateLimits, resetState } from '#tests/helpers/state'
+import { resetState } from '#tests/helpers/state'
 import { countRows } from '#tests/helpers/rows'
 import { invoicePayload } from '#tests/helpers/invoice_requests'
 import { multipartFile } from '#tests/helpers/multipart'
@@ -30,10 +30,7 @@ test.group('Writes rate limited per user', (group) => {
       await rm(uploads, { recursive: true, force: true })
     }
   })
-  group.each.setup(async () => {
-    await resetState()
-    await resetRateLimits()
-  })
+  group.each.setup(() => resetState({ rateLimits: true }))
 
   test('past RATE_LIMIT_WRITES_PER_MINUTE, invoices and imports of that user answer 429, whatever their IP', async ({
     assert,

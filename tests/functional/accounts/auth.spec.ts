@@ -5,7 +5,7 @@ import { DateTime } from 'luxon'
 import env from '#start/env'
 import User from '#models/user'
 import { UserFactory } from '#database/factories/user_factory'
-import { resetRateLimits, resetState } from '#tests/helpers/state'
+import { resetState } from '#tests/helpers/state'
 import { countRows } from '#tests/helpers/rows'
 import { login, register, registration } from '#tests/helpers/auth_requests'
 import {
@@ -29,10 +29,7 @@ async function tokenOf(user: User) {
 }
 
 test.group('Auth', (group) => {
-  group.each.setup(async () => {
-    await resetState()
-    await resetRateLimits()
-  })
+  group.each.setup(() => resetState({ rateLimits: true }))
 
   test('register creates an account and answers 201 with the user and a bearer token', async ({
     client,

@@ -13,7 +13,7 @@ import { generateLinkToken } from '#support/link_tokens'
 import { register, registration } from '#tests/helpers/auth_requests'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
 import { sentMessages } from '#tests/helpers/mail_fake'
-import { resetRateLimits, resetState } from '#tests/helpers/state'
+import { resetState } from '#tests/helpers/state'
 import { assertErrorBody } from '#tests/helpers/api_assertions'
 import { waitFor } from '#tests/helpers/wait_for'
 
@@ -30,10 +30,7 @@ async function userWithSentVerification(sentAt = DateTime.now()) {
 }
 
 test.group('Email verification', (group) => {
-  group.each.setup(async () => {
-    await resetState()
-    await resetRateLimits()
-  })
+  group.each.setup(() => resetState({ rateLimits: true }))
 
   test('register answers an unverified user and queues the verification email', async ({
     client,

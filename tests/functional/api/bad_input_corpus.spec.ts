@@ -10,7 +10,7 @@ import { UserFactory } from '#database/factories/user_factory'
 import { createDraft, readImport } from '#services/imports/import_batches'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
 import { invoicePayload } from '#tests/helpers/invoice_requests'
-import { queuedJobIds, resetRateLimits, resetState } from '#tests/helpers/state'
+import { queuedJobIds, resetState } from '#tests/helpers/state'
 import { multipartFileOfSize } from '#tests/helpers/multipart'
 
 /*
@@ -356,8 +356,7 @@ const INVALID_UTF8 = [
 
 test.group('Bad input corpus', (group) => {
   group.each.setup(async () => {
-    await resetState()
-    await resetRateLimits()
+    await resetState({ rateLimits: true })
     // Payment settings set, so that each field's valid value leaves the row as it is
     const owner = await UserFactory.merge({
       paymentInstructions: 'IBAN FR76 3000 6000 0112',

@@ -12,7 +12,7 @@ import {
   waitingCheckinJobOf,
 } from '#tests/helpers/invoices'
 import { sentMessages } from '#tests/helpers/mail_fake'
-import { queuedJobIds, resetRateLimits, resetState } from '#tests/helpers/state'
+import { queuedJobIds, resetState } from '#tests/helpers/state'
 import { checkinTokenFromText } from '#tests/helpers/checkin_links'
 
 /** Runs the job of the invoice's waiting check-in, as the worker does at its moment. */
@@ -53,10 +53,7 @@ function relanceOf(invoiceId: number, sequence: number) {
 }
 
 test.group('Check-in before each later relance', (group) => {
-  group.each.setup(async () => {
-    await resetState()
-    await resetRateLimits()
-  })
+  group.each.setup(() => resetState({ rateLimits: true }))
   group.each.teardown(() => mail.restore())
 
   test('sending the check-in at the due date schedules the one before relance 2, on the weekday before it', async ({

@@ -1,6 +1,5 @@
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
-import env from '#start/env'
 import ActivityEvent from '#models/activity_event'
 import CheckinTask from '#models/checkin_task'
 import Invoice from '#models/invoice'
@@ -16,15 +15,11 @@ import {
   latestCheckinOf,
   rubisOf,
 } from '#tests/helpers/invoices'
-import { queuedJobIds, resetRateLimits, resetState } from '#tests/helpers/state'
-
-const webUrl = env.get('WEB_URL')
+import { checkinPage } from '#tests/helpers/checkin_links'
+import { queuedJobIds, resetState } from '#tests/helpers/state'
 
 test.group('Check-in links', (group) => {
-  group.each.setup(async () => {
-    await resetState()
-    await resetRateLimits()
-  })
+  group.each.setup(() => resetState({ rateLimits: true }))
 
   test('the paid link pays the invoice once and redirects to the SPA', async ({
     client,
@@ -35,7 +30,7 @@ test.group('Check-in links', (group) => {
     const response = await client.get(`/api/v1/checkin/${token}/paid`).redirects(0)
 
     response.assertStatus(302)
-    response.assertHeader('location', `${webUrl}/checkin/paid`)
+    response.assertHeader('location', checkinPage('paid'))
     response.assertHeader('cache-control', 'no-store')
     response.assertHeader('referrer-policy', 'no-referrer')
     response.assertHeader('x-robots-tag', 'noindex')
@@ -68,7 +63,7 @@ test.group('Check-in links', (group) => {
     const response = await client.get(`/api/v1/checkin/${token}/pending`).redirects(0)
 
     response.assertStatus(302)
-    response.assertHeader('location', `${webUrl}/checkin/pending`)
+    response.assertHeader('location', checkinPage('pending'))
     const task = await checkinOf(invoice.id)
     assert.equal(task.status, 'answered')
     assert.equal(task.answer, 'still_pending')
@@ -89,8 +84,8 @@ test.group('Check-in links', (group) => {
     const again = await client.get(`/api/v1/checkin/${token}/paid`).redirects(0)
     const other = await client.get(`/api/v1/checkin/${token}/pending`).redirects(0)
 
-    again.assertHeader('location', `${webUrl}/checkin/already_answered`)
-    other.assertHeader('location', `${webUrl}/checkin/already_answered`)
+    again.assertHeader('location', checkinPage('already_answered'))
+    other.assertHeader('location', checkinPage('already_answered'))
     assert.equal(await rubisOf(user.id), 1)
     const task = await checkinOf(invoice.id)
     assert.equal(task.answer, 'paid')
@@ -103,7 +98,7 @@ test.group('Check-in links', (group) => {
 
     const response = await client.get(`/api/v1/checkin/${token}/paid`).redirects(0)
 
-    response.assertHeader('location', `${webUrl}/checkin/expired`)
+    response.assertHeader('location', checkinPage('expired'))
     assert.equal(await invoiceStatusOf(invoice.id), 'pending')
     const task = await latestCheckinOf(invoice.id)
     assert.equal(task.status, 'sent')
@@ -120,7 +115,7 @@ test.group('Check-in links', (group) => {
     ]) {
       const response = await client.get(`/api/v1/checkin/${token}/paid`).redirects(0)
       response.assertStatus(302)
-      response.assertHeader('location', `${webUrl}/checkin/invalid`)
+      response.assertHeader('location', checkinPage('invalid'))
     }
   })
 
@@ -135,8 +130,8 @@ test.group('Check-in links', (group) => {
     await task.merge({ status: 'cancelled' }).save()
     const cancelled = await client.get(`/api/v1/checkin/${token.plain}/paid`).redirects(0)
 
-    neverSent.assertHeader('location', `${webUrl}/checkin/invalid`)
-    cancelled.assertHeader('location', `${webUrl}/checkin/invalid`)
+    neverSent.assertHeader('location', checkinPage('invalid'))
+    cancelled.assertHeader('location', checkinPage('invalid'))
     assert.equal(await invoiceStatusOf(invoice.id), 'pending')
   })
 
@@ -169,11 +164,11 @@ test.group('Check-in links', (group) => {
 
     const locations = responses.map((response) => response.header('location'))
     assert.lengthOf(
-      locations.filter((location) => location === `${webUrl}/checkin/paid`),
+      locations.filter((location) => location === checkinPage('paid')),
       1
     )
     assert.lengthOf(
-      locations.filter((location) => location === `${webUrl}/checkin/already_answered`),
+      locations.filter((location) => location === checkinPage('already_answered')),
       49
     )
     assert.equal(await rubisOf(user.id), 1)
@@ -196,7 +191,7 @@ test.group('Check-in links', (group) => {
     )
 
     const answered = responses.filter(
-      (response) => response.header('location') !== `${webUrl}/checkin/already_answered`
+      (response) => response.header('location') !== checkinPage('already_answered')
     )
     assert.lengthOf(answered, 1)
     const task = await checkinOf(invoice.id)

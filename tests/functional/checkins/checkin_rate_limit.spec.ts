@@ -1,13 +1,10 @@
 import { test } from '@japa/runner'
 import env from '#start/env'
 import { generateCheckinToken } from '#services/checkins/checkin_token'
-import { resetRateLimits, resetState } from '#tests/helpers/state'
+import { resetState } from '#tests/helpers/state'
 
 test.group('Check-in rate limit', (group) => {
-  group.each.setup(async () => {
-    await resetState()
-    await resetRateLimits()
-  })
+  group.each.setup(() => resetState({ rateLimits: true }))
 
   test('a client IP past the per-minute limit gets 429 with Retry-After, others still answer', async ({
     client,

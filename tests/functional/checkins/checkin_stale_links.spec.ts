@@ -2,7 +2,6 @@ import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import mail from '@adonisjs/mail/services/main'
-import env from '#start/env'
 import CheckinTask from '#models/checkin_task'
 import ActivityEvent from '#models/activity_event'
 import { UserFactory } from '#database/factories/user_factory'
@@ -15,18 +14,13 @@ import {
   invoiceWithSentCheckin,
   rubisOf,
 } from '#tests/helpers/invoices'
-import { checkinTokensIn } from '#tests/helpers/checkin_links'
+import { checkinPage, checkinTokensIn } from '#tests/helpers/checkin_links'
 import { sentMessages } from '#tests/helpers/mail_fake'
 import { countRows } from '#tests/helpers/rows'
-import { resetRateLimits, resetState } from '#tests/helpers/state'
-
-const webUrl = env.get('WEB_URL')
+import { resetState } from '#tests/helpers/state'
 
 test.group('Check-in links of an invoice no longer pending', (group) => {
-  group.each.setup(async () => {
-    await resetState()
-    await resetRateLimits()
-  })
+  group.each.setup(() => resetState({ rateLimits: true }))
   group.each.teardown(() => mail.restore())
 
   test('after the invoice is marked paid in the app, its pending link answers already_answered and records nothing', async ({
@@ -39,7 +33,7 @@ test.group('Check-in links of an invoice no longer pending', (group) => {
     const response = await client.get(`/api/v1/checkin/${token}/pending`).redirects(0)
 
     response.assertStatus(302)
-    response.assertHeader('location', `${webUrl}/checkin/already_answered`)
+    response.assertHeader('location', checkinPage('already_answered'))
     const task = await checkinOf(invoice.id)
     assert.equal(task.status, 'sent')
     assert.isNull(task.answer)
@@ -56,7 +50,7 @@ test.group('Check-in links of an invoice no longer pending', (group) => {
 
     const response = await client.get(`/api/v1/checkin/${token}/paid`).redirects(0)
 
-    response.assertHeader('location', `${webUrl}/checkin/already_answered`)
+    response.assertHeader('location', checkinPage('already_answered'))
     assert.equal(await invoiceStatusOf(invoice.id), 'cancelled')
     assert.equal(await rubisOf(user.id), 0)
     const task = await checkinOf(invoice.id)

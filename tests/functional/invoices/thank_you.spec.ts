@@ -1,5 +1,6 @@
 import { test } from '@japa/runner'
 import type { Worker } from 'bullmq'
+import type { ApiClient } from '@japa/api-client'
 import mail from '@adonisjs/mail/services/main'
 import Client from '#models/client'
 import Invoice from '#models/invoice'
@@ -25,6 +26,14 @@ async function chasedInvoice(user: User, overrides = {}) {
   return invoice
 }
 
+/** A new user's chased invoice, then marked paid by them through the API. */
+async function paidChasedInvoice(client: ApiClient, overrides = {}) {
+  const user = await UserFactory.create()
+  const invoice = await chasedInvoice(user, overrides)
+  await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(user)
+  return { user, invoice }
+}
+
 test.group('Thank-you on payment', (group) => {
   group.each.setup(() => resetState())
   group.each.teardown(() => mail.restore())
@@ -33,10 +42,7 @@ test.group('Thank-you on payment', (group) => {
     client,
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await chasedInvoice(user)
-
-    await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(user)
+    const { user, invoice } = await paidChasedInvoice(client)
     await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(user)
 
     const [thankYou, ...others] = await ThankYou.query().where('invoice_id', invoice.id)
@@ -112,9 +118,7 @@ test.group('Thank-you on payment', (group) => {
     client,
     assert,
   }) => {
-    const user = await UserFactory.create()
-    const invoice = await chasedInvoice(user)
-    await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(user)
+    const { invoice } = await paidChasedInvoice(client)
     const thankYou = await ThankYou.findByOrFail('invoice_id', invoice.id)
     await resetQueues()
 
@@ -142,10 +146,7 @@ test.group('Thank-you worker', (group) => {
     assert,
   }) => {
     const fake = mail.fake()
-    const user = await UserFactory.create()
-    const invoice = await chasedInvoice(user, { clientEmail: 'paid@acme.test' })
-
-    await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(user)
+    const { invoice } = await paidChasedInvoice(client, { clientEmail: 'paid@acme.test' })
 
     const thankYou = await waitFor('the thank-you to be sent', async () => {
       const row = await ThankYou.findBy('invoice_id', invoice.id)

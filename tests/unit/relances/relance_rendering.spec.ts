@@ -4,7 +4,7 @@ import { errors } from '@vinejs/vine'
 import Client from '#models/client'
 import Invoice from '#models/invoice'
 import User from '#models/user'
-import { renderRelance } from '#mails/relance_content'
+import { renderRelance, type RelanceDraft } from '#mails/relance_content'
 import { fillPlaceholders, unknownPlaceholders } from '#support/text_templates'
 import RelanceTemplate from '#models/relance_template'
 import { saveRelanceTemplateValidator } from '#validators/relance_template'
@@ -41,17 +41,19 @@ function invoice(number: string, amountCents: number, dueDate: string, currency 
   return row
 }
 
+/** Step `sequence` of the relance of `invoices` from `parties`, as of NOW. */
+function render(
+  parties: ReturnType<typeof people>,
+  invoices: Invoice[],
+  sequence: number,
+  template: RelanceDraft['template'] = null
+) {
+  return renderRelance({ ...parties, invoices, sequence, template, now: NOW })
+}
+
 test.group('Relance rendering', () => {
   test('step 1 for a client without instructions reads as it always has', ({ assert }) => {
-    const { user, client } = people()
-    const { subject, text } = renderRelance({
-      user,
-      client,
-      invoices: [invoice('F-77', 125_000, '2026-03-08')],
-      sequence: 1,
-      template: null,
-      now: NOW,
-    })
+    const { subject, text } = render(people(), [invoice('F-77', 125_000, '2026-03-08')], 1)
 
     assert.equal(subject, 'Petit rappel : facture F-77')
     assert.equal(
@@ -73,17 +75,10 @@ test.group('Relance rendering', () => {
   test('from step 2 a business client reads the late terms; instructions close the email', ({
     assert,
   }) => {
-    const { user, client } = people({
+    const parties = people({
       user: { latePenaltyRate: 10, paymentInstructions: 'IBAN FR76 3000 6000 0112 3456 7890 189' },
     })
-    const { text } = renderRelance({
-      user,
-      client,
-      invoices: [invoice('F-78', 100_000, '2026-02-18')],
-      sequence: 2,
-      template: null,
-      now: NOW,
-    })
+    const { text } = render(parties, [invoice('F-78', 100_000, '2026-02-18')], 2)
 
     // 1,000.00 × 10 % × 30 / 365 = 8.22
     assert.match(text, /pénalités de retard au taux annuel de 10 % \(soit 8,22\s€ à ce jour\)/)
@@ -96,20 +91,8 @@ test.group('Relance rendering', () => {
     const business = people({ user: { latePenaltyRate: 10 } })
     const invoices = [invoice('F-79', 100_000, '2026-02-18')]
 
-    const toConsumer = renderRelance({
-      ...consumer,
-      invoices,
-      sequence: 3,
-      template: null,
-      now: NOW,
-    })
-    const firstStep = renderRelance({
-      ...business,
-      invoices,
-      sequence: 1,
-      template: null,
-      now: NOW,
-    })
+    const toConsumer = render(consumer, invoices, 3)
+    const firstStep = render(business, invoices, 1)
 
     for (const { text } of [toConsumer, firstStep]) {
       assert.notInclude(text, 'pénalités')
@@ -118,15 +101,8 @@ test.group('Relance rendering', () => {
   })
 
   test('an English client gets English, amounts formatted for it', ({ assert }) => {
-    const { user, client } = people({ client: { locale: 'en' } })
-    const { subject, text } = renderRelance({
-      user,
-      client,
-      invoices: [invoice('F-80', 125_000, '2026-03-08')],
-      sequence: 2,
-      template: null,
-      now: NOW,
-    })
+    const english = people({ client: { locale: 'en' } })
+    const { subject, text } = render(english, [invoice('F-80', 125_000, '2026-03-08')], 2)
 
     assert.equal(subject, 'Second reminder: invoice F-80 is unpaid')
     assert.include(text, 'Amount: €1,250.00. Due date: 8 March 2026 (12 days overdue).')
@@ -134,20 +110,13 @@ test.group('Relance rendering', () => {
   })
 
   test('a saved template fills its placeholders once, values written as they are', ({ assert }) => {
-    const { user, client } = people({
+    const parties = people({
       user: { fullName: 'Camille {{clientName}}', paymentInstructions: 'Pay to <b>IBAN</b>' },
       client: { name: '{{userName}} & Co' },
     })
-    const { subject, text } = renderRelance({
-      user,
-      client,
-      invoices: [invoice('F-81', 50_000, '2026-03-18')],
-      sequence: 1,
-      template: {
-        subject: 'Facture {{invoiceNumber}} pour {{clientName}}',
-        body: 'Bonjour {{clientName}}, {{amount}} dus depuis {{daysLate}} jours.\n{{paymentInstructions}}\n{{userName}}',
-      },
-      now: NOW,
+    const { subject, text } = render(parties, [invoice('F-81', 50_000, '2026-03-18')], 1, {
+      subject: 'Facture {{invoiceNumber}} pour {{clientName}}',
+      body: 'Bonjour {{clientName}}, {{amount}} dus depuis {{daysLate}} jours.\n{{paymentInstructions}}\n{{userName}}',
     })
 
     assert.equal(subject, 'Facture F-81 pour {{userName}} & Co')
@@ -160,29 +129,18 @@ test.group('Relance rendering', () => {
   test('a template that does not place the terms or the instructions gets them at the end', ({
     assert,
   }) => {
-    const { user, client } = people({ user: { paymentInstructions: 'Virement : FR76 1234' } })
-    const { text } = renderRelance({
-      user,
-      client,
-      invoices: [invoice('F-82', 50_000, '2026-03-01')],
-      sequence: 2,
-      template: { subject: 'Rappel', body: 'Merci de régler {{invoiceNumber}}.' },
-      now: NOW,
+    const parties = people({ user: { paymentInstructions: 'Virement : FR76 1234' } })
+    const { text } = render(parties, [invoice('F-82', 50_000, '2026-03-01')], 2, {
+      subject: 'Rappel',
+      body: 'Merci de régler {{invoiceNumber}}.',
     })
 
     assert.match(text, /^Merci de régler F-82\.\n\nConformément .*40 €\.\n\nVirement : FR76 1234$/)
   })
 
   test('several invoices: one email listing each, worded as several', ({ assert }) => {
-    const { user, client } = people()
-    const { subject, text } = renderRelance({
-      user,
-      client,
-      invoices: [invoice('F-1', 100_000, '2026-03-10'), invoice('F-2', 20_000, '2026-03-12')],
-      sequence: 2,
-      template: null,
-      now: NOW,
-    })
+    const invoices = [invoice('F-1', 100_000, '2026-03-10'), invoice('F-2', 20_000, '2026-03-12')]
+    const { subject, text } = render(people(), invoices, 2)
 
     assert.equal(subject, 'Deuxième rappel : factures F-1, F-2 impayées')
     assert.include(text, 'au sujet des factures F-1, F-2, toujours impayées')
