@@ -1,10 +1,13 @@
 import encryption from '@adonisjs/core/services/encryption'
 import logger from '@adonisjs/core/services/logger'
 import db from '@adonisjs/lucid/services/db'
-import CheckinTask from '#models/checkin_task'
 import { defineJob, type QueueJob } from '#queue/job_definition'
 import type { QueuedJob } from '#queue/queues'
-import { scheduledRowStatus, settledScheduledRows } from '#support/scheduled_rows'
+import {
+  scheduledRowStatus,
+  settledScheduledRows,
+  type ScheduledRowRef,
+} from '#support/scheduled_rows'
 import { rotateCheckinTokens } from '#services/checkins/checkin_token'
 import { describeMailError, isPermanentMailError } from '#mails/mail_errors'
 
@@ -15,13 +18,12 @@ export type SendCheckinPayload = {
   encryptedToken: string
 }
 
-type TaskRef = Pick<CheckinTask, 'id' | 'invoiceId' | 'scheduledAt'>
 
 /**
  * Check-in emails to the freelancer: one job per task, at the task's
  * moment, carrying the plain token of its links.
  */
-const sendCheckinJob: QueueJob<SendCheckinPayload, CheckinTask> = defineJob({
+const sendCheckinJob: QueueJob<SendCheckinPayload, ScheduledRowRef> = defineJob({
   name: 'send-checkin',
   idPrefix: 'checkin',
 
@@ -42,7 +44,7 @@ const sendCheckinJob: QueueJob<SendCheckinPayload, CheckinTask> = defineJob({
   describeFailure: describeMailError,
 
   rebuild: {
-    scheduledRows: (page) => settledScheduledRows(CheckinTask, page),
+    scheduledRows: (page) => settledScheduledRows('checkin_tasks', page),
 
     /** The plain token of a lost job is gone: each task gets a new one. */
     async jobsFor(tasks) {
@@ -62,7 +64,7 @@ const sendCheckinJob: QueueJob<SendCheckinPayload, CheckinTask> = defineJob({
 export default sendCheckinJob
 
 /** The job that sends a task's email, carrying its plain token. */
-export function checkinJob(task: TaskRef, plainToken: string): QueuedJob<SendCheckinPayload> {
+export function checkinJob(task: ScheduledRowRef, plainToken: string): QueuedJob<SendCheckinPayload> {
   return sendCheckinJob.forRow(task, {
     taskId: task.id,
     invoiceId: task.invoiceId,

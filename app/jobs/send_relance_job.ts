@@ -1,19 +1,20 @@
 import { DelayedError } from 'bullmq'
 import logger from '@adonisjs/core/services/logger'
-import Relance from '#models/relance'
 import { defineJob, type QueueJob } from '#queue/job_definition'
 import type { QueuedJob } from '#queue/queues'
-import { scheduledRowStatus, settledScheduledRows } from '#support/scheduled_rows'
+import {
+  scheduledRowStatus,
+  settledScheduledRows,
+  type ScheduledRowRef,
+} from '#support/scheduled_rows'
 import { classifyMailFailure, describeMailError, isPermanentMailError } from '#mails/mail_errors'
 
 export type SendRelancePayload = { relanceId: number; invoiceId: number }
 
-type RelanceRef = Pick<Relance, 'id' | 'invoiceId' | 'scheduledAt'>
-
 /**
  * Relance emails to the client: one job per relance row, at its moment.
  */
-const sendRelanceJob: QueueJob<SendRelancePayload, Relance> = defineJob({
+const sendRelanceJob: QueueJob<SendRelancePayload, ScheduledRowRef> = defineJob({
   name: 'send-relance',
   idPrefix: 'relance',
 
@@ -45,7 +46,7 @@ const sendRelanceJob: QueueJob<SendRelancePayload, Relance> = defineJob({
   },
 
   rebuild: {
-    scheduledRows: (page) => settledScheduledRows(Relance, page),
+    scheduledRows: (page) => settledScheduledRows('relances', page),
     jobsFor: async (relances) => relances.map(relanceJob),
   },
 
@@ -54,6 +55,6 @@ const sendRelanceJob: QueueJob<SendRelancePayload, Relance> = defineJob({
 
 export default sendRelanceJob
 
-export function relanceJob(relance: RelanceRef): QueuedJob<SendRelancePayload> {
+export function relanceJob(relance: ScheduledRowRef): QueuedJob<SendRelancePayload> {
   return sendRelanceJob.forRow(relance, { relanceId: relance.id, invoiceId: relance.invoiceId })
 }

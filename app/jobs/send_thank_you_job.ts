@@ -1,19 +1,17 @@
 import logger from '@adonisjs/core/services/logger'
-import ThankYou from '#models/thank_you'
 import { defineJob, type QueueJob } from '#queue/job_definition'
 import type { QueuedJob } from '#queue/queues'
-import { settledScheduledRows } from '#support/scheduled_rows'
+import { settledScheduledRows, type ScheduledRowRef } from '#support/scheduled_rows'
 import { describeMailError, isPermanentMailError } from '#mails/mail_errors'
 
 export type SendThankYouPayload = { thankYouId: number; invoiceId: number }
 
-type ThankYouRef = Pick<ThankYou, 'id' | 'invoiceId' | 'scheduledAt'>
 
 /**
  * Thank-you emails to the client once paid: one job per `thank_yous` row,
  * that is per payment, under an id made of it.
  */
-const sendThankYouJob: QueueJob<SendThankYouPayload, ThankYou> = defineJob({
+const sendThankYouJob: QueueJob<SendThankYouPayload, ScheduledRowRef> = defineJob({
   name: 'send-thank-you',
   idPrefix: 'thank-you',
 
@@ -38,14 +36,14 @@ const sendThankYouJob: QueueJob<SendThankYouPayload, ThankYou> = defineJob({
   },
 
   rebuild: {
-    scheduledRows: (page) => settledScheduledRows(ThankYou, page),
+    scheduledRows: (page) => settledScheduledRows('thank_yous', page),
     jobsFor: async (thankYous) => thankYous.map(thankYouJob),
   },
 })
 
 export default sendThankYouJob
 
-export function thankYouJob(thankYou: ThankYouRef): QueuedJob<SendThankYouPayload> {
+export function thankYouJob(thankYou: ScheduledRowRef): QueuedJob<SendThankYouPayload> {
   return sendThankYouJob.forRow(thankYou, {
     thankYouId: thankYou.id,
     invoiceId: thankYou.invoiceId,

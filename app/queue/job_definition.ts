@@ -79,9 +79,9 @@ export class QueueJob<Payload = any, Row extends { id: number } = { id: number }
     }
   }
 
-  /** The job of a row, at the row's own moment. */
-  forRow(row: { id: number; scheduledAt: { toMillis(): number } }, data: Payload) {
-    return this.build(row.id, data, row.scheduledAt.toMillis())
+  /** The job of a row, at the row's own moment (a luxon DateTime or a Date). */
+  forRow(row: { id: number; scheduledAt: { valueOf(): number } }, data: Payload) {
+    return this.build(row.id, data, row.scheduledAt.valueOf())
   }
 
   handle(job: Job<Payload>, token?: string) {

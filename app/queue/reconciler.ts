@@ -1,34 +1,40 @@
 import type { Redis } from 'ioredis'
 import logger from '@adonisjs/core/services/logger'
 import queueConfig from '#config/queue'
-import { getQueue, replaceJobs } from '#queue/queues'
+import { enqueue, getQueue, removeJobs } from '#queue/queues'
 import { registeredJobs } from '#queue/workers'
 import type { QueueJob } from '#queue/job_definition'
 
 /**
- * The ids, among these, that have no job waiting, delayed or running in
- * Redis: absent, or left in the completed or failed set. One round trip.
+ * Which of these job ids Redis no longer holds as waiting, delayed or
+ * running: `absent`, or `finished` (left in the completed or failed set,
+ * which must be removed before the id can be added again). One round trip:
+ * an EXISTS per job, one ZMSCORE per finished set.
  */
-async function jobsToRecreate(queueName: string, jobIds: string[]): Promise<Set<string>> {
+async function lostJobs(queueName: string, jobIds: string[]) {
   const queue = getQueue(queueName)
   // BullMQ's client type is backend-neutral; the Redis backend hands out ioredis
   const client = (await queue.backend.client) as unknown as Redis
   const pipeline = client.pipeline()
-  for (const jobId of jobIds) {
-    pipeline.exists(queue.toKey(jobId))
-    pipeline.zscore(queue.toKey('completed'), jobId)
-    pipeline.zscore(queue.toKey('failed'), jobId)
-  }
-  const replies = (await pipeline.exec()) ?? []
-  return new Set(
-    jobIds.filter((_, index) => {
-      const [[, exists], [, completed], [, failed]] = replies.slice(index * 3, index * 3 + 3)
-      return exists === 0 || completed !== null || failed !== null
-    })
-  )
+  for (const jobId of jobIds) pipeline.exists(queue.toKey(jobId))
+  pipeline.zmscore(queue.toKey('completed'), ...jobIds)
+  pipeline.zmscore(queue.toKey('failed'), ...jobIds)
+  const replies = ((await pipeline.exec()) ?? []).map(([, reply]) => reply)
+  const [completed, failed] = replies.slice(jobIds.length) as (string | null)[][]
+  const lost = new Map<string, 'absent' | 'finished'>()
+  jobIds.forEach((jobId, index) => {
+    if (replies[index] === 0) lost.set(jobId, 'absent')
+    else if (completed[index] !== null || failed[index] !== null) lost.set(jobId, 'finished')
+  })
+  return lost
 }
 
-const BATCH_SIZE = 1_000
+/**
+ * Rows per pass step. Each step's rows, Redis replies and jobs are garbage
+ * once it ends; a step small enough keeps them in V8's young generation, so
+ * the worker's heap stays small over a pass of any length.
+ */
+const BATCH_SIZE = 500
 
 /**
  * Pages through one queue's settled rows by id, so memory stays flat at any
@@ -43,14 +49,18 @@ async function reconcileQueue(queueName: string, job: QueueJob, graceSeconds: nu
     const rows = await rebuild.scheduledRows({ afterId, settledBefore, limit: BATCH_SIZE })
     if (rows.length === 0) return restored
     afterId = rows[rows.length - 1].id
-    const missing = await jobsToRecreate(
+    const lost = await lostJobs(
       queueName,
       rows.map((row) => job.jobId(row.id))
     )
-    const lost = rows.filter((row) => missing.has(job.jobId(row.id)))
-    if (lost.length === 0) continue
-    const jobs = await rebuild.jobsFor(lost)
-    await replaceJobs(queueName, jobs)
+    if (lost.size === 0) continue
+    const jobs = await rebuild.jobsFor(rows.filter((row) => lost.has(job.jobId(row.id))))
+    // Only a finished job is in the way: removing an absent one is a wasted script call
+    await removeJobs(
+      queueName,
+      jobs.map(({ opts }) => opts.jobId).filter((jobId) => lost.get(jobId) === 'finished')
+    )
+    await enqueue(queueName, jobs)
     restored += jobs.length
   }
 }

@@ -1,3 +1,4 @@
+import type { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { LucidModel } from '@adonisjs/lucid/types/model'
 import db from '@adonisjs/lucid/services/db'
@@ -64,34 +65,41 @@ export async function cancelScheduledRows<Model extends LucidModel>(
   return ids
 }
 
+/** What a row's job is built from: the reconciler reads no more than this. */
+export type ScheduledRowRef = { id: number; invoiceId: number; scheduledAt: Date | DateTime }
+
 /**
  * A page of the settled `scheduled` rows, by id: what the reconciler walks.
- * Only what a job is built from is read (less garbage per batch).
+ * Plain values, not models: a pass over 100,000 rows would hydrate 100,000
+ * models, and their garbage is what grows the worker's heap.
  */
-export function settledScheduledRows<Model extends LucidModel>(
-  model: Model,
+export async function settledScheduledRows(
+  table: ScheduledRows<LucidModel>['table'] | 'thank_yous',
   page: { afterId: number; settledBefore: Date; limit: number }
-) {
-  return (
-    model
-      .query()
-      .select('id', 'invoice_id', 'scheduled_at')
-      .where('status', 'scheduled')
-      .where('updated_at', '<', page.settledBefore)
-      .where('id', '>', page.afterId)
-      // An unverified user's rows wait for the verification, which enqueues them
-      .if(env.get('EMAIL_VERIFICATION', 'required') !== 'off', (query) =>
-        query.whereIn('invoice_id', (invoices) =>
-          invoices
-            .from('invoices')
-            .join('users', 'users.id', 'invoices.user_id')
-            .whereNotNull('users.email_verified_at')
-            .select('invoices.id')
-        )
+): Promise<ScheduledRowRef[]> {
+  const rows: { id: number; invoice_id: number; scheduled_at: Date }[] = await db
+    .from(table)
+    .select('id', 'invoice_id', 'scheduled_at')
+    .where('status', 'scheduled')
+    .where('updated_at', '<', page.settledBefore)
+    .where('id', '>', page.afterId)
+    // An unverified user's rows wait for the verification, which enqueues them
+    .if(env.get('EMAIL_VERIFICATION', 'required') !== 'off', (query) =>
+      query.whereIn('invoice_id', (invoices) =>
+        invoices
+          .from('invoices')
+          .join('users', 'users.id', 'invoices.user_id')
+          .whereNotNull('users.email_verified_at')
+          .select('invoices.id')
       )
-      .orderBy('id')
-      .limit(page.limit) as unknown as Promise<InstanceType<Model>[]>
-  )
+    )
+    .orderBy('id')
+    .limit(page.limit)
+  return rows.map((row) => ({
+    id: row.id,
+    invoiceId: row.invoice_id,
+    scheduledAt: row.scheduled_at,
+  }))
 }
 
 /** One table's promises, sends and failures, in one statement. */
