@@ -18,7 +18,14 @@ export function checkinUrls(plainToken: string) {
 }
 
 /** One invoice of a check-in email and the plain token of its own task. */
-export type CheckinEntry = { invoice: Invoice; client: Client; plainToken: string }
+export type CheckinEntry = {
+  invoice: Pick<Invoice, 'number' | 'amountCents' | 'currency' | 'dueDate'>
+  client: Pick<Client, 'name'>
+  plainToken: string
+}
+
+/** The freelancer a check-in email goes to. */
+export type CheckinRecipient = Pick<User, 'email' | 'fullName' | 'locale'>
 
 /**
  * "Have you been paid?", to the freelancer (never the client), in the
@@ -27,7 +34,7 @@ export type CheckinEntry = { invoice: Invoice; client: Client; plainToken: strin
  */
 export default class CheckinMail extends BaseMail {
   constructor(
-    private readonly user: User,
+    private readonly user: CheckinRecipient,
     private readonly checkins: CheckinEntry[]
   ) {
     super()

@@ -2,7 +2,7 @@ import mail from '@adonisjs/mail/services/main'
 import type Client from '#models/client'
 import type Invoice from '#models/invoice'
 import type User from '#models/user'
-import CheckinMail, { type CheckinEntry } from '#mails/checkin_mail'
+import CheckinMail, { type CheckinEntry, type CheckinRecipient } from '#mails/checkin_mail'
 import RelanceMail from '#mails/relance_mail'
 import VerificationMail from '#mails/verification_mail'
 import ThankYouMail from '#mails/thank_you_mail'
@@ -14,7 +14,7 @@ import type { RenderedRelance } from '#mails/relance_content'
  */
 
 /** Asks the freelancer (never the client) whether these invoices were paid: one email. */
-export function sendCheckinEmail(email: { user: User; checkins: CheckinEntry[] }) {
+export function sendCheckinEmail(email: { user: CheckinRecipient; checkins: CheckinEntry[] }) {
   return mail.send(new CheckinMail(email.user, email.checkins))
 }
 

@@ -41,11 +41,6 @@ export default class ActivityEvent extends BaseModel {
     return ActivityEvent.create(attributesOf(entry), { client: trx })
   }
 
-  /** Appends several events (a digest's), inside the caller's transaction. */
-  static recordMany(entries: ActivityEntry[], trx: TransactionClientContract) {
-    return ActivityEvent.createMany(entries.map(attributesOf), { client: trx })
-  }
-
   // bigserial comes back from pg as a string
   @column({ isPrimary: true, consume: (value: string | number) => Number(value) })
   declare id: number

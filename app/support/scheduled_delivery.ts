@@ -1,15 +1,55 @@
 import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { LucidModel } from '@adonisjs/lucid/types/model'
-import ActivityEvent, { type ActivityEntry } from '#models/activity_event'
-import type Invoice from '#models/invoice'
+import type { ActivityEntry } from '#models/activity_event'
 
-/** A check-in task or a relance: a row that promises one email about one invoice. */
+/**
+ * A check-in task or a relance: a row that promises one email about one
+ * invoice. A Lucid model with its invoice loaded, or the plain row a
+ * delivery's own `claim` reads.
+ */
 type ScheduledRow = {
   id: number
   isScheduled: boolean
-  invoice: Invoice
-  markSent(trx: TransactionClientContract): Promise<unknown>
+  invoice: { isPending: boolean; user: { maySendEmails: boolean } }
+}
+
+/**
+ * The rows `sent` and their events in the feed, in one statement whatever
+ * the number of rows (a hot path: one round trip per email). The table name
+ * comes from the model, never from input.
+ */
+function markSentWithEvents(
+  table: string,
+  ids: number[],
+  events: ActivityEntry[],
+  trx: TransactionClientContract
+) {
+  const at = new Date()
+  return trx.rawQuery(
+    `WITH sent AS (
+       UPDATE ${table} SET status = 'sent', sent_at = ?, updated_at = ? WHERE id = ANY(?::int[])
+     )
+     INSERT INTO activity_events (user_id, invoice_id, type, label, metadata, created_at)
+     SELECT e.user_id, e.invoice_id, e.type, e.label, coalesce(e.metadata, '{}'), ?
+       FROM json_to_recordset(?::json)
+         AS e(user_id integer, invoice_id integer, type text, label text, metadata jsonb)`,
+    [
+      at,
+      at,
+      ids,
+      at,
+      JSON.stringify(
+        events.map((event) => ({
+          user_id: event.userId,
+          invoice_id: event.invoiceId ?? null,
+          type: event.type,
+          label: event.label,
+          metadata: event.metadata ?? {},
+        }))
+      ),
+    ]
+  )
 }
 
 /**
@@ -22,46 +62,48 @@ type ScheduledRow = {
  * (the row stays scheduled: verifying enqueues it again); `hold` may keep it
  * back for a reason of its own (a rotated token, a pause).
  *
+ * The row is the model's, locked FOR UPDATE with its invoice, user and
+ * client loaded, unless `claim` locks and reads it itself (in one statement
+ * on a hot path).
+ *
  * An email that covers several rows (the check-in digest of one user, the
  * relances of one client due the same day) says so with `companions`, the
  * other rows, locked by the hook: they become `sent` with the row, and their
- * own jobs then do nothing. `lockFirst` serialises the deliveries that could
- * gather the same rows; it runs before the row's own lock, so two workers
- * always lock in one order.
+ * own jobs then do nothing. `lockFirst` (or `claim`) serialises the
+ * deliveries that could gather the same rows; it locks before the row's own
+ * lock, so two workers always lock in one order.
  */
-export function deliverScheduledRow<Model extends LucidModel, Held>(delivery: {
+export function deliverScheduledRow<
+  Model extends LucidModel,
+  Held,
+  Row extends ScheduledRow = InstanceType<Model> & ScheduledRow,
+>(delivery: {
   model: Model
   id: number
   lockFirst?: (id: number, trx: TransactionClientContract) => Promise<unknown>
-  wanted?: (row: InstanceType<Model> & ScheduledRow) => boolean
-  hold?: (
-    row: InstanceType<Model> & ScheduledRow,
-    trx: TransactionClientContract
-  ) => Promise<Held | null>
-  companions?: (
-    row: InstanceType<Model> & ScheduledRow,
-    trx: TransactionClientContract
-  ) => Promise<(InstanceType<Model> & ScheduledRow)[]>
-  send: (
-    row: InstanceType<Model> & ScheduledRow,
-    companions: (InstanceType<Model> & ScheduledRow)[]
-  ) => Promise<unknown>
-  sentEvent: (row: InstanceType<Model> & ScheduledRow) => ActivityEntry
+  claim?: (id: number, trx: TransactionClientContract) => Promise<Row | null>
+  wanted?: (row: Row) => boolean
+  hold?: (row: Row, trx: TransactionClientContract) => Promise<Held | null>
+  companions?: (row: Row, trx: TransactionClientContract) => Promise<Row[]>
+  send: (row: Row, companions: Row[]) => Promise<unknown>
+  sentEvent: (row: Row) => ActivityEntry
   /** Runs in the transaction once every row of the email is `sent`. */
-  afterSent?: (
-    rows: (InstanceType<Model> & ScheduledRow)[],
-    trx: TransactionClientContract
-  ) => Promise<unknown>
+  afterSent?: (rows: Row[], trx: TransactionClientContract) => Promise<unknown>
 }): Promise<'sent' | 'skipped' | Held> {
   const wanted = delivery.wanted ?? ((row) => row.invoice.isPending)
+  const claim =
+    delivery.claim ??
+    (async (id: number, trx: TransactionClientContract) => {
+      await delivery.lockFirst?.(id, trx)
+      return (await delivery.model
+        .query({ client: trx })
+        .where('id', id)
+        .preload('invoice' as never, (invoice: any) => invoice.preload('user').preload('customer'))
+        .forUpdate()
+        .first()) as Row | null
+    })
   return db.transaction(async (trx) => {
-    await delivery.lockFirst?.(delivery.id, trx)
-    const row = (await delivery.model
-      .query({ client: trx })
-      .where('id', delivery.id)
-      .preload('invoice' as never, (invoice: any) => invoice.preload('user').preload('customer'))
-      .forUpdate()
-      .first()) as (InstanceType<Model> & ScheduledRow) | null
+    const row = await claim(delivery.id, trx)
     if (!row || !row.isScheduled || !wanted(row)) return 'skipped'
     if (!row.invoice.user.maySendEmails) return 'skipped'
     const held = await delivery.hold?.(row, trx)
@@ -70,8 +112,12 @@ export function deliverScheduledRow<Model extends LucidModel, Held>(delivery: {
 
     await delivery.send(row, companions)
     const rows = [row, ...companions]
-    for (const sent of rows) await sent.markSent(trx)
-    await ActivityEvent.recordMany(rows.map(delivery.sentEvent), trx)
+    await markSentWithEvents(
+      delivery.model.table,
+      rows.map((sent) => sent.id),
+      rows.map(delivery.sentEvent),
+      trx
+    )
     await delivery.afterSent?.(rows, trx)
     return 'sent'
   })

@@ -6,7 +6,8 @@
 |   baseline_mailer.ts <messages.json> <smtpPort> <concurrency> [startAtEpochMs]
 |
 | messages.json holds [{to, subject, text}]. With startAtEpochMs, it waits
-| until then before the first send. Prints READY, then a JSON line at the end.
+| until then before the first send. Prints READY, then a JSON line at the end:
+| {sent, ms, cpuMs}, cpuMs its CPU time (user + system) from the first send.
 | Its sockets have Nagle's algorithm off, like the app's (config/mail.ts).
 */
 import { readFile } from 'node:fs/promises'
@@ -38,6 +39,7 @@ if (startAt) {
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())))
 }
 const started = Date.now()
+const cpuAtStart = process.cpuUsage()
 let next = 0
 async function sender() {
   while (next < messages.length) {
@@ -47,4 +49,11 @@ async function sender() {
 }
 await Promise.all(Array.from({ length: concurrency }, sender))
 transport.close()
-console.log(JSON.stringify({ sent: messages.length, ms: Date.now() - started }))
+const cpu = process.cpuUsage(cpuAtStart)
+console.log(
+  JSON.stringify({
+    sent: messages.length,
+    ms: Date.now() - started,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  })
+)

@@ -194,13 +194,14 @@ export async function startBaselineServer(resources: BenchResources): Promise<Ba
  * The mail baseline: the messages the inbox holds now (same recipients,
  * subjects and bodies) sent again into it by bench/support/baseline_mailer.ts,
  * `concurrency` at a time. The clock is reset before; with `leadMs`, the
- * mailer fires at the first whole second at least that far ahead, returned.
- * Resolves once `count` messages have arrived again.
+ * mailer fires at the first whole second at least that far ahead (`startAt`).
+ * Resolves once `count` messages have arrived again, with the mailer's CPU
+ * time while it sent.
  */
 export async function resendWithBaselineMailer(
   clock: MailClock,
   options: { count: number; concurrency: number; timeoutMs: number; leadMs?: number }
-): Promise<number | undefined> {
+): Promise<{ startAt: number | undefined; cpuMs: number }> {
   const { count, concurrency, timeoutMs, leadMs } = options
   const messagesFile = join(tmpdir(), `relance-bench-mails-${process.pid}.json`)
   try {
@@ -222,13 +223,14 @@ export async function resendWithBaselineMailer(
       startAt === undefined ? args : [...args, String(startAt)],
       {}
     )
+    let cpuMs: number
     try {
-      await mailer.result()
+      ;({ cpuMs } = await mailer.result<{ cpuMs: number }>())
     } finally {
       await mailer.stop()
     }
     await clock.waitForCount(count, timeoutMs)
-    return startAt
+    return { startAt, cpuMs }
   } finally {
     await rm(messagesFile, { force: true })
   }

@@ -16,11 +16,13 @@ export function checkinTokens(count: number): Token[] {
   })
 }
 
-/** Verified users that never log in (their password is not a hash); ids in order. */
+/**
+ * Users that never log in (their password is not a hash), their address
+ * verified (the worker sends nothing for an unverified one); ids in order.
+ */
 export async function seedUsers(pool: pg.Pool, tag: string, count: number): Promise<number[]> {
   const { rows } = await pool.query(
-    `INSERT INTO users (email, password, full_name, timezone, locale, email_verified_at,
-                        created_at, updated_at)
+    `INSERT INTO users (email, password, full_name, timezone, locale, email_verified_at, created_at, updated_at)
      SELECT 'bench-' || $1 || '-' || g || '@example.test', 'no-login', 'Bench User ' || g,
             'Europe/Paris', CASE WHEN g % 2 = 0 THEN 'fr' ELSE 'en' END, now(), now(), now()
        FROM generate_series(1, $2::int) AS g

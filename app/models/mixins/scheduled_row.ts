@@ -1,15 +1,15 @@
-import { DateTime } from 'luxon'
+import type { DateTime } from 'luxon'
 import { belongsTo, column } from '@adonisjs/lucid/orm'
 import type { BaseModel } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import type { NormalizeConstructor } from '@adonisjs/core/types/helpers'
-import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Invoice from '#models/invoice'
 
 /**
  * The rules of a row that promises one email about an invoice (a check-in
  * task, a relance, a thank-you): `scheduled` until its email goes out, then
- * `sent`.
+ * `sent` (written by app/support/scheduled_delivery.ts, with the event, in
+ * one statement).
  */
 export function ScheduledRow<Model extends NormalizeConstructor<typeof BaseModel>>(
   superclass: Model
@@ -31,12 +31,6 @@ export function ScheduledRow<Model extends NormalizeConstructor<typeof BaseModel
 
     get isScheduled() {
       return this.status === 'scheduled'
-    }
-
-    markSent(trx: TransactionClientContract) {
-      this.status = 'sent'
-      this.sentAt = DateTime.now()
-      return this.useTransaction(trx).save()
     }
   }
   return WithScheduledRow

@@ -1,9 +1,9 @@
 import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import CheckinTask from '#models/checkin_task'
+import User, { type Locale } from '#models/user'
 import sendCheckinJob from '#jobs/send_checkin_job'
 import { deliverScheduledRow } from '#support/scheduled_delivery'
-import { lockOwnerOf } from '#support/row_locks'
 import { hashCheckinToken, rotateCheckinTokens } from '#services/checkins/checkin_token'
 import { scheduleCheckinsBeforeNextRelance } from '#services/checkins/checkin_scheduler'
 import { sendCheckinEmail } from '#mails/mail_dispatcher'
@@ -15,13 +15,105 @@ export const DIGEST_WINDOW_MS = 60_000
 /** The most invoices one email lists; the rest go in the next one. */
 export const DIGEST_LIMIT = 50
 
+/** A check-in task with what its email needs, read in the statement that locks it. */
+type DueCheckin = {
+  id: number
+  invoiceId: number
+  tokenHash: string
+  scheduledAt: number
+  isScheduled: boolean
+  /** The user wants a check-in before each relance and the invoice has one ahead. */
+  relancesAhead: boolean
+  /** Another check-in of the user falls due within the window (claim only). */
+  hasCompanions: boolean
+  invoice: {
+    id: number
+    userId: number
+    number: string
+    amountCents: number
+    currency: string
+    dueDate: DateTime
+    isPending: boolean
+    user: { email: string; fullName: string; locale: Locale; maySendEmails: boolean }
+    customer: { name: string }
+  }
+}
+
+/*
+| The check-in delivery is the worker's hot path: the task, its invoice, user
+| and client come in one statement of plain rows (no model hydration, no
+| preload round trips).
+*/
+const DUE_CHECKIN_COLUMNS = `
+  t.id, t.invoice_id, t.token_hash, t.status, t.scheduled_at,
+  i.user_id, i.number, i.amount_cents, i.currency, i.due_date::text AS due_date,
+  i.status AS invoice_status, u.email, u.full_name, u.locale, u.email_verified_at,
+  c.name AS client_name,
+  u.checkin_before_each_relance AND EXISTS (
+    SELECT 1 FROM relances AS r
+     WHERE r.invoice_id = i.id AND r.sequence >= 2 AND r.status = 'scheduled'
+  ) AS relances_ahead`
+
+const DUE_CHECKIN_FROM = `
+  FROM checkin_tasks AS t
+  JOIN invoices AS i ON i.id = t.invoice_id
+  JOIN users AS u ON u.id = i.user_id
+  JOIN clients AS c ON c.id = i.client_id`
+
+function dueCheckinOf(row: Record<string, any>): DueCheckin {
+  return {
+    id: row.id,
+    invoiceId: row.invoice_id,
+    tokenHash: row.token_hash,
+    scheduledAt: row.scheduled_at.getTime(),
+    isScheduled: row.status === 'scheduled',
+    relancesAhead: row.relances_ahead,
+    hasCompanions: row.has_companions ?? false,
+    invoice: {
+      id: row.invoice_id,
+      userId: row.user_id,
+      number: row.number,
+      // bigint comes back from pg as a string; amounts stay far below 2^53 cents
+      amountCents: Number(row.amount_cents),
+      currency: row.currency,
+      dueDate: DateTime.fromISO(row.due_date),
+      isPending: row.invoice_status === 'pending',
+      user: {
+        email: row.email,
+        fullName: row.full_name,
+        locale: row.locale,
+        maySendEmails: User.maySendEmailsWhenVerifiedAt(row.email_verified_at),
+      },
+      customer: { name: row.client_name },
+    },
+  }
+}
+
 /**
- * Locks the row of the user the task belongs to: the user's deliveries run
- * one at a time, so two jobs never gather the same tasks. NO KEY UPDATE
+ * Locks the row of the user the task belongs to, then the task itself (the
+ * order of the locking clauses is the order PostgreSQL takes the locks in),
+ * and reads what the email needs. The user lock makes the user's deliveries
+ * run one at a time, so two jobs never gather the same tasks; NO KEY UPDATE
  * still lets other transactions insert invoices and events of the user.
+ * `has_companions` spares the digest query when nothing else is due.
  */
-const lockTaskOwner = (taskId: number, trx: TransactionClientContract) =>
-  lockOwnerOf('users', { table: 'checkin_tasks', id: taskId }, trx)
+async function claimCheckin(taskId: number, trx: TransactionClientContract) {
+  const { rows } = await trx.rawQuery(
+    `SELECT ${DUE_CHECKIN_COLUMNS},
+       EXISTS (
+         SELECT 1 FROM checkin_tasks AS o JOIN invoices AS oi ON oi.id = o.invoice_id
+          WHERE oi.user_id = i.user_id AND oi.status = 'pending' AND o.status = 'scheduled'
+            AND o.id <> t.id AND o.scheduled_at <= ?
+       ) AS has_companions
+     ${DUE_CHECKIN_FROM}
+     WHERE t.id = ?
+     FOR NO KEY UPDATE OF u FOR UPDATE OF t`,
+    [digestHorizon(), taskId]
+  )
+  return rows.length === 0 ? null : dueCheckinOf(rows[0])
+}
+
+const digestHorizon = () => new Date(Date.now() + DIGEST_WINDOW_MS)
 
 /**
  * The user's other check-ins due within the window, oldest first, locked,
@@ -29,22 +121,22 @@ const lockTaskOwner = (taskId: number, trx: TransactionClientContract) =>
  * send nothing, and their plain tokens never leave this email.
  */
 async function dueCompanions(
-  task: CheckinTask,
+  task: DueCheckin,
   tokens: Map<number, string>,
   trx: TransactionClientContract
 ) {
-  const others = await CheckinTask.query({ client: trx })
-    .whereNot('id', task.id)
-    .where('status', 'scheduled')
-    .where('scheduled_at', '<=', DateTime.now().plus({ milliseconds: DIGEST_WINDOW_MS }).toJSDate())
-    .whereHas('invoice', (invoice) =>
-      invoice.where('user_id', task.invoice.userId).where('status', 'pending')
-    )
-    .preload('invoice', (invoice) => invoice.preload('user').preload('customer'))
-    .orderBy('scheduled_at', 'asc')
-    .orderBy('id', 'asc')
-    .limit(DIGEST_LIMIT - 1)
-    .forUpdate()
+  if (!task.hasCompanions) return []
+  const { rows } = await trx.rawQuery(
+    `SELECT ${DUE_CHECKIN_COLUMNS}
+     ${DUE_CHECKIN_FROM}
+     WHERE i.user_id = ? AND i.status = 'pending' AND t.status = 'scheduled'
+       AND t.id <> ? AND t.scheduled_at <= ?
+     ORDER BY t.scheduled_at, t.id
+     LIMIT ?
+     FOR UPDATE OF t`,
+    [task.invoice.userId, task.id, digestHorizon(), DIGEST_LIMIT - 1]
+  )
+  const others: DueCheckin[] = rows.map(dueCheckinOf)
   const fresh = await rotateCheckinTokens(
     others.map((other) => other.id),
     trx
@@ -66,13 +158,13 @@ export function deliverCheckin(taskId: number, plainToken: string): Promise<Deli
   return deliverScheduledRow({
     model: CheckinTask,
     id: taskId,
-    lockFirst: lockTaskOwner,
+    claim: claimCheckin,
     // A rotated token (reconciler, another job's digest) or a stale payload must not send old links
     hold: async (task) => (hashCheckinToken(plainToken) !== task.tokenHash ? 'skipped' : null),
     companions: (task, trx) => dueCompanions(task, tokens, trx),
     send: (task, companions) => {
       const oldestFirst = [task, ...companions].sort(
-        (a, b) => a.scheduledAt.toMillis() - b.scheduledAt.toMillis() || a.id - b.id
+        (a, b) => a.scheduledAt - b.scheduledAt || a.id - b.id
       )
       return sendCheckinEmail({
         user: task.invoice.user,
@@ -86,7 +178,7 @@ export function deliverCheckin(taskId: number, plainToken: string): Promise<Deli
     // The invoice's next check-in, before its next relance, now that this one is out
     afterSent: (tasks, trx) =>
       scheduleCheckinsBeforeNextRelance(
-        tasks.map((task) => task.invoiceId),
+        tasks.filter((task) => task.relancesAhead).map((task) => task.invoiceId),
         trx
       ),
     sentEvent: ({ invoice }) => ({
