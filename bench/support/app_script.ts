@@ -6,8 +6,9 @@
 |   node --import=@poppinss/ts-exec bench/support/app_script.ts enqueue-checkins <fromId> <toId>
 |       gives the `scheduled` check-ins with ids in [fromId, toId] a fresh token
 |       and their job, built by the app's checkinJob() and added with enqueue()
-|   node --import=@poppinss/ts-exec bench/support/app_script.ts reconcile
-|       one reconcileQueues() pass, timed, without the grace period
+|   node --import=@poppinss/ts-exec bench/support/app_script.ts reconcile [--allocations]
+|       one reconcileQueues() pass, timed, without the grace period; with
+|       --allocations, under the sampling heap profiler, its summary included
 */
 import 'reflect-metadata'
 import { Ignitor } from '@adonisjs/core'
@@ -54,11 +55,20 @@ async function enqueueCheckins(fromId: number, toId: number) {
   return { enqueued, ms: performance.now() - started }
 }
 
-async function reconcile() {
+async function reconcile(withAllocations: boolean) {
   const { reconcileQueues } = await import('#queue/reconciler')
+  const { profileAllocations } = await import('./allocation_profile.js')
   const started = performance.now()
-  const restored = await reconcileQueues({ graceSeconds: 0 })
-  return { ...restored, ms: performance.now() - started, rssBytes: process.memoryUsage().rss }
+  const pass = () => reconcileQueues({ graceSeconds: 0 })
+  const { result: restored, allocations } = withAllocations
+    ? await profileAllocations(pass)
+    : { result: await pass(), allocations: undefined }
+  return {
+    ...restored,
+    ms: performance.now() - started,
+    rssBytes: process.memoryUsage().rss,
+    allocations,
+  }
 }
 
 let exitCode = 0
@@ -68,7 +78,7 @@ try {
     task === 'enqueue-checkins'
       ? await enqueueCheckins(Number(args[0]), Number(args[1]))
       : task === 'reconcile'
-        ? await reconcile()
+        ? await reconcile(args.includes('--allocations'))
         : null
   if (!result) throw new Error(`unknown task "${task}"`)
   process.stdout.write(`${JSON.stringify(result)}\n`)

@@ -124,8 +124,19 @@ export function sampleRss(pid: number, intervalMs = 100) {
  * `READY <json>` once it can be used; its output is kept for error messages.
  */
 export class BenchChild extends NodeProcess {
-  constructor(file: string, args: string[], env: Record<string, string>) {
-    super(['--import=@poppinss/ts-exec', `bench/support/${file}`, ...args], env)
+  /**
+   * `typescript: 'strip'` runs a file that imports only packages with Node's
+   * own type stripping: no loader in its memory or start-up, as a baseline
+   * measured against the compiled app should be.
+   */
+  constructor(
+    file: string,
+    args: string[],
+    env: Record<string, string>,
+    { typescript = 'loader' }: { typescript?: 'loader' | 'strip' } = {}
+  ) {
+    const loader = typescript === 'loader' ? ['--import=@poppinss/ts-exec'] : []
+    super([...loader, `bench/support/${file}`, ...args], env)
   }
 
   /** The JSON printed after READY. */
