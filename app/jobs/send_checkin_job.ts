@@ -18,7 +18,6 @@ export type SendCheckinPayload = {
   encryptedToken: string
 }
 
-
 /**
  * Check-in emails to the freelancer: one job per task, at the task's
  * moment, carrying the plain token of its links.
@@ -64,7 +63,10 @@ const sendCheckinJob: QueueJob<SendCheckinPayload, ScheduledRowRef> = defineJob(
 export default sendCheckinJob
 
 /** The job that sends a task's email, carrying its plain token. */
-export function checkinJob(task: ScheduledRowRef, plainToken: string): QueuedJob<SendCheckinPayload> {
+export function checkinJob(
+  task: ScheduledRowRef,
+  plainToken: string
+): QueuedJob<SendCheckinPayload> {
   return sendCheckinJob.forRow(task, {
     taskId: task.id,
     invoiceId: task.invoiceId,

@@ -6,7 +6,6 @@ import { describeMailError, isPermanentMailError } from '#mails/mail_errors'
 
 export type SendThankYouPayload = { thankYouId: number; invoiceId: number }
 
-
 /**
  * Thank-you emails to the client once paid: one job per `thank_yous` row,
  * that is per payment, under an id made of it.
