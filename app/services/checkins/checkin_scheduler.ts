@@ -1,7 +1,6 @@
 import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import env from '#start/env'
-import CheckinTask from '#models/checkin_task'
 import Invoice from '#models/invoice'
 import type Relance from '#models/relance'
 import sendCheckinJob, { checkinJob } from '#jobs/send_checkin_job'
@@ -10,11 +9,11 @@ import { afterPause, sendingTimeOn } from '#support/business_calendar'
 import {
   cancelScheduledRows,
   insertScheduledRows,
+  type ScheduledRowRef,
   type ScheduledRows,
 } from '#support/scheduled_rows'
 
-const CHECKIN_ROWS: ScheduledRows<typeof CheckinTask> = {
-  model: CheckinTask,
+const CHECKIN_ROWS: ScheduledRows = {
   table: 'checkin_tasks',
   job: sendCheckinJob,
 }
@@ -59,7 +58,7 @@ export async function scheduleCheckinsForInvoices(
   invoices: Pick<Invoice, 'id' | 'dueDate'>[],
   timezone: string,
   trx: TransactionClientContract
-): Promise<CheckinTask[]> {
+): Promise<ScheduledRowRef[]> {
   if (invoices.length === 0) return []
   await cancelCheckinsForInvoices(
     invoices.map((invoice) => invoice.id),
@@ -99,7 +98,7 @@ export async function scheduleCheckinForInvoice(
   invoice: Pick<Invoice, 'id' | 'dueDate'>,
   timezone: string,
   trx: TransactionClientContract
-): Promise<CheckinTask> {
+): Promise<ScheduledRowRef | undefined> {
   const [task] = await scheduleCheckinsForInvoices([invoice], timezone, trx)
   return task
 }
@@ -145,7 +144,7 @@ export function nextCheckinBeforeRelance(options: {
 export async function scheduleCheckinsBeforeNextRelance(
   invoiceIds: number[],
   trx: TransactionClientContract
-): Promise<CheckinTask[]> {
+): Promise<ScheduledRowRef[]> {
   if (invoiceIds.length === 0) return []
   const invoices = await Invoice.query({ client: trx })
     .whereIn('id', invoiceIds)

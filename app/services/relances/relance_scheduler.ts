@@ -8,11 +8,11 @@ import { modelsFromRows } from '#support/bulk_rows'
 import {
   cancelScheduledRows,
   insertScheduledRows,
+  type ScheduledRowRef,
   type ScheduledRows,
 } from '#support/scheduled_rows'
 
-const RELANCE_ROWS: ScheduledRows<typeof Relance> = {
-  model: Relance,
+const RELANCE_ROWS: ScheduledRows = {
   table: 'relances',
   job: sendRelanceJob,
 }
@@ -60,7 +60,7 @@ export async function scheduleRelancesForNewInvoices(
   invoices: RelanceTarget[],
   context: Omit<SchedulingContext, 'pausedUntil'>,
   trx: TransactionClientContract
-): Promise<Relance[]> {
+): Promise<ScheduledRowRef[]> {
   if (invoices.length === 0 || context.offsets.length === 0) return []
   const now = DateTime.now()
   // Imports share due dates and pauses: each schedule is computed once
@@ -98,7 +98,7 @@ export async function scheduleRelancesForInvoice(
   invoice: Pick<Invoice, 'id' | 'dueDate'>,
   context: SchedulingContext,
   trx: TransactionClientContract
-): Promise<Relance[]> {
+): Promise<ScheduledRowRef[]> {
   const existing = await Relance.query({ client: trx })
     .where('invoice_id', invoice.id)
     .orderBy('sequence', 'asc')
