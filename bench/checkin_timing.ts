@@ -11,6 +11,7 @@ import {
   cpuSeconds,
   resendWithBaselineMailer,
   enqueueCheckins,
+  startRawWorker,
   startWorker,
   wholeSecondAfter,
 } from './support/processes.js'
@@ -30,6 +31,8 @@ const PROCESS_COUNTS = [1, 2, 4]
 const MORNING = 100_000
 
 type Burst = {
+  /** Who sends: the app's worker, or the raw worker doing its SQL without the framework */
+  sender: 'app' | 'raw'
   users: number
   processes: number
   emails: number
@@ -62,7 +65,11 @@ const checkinTiming: Benchmark = {
     let bursts = 0
 
     /** CHECKINS check-ins of `userIds` due at one second, sent by `processes` workers. */
-    const burst = async (userIds: number[], processes: number): Promise<Burst> => {
+    const burst = async (
+      userIds: number[],
+      processes: number,
+      sender: Burst['sender'] = 'app'
+    ): Promise<Burst> => {
       const invoices = await seedInvoices(pool, {
         tag: `TIMING${++bursts}`,
         userIds,
@@ -78,10 +85,12 @@ const checkinTiming: Benchmark = {
       clock.reset()
       const workers = await Promise.all(
         Array.from({ length: processes }, () =>
-          startWorker(resources, {
-            concurrency: CONCURRENCY,
-            env: { SMTP_PORT: String(inbox.port) },
-          })
+          sender === 'raw'
+            ? startRawWorker(resources, inbox.port, CONCURRENCY)
+            : startWorker(resources, {
+                concurrency: CONCURRENCY,
+                env: { SMTP_PORT: String(inbox.port) },
+              })
         )
       )
       for (const worker of workers) defer(() => worker.stop())
@@ -92,7 +101,7 @@ const checkinTiming: Benchmark = {
       )
       const emails = userIds.length
       log(
-        `${CHECKINS} check-ins of ${userIds.length} users (${emails} emails) due at ${new Date(dueAt).toISOString()}, ${processes} worker process(es)`
+        `${CHECKINS} check-ins of ${userIds.length} users (${emails} emails) due at ${new Date(dueAt).toISOString()}, ${processes} ${sender === 'raw' ? 'raw worker' : 'worker process(es)'}`
       )
       await enqueueCheckins(resources, taskIds)
       const enqueuedAt = Date.now()
@@ -125,6 +134,7 @@ const checkinTiming: Benchmark = {
         )
       }
       return {
+        sender,
         users: userIds.length,
         processes,
         emails,
@@ -154,6 +164,8 @@ const checkinTiming: Benchmark = {
       if (processes === 1) bare = await bareLateness(CHECKINS)
     }
     const [one] = bySingles
+    const raw = await burst(singles, 1, 'raw')
+    const rawP99 = percentile(raw.lateness, 99)
 
     const p99 = percentile(one.lateness, 99)
     const bareP99 = percentile(bare, 99)
@@ -181,6 +193,13 @@ const checkinTiming: Benchmark = {
         verdict: 'info',
       })),
       {
+        measure: `${CHECKINS} users × 1 invoice, lateness p99, the raw worker (same SQL and SMTP, no framework)`,
+        unit: 'ms',
+        value: round(rawP99, 0),
+        baseline: round(bareP99, 0),
+        verdict: 'info',
+      },
+      {
         measure: `${digests.users} users × 10 invoices (${digests.emails} digests), lateness p99`,
         unit: 'ms',
         value: round(percentile(digests.lateness, 99), 0),
@@ -206,6 +225,7 @@ const checkinTiming: Benchmark = {
     const rate = (one.emails - 1) / spanSeconds
     findings.push(
       `${CHECKINS} users × 1 invoice, lateness p99 with 1 / 2 / 4 worker processes: ${bySingles.map((scaled) => Math.round(percentile(scaled.lateness, 99))).join(' / ')} ms (bare sender, same messages, same concurrency: ${Math.round(bareP99)} ms). The first email leaves ${Math.round(one.lateness[0])} ms after the due second (delayed-job promotion), then the burst drains at ~${Math.round(rate)} mails/s with one process: p99 ≈ first + ${CHECKINS} / throughput.`,
+      `The raw worker (bench/support/raw_worker.ts: bare BullMQ, pg and pooled nodemailer, the app's statements and emails, one process) drains the same burst with p99 ${Math.round(rawP99)} ms for ${raw.workerCpuSeconds === null ? '–' : ((raw.workerCpuSeconds * 1000) / raw.emails).toFixed(2)} s of CPU per 1,000 mails, against the app's ${Math.round(p99)} ms${one.workerCpuSeconds === null ? '' : ` for ${((one.workerCpuSeconds * 1000) / one.emails).toFixed(2)} s`}: ${rawP99 <= GOAL_MS ? 'the framework-free worker meets the goal, so the rest of the gap is ours' : 'without any framework the same work misses the goal too, so the miss is the sending capacity of one process on this machine (see the worker profile in worker_throughput), not code of ours'}.`,
       `${digests.users} users × 10 invoices: ${digests.emails} digests of 10 check-ins, p99 ${Math.round(percentile(digests.lateness, 99))} ms (bare sender firing the same ${digests.emails} messages: ${Math.round(percentile(bareDigests, 99))} ms); every one of the ${CHECKINS} tasks checked \`sent\`.`
     )
     if (cpuPerThousand !== null) {
@@ -223,6 +243,7 @@ const checkinTiming: Benchmark = {
         `Two shapes: ${CHECKINS} users × 1 invoice (${CHECKINS} emails), with 1, 2 and 4 worker processes; ${CHECKINS / 10} users × 10 invoices (${CHECKINS / 10} digests), 1 process. Every task is checked \`sent\` afterwards.`,
         'Lateness = arrival at the smtp-server inbox (bench process, which parses every message) - scheduledAt, for every email.',
         `Baseline: bench/support/baseline_mailer.ts fires the same messages (the ${CHECKINS} single check-ins, then the ${CHECKINS / 10} digests) at a whole second with pooled nodemailer, ${CONCURRENCY} at a time, Nagle off: the floor set by SMTP delivery and the inbox alone.`,
+        `Then the ${CHECKINS} × 1 shape once more with bench/support/raw_worker.ts in place of the app's worker: the same jobs, statements and emails without the framework.`,
         'Worker CPU: user + system time of the worker processes from before the due second to the last arrival.',
       ],
       findings,
@@ -233,6 +254,10 @@ const checkinTiming: Benchmark = {
           workerCpuSeconds: scaled.workerCpuSeconds,
           enqueuedBeforeDueMs: scaled.enqueuedBeforeDueMs,
         })),
+        raw: {
+          latenessMs: summary(raw.lateness),
+          workerCpuSeconds: raw.workerCpuSeconds,
+        },
         digests: {
           users: digests.users,
           emails: digests.emails,

@@ -8,10 +8,10 @@
 import { SmtpInbox } from '#tests/helpers/smtp_inbox'
 import { analyze, seedCheckins, seedInvoices, seedUsers } from './support/seed.js'
 import {
-  BenchChild,
   cpuSeconds,
   resendWithBaselineMailer,
   enqueueCheckins,
+  startRawWorker,
   startWorker,
 } from './support/processes.js'
 import { MailClock } from './support/mail_clock.js'
@@ -89,21 +89,6 @@ async function drain(
         ? ((cpuAfter - cpuBefore) * 1000) / taskIds.length
         : null,
   }
-}
-
-async function startRawWorker(resources: BenchResources, smtpPort: number, concurrency: number) {
-  const raw = new BenchChild(
-    'raw_worker.ts',
-    [String(smtpPort), String(concurrency)],
-    resources.env
-  )
-  try {
-    await raw.ready()
-  } catch (error) {
-    await raw.stop()
-    throw error
-  }
-  return { pid: raw.pid, stop: () => raw.stop() }
 }
 
 const ms = (value: number | null) => (value === null ? '–' : value.toFixed(2))

@@ -251,3 +251,26 @@ export async function resendWithBaselineMailer(
 export function wholeSecondAfter(ms: number): number {
   return Math.ceil((Date.now() + ms) / 1000) * 1000
 }
+
+/**
+ * bench/support/raw_worker.ts (bare BullMQ + pg + pooled nodemailer doing the
+ * app's check-in statements), ready once it consumes the app's queue.
+ */
+export async function startRawWorker(
+  resources: BenchResources,
+  smtpPort: number,
+  concurrency: number
+) {
+  const raw = new BenchChild(
+    'raw_worker.ts',
+    [String(smtpPort), String(concurrency)],
+    resources.env
+  )
+  try {
+    await raw.ready()
+  } catch (error) {
+    await raw.stop()
+    throw error
+  }
+  return { pid: raw.pid, stop: () => raw.stop() }
+}
