@@ -167,6 +167,12 @@ const invoiceList: Benchmark = {
         profile
       )
     )
+    const share = (place: string) =>
+      profile.places.find((entry) => entry.place === place)?.share ?? 0
+    findings.push(
+      `Where the rest goes: our code (app, start, config) is ${share('ours (app, start, config)')}% of the profiled time (mostly writing the timestamps); the framework's safe JSON serializer of the body (@poppinss/utils) ${share('@poppinss/utils')}%, knex ${share('knex')}%, Lucid ${share('@adonisjs/lucid')}% and @adonisjs/auth ${share('@adonisjs/auth')}% (the access-token guard's three statements and two models), the pg driver ${share('pg')}% (parsing the page's JSON), the IoC container ${share('@adonisjs/fold')}%. ` +
+        `The socket writes at the top (writev, writeUtf8String) are the kernel's loopback sends plus, the profile being wall-clock, time waiting for a core: the main thread was sampled busy ${profile.busyMs} ms of ${profile.wallMs} ms while the process got ${profile.cpuMs ?? '?'} ms of CPU (/proc, all its threads), waiting for one of the 2 cores it shares with PostgreSQL and the load generator; the statements are the baseline's.`
+    )
     findings.push(
       `Statements per request: ${counted.statements} (table reads per request: ${tables}). ` +
         "Constant: whatever the user's invoice count and the page size, one statement for the page; inside it each invoice of the page looks up its check-in and relances by index (at most perPage lookups each, no statement per invoice)."

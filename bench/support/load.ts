@@ -211,7 +211,7 @@ export async function profiledPass<
     warmupSeconds,
     seconds,
   }: { connections: number; warmupSeconds: number; seconds: number }
-): Promise<ProfileSummary> {
+): Promise<ProfileSummary & { cpuMs: number | null; wallMs: number; requests: number }> {
   const inspectorPort = await freePort()
   const server = await start([`--inspect=127.0.0.1:${inspectorPort}`])
   try {
@@ -221,12 +221,23 @@ export async function profiledPass<
     try {
       await runRound(target(server), { connections, seconds: warmupSeconds })
       await inspector.call('Profiler.enable')
+      const cpuBefore = await cpuSeconds(server.process.pid)
       await inspector.call('Profiler.start')
-      await runRound(target(server), { connections, seconds })
+      const round = await runRound(target(server), { connections, seconds })
       const { profile } = (await inspector.call('Profiler.stop')) as {
         profile: Parameters<typeof summarizeProfile>[0]
       }
-      return summarizeProfile(profile)
+      const cpuAfter = await cpuSeconds(server.process.pid)
+      return {
+        ...summarizeProfile(profile),
+        /** CPU the process was given meanwhile (/proc), beside the sampled busy time */
+        cpuMs:
+          cpuBefore !== null && cpuAfter !== null
+            ? Math.round((cpuAfter - cpuBefore) * 1000)
+            : null,
+        wallMs: Math.round(round.seconds * 1000),
+        requests: round.requests,
+      }
     } finally {
       inspector.close()
     }
