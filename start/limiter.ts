@@ -48,17 +48,22 @@ function limiterKey(scope: string, subject: string) {
   return `${env.get('QUEUE_PREFIX')}:${scope}:${subject}`
 }
 
-/** At most `requestsPerMinute` per key, failing open while Redis is down. */
+/**
+ * At most `requestsPerMinute` per key, failing open while Redis is down.
+ * One Redis round trip per request: `consume` counts the request and
+ * refuses it past the limit (the limiter's own middleware reads the counter
+ * first, a second round trip). Same key, headers and 429 as that middleware.
+ */
 function throttle(scope: string, requestsPerMinute: number, subject: (ctx: HttpContext) => string) {
-  return failOpen(
-    scope,
-    limiter.define(scope, (ctx) =>
-      limiter
-        .allowRequests(requestsPerMinute)
-        .every('1 minute')
-        .usingKey(limiterKey(scope, subject(ctx)))
-    )
-  )
+  return failOpen(scope, async (ctx, next) => {
+    const counted = await limiter
+      .use({ requests: requestsPerMinute, duration: '1 minute' })
+      .consume(`${scope}_${limiterKey(scope, subject(ctx))}`)
+    const response = await next()
+    ctx.response.header('X-RateLimit-Limit', counted.limit)
+    ctx.response.header('X-RateLimit-Remaining', counted.remaining)
+    return response
+  })
 }
 
 const perIp = (ctx: HttpContext) => ctx.request.ip()

@@ -18,10 +18,9 @@ import {
 } from '#services/invoices/invoice_queries'
 
 export default class InvoicesController {
-  async index({ auth, request, serialize }: HttpContext) {
+  async index({ auth, request }: HttpContext) {
     const filters = await request.validateUsing(listInvoicesValidator)
-    const page = await listInvoices(auth.getUserOrFail().id, filters)
-    return serialize(InvoiceTransformer.paginate(page.all(), page.getMeta()))
+    return listInvoices(auth.getUserOrFail().id, filters)
   }
 
   async store({ auth, request, response, serialize }: HttpContext) {

@@ -47,21 +47,33 @@ export async function insertScheduledRows(
 /**
  * Marks the waiting rows of these invoices cancelled in the transaction and
  * removes their delayed jobs after commit. A job that runs anyway finds its
- * row cancelled and does nothing. Returns the ids cancelled.
+ * row cancelled and does nothing. One statement whatever the number of
+ * kinds (a payment cancels the check-in and the relances at once). Returns
+ * the ids cancelled, per kind, in the order of `kinds`.
  */
 export async function cancelScheduledRows(
-  kind: ScheduledRows,
+  kinds: ScheduledRows[],
   invoiceIds: number[],
   trx: TransactionClientContract
-): Promise<number[]> {
-  if (invoiceIds.length === 0) return []
-  const cancelled: { id: number }[] = await trx
-    .from(kind.table)
-    .whereIn('invoice_id', invoiceIds)
-    .where('status', 'scheduled')
-    .update({ status: 'cancelled', updated_at: new Date() }, ['id'])
-  const ids = cancelled.map(({ id }) => id)
-  kind.job.removeAfterCommit(trx, ids)
+): Promise<number[][]> {
+  if (invoiceIds.length === 0) return kinds.map(() => [])
+  const now = new Date()
+  const updates = kinds.map(
+    (kind, index) =>
+      `cancelled_${index} AS (UPDATE ${kind.table} SET status = 'cancelled', updated_at = ?
+       WHERE invoice_id = ANY(?::int[]) AND status = 'scheduled' RETURNING id)`
+  )
+  const { rows } = await trx.rawQuery(
+    `WITH ${updates.join(', ')}
+     ${kinds.map((_, index) => `SELECT ${index} AS kind, id FROM cancelled_${index}`).join(' UNION ALL ')}`,
+    kinds.flatMap(() => [now, invoiceIds])
+  )
+  const ids = kinds.map((_, index) =>
+    (rows as { kind: number; id: number }[])
+      .filter((row) => row.kind === index)
+      .map((row) => row.id)
+  )
+  kinds.forEach((kind, index) => kind.job.removeAfterCommit(trx, ids[index]))
   return ids
 }
 

@@ -6,8 +6,9 @@
 |                                     the same removal of the cancelled relance
 |                                     jobs (BullMQ Queue.remove), then the 302
 |   GET /api/v1/invoices?page&perPage the access-token check (select, update
-|                                     last_used_at, select user), the page,
-|                                     its count and the three eager loads
+|                                     last_used_at, select user), then the
+|                                     app's one statement for the count and
+|                                     the page's JSON
 |
 | No rate limiter, no validation library, no logger, no ORM. Same database,
 | same pool size as Lucid's default (10). Prints `READY {"port":…}`.
@@ -17,6 +18,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { Queue } from 'bullmq'
 import pg from 'pg'
+import { isoTimestamp } from '#support/iso_timestamps'
 import { inTransaction } from './transaction.js'
 
 const env = process.env
@@ -37,6 +39,25 @@ const relances = new Queue('relances', {
     maxRetriesPerRequest: 1,
   },
 })
+const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::bigint`
+const INVOICE_JSON = `json_build_object(
+  'id', page.id, 'number', page.number, 'status', page.status,
+  'amountCents', page.amount_cents, 'currency', page.currency,
+  'paidAt', ${epochMs('page.paid_at')}, 'paidVia', page.paid_via,
+  'issuedAt', to_char(page.issued_at, 'YYYY-MM-DD'), 'dueDate', to_char(page.due_date, 'YYYY-MM-DD'),
+  'client', json_build_object('id', customer.id, 'name', customer.name, 'email', customer.email),
+  'checkin', (
+    SELECT json_build_object(
+      'status', task.status, 'answer', task.answer, 'scheduledAt', ${epochMs('task.scheduled_at')},
+      'sentAt', ${epochMs('task.sent_at')}, 'answeredAt', ${epochMs('task.answered_at')})
+    FROM "checkin_tasks" task WHERE task.invoice_id = page.id
+    ORDER BY task.status = 'cancelled', task.id DESC LIMIT 1),
+  'relances', coalesce((
+    SELECT json_agg(json_build_object(
+      'sequence', relance.sequence, 'status', relance.status,
+      'scheduledAt', ${epochMs('relance.scheduled_at')}, 'sentAt', ${epochMs('relance.sent_at')})
+      ORDER BY relance.sequence)
+    FROM "relances" relance WHERE relance.invoice_id = page.id), '[]'))`
 const webUrl = env.WEB_URL!.replace(/\/+$/, '')
 const TOKEN = /^\/api\/v1\/checkin\/([A-Za-z0-9_-]{43})\/paid$/
 
@@ -70,51 +91,63 @@ async function checkinPaid(token: string): Promise<string> {
     } else if (now.getTime() > task.sent_at.getTime() + 24 * 3600 * 1000) {
       result = 'expired'
     } else {
+      const {
+        rows: [invoice],
+      } = await client.query(
+        'select * from "invoices" where "id" = $1 limit $2 for no key update',
+        [task.invoice_id, 1]
+      )
+      if (invoice.status !== 'pending') {
+        result = 'already_answered'
+        return
+      }
       await client.query(
         'update "checkin_tasks" set "status" = $1, "answer" = $2, "answered_at" = $3, "updated_at" = $4 where "id" = $5',
         ['answered', 'paid', now, now, task.id]
       )
-      await client.query('select * from "invoices" where "id" = $1 limit $2', [task.invoice_id, 1])
-      const {
-        rows: [invoice],
-      } = await client.query('select * from "invoices" where "id" = $1 limit $2 for update', [
-        task.invoice_id,
+      await client.query(
+        'update "invoices" set "status" = $1, "paid_at" = $2, "paid_via" = $3, "updated_at" = $4 where "id" = $5',
+        ['paid', now, 'checkin', now, invoice.id]
+      )
+      await client.query('update "users" set "rubis" = "rubis" + $1 where "id" = $2', [
         1,
+        invoice.user_id,
       ])
-      if (invoice.status === 'pending') {
-        await client.query(
-          'update "invoices" set "status" = $1, "paid_at" = $2, "paid_via" = $3, "updated_at" = $4 where "id" = $5',
-          ['paid', now, 'checkin', now, invoice.id]
-        )
-        await client.query('update "users" set "rubis" = "rubis" + $1 where "id" = $2', [
-          1,
+      await client.query(
+        `INSERT INTO activity_events (user_id, invoice_id, type, label, metadata, created_at)
+         SELECT $1, $2, 'invoice_paid', $3, $4::jsonb || jsonb_build_object('paymentNumber', count(*) + 1), $5
+         FROM activity_events WHERE invoice_id = $6 AND type = 'invoice_paid'`,
+        [
           invoice.user_id,
-        ])
-        await client.query(
-          'insert into "activity_events" ("created_at", "invoice_id", "label", "metadata", "type", "user_id") values ($1, $2, $3, $4, $5, $6) returning "id"',
-          [
-            now,
-            invoice.id,
-            `Invoice ${invoice.number} marked as paid via check-in`,
-            JSON.stringify({
-              via: 'checkin',
-              amountCents: Number(invoice.amount_cents),
-              currency: invoice.currency,
-            }),
-            'invoice_paid',
-            invoice.user_id,
-          ]
-        )
-        await client.query(
-          'update "checkin_tasks" set "status" = $1, "updated_at" = $2 where "invoice_id" = $3 and "status" = $4 returning "id"',
-          ['cancelled', now, invoice.id, 'scheduled']
-        )
-        const { rows } = await client.query(
-          'update "relances" set "status" = $1, "updated_at" = $2 where "invoice_id" = $3 and "status" = $4 returning "id"',
-          ['cancelled', now, invoice.id, 'scheduled']
-        )
-        cancelledRelances = rows.map((row) => row.id)
-      }
+          invoice.id,
+          `Invoice ${invoice.number} marked as paid via check-in`,
+          JSON.stringify({
+            via: 'checkin',
+            amountCents: Number(invoice.amount_cents),
+            currency: invoice.currency,
+          }),
+          now,
+          invoice.id,
+        ]
+      )
+      const { rows } = await client.query(
+        `WITH cancelled_0 AS (UPDATE checkin_tasks SET status = 'cancelled', updated_at = $1
+           WHERE invoice_id = ANY($2::int[]) AND status = 'scheduled' RETURNING id),
+         cancelled_1 AS (UPDATE relances SET status = 'cancelled', updated_at = $3
+           WHERE invoice_id = ANY($4::int[]) AND status = 'scheduled' RETURNING id)
+         SELECT 0 AS kind, id FROM cancelled_0 UNION ALL SELECT 1 AS kind, id FROM cancelled_1`,
+        [now, [invoice.id], now, [invoice.id]]
+      )
+      cancelledRelances = rows.filter((row) => row.kind === 1).map((row) => row.id)
+      await client.query(
+        `INSERT INTO thank_yous (invoice_id, paid_at, status, scheduled_at, created_at, updated_at)
+         SELECT $1, $2, 'scheduled', now(), now(), now()
+         WHERE EXISTS (SELECT 1 FROM users WHERE id = $3 AND thank_clients_on_payment)
+           AND EXISTS (SELECT 1 FROM relances WHERE invoice_id = $4 AND status = 'sent')
+         ON CONFLICT (invoice_id, paid_at) DO NOTHING
+         RETURNING *`,
+        [invoice.id, now, invoice.user_id, invoice.id]
+      )
       result = 'paid'
     }
   })
@@ -123,10 +156,6 @@ async function checkinPaid(token: string): Promise<string> {
   }
   return result
 }
-
-const iso = (value: Date | null) => (value ? value.toISOString() : null)
-const isoDate = (value: Date | string | null) =>
-  value === null ? null : typeof value === 'string' ? value : value.toISOString().slice(0, 10)
 
 /** The user behind a bearer token, as @adonisjs/auth checks it; null when refused. */
 async function authenticate(header: string | undefined): Promise<{ id: number } | null> {
@@ -163,72 +192,31 @@ async function listInvoices(request: IncomingMessage, response: ServerResponse, 
   }
   const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1)
   const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get('perPage') ?? 20) || 20))
-  // In the app's order, one after the other (Lucid's paginate, then each preload)
-  const { rows: counted } = await pool.query(
-    'select count(*) as "total" from "invoices" where "user_id" = $1',
-    [user.id]
+  // The app's one statement (app/services/invoices/invoice_queries.ts)
+  const {
+    rows: [{ total, data }],
+  } = await pool.query(
+    `SELECT (SELECT count(*) FROM "invoices" WHERE user_id = $1)::int AS total,
+            coalesce(json_agg(${INVOICE_JSON} ORDER BY page.due_date DESC, page.id DESC), '[]') AS data
+     FROM (SELECT * FROM "invoices" WHERE user_id = $2
+           ORDER BY due_date DESC, id DESC LIMIT $3 OFFSET $4) page
+     JOIN "clients" customer ON customer.id = page.client_id`,
+    [user.id, user.id, perPage, (page - 1) * perPage]
   )
-  const { rows: invoices } = await pool.query(
-    'select * from "invoices" where "user_id" = $1 order by "due_date" desc, "id" desc limit $2 offset $3',
-    [user.id, perPage, (page - 1) * perPage]
-  )
-  const total = Number(counted[0].total)
-  const invoiceIds = invoices.map((invoice) => invoice.id)
-  const clientIds = [...new Set(invoices.map((invoice) => invoice.client_id))]
-  const { rows: clients } = await pool.query('select * from "clients" where "id" = any($1)', [
-    clientIds,
-  ])
-  const { rows: checkins } = await pool.query(
-    'select * from "checkin_tasks" where "invoice_id" = any($1) order by "id" desc',
-    [invoiceIds]
-  )
-  const { rows: relanceRows } = await pool.query(
-    'select * from "relances" where "invoice_id" = any($1) order by "sequence" asc',
-    [invoiceIds]
-  )
-  const clientById = new Map(clients.map((client) => [client.id, client]))
-  const checkinByInvoice = new Map()
-  for (const checkin of checkins) {
-    if (!checkinByInvoice.has(checkin.invoice_id)) checkinByInvoice.set(checkin.invoice_id, checkin)
-  }
-  const relancesByInvoice = new Map<number, any[]>()
-  for (const relance of relanceRows) {
-    const list = relancesByInvoice.get(relance.invoice_id) ?? []
-    list.push(relance)
-    relancesByInvoice.set(relance.invoice_id, list)
+  for (const invoice of data) {
+    invoice.paidAt = isoTimestamp(invoice.paidAt)
+    if (invoice.checkin) {
+      invoice.checkin.scheduledAt = isoTimestamp(invoice.checkin.scheduledAt)
+      invoice.checkin.sentAt = isoTimestamp(invoice.checkin.sentAt)
+      invoice.checkin.answeredAt = isoTimestamp(invoice.checkin.answeredAt)
+    }
+    for (const relance of invoice.relances) {
+      relance.scheduledAt = isoTimestamp(relance.scheduledAt)
+      relance.sentAt = isoTimestamp(relance.sentAt)
+    }
   }
   const body = {
-    data: invoices.map((invoice) => {
-      const client = clientById.get(invoice.client_id)
-      const checkin = checkinByInvoice.get(invoice.id)
-      return {
-        id: invoice.id,
-        number: invoice.number,
-        status: invoice.status,
-        amountCents: Number(invoice.amount_cents),
-        currency: invoice.currency,
-        paidAt: iso(invoice.paid_at),
-        paidVia: invoice.paid_via,
-        issuedAt: isoDate(invoice.issued_at),
-        dueDate: isoDate(invoice.due_date),
-        client: { id: client.id, name: client.name, email: client.email },
-        checkin: checkin
-          ? {
-              status: checkin.status,
-              answer: checkin.answer,
-              scheduledAt: iso(checkin.scheduled_at),
-              sentAt: iso(checkin.sent_at),
-              answeredAt: iso(checkin.answered_at),
-            }
-          : null,
-        relances: (relancesByInvoice.get(invoice.id) ?? []).map((relance) => ({
-          sequence: relance.sequence,
-          status: relance.status,
-          scheduledAt: iso(relance.scheduled_at),
-          sentAt: iso(relance.sent_at),
-        })),
-      }
-    }),
+    data,
     meta: { total, perPage, currentPage: page, lastPage: Math.max(1, Math.ceil(total / perPage)) },
   }
   const json = JSON.stringify(body)

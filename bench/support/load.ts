@@ -8,6 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
 import { BENCH_HEADERS } from './environment.js'
 import { cpuSeconds } from './processes.js'
+import { freePort } from '#tests/helpers/app_processes'
+import { summarizeProfile, type ProfileSummary } from './cpu_profile.js'
 import { percentile } from './stats.js'
 
 export type LoadTarget = {
@@ -131,31 +133,52 @@ export async function compareSides(
   }
   // Requests still queued in a server when the client stops: let them finish
   await sleep(1_000)
-  const merge = (name: 'app' | 'baseline'): SideResult => {
-    const all = rounds[name]
-    const requests = all.reduce((sum, round) => sum + round.requests, 0)
-    const seconds = all.reduce((sum, round) => sum + round.seconds, 0)
-    const latencies = all.flatMap((round) => round.latencies).sort((a, b) => a - b)
-    const statusCodes: Record<string, number> = {}
-    for (const round of all) {
-      for (const [code, count] of Object.entries(round.statusCodes)) {
-        statusCodes[code] = (statusCodes[code] ?? 0) + count
-      }
-    }
-    return {
-      requests,
-      seconds,
-      throughput: requests / seconds,
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
-      cpuMsPerRequest: Number.isFinite(cpu[name]) ? (cpu[name] * 1000) / requests : null,
-      wrong: all.reduce((sum, round) => sum + round.wrong, 0),
-      errors: all.reduce((sum, round) => sum + round.errors, 0),
-      exhausted: all.some((round) => round.exhausted),
-      statusCodes,
+  return {
+    app: mergeRounds(rounds.app, cpu.app),
+    baseline: mergeRounds(rounds.baseline, cpu.baseline),
+  }
+}
+
+/** One side's figures over its rounds; `cpu` is the server's CPU seconds over them. */
+function mergeRounds(all: RoundResult[], cpu: number): SideResult {
+  const requests = all.reduce((sum, round) => sum + round.requests, 0)
+  const seconds = all.reduce((sum, round) => sum + round.seconds, 0)
+  const latencies = all.flatMap((round) => round.latencies).sort((a, b) => a - b)
+  const statusCodes: Record<string, number> = {}
+  for (const round of all) {
+    for (const [code, count] of Object.entries(round.statusCodes)) {
+      statusCodes[code] = (statusCodes[code] ?? 0) + count
     }
   }
-  return { app: merge('app'), baseline: merge('baseline') }
+  return {
+    requests,
+    seconds,
+    throughput: requests / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    cpuMsPerRequest: Number.isFinite(cpu) ? (cpu * 1000) / requests : null,
+    wrong: all.reduce((sum, round) => sum + round.wrong, 0),
+    errors: all.reduce((sum, round) => sum + round.errors, 0),
+    exhausted: all.some((round) => round.exhausted),
+    statusCodes,
+  }
+}
+
+/** One server alone, for a figure kept for the record: a warmup, then one measured round. */
+export async function measureSide(
+  target: LoadTarget,
+  options: { connections: number; warmupSeconds: number; seconds: number }
+): Promise<SideResult> {
+  const { connections } = options
+  await runRound(target, { connections, seconds: options.warmupSeconds })
+  const cpuBefore = await cpuSeconds(target.pid)
+  const round = await runRound(target, { connections, seconds: options.seconds })
+  await sleep(1_000)
+  const cpuAfter = await cpuSeconds(target.pid)
+  return mergeRounds(
+    [round],
+    cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : Number.NaN
+  )
 }
 
 /** Lines for the findings when a side did not answer as expected. */
@@ -169,4 +192,86 @@ export function loadProblems(side: string, result: SideResult): string[] {
   if (result.errors > 0) found.push(`${side}: ${result.errors} connection errors`)
   if (result.exhausted) found.push(`${side}: ran out of prepared requests before the end`)
   return found
+}
+
+/**
+ * Where a server's CPU goes under this load: a separate short pass against a
+ * server started with the inspector open, never the figure compared to a
+ * goal. Its V8 CPU profiler runs over the load only (after a warmup), not
+ * over the boot: Profiler.start / Profiler.stop through the inspector's
+ * WebSocket, the same profile as `--cpu-prof`, summarized by place.
+ */
+export async function profiledPass<
+  Server extends { process: { pid: number }; stop(): Promise<void> },
+>(
+  start: (nodeFlags: string[]) => Promise<Server>,
+  target: (server: Server) => LoadTarget,
+  {
+    connections,
+    warmupSeconds,
+    seconds,
+  }: { connections: number; warmupSeconds: number; seconds: number }
+): Promise<ProfileSummary & { cpuMs: number | null; wallMs: number; requests: number }> {
+  const inspectorPort = await freePort()
+  const server = await start([`--inspect=127.0.0.1:${inspectorPort}`])
+  try {
+    const targets = await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)
+    const [{ webSocketDebuggerUrl }] = (await targets.json()) as { webSocketDebuggerUrl: string }[]
+    const inspector = await inspectorSession(webSocketDebuggerUrl)
+    try {
+      await runRound(target(server), { connections, seconds: warmupSeconds })
+      await inspector.call('Profiler.enable')
+      const cpuBefore = await cpuSeconds(server.process.pid)
+      await inspector.call('Profiler.start')
+      const round = await runRound(target(server), { connections, seconds })
+      const { profile } = (await inspector.call('Profiler.stop')) as {
+        profile: Parameters<typeof summarizeProfile>[0]
+      }
+      const cpuAfter = await cpuSeconds(server.process.pid)
+      return {
+        ...summarizeProfile(profile),
+        /** CPU the process was given meanwhile (/proc), beside the sampled busy time */
+        cpuMs:
+          cpuBefore !== null && cpuAfter !== null
+            ? Math.round((cpuAfter - cpuBefore) * 1000)
+            : null,
+        wallMs: Math.round(round.seconds * 1000),
+        requests: round.requests,
+      }
+    } finally {
+      inspector.close()
+    }
+  } finally {
+    // Requests still queued in the server: let them finish
+    await sleep(1_000)
+    await server.stop()
+  }
+}
+
+/** A minimal Chrome DevTools Protocol client: one call at a time. */
+async function inspectorSession(url: string) {
+  const socket = new WebSocket(url)
+  await new Promise((resolve, reject) => {
+    socket.addEventListener('open', resolve, { once: true })
+    socket.addEventListener('error', reject, { once: true })
+  })
+  let nextId = 1
+  const pending = new Map<number, (message: { result?: unknown; error?: unknown }) => void>()
+  socket.addEventListener('message', (event) => {
+    const message = JSON.parse(String(event.data))
+    pending.get(message.id)?.(message)
+    pending.delete(message.id)
+  })
+  return {
+    call(method: string): Promise<unknown> {
+      const id = nextId++
+      return new Promise((resolve, reject) => {
+        pending.set(id, ({ result, error }) =>
+          error ? reject(new Error(`${method}: ${JSON.stringify(error)}`)) : resolve(result)
+        )
+        socket.send(JSON.stringify({ id, method }))
+      })
+    },
+    close: () => socket.close(),
+  }
 }

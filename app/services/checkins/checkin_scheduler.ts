@@ -13,7 +13,7 @@ import {
   type ScheduledRows,
 } from '#support/scheduled_rows'
 
-const CHECKIN_ROWS: ScheduledRows = {
+export const CHECKIN_ROWS: ScheduledRows = {
   table: 'checkin_tasks',
   job: sendCheckinJob,
 }
@@ -36,16 +36,12 @@ export function checkinTimeFor(
  * Cancels the waiting check-ins of these invoices in the transaction; their
  * delayed jobs are removed after commit.
  */
-export function cancelCheckinsForInvoices(invoiceIds: number[], trx: TransactionClientContract) {
-  return cancelScheduledRows(CHECKIN_ROWS, invoiceIds, trx)
-}
-
-/**
- * Cancels the invoice's waiting check-ins in the transaction; their delayed
- * jobs are removed after commit.
- */
-export function cancelCheckinForInvoice(invoiceId: number, trx: TransactionClientContract) {
-  return cancelCheckinsForInvoices([invoiceId], trx)
+export async function cancelCheckinsForInvoices(
+  invoiceIds: number[],
+  trx: TransactionClientContract
+) {
+  const [cancelled] = await cancelScheduledRows([CHECKIN_ROWS], invoiceIds, trx)
+  return cancelled
 }
 
 /**

@@ -1,14 +1,15 @@
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type Invoice from '#models/invoice'
 import type User from '#models/user'
+import { cancelScheduledRows } from '#support/scheduled_rows'
 import {
+  CHECKIN_ROWS,
   rescheduleCheckinsBeforeRelance,
-  cancelCheckinForInvoice,
   scheduleCheckinForInvoice,
   scheduleCheckinsForInvoices,
 } from '#services/checkins/checkin_scheduler'
 import {
-  cancelFutureRelances,
+  RELANCE_ROWS,
   resumeCancelledRelances,
   scheduleRelancesForInvoice,
   scheduleRelancesForNewInvoices,
@@ -59,11 +60,11 @@ export async function rescheduleFollowUps(
 
 /**
  * Stops what follows an invoice that is no longer pending: its waiting
- * check-in and relances, in the transaction; their jobs go after commit.
+ * check-in and relances, in the transaction, with one statement; their
+ * jobs go after commit.
  */
 export async function cancelFollowUps(invoiceId: number, trx: TransactionClientContract) {
-  await cancelCheckinForInvoice(invoiceId, trx)
-  await cancelFutureRelances(invoiceId, trx)
+  await cancelScheduledRows([CHECKIN_ROWS, RELANCE_ROWS], [invoiceId], trx)
 }
 
 /**

@@ -6,13 +6,12 @@ import sendRelanceJob, { relanceJob } from '#jobs/send_relance_job'
 import { afterPause, laterDay, onWeekday, sendingTimeOn, todayIn } from '#support/business_calendar'
 import { modelsFromRows } from '#support/bulk_rows'
 import {
-  cancelScheduledRows,
   insertScheduledRows,
   type ScheduledRowRef,
   type ScheduledRows,
 } from '#support/scheduled_rows'
 
-const RELANCE_ROWS: ScheduledRows = {
+export const RELANCE_ROWS: ScheduledRows = {
   table: 'relances',
   job: sendRelanceJob,
 }
@@ -120,14 +119,6 @@ export async function scheduleRelancesForInvoice(
   // A moved relance keeps its job id: the old delayed job goes first
   sendRelanceJob.replaceAfterCommit(trx, moved.map(relanceJob))
   return moved
-}
-
-/**
- * Marks the invoice's waiting relances cancelled in the transaction and
- * removes their jobs after commit.
- */
-export function cancelFutureRelances(invoiceId: number, trx: TransactionClientContract) {
-  return cancelScheduledRows(RELANCE_ROWS, [invoiceId], trx)
 }
 
 /**

@@ -449,6 +449,45 @@ test.group('Invoices / index', (group) => {
     }
   })
 
+  test('index lists each invoice with the same JSON as show', async ({ client, assert }) => {
+    const user = await UserFactory.create()
+    const invoices = []
+    for (let index = 1; index <= 4; index++) {
+      invoices.push(
+        await storeInvoice(client, user, {
+          number: `F-${index}`,
+          clientEmail: `c${index}@x.test`,
+          ...(index === 1 ? { issuedAt: dueIn(-10) } : {}),
+        })
+      )
+    }
+    const [, paid, answered, cancelled] = invoices
+    const sentAt = DateTime.now().minus({ hours: 2 })
+    await CheckinTask.query().where('invoice_id', answered.id).update({
+      status: 'answered',
+      answer: 'still_pending',
+      sent_at: sentAt.toJSDate(),
+      answered_at: new Date(),
+    })
+    await Relance.query()
+      .where('invoice_id', answered.id)
+      .where('sequence', 1)
+      .update({ status: 'sent', sent_at: sentAt.toJSDate() })
+    const paying = await client.post(`/api/v1/invoices/${paid.id}/mark-paid`).loginAs(user)
+    paying.assertStatus(200)
+    const cancelling = await client.post(`/api/v1/invoices/${cancelled.id}/cancel`).loginAs(user)
+    cancelling.assertStatus(200)
+
+    const list = await client.get('/api/v1/invoices').loginAs(user)
+
+    list.assertStatus(200)
+    assert.lengthOf(list.body().data, 4)
+    for (const invoice of list.body().data) {
+      const shown = await client.get(`/api/v1/invoices/${invoice.id}`).loginAs(user)
+      assert.deepEqual(invoice, shown.body().data)
+    }
+  })
+
   test('index answers 401 without a token', async ({ client, assert }) => {
     assertErrorBody(assert, await client.get('/api/v1/invoices'), 401)
   })
