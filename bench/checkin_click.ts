@@ -17,18 +17,16 @@ import {
   compareSides,
   loadProblems,
   measureSide,
+  HTTP_LOAD,
+  PROFILE_LOAD,
+  describeLoadProfile,
   profiledPass,
   type LoadTarget,
 } from './support/load.js'
-import { describeProfile } from './support/cpu_profile.js'
+import { placeShare } from './support/cpu_profile.js'
 import { loadMeasures, round, type Benchmark, type BenchContext } from './support/report.js'
 
-const CONNECTIONS = 10
 const WARMUP_SECONDS = 3
-const MEASURE_SECONDS = 10
-const ROUNDS = 2
-const PROFILE_WARMUP_SECONDS = 1
-const PROFILE_SECONDS = 4
 const SOURCE_WARMUP_SECONDS = 3
 const SOURCE_SECONDS = 4
 /** Fresh tokens per side: more than either side can click in warmup + measure. */
@@ -89,10 +87,10 @@ async function measure(context: BenchContext) {
       ),
     },
     {
-      connections: CONNECTIONS,
+      connections: HTTP_LOAD.connections,
       warmupSeconds: WARMUP_SECONDS,
-      seconds: MEASURE_SECONDS,
-      rounds: ROUNDS,
+      seconds: HTTP_LOAD.seconds,
+      rounds: HTTP_LOAD.rounds,
     },
     log
   )
@@ -100,18 +98,18 @@ async function measure(context: BenchContext) {
   await baseline.stop()
 
   // The rest of the app's tokens: the profiled pass, then the sources
-  log(`profiling the web under the same load for ${PROFILE_SECONDS} s`)
+  log(`profiling the web under the same load for ${PROFILE_LOAD.seconds} s`)
   const profile = await profiledPass(
     (nodeFlags) => startWeb(resources, {}, { nodeFlags }),
     (server) => target(server.baseUrl, server.process.pid, appTokens),
-    { connections: CONNECTIONS, warmupSeconds: PROFILE_WARMUP_SECONDS, seconds: PROFILE_SECONDS }
+    PROFILE_LOAD
   )
 
   log(`the same load on the sources through the TypeScript loader, for the record`)
   const sourceWeb = await startWeb(resources, {}, { code: 'source' })
   defer(() => sourceWeb.stop())
   const source = await measureSide(target(sourceWeb.baseUrl, sourceWeb.process.pid, appTokens), {
-    connections: CONNECTIONS,
+    connections: HTTP_LOAD.connections,
     warmupSeconds: SOURCE_WARMUP_SECONDS,
     seconds: SOURCE_SECONDS,
   })
@@ -139,14 +137,8 @@ const checkinClick: Benchmark = {
       `The app spends ${app.cpuMsPerRequest?.toFixed(2)} ms of CPU per click, the baseline ${base.cpuMsPerRequest?.toFixed(2)} ms, for the same 10 statements (BEGIN, lock the task, lock the invoice, answer the task, pay the invoice, the rubis, the numbered payment event, the check-in and relances cancelled in one statement, the thank-you promise, COMMIT) and the same 3 job removals.`,
       'Before: 13 statements (the invoice read and locked twice, by answerCheckin then markInvoicePaid; the payment number counted by its own SELECT; the check-in and the relances cancelled by two UPDATEs) and two Redis round trips in the rate limiter (the limiter middleware reads the counter, then consumes): 1.86 ms of CPU per click against 0.50 for the baseline, 51% of its throughput. Now markInvoicePaid takes the invoice its caller locked, the event numbers itself in its INSERT, one statement cancels the follow-ups, and the limiter consumes in one round trip (same key, headers and 429).'
     )
-    findings.push(
-      describeProfile(
-        `the web under this load (separate pass, inspector profile over ${PROFILE_SECONDS} s of load after ${PROFILE_WARMUP_SECONDS} s warmup)`,
-        profile
-      )
-    )
-    const share = (place: string) =>
-      profile.places.find((entry) => entry.place === place)?.share ?? 0
+    findings.push(describeLoadProfile(profile, PROFILE_LOAD))
+    const share = (place: string) => placeShare(profile, place)
     const writes = profile.functions
       .filter((fn) => /^(writev|writeUtf8String|writeBuffer)\b/.test(fn.name))
       .reduce((sum, fn) => sum + fn.share, 0)
@@ -169,10 +161,10 @@ const checkinClick: Benchmark = {
       ],
       method: [
         `${TOKENS_PER_SIDE * 2} check-ins in state "sent" (500 users, 3 scheduled relances per invoice), one fresh token per request: every request pays an invoice.`,
-        `autocannon, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warmup per side, then ${ROUNDS} alternating rounds (baseline first) for ${MEASURE_SECONDS} s per side in all; latency percentiles over every response; server CPU = user + system time of the server process (/proc/<pid>/stat) over the measured rounds, divided by the requests.`,
+        `autocannon, ${HTTP_LOAD.connections} connections, ${WARMUP_SECONDS} s warmup per side, then ${HTTP_LOAD.rounds} alternating rounds (baseline first) for ${HTTP_LOAD.seconds} s per side in all; latency percentiles over every response; server CPU = user + system time of the server process (/proc/<pid>/stat) over the measured rounds, divided by the requests.`,
         'App: `bin/server.ts` in production mode (NODE_ENV=production, LOG_LEVEL=warn), rate limiter on (limit raised), requests from X-Forwarded-For 10.77.0.1.',
         "Baseline: bench/support/baseline_server.ts, node:http + pg (pool 10), the app's SQL statement for statement in one transaction, then the same BullMQ removal of the 3 cancelled relance jobs; no rate limiter.",
-        `Separately, not in the compared figures: a pass against a second web with the inspector open, its CPU profiled over ${PROFILE_SECONDS} s of load after ${PROFILE_WARMUP_SECONDS} s warmup (the profile line of the findings), then a ${SOURCE_SECONDS} s round (after ${SOURCE_WARMUP_SECONDS} s warmup) against \`bin/server.ts\` run from the sources through the TypeScript loader, for the record.`,
+        `Separately, not in the compared figures: a pass against a second web with the inspector open, its CPU profiled over ${PROFILE_LOAD.seconds} s of load after ${PROFILE_LOAD.warmupSeconds} s warmup (the profile line of the findings), then a ${SOURCE_SECONDS} s round (after ${SOURCE_WARMUP_SECONDS} s warmup) against \`bin/server.ts\` run from the sources through the TypeScript loader, for the record.`,
         'Ratio = app / baseline.',
       ],
       findings,

@@ -9,21 +9,24 @@ import { BENCH_HEADERS } from './support/environment.js'
 import { analyze, seedCheckins, seedInvoices, seedRelances, seedUsers } from './support/seed.js'
 import { registerUser } from './support/api.js'
 import { startBaselineServer, startWeb } from './support/processes.js'
-import { compareSides, loadProblems, profiledPass, type LoadTarget } from './support/load.js'
-import { describeProfile } from './support/cpu_profile.js'
+import {
+  compareSides,
+  HTTP_LOAD,
+  PROFILE_LOAD,
+  describeLoadProfile,
+  loadProblems,
+  profiledPass,
+  type LoadTarget,
+} from './support/load.js'
+import { placeShare } from './support/cpu_profile.js'
 import { SETTLE_MS, perRequest, readCounters } from './support/pg_counters.js'
 import { loadMeasures, verdict, type Benchmark } from './support/report.js'
 
 const INVOICES = 10_000
 const PER_PAGE = 20
 const PAGES = INVOICES / PER_PAGE
-const CONNECTIONS = 10
 const WARMUP_SECONDS = 2
-const MEASURE_SECONDS = 10
-const ROUNDS = 2
 const PROBE_REQUESTS = 100
-const PROFILE_WARMUP_SECONDS = 1
-const PROFILE_SECONDS = 4
 /** The baseline's statements per request: the token check (3) and the page (1). */
 const STATEMENTS = 4
 
@@ -113,21 +116,21 @@ const invoiceList: Benchmark = {
         baseline: target(targets.baseline, baselineServer.process.pid),
       },
       {
-        connections: CONNECTIONS,
+        connections: HTTP_LOAD.connections,
         warmupSeconds: WARMUP_SECONDS,
-        seconds: MEASURE_SECONDS,
-        rounds: ROUNDS,
+        seconds: HTTP_LOAD.seconds,
+        rounds: HTTP_LOAD.rounds,
       },
       log
     )
     await baselineServer.stop()
     const idleSince = performance.now()
 
-    log(`profiling a second web under the same load for ${PROFILE_SECONDS} s`)
+    log(`profiling a second web under the same load for ${PROFILE_LOAD.seconds} s`)
     const profile = await profiledPass(
       (nodeFlags) => startWeb(resources, {}, { nodeFlags }),
       (server) => target(server.baseUrl, server.process.pid),
-      { connections: CONNECTIONS, warmupSeconds: PROFILE_WARMUP_SECONDS, seconds: PROFILE_SECONDS }
+      PROFILE_LOAD
     )
 
     log(
@@ -161,14 +164,8 @@ const invoiceList: Benchmark = {
       `The app spends ${app.cpuMsPerRequest?.toFixed(2)} ms of CPU per page, the baseline ${base.cpuMsPerRequest?.toFixed(2)} ms, for the same ${STATEMENTS} statements: the access-token check of @adonisjs/auth (select, update last_used_at, select user), then one statement that counts the user's invoices and builds the page's JSON in PostgreSQL (json_agg of json_build_object with the embedded client, check-in and relances; timestamps as epoch milliseconds, written in the process's zone as luxon would).`,
       'Before (Lucid paginate with three preloads, InvoiceTransformer): 8 statements, 4.44 ms of CPU per page against 0.81 for the same SQL raw, 33% of the baseline; ~120 models hydrated per page (a luxon DateTime per timestamp column) and 61 nested transformer calls, each capturing a stack trace (`new RuntimeException()` in @adonisjs/http-transformers) and resolved through the IoC container.'
     )
-    findings.push(
-      describeProfile(
-        `the web under this load (separate pass, inspector profile over ${PROFILE_SECONDS} s of load after ${PROFILE_WARMUP_SECONDS} s warmup)`,
-        profile
-      )
-    )
-    const share = (place: string) =>
-      profile.places.find((entry) => entry.place === place)?.share ?? 0
+    findings.push(describeLoadProfile(profile, PROFILE_LOAD))
+    const share = (place: string) => placeShare(profile, place)
     findings.push(
       `Where the rest goes: our code (app, start, config) is ${share('ours (app, start, config)')}% of the profiled time (mostly writing the timestamps); the framework's safe JSON serializer of the body (@poppinss/utils) ${share('@poppinss/utils')}%, knex ${share('knex')}%, Lucid ${share('@adonisjs/lucid')}% and @adonisjs/auth ${share('@adonisjs/auth')}% (the access-token guard's three statements and two models), the pg driver ${share('pg')}% (parsing the page's JSON), the IoC container ${share('@adonisjs/fold')}%. ` +
         `The socket writes at the top (writev, writeUtf8String) are the kernel's loopback sends plus, the profile being wall-clock, time waiting for a core: the main thread was sampled busy ${profile.busyMs} ms of ${profile.wallMs} ms while the process got ${profile.cpuMs ?? '?'} ms of CPU (/proc, all its threads), waiting for one of the 2 cores it shares with PostgreSQL and the load generator; the statements are the baseline's.`
@@ -194,7 +191,7 @@ const invoiceList: Benchmark = {
       method: [
         `One user with ${INVOICES} invoices over 40 clients, 50 other users with 10,000 more; every invoice has a check-in and 3 relances.`,
         `Pages drawn from a fixed pseudo-random sequence over 1..${PAGES}, perPage=${PER_PAGE}, bearer token from POST /auth/register.`,
-        `autocannon, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warmup per side, then ${ROUNDS} alternating rounds (baseline first) for ${MEASURE_SECONDS} s per side in all; server CPU = user + system time of the server process over the measured rounds, per request.`,
+        `autocannon, ${HTTP_LOAD.connections} connections, ${WARMUP_SECONDS} s warmup per side, then ${HTTP_LOAD.rounds} alternating rounds (baseline first) for ${HTTP_LOAD.seconds} s per side in all; server CPU = user + system time of the server process over the measured rounds, per request.`,
         `Baseline: bench/support/baseline_server.ts, node:http + pg (pool 10): the access-token check as @adonisjs/auth does it (select, update last_used_at, select user), then the app's statement for the count and the page's JSON, the same timestamp formatting; its statement count is ${STATEMENTS} by construction. Before the load, one page from each side is compared byte for byte.`,
         `Statements per request: PostgreSQL's own counters for the bench database (pg_stat_database committed transactions, pg_stat_user_tables scans) around ${PROBE_REQUESTS} sequential requests, read after an ${SETTLE_MS / 1000} s settle (PostgreSQL flushes backend statistics lazily), minus the readings' own transactions. Each statement of this route runs outside a transaction, so transactions = statements.`,
       ],

@@ -6,7 +6,7 @@
 | grow its heap.
 */
 import { Session } from 'node:inspector/promises'
-import { placeOf } from './cpu_profile.js'
+import { placeOf, sharesText } from './cpu_profile.js'
 
 type HeapNode = {
   callFrame: { functionName: string; url: string; lineNumber: number }
@@ -69,15 +69,7 @@ export async function profileAllocations<T>(work: () => Promise<T>) {
   return { result, allocations: summarizeAllocations(profile.head) }
 }
 
-/** One line for the findings: the places above 2% of the bytes allocated. */
+/** One line for the findings: where the bytes were allocated. */
 export function describeAllocations(what: string, summary: AllocationSummary): string {
-  const places = summary.places
-    .filter((place) => place.share >= 2)
-    .map((place) => `${place.place} ${place.share}%`)
-    .join(', ')
-  const functions = summary.functions
-    .slice(0, 5)
-    .map((fn) => `${fn.name} (${fn.place}) ${fn.share}%`)
-    .join('; ')
-  return `Allocation profile of ${what} (${summary.totalMb.toLocaleString('en-US')} MB allocated in all, collected objects included): ${places}. Most allocating functions: ${functions}.`
+  return `Allocation profile of ${what} (${summary.totalMb.toLocaleString('en-US')} MB allocated in all, collected objects included): ${sharesText(summary, 'Most allocating functions')}`
 }

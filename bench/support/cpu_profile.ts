@@ -75,8 +75,14 @@ export function summarizeProfile(profile: CpuProfile, top = 12): ProfileSummary 
   }
 }
 
-/** One line for the findings: the places above 2% of the busy time. */
-export function describeProfile(what: string, summary: ProfileSummary): string {
+/** The places above 2% and the five costliest functions, as the findings quote them. */
+export function sharesText(
+  summary: {
+    places: { place: string; share: number }[]
+    functions: { name: string; place: string; share: number }[]
+  },
+  functionsLabel: string
+): string {
   const places = summary.places
     .filter((place) => place.share >= 2)
     .map((place) => `${place.place} ${place.share}%`)
@@ -85,7 +91,17 @@ export function describeProfile(what: string, summary: ProfileSummary): string {
     .slice(0, 5)
     .map((fn) => `${fn.name} (${fn.place}) ${fn.share}%`)
     .join('; ')
-  return `CPU profile of ${what} (${(summary.busyMs / 1000).toFixed(1)} s busy, self time): ${places}. Costliest functions: ${functions}.`
+  return `${places}. ${functionsLabel}: ${functions}.`
+}
+
+/** One line for the findings: where the busy time went. */
+export function describeProfile(what: string, summary: ProfileSummary): string {
+  return `CPU profile of ${what} (${(summary.busyMs / 1000).toFixed(1)} s busy, self time): ${sharesText(summary, 'Costliest functions')}`
+}
+
+/** A place's share of the profile, in percent (0 when it does not appear). */
+export function placeShare(summary: Pick<ProfileSummary, 'places'>, place: string): number {
+  return summary.places.find((entry) => entry.place === place)?.share ?? 0
 }
 
 /**

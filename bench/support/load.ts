@@ -9,8 +9,14 @@ import autocannon from 'autocannon'
 import { BENCH_HEADERS } from './environment.js'
 import { cpuSeconds } from './processes.js'
 import { freePort } from '#tests/helpers/app_processes'
-import { summarizeProfile, type ProfileSummary } from './cpu_profile.js'
+import { describeProfile, summarizeProfile, type ProfileSummary } from './cpu_profile.js'
 import { percentile } from './stats.js'
+
+/** The HTTP benchmarks' measured load: connections, seconds per side, alternating rounds. */
+export const HTTP_LOAD = { connections: 10, seconds: 10, rounds: 2 }
+
+/** The profiled pass that follows: short, after a short warmup. */
+export const PROFILE_LOAD = { connections: HTTP_LOAD.connections, warmupSeconds: 1, seconds: 4 }
 
 export type LoadTarget = {
   url: string
@@ -246,6 +252,17 @@ export async function profiledPass<
     await sleep(1_000)
     await server.stop()
   }
+}
+
+/** The findings line of a profiledPass. */
+export function describeLoadProfile(
+  profile: ProfileSummary,
+  { warmupSeconds, seconds }: { warmupSeconds: number; seconds: number }
+) {
+  return describeProfile(
+    `the web under this load (separate pass, inspector profile over ${seconds} s of load after ${warmupSeconds} s warmup)`,
+    profile
+  )
 }
 
 /** A minimal Chrome DevTools Protocol client: one call at a time. */
