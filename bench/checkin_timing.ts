@@ -24,8 +24,8 @@ const CHECKINS = 1_000
 const CONCURRENCY = 10
 /** How far ahead the due second is set: room for enqueueing first. */
 const LEAD_MS = 8_000
-const GOAL_MS = 1_000
-const GOAL_OF_BARE = 1.5
+/** Issue 16: p99 lateness at most this, and at most this multiple of the bare sender's */
+const GOAL = { p99Ms: 1_000, ofBare: 1.5 }
 const PROCESS_COUNTS = [1, 2, 4]
 /** A 100,000-user morning: every check-in due at 09:00 local. */
 const MORNING = 100_000
@@ -182,8 +182,8 @@ const checkinTiming: Benchmark = {
         unit: 'ms',
         value: round(p99, 0),
         baseline: round(bareP99, 0),
-        goal: `≤ ${GOAL_MS} ms and ≤ ${GOAL_OF_BARE}× the bare sender`,
-        verdict: verdict(p99 <= GOAL_MS && p99 <= GOAL_OF_BARE * bareP99),
+        goal: `≤ ${GOAL.p99Ms} ms and ≤ ${GOAL.ofBare}× the bare sender`,
+        verdict: verdict(p99 <= GOAL.p99Ms && p99 <= GOAL.ofBare * bareP99),
       },
       ...bySingles.slice(1).map((scaled): Measure => ({
         measure: `${CHECKINS} users × 1 invoice, lateness p99, ${scaled.processes} worker processes`,
@@ -204,8 +204,8 @@ const checkinTiming: Benchmark = {
         unit: 'ms',
         value: round(percentile(digests.lateness, 99), 0),
         baseline: round(percentile(bareDigests, 99), 0),
-        goal: `≤ ${GOAL_MS} ms`,
-        verdict: verdict(percentile(digests.lateness, 99) <= GOAL_MS),
+        goal: `≤ ${GOAL.p99Ms} ms`,
+        verdict: verdict(percentile(digests.lateness, 99) <= GOAL.p99Ms),
       },
       {
         measure: 'worker CPU per 1,000 mails, 1 process',
@@ -225,7 +225,7 @@ const checkinTiming: Benchmark = {
     const rate = (one.emails - 1) / spanSeconds
     findings.push(
       `${CHECKINS} users × 1 invoice, lateness p99 with 1 / 2 / 4 worker processes: ${bySingles.map((scaled) => Math.round(percentile(scaled.lateness, 99))).join(' / ')} ms (bare sender, same messages, same concurrency: ${Math.round(bareP99)} ms). The first email leaves ${Math.round(one.lateness[0])} ms after the due second (delayed-job promotion), then the burst drains at ~${Math.round(rate)} mails/s with one process: p99 ≈ first + ${CHECKINS} / throughput.`,
-      `The raw worker (bench/support/raw_worker.ts: bare BullMQ, pg and pooled nodemailer, the app's statements and emails, one process) drains the same burst with p99 ${Math.round(rawP99)} ms for ${raw.workerCpuSeconds === null ? '–' : ((raw.workerCpuSeconds * 1000) / raw.emails).toFixed(2)} s of CPU per 1,000 mails, against the app's ${Math.round(p99)} ms${one.workerCpuSeconds === null ? '' : ` for ${((one.workerCpuSeconds * 1000) / one.emails).toFixed(2)} s`}: ${rawP99 <= GOAL_MS ? 'the framework-free worker meets the goal, so the rest of the gap is ours' : 'without any framework the same work misses the goal too, so the miss is the sending capacity of one process on this machine (see the worker profile in worker_throughput), not code of ours'}.`,
+      `The raw worker (bench/support/raw_worker.ts: bare BullMQ, pg and pooled nodemailer, the app's statements and emails, one process) drains the same burst with p99 ${Math.round(rawP99)} ms for ${raw.workerCpuSeconds === null ? '–' : ((raw.workerCpuSeconds * 1000) / raw.emails).toFixed(2)} s of CPU per 1,000 mails, against the app's ${Math.round(p99)} ms${one.workerCpuSeconds === null ? '' : ` for ${((one.workerCpuSeconds * 1000) / one.emails).toFixed(2)} s`}: ${rawP99 <= GOAL.p99Ms ? 'the framework-free worker meets the goal, so the rest of the gap is ours' : 'without any framework the same work misses the goal too, so the miss is the sending capacity of one process on this machine (see the worker profile in worker_throughput), not code of ours'}.`,
       `${digests.users} users × 10 invoices: ${digests.emails} digests of 10 check-ins, p99 ${Math.round(percentile(digests.lateness, 99))} ms (bare sender firing the same ${digests.emails} messages: ${Math.round(percentile(bareDigests, 99))} ms); every one of the ${CHECKINS} tasks checked \`sent\`.`
     )
     if (cpuPerThousand !== null) {

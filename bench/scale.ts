@@ -56,7 +56,11 @@ async function workerRestoringEverything(resources: BenchResources) {
 async function rawPasses(resources: BenchResources, jobOptions: object) {
   const raw = new BenchChild(
     'raw_reconciler.ts',
-    ['raw-checkins', JSON.stringify(jobOptions)],
+    [
+      'raw-checkins',
+      JSON.stringify(jobOptions),
+      JSON.stringify({ pg: resources.pg, redis: resources.redis, prefix: resources.queuePrefix }),
+    ],
     resources.env,
     { typescript: 'strip' }
   )

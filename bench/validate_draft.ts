@@ -19,9 +19,8 @@ import { waitFor } from '#tests/helpers/wait_for'
 
 const ROWS = 10_000
 const CLIENTS = 200
-const GOAL_SECONDS = 3
-/** The app's time may be at most this share of the baseline's. */
-const GOAL_RATIO = 1.3
+/** Issue 16: at most this long, and at most this share of the baseline's time */
+const GOAL = { seconds: 3, ofBaseline: 1.3 }
 const INSERT_CHUNK = 1_000
 const RELANCE_OFFSETS = [3, 10, 20]
 
@@ -367,9 +366,9 @@ const validateDraftBench: Benchmark = {
           unit: 's',
           value: round(appSeconds, 2),
           baseline: round(baseline.seconds, 2),
-          goal: `≤ ${GOAL_SECONDS} s and ≤ ${GOAL_RATIO * 100}% of baseline`,
+          goal: `≤ ${GOAL.seconds} s and ≤ ${GOAL.ofBaseline * 100}% of baseline`,
           verdict: verdict(
-            appSeconds <= GOAL_SECONDS && appSeconds <= GOAL_RATIO * baseline.seconds
+            appSeconds <= GOAL.seconds && appSeconds <= GOAL.ofBaseline * baseline.seconds
           ),
         },
         {
@@ -390,7 +389,7 @@ const validateDraftBench: Benchmark = {
       method: [
         `${ROWS} valid rows over ${CLIENTS} clients, due in 10 to 40 days, sent as JSON {rows}; the draft is created first (timed apart), then POST /import-batches/:id/validate is timed until its 200 and until Redis holds every job of the import (check-ins and relances delayed, counted against the scheduled rows in PostgreSQL).`,
         'Baseline (same database, another user): in one transaction, multi-row INSERTs of 1,000 rows of the same clients, invoices, invoice_created events, check-ins and 3 relances per invoice, then BullMQ addBulk by 1,000 of the same jobs (same names, options, payload sizes) into queues of their own.',
-        `Ratio = app time / baseline time: the goal is a ratio ≤ ${GOAL_RATIO * 100}%.`,
+        `Ratio = app time / baseline time: the goal is a ratio ≤ ${GOAL.ofBaseline * 100}%.`,
         'Then, for the findings, the same import by a third user on a web process started with `--cpu-prof` (bench/support/cpu_profile.ts): where the web spends its CPU during a validate.',
         'The app enqueues after commit and before answering, so "until every job is queued" is the time of the 200 unless Redis still lacked jobs then (see findings).',
       ],

@@ -11,27 +11,14 @@
 | Its sockets have Nagle's algorithm off, like the app's (config/mail.ts).
 */
 import { readFile } from 'node:fs/promises'
-import net from 'node:net'
-import nodemailer from 'nodemailer'
+import { rawTransport } from './raw_connections.js'
 
 const [file, port, concurrencyArgument, startAt] = process.argv.slice(2)
 const messages: { to: string; subject: string; text: string }[] = JSON.parse(
   await readFile(file, 'utf8')
 )
 const concurrency = Number(concurrencyArgument)
-const transport = nodemailer.createTransport({
-  host: '127.0.0.1',
-  port: Number(port),
-  secure: false,
-  ignoreTLS: true,
-  pool: true,
-  maxConnections: concurrency,
-  maxMessages: Number.POSITIVE_INFINITY,
-  getSocket(_options, callback) {
-    const socket = net.connect({ host: '127.0.0.1', port: Number(port), noDelay: true })
-    socket.once('connect', () => callback(null, { connection: socket }))
-  },
-})
+const transport = rawTransport(Number(port), concurrency)
 const from = { address: 'no-reply@relance.test', name: 'Relance' }
 
 console.log('READY {}')

@@ -17,47 +17,17 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Queue } from 'bullmq'
-import pg from 'pg'
 import { isoTimestamp } from '#support/iso_timestamps'
+import { INVOICE_JSON } from '#services/invoices/invoice_json_sql'
 import { inTransaction } from './transaction.js'
+import { rawPool, rawRedis } from './raw_connections.js'
 
 const env = process.env
-const pool = new pg.Pool({
-  host: env.DB_HOST,
-  port: Number(env.DB_PORT),
-  user: env.DB_USER,
-  password: env.DB_PASSWORD || undefined,
-  database: env.DB_DATABASE,
-  max: 10,
-})
+const pool = rawPool()
 const relances = new Queue('relances', {
   prefix: env.QUEUE_PREFIX,
-  connection: {
-    host: env.REDIS_HOST,
-    port: Number(env.REDIS_PORT),
-    password: env.REDIS_PASSWORD || undefined,
-    maxRetriesPerRequest: 1,
-  },
+  connection: rawRedis(1),
 })
-const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::bigint`
-const INVOICE_JSON = `json_build_object(
-  'id', page.id, 'number', page.number, 'status', page.status,
-  'amountCents', page.amount_cents, 'currency', page.currency,
-  'paidAt', ${epochMs('page.paid_at')}, 'paidVia', page.paid_via,
-  'issuedAt', to_char(page.issued_at, 'YYYY-MM-DD'), 'dueDate', to_char(page.due_date, 'YYYY-MM-DD'),
-  'client', json_build_object('id', customer.id, 'name', customer.name, 'email', customer.email),
-  'checkin', (
-    SELECT json_build_object(
-      'status', task.status, 'answer', task.answer, 'scheduledAt', ${epochMs('task.scheduled_at')},
-      'sentAt', ${epochMs('task.sent_at')}, 'answeredAt', ${epochMs('task.answered_at')})
-    FROM "checkin_tasks" task WHERE task.invoice_id = page.id
-    ORDER BY task.status = 'cancelled', task.id DESC LIMIT 1),
-  'relances', coalesce((
-    SELECT json_agg(json_build_object(
-      'sequence', relance.sequence, 'status', relance.status,
-      'scheduledAt', ${epochMs('relance.scheduled_at')}, 'sentAt', ${epochMs('relance.sent_at')})
-      ORDER BY relance.sequence)
-    FROM "relances" relance WHERE relance.invoice_id = page.id), '[]'))`
 const webUrl = env.WEB_URL!.replace(/\/+$/, '')
 const TOKEN = /^\/api\/v1\/checkin\/([A-Za-z0-9_-]{43})\/paid$/
 

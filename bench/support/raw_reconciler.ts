@@ -7,7 +7,10 @@
 | encrypted (AES-256-GCM), and addBulk of the jobs with the app's options.
 | Started by bench/scale.ts:
 |
-|   raw_reconciler.ts <queueName> <jobOptions.json>   (DB_*, QUEUE_PREFIX, REDIS_*)
+|   raw_reconciler.ts <queueName> <jobOptions.json> <settings.json>
+|
+| settings.json: {pg, redis, prefix}, the bench's own connection settings. It
+| imports packages only, so it runs with Node's type stripping, no loader.
 |
 | Prints READY once its worker consumes, then runs a pass that re-creates
 | every job and a second one that finds nothing missing, prints their times
@@ -18,26 +21,18 @@ import { Queue, Worker, type JobsOptions } from 'bullmq'
 import type { Redis } from 'ioredis'
 import pg from 'pg'
 
-const env = process.env
-const [queueName, jobOptions] = process.argv.slice(2)
+const [queueName, jobOptions, settingsArgument] = process.argv.slice(2)
 const options = JSON.parse(jobOptions) as JobsOptions
-const connection = {
-  host: env.REDIS_HOST,
-  port: Number(env.REDIS_PORT),
-  password: env.REDIS_PASSWORD || undefined,
-  maxRetriesPerRequest: null,
+const settings = JSON.parse(settingsArgument) as {
+  pg: pg.PoolConfig
+  redis: { host: string; port: number; password?: string }
+  prefix: string
 }
-const pool = new pg.Pool({
-  host: env.DB_HOST,
-  port: Number(env.DB_PORT),
-  user: env.DB_USER,
-  password: env.DB_PASSWORD || undefined,
-  database: env.DB_DATABASE,
-  max: 10,
-})
-const queue = new Queue(queueName, { prefix: env.QUEUE_PREFIX, connection })
+const connection = { ...settings.redis, maxRetriesPerRequest: null }
+const pool = new pg.Pool({ ...settings.pg, max: 10 })
+const queue = new Queue(queueName, { prefix: settings.prefix, connection })
 const worker = new Worker(queueName, async () => 'done', {
-  prefix: env.QUEUE_PREFIX,
+  prefix: settings.prefix,
   connection,
   concurrency: 10,
 })

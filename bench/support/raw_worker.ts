@@ -17,16 +17,15 @@
 | nor the next check-in's scheduling ever runs: the raw worker fails loudly
 | if a job would need them, rather than do less than the app unnoticed.
 */
-import net from 'node:net'
 import { createHash } from 'node:crypto'
 import { Worker } from 'bullmq'
-import pg from 'pg'
-import nodemailer from 'nodemailer'
 import { DateTime } from 'luxon'
 import { aes256gcm } from '@boringnode/encryption/drivers/aes_256_gcm'
 import { CHECKIN_MAIL_TEXTS } from '#mails/checkin_mail_texts'
 import { formatAmount, formatDate, formatDuration } from '#mails/formatting'
+import { CLAIM_CHECKIN_SQL } from '#services/checkins/due_checkin_sql'
 import { inTransaction } from './transaction.js'
+import { numberedPlaceholders, rawPool, rawRedis, rawTransport } from './raw_connections.js'
 
 const [port, concurrencyArgument] = process.argv.slice(2)
 const concurrency = Number(concurrencyArgument)
@@ -36,49 +35,12 @@ const DIGEST_WINDOW_MS = 60_000
 const LINK_TTL = { hours: 24 }
 
 const cipher = aes256gcm({ id: 'gcm', keys: [env.APP_KEY!] }).driver(env.APP_KEY!)
-const pool = new pg.Pool({
-  host: env.DB_HOST,
-  port: Number(env.DB_PORT),
-  user: env.DB_USER,
-  password: env.DB_PASSWORD || undefined,
-  database: env.DB_DATABASE,
-  max: 10,
-})
-const transport = nodemailer.createTransport({
-  host: '127.0.0.1',
-  port: Number(port),
-  secure: false,
-  ignoreTLS: true,
-  pool: true,
-  maxConnections: 10,
-  getSocket(_options, callback) {
-    const socket = net.connect({ host: '127.0.0.1', port: Number(port), noDelay: true })
-    socket.once('connect', () => callback(null, { connection: socket }))
-  },
-})
+const pool = rawPool()
+const transport = rawTransport(Number(port), 10)
 const from = { address: env.MAIL_FROM_ADDRESS!, name: env.MAIL_FROM_NAME! }
 const appUrl = env.APP_URL!.replace(/\/+$/, '')
 
-// checkin_delivery.ts: claimCheckin
-const CLAIM = `SELECT t.id, t.invoice_id, t.token_hash, t.status, t.scheduled_at,
-  i.user_id, i.number, i.amount_cents, i.currency, i.due_date::text AS due_date,
-  i.status AS invoice_status, u.email, u.full_name, u.locale, u.email_verified_at,
-  c.name AS client_name,
-  u.checkin_before_each_relance AND EXISTS (
-    SELECT 1 FROM relances AS r
-     WHERE r.invoice_id = i.id AND r.sequence >= 2 AND r.status = 'scheduled'
-  ) AS relances_ahead,
-  EXISTS (
-    SELECT 1 FROM checkin_tasks AS o JOIN invoices AS oi ON oi.id = o.invoice_id
-     WHERE oi.user_id = i.user_id AND oi.status = 'pending' AND o.status = 'scheduled'
-       AND o.id <> t.id AND o.scheduled_at <= $1
-  ) AS has_companions
-  FROM checkin_tasks AS t
-  JOIN invoices AS i ON i.id = t.invoice_id
-  JOIN users AS u ON u.id = i.user_id
-  JOIN clients AS c ON c.id = i.client_id
- WHERE t.id = $2
-   FOR NO KEY UPDATE OF u FOR UPDATE OF t`
+const CLAIM = numberedPlaceholders(CLAIM_CHECKIN_SQL)
 
 // scheduled_delivery.ts: markSentWithEvents
 const MARK_SENT = `WITH sent AS (
@@ -148,12 +110,7 @@ const worker = new Worker(
   },
   {
     prefix: env.QUEUE_PREFIX,
-    connection: {
-      host: env.REDIS_HOST,
-      port: Number(env.REDIS_PORT),
-      password: env.REDIS_PASSWORD || undefined,
-      maxRetriesPerRequest: null,
-    },
+    connection: rawRedis(null),
     concurrency,
   }
 )

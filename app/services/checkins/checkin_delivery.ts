@@ -7,6 +7,11 @@ import { deliverScheduledRow } from '#support/scheduled_delivery'
 import { hashCheckinToken, rotateCheckinTokens } from '#services/checkins/checkin_token'
 import { scheduleCheckinsBeforeNextRelance } from '#services/checkins/checkin_scheduler'
 import { sendCheckinEmail } from '#mails/mail_dispatcher'
+import {
+  CLAIM_CHECKIN_SQL,
+  DUE_CHECKIN_COLUMNS,
+  DUE_CHECKIN_FROM,
+} from '#services/checkins/due_checkin_sql'
 
 export type DeliveryOutcome = 'sent' | 'skipped'
 
@@ -38,27 +43,6 @@ type DueCheckin = {
     customer: { name: string }
   }
 }
-
-/*
-| The check-in delivery is the worker's hot path: the task, its invoice, user
-| and client come in one statement of plain rows (no model hydration, no
-| preload round trips).
-*/
-const DUE_CHECKIN_COLUMNS = `
-  t.id, t.invoice_id, t.token_hash, t.status, t.scheduled_at,
-  i.user_id, i.number, i.amount_cents, i.currency, i.due_date::text AS due_date,
-  i.status AS invoice_status, u.email, u.full_name, u.locale, u.email_verified_at,
-  c.name AS client_name,
-  u.checkin_before_each_relance AND EXISTS (
-    SELECT 1 FROM relances AS r
-     WHERE r.invoice_id = i.id AND r.sequence >= 2 AND r.status = 'scheduled'
-  ) AS relances_ahead`
-
-const DUE_CHECKIN_FROM = `
-  FROM checkin_tasks AS t
-  JOIN invoices AS i ON i.id = t.invoice_id
-  JOIN users AS u ON u.id = i.user_id
-  JOIN clients AS c ON c.id = i.client_id`
 
 function dueCheckinOf(row: Record<string, any>): DueCheckin {
   return {
@@ -98,18 +82,7 @@ function dueCheckinOf(row: Record<string, any>): DueCheckin {
  * `has_companions` spares the digest query when nothing else is due.
  */
 async function claimCheckin(taskId: number, trx: TransactionClientContract) {
-  const { rows } = await trx.rawQuery(
-    `SELECT ${DUE_CHECKIN_COLUMNS},
-       EXISTS (
-         SELECT 1 FROM checkin_tasks AS o JOIN invoices AS oi ON oi.id = o.invoice_id
-          WHERE oi.user_id = i.user_id AND oi.status = 'pending' AND o.status = 'scheduled'
-            AND o.id <> t.id AND o.scheduled_at <= ?
-       ) AS has_companions
-     ${DUE_CHECKIN_FROM}
-     WHERE t.id = ?
-     FOR NO KEY UPDATE OF u FOR UPDATE OF t`,
-    [digestHorizon(), taskId]
-  )
+  const { rows } = await trx.rawQuery(CLAIM_CHECKIN_SQL, [digestHorizon(), taskId])
   return rows.length === 0 ? null : dueCheckinOf(rows[0])
 }
 

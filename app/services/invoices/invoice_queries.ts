@@ -4,6 +4,7 @@ import db from '@adonisjs/lucid/services/db'
 import Invoice from '#models/invoice'
 import { isoTimestamp } from '#support/iso_timestamps'
 import { findOwned } from '#support/owned_records'
+import { INVOICE_JSON } from '#services/invoices/invoice_json_sql'
 
 /**
  * Eager loads for an invoice's JSON: three queries whatever the page size.
@@ -20,34 +21,6 @@ function withDetails(query: ModelQueryBuilderContract<typeof Invoice>) {
     )
     .preload('relances', (relances) => relances.orderBy('sequence', 'asc'))
 }
-
-/** Epoch milliseconds of a timestamp, as the pg driver truncates it to a Date. */
-const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::bigint`
-
-/**
- * An invoice's JSON, built by PostgreSQL for `page` (an `invoices` row)
- * joined to `customer`, with the same check-in and relances as
- * withDetails() and the keys of InvoiceTransformer. Timestamps come as
- * epoch milliseconds, written in the process's zone by withIsoTimestamps().
- */
-const INVOICE_JSON = `json_build_object(
-  'id', page.id, 'number', page.number, 'status', page.status,
-  'amountCents', page.amount_cents, 'currency', page.currency,
-  'paidAt', ${epochMs('page.paid_at')}, 'paidVia', page.paid_via,
-  'issuedAt', to_char(page.issued_at, 'YYYY-MM-DD'), 'dueDate', to_char(page.due_date, 'YYYY-MM-DD'),
-  'client', json_build_object('id', customer.id, 'name', customer.name, 'email', customer.email),
-  'checkin', (
-    SELECT json_build_object(
-      'status', task.status, 'answer', task.answer, 'scheduledAt', ${epochMs('task.scheduled_at')},
-      'sentAt', ${epochMs('task.sent_at')}, 'answeredAt', ${epochMs('task.answered_at')})
-    FROM "checkin_tasks" task WHERE task.invoice_id = page.id
-    ORDER BY task.status = 'cancelled', task.id DESC LIMIT 1),
-  'relances', coalesce((
-    SELECT json_agg(json_build_object(
-      'sequence', relance.sequence, 'status', relance.status,
-      'scheduledAt', ${epochMs('relance.scheduled_at')}, 'sentAt', ${epochMs('relance.sent_at')})
-      ORDER BY relance.sequence)
-    FROM "relances" relance WHERE relance.invoice_id = page.id), '[]'))`
 
 type Timestamp = number | null
 type InvoiceJson = {

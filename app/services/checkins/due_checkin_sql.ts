@@ -1,0 +1,39 @@
+/*
+| The SQL of the check-in delivery, the worker's hot path: the task, its
+| invoice, user and client in one statement of plain rows (no model
+| hydration, no preload round trips). Plain strings with no import, so the
+| benchmark's framework-free worker runs the very same statements.
+*/
+
+/** What a check-in email needs, from `t` (the task), `i`, `u` and `c`. */
+export const DUE_CHECKIN_COLUMNS = `
+  t.id, t.invoice_id, t.token_hash, t.status, t.scheduled_at,
+  i.user_id, i.number, i.amount_cents, i.currency, i.due_date::text AS due_date,
+  i.status AS invoice_status, u.email, u.full_name, u.locale, u.email_verified_at,
+  c.name AS client_name,
+  u.checkin_before_each_relance AND EXISTS (
+    SELECT 1 FROM relances AS r
+     WHERE r.invoice_id = i.id AND r.sequence >= 2 AND r.status = 'scheduled'
+  ) AS relances_ahead`
+
+export const DUE_CHECKIN_FROM = `
+  FROM checkin_tasks AS t
+  JOIN invoices AS i ON i.id = t.invoice_id
+  JOIN users AS u ON u.id = i.user_id
+  JOIN clients AS c ON c.id = i.client_id`
+
+/**
+ * Locks the row of the user the task belongs to, then the task itself (the
+ * order of the locking clauses is the order PostgreSQL takes the locks in),
+ * and reads what the email needs. `has_companions`: another check-in of the
+ * user falls due before the horizon. Bindings: the horizon, the task id.
+ */
+export const CLAIM_CHECKIN_SQL = `SELECT ${DUE_CHECKIN_COLUMNS},
+  EXISTS (
+    SELECT 1 FROM checkin_tasks AS o JOIN invoices AS oi ON oi.id = o.invoice_id
+     WHERE oi.user_id = i.user_id AND oi.status = 'pending' AND o.status = 'scheduled'
+       AND o.id <> t.id AND o.scheduled_at <= ?
+  ) AS has_companions
+  ${DUE_CHECKIN_FROM}
+  WHERE t.id = ?
+  FOR NO KEY UPDATE OF u FOR UPDATE OF t`
