@@ -162,7 +162,7 @@ const checkinClick: Benchmark = {
       method: [
         `${TOKENS_PER_SIDE * 2} check-ins in state "sent" (500 users, 3 scheduled relances per invoice), one fresh token per request: every request pays an invoice.`,
         `autocannon, ${HTTP_LOAD.connections} connections, ${WARMUP_SECONDS} s warmup per side, then ${HTTP_LOAD.rounds} alternating rounds (baseline first) for ${HTTP_LOAD.seconds} s per side in all; latency percentiles over every response; server CPU = user + system time of the server process (/proc/<pid>/stat) over the measured rounds, divided by the requests.`,
-        'App: `bin/server.ts` in production mode (NODE_ENV=production, LOG_LEVEL=warn), rate limiter on (limit raised), requests from X-Forwarded-For 10.77.0.1.',
+        'App: the compiled build, `build/bin/server.js` as `npm start` runs it, in production mode (NODE_ENV=production, LOG_LEVEL=warn), rate limiter on (limit raised), requests from X-Forwarded-For 10.77.0.1.',
         "Baseline: bench/support/baseline_server.ts, node:http + pg (pool 10), the app's SQL statement for statement in one transaction, then the same BullMQ removal of the 3 cancelled relance jobs; no rate limiter.",
         `Separately, not in the compared figures: a pass against a second web with the inspector open, its CPU profiled over ${PROFILE_LOAD.seconds} s of load after ${PROFILE_LOAD.warmupSeconds} s warmup (the profile line of the findings), then a ${SOURCE_SECONDS} s round (after ${SOURCE_WARMUP_SECONDS} s warmup) against \`bin/server.ts\` run from the sources through the TypeScript loader, for the record.`,
         'Ratio = app / baseline.',

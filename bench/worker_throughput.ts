@@ -1,5 +1,5 @@
 /*
-| 4. Worker throughput: check-in emails per second from `node ace queue:work`
+| 4. Worker throughput: check-in emails per second from the built worker (`node build/ace.js queue:work`)
 | into a local SMTP server, at a few concurrency levels. Two baselines: a raw
 | worker (bare BullMQ + pg + pooled nodemailer doing the app's SQL statements
 | and the same email, bench/support/raw_worker.ts), and bare pooled nodemailer
