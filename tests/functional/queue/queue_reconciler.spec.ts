@@ -10,6 +10,9 @@ import { hashCheckinToken } from '#services/checkins/checkin_token'
 import { getQueue } from '#queue/queues'
 import { reconcileQueues } from '#queue/reconciler'
 import sendRelanceJob from '#jobs/send_relance_job'
+import sendVerificationJob from '#jobs/send_verification_job'
+import User from '#models/user'
+import { generateLinkToken, hashLinkToken } from '#support/link_tokens'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
 import { queuedJobIds, resetQueues, resetState } from '#tests/helpers/state'
 import { waitFor } from '#tests/helpers/wait_for'
@@ -131,5 +134,34 @@ test.group('Queue reconciler', (group) => {
 
     assert.deepEqual(restored, NOTHING_RESTORED)
     assert.deepEqual(await queuedJobIds('relances'), [])
+  })
+
+  test('a lost verification email is rebuilt with a fresh link, only for a user still waiting for it', async ({
+    assert,
+  }) => {
+    const waiting = await UserFactory.apply('unverified')
+      .merge({ emailVerificationTokenHash: generateLinkToken().hashed })
+      .create()
+    const before = waiting.emailVerificationTokenHash
+    // Emailed already, or verified: nothing to send again
+    await UserFactory.apply('unverified')
+      .merge({
+        emailVerificationTokenHash: generateLinkToken().hashed,
+        emailVerificationSentAt: DateTime.now(),
+      })
+      .create()
+    await UserFactory.create()
+    await User.query().update({ updated_at: new Date(Date.now() - 3_600_000) })
+    await resetQueues()
+
+    const restored = await reconcileQueues()
+
+    assert.deepEqual(restored, { ...NOTHING_RESTORED, verifications: 1 })
+    assert.deepEqual(await queuedJobIds('verifications'), [sendVerificationJob.jobId(waiting.id)])
+    await waiting.refresh()
+    assert.notEqual(waiting.emailVerificationTokenHash, before)
+    const job = await getQueue('verifications').getJob(sendVerificationJob.jobId(waiting.id))
+    const plain = encryption.decrypt<string>(job!.data.encryptedToken)!
+    assert.equal(hashLinkToken(plain), waiting.emailVerificationTokenHash)
   })
 })
