@@ -29,16 +29,31 @@ const IMPORTER = (filePath: string) => {
   return import(filePath)
 }
 
+/**
+ * The HTTP server drains on stop: open connections end after their current
+ * request, and the process exits even while clients keep them busy.
+ */
+const { drainableServer } = await import('#support/http_drain')
+let drain = () => {}
+const stop = (app: { terminate(): Promise<void> }) => {
+  drain()
+  return app.terminate()
+}
+
 new Ignitor(APP_ROOT, { importer: IMPORTER })
   .tap((app) => {
     app.booting(async () => {
       await import('#start/env')
     })
-    app.listen('SIGTERM', () => app.terminate())
-    app.listenIf(app.managedByPm2, 'SIGINT', () => app.terminate())
+    app.listen('SIGTERM', () => stop(app))
+    app.listenIf(app.managedByPm2, 'SIGINT', () => stop(app))
   })
   .httpServer()
-  .start()
+  .start((handler) => {
+    const drainable = drainableServer(handler)
+    drain = drainable.drain
+    return drainable.server
+  })
   .catch((error) => {
     process.exitCode = 1
     prettyPrintError(error)

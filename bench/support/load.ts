@@ -137,8 +137,6 @@ export async function compareSides(
       cpu[name] += cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : Number.NaN
     }
   }
-  // Requests still queued in a server when the client stops: let them finish
-  await sleep(1_000)
   return {
     app: mergeRounds(rounds.app, cpu.app),
     baseline: mergeRounds(rounds.baseline, cpu.baseline),
@@ -179,6 +177,7 @@ export async function measureSide(
   await runRound(target, { connections, seconds: options.warmupSeconds })
   const cpuBefore = await cpuSeconds(target.pid)
   const round = await runRound(target, { connections, seconds: options.seconds })
+  // The CPU of the requests still queued in the server when the client stops counts too
   await sleep(1_000)
   const cpuAfter = await cpuSeconds(target.pid)
   return mergeRounds(
@@ -248,8 +247,6 @@ export async function profiledPass<
       inspector.close()
     }
   } finally {
-    // Requests still queued in the server: let them finish
-    await sleep(1_000)
     await server.stop()
   }
 }
