@@ -13,6 +13,8 @@ export type QueuedJob<Payload> = {
 export type RedisStepOptions = { signal?: AbortSignal }
 
 const queues = new Map<string, Queue>()
+/** Set once the process stops: a request finishing late gets no new connection to keep it alive. */
+let closed = false
 
 /**
  * The producer side of a queue, shared by the process. Without an offline
@@ -20,6 +22,7 @@ const queues = new Map<string, Queue>()
  * bounds the whole Redis step: a request is never held.
  */
 export function getQueue(name: string): Queue {
+  if (closed) throw new Error(`queue ${name} is closed: the process is stopping`)
   let queue = queues.get(name)
   if (!queue) {
     queue = new Queue(name, {
@@ -40,6 +43,7 @@ export function getQueue(name: string): Queue {
 }
 
 export async function closeQueues() {
+  closed = true
   await Promise.all([...queues.values()].map((queue) => queue.close()))
   queues.clear()
 }

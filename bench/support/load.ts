@@ -244,7 +244,7 @@ export async function profiledPass<
         requests: round.requests,
       }
     } finally {
-      inspector.close()
+      await inspector.close()
     }
   } finally {
     await server.stop()
@@ -286,6 +286,17 @@ async function inspectorSession(url: string) {
         socket.send(JSON.stringify({ id, method }))
       })
     },
-    close: () => socket.close(),
+    /**
+     * Resolves once the socket is closed: a process that exits while a
+     * debugger is still attached waits for it to go ("Waiting for the
+     * debugger to disconnect..."), and would ignore the SIGTERM that follows.
+     */
+    close() {
+      const closed = new Promise((resolve) =>
+        socket.addEventListener('close', resolve, { once: true })
+      )
+      socket.close()
+      return closed
+    },
   }
 }
