@@ -2,6 +2,7 @@ import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { LucidModel } from '@adonisjs/lucid/types/model'
 import type { ActivityEntry } from '#models/activity_event'
+import { markSentWithEventsSql } from '#support/scheduled_delivery_sql'
 
 /**
  * A check-in task or a relance: a row that promises one email about one
@@ -14,11 +15,7 @@ type ScheduledRow = {
   invoice: { isPending: boolean; user: { maySendEmails: boolean } }
 }
 
-/**
- * The rows `sent` and their events in the feed, in one statement whatever
- * the number of rows (a hot path: one round trip per email). The table name
- * comes from the model, never from input.
- */
+/** The rows `sent` and their events in the feed: one round trip per email. */
 function markSentWithEvents(
   table: string,
   ids: number[],
@@ -26,30 +23,21 @@ function markSentWithEvents(
   trx: TransactionClientContract
 ) {
   const at = new Date()
-  return trx.rawQuery(
-    `WITH sent AS (
-       UPDATE ${table} SET status = 'sent', sent_at = ?, updated_at = ? WHERE id = ANY(?::int[])
-     )
-     INSERT INTO activity_events (user_id, invoice_id, type, label, metadata, created_at)
-     SELECT e.user_id, e.invoice_id, e.type, e.label, coalesce(e.metadata, '{}'), ?
-       FROM json_to_recordset(?::json)
-         AS e(user_id integer, invoice_id integer, type text, label text, metadata jsonb)`,
-    [
-      at,
-      at,
-      ids,
-      at,
-      JSON.stringify(
-        events.map((event) => ({
-          user_id: event.userId,
-          invoice_id: event.invoiceId ?? null,
-          type: event.type,
-          label: event.label,
-          metadata: event.metadata ?? {},
-        }))
-      ),
-    ]
-  )
+  return trx.rawQuery(markSentWithEventsSql(table), [
+    at,
+    at,
+    ids,
+    at,
+    JSON.stringify(
+      events.map((event) => ({
+        user_id: event.userId,
+        invoice_id: event.invoiceId ?? null,
+        type: event.type,
+        label: event.label,
+        metadata: event.metadata ?? {},
+      }))
+    ),
+  ])
 }
 
 /**

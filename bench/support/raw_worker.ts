@@ -23,14 +23,14 @@ import { DateTime } from 'luxon'
 import { aes256gcm } from '@boringnode/encryption/drivers/aes_256_gcm'
 import { CHECKIN_MAIL_TEXTS } from '#mails/checkin_mail_texts'
 import { formatAmount, formatDate, formatDuration } from '#mails/formatting'
-import { CLAIM_CHECKIN_SQL } from '#services/checkins/due_checkin_sql'
+import { CLAIM_CHECKIN_SQL, DIGEST_WINDOW_MS } from '#services/checkins/due_checkin_sql'
+import { markSentWithEventsSql } from '#support/scheduled_delivery_sql'
 import { inTransaction } from './transaction.js'
 import { numberedPlaceholders, rawPool, rawRedis, rawTransport } from './raw_connections.js'
 
 const [port, concurrencyArgument] = process.argv.slice(2)
 const concurrency = Number(concurrencyArgument)
 const env = process.env
-const DIGEST_WINDOW_MS = 60_000
 /** CheckinTask.LINK_TTL */
 const LINK_TTL = { hours: 24 }
 
@@ -42,14 +42,7 @@ const appUrl = env.APP_URL!.replace(/\/+$/, '')
 
 const CLAIM = numberedPlaceholders(CLAIM_CHECKIN_SQL)
 
-// scheduled_delivery.ts: markSentWithEvents
-const MARK_SENT = `WITH sent AS (
-    UPDATE checkin_tasks SET status = 'sent', sent_at = $1, updated_at = $2 WHERE id = ANY($3::int[])
-  )
-  INSERT INTO activity_events (user_id, invoice_id, type, label, metadata, created_at)
-  SELECT e.user_id, e.invoice_id, e.type, e.label, coalesce(e.metadata, '{}'), $4
-    FROM json_to_recordset($5::json)
-      AS e(user_id integer, invoice_id integer, type text, label text, metadata jsonb)`
+const MARK_SENT = numberedPlaceholders(markSentWithEventsSql('checkin_tasks'))
 
 async function deliver(taskId: number, plainToken: string) {
   return inTransaction(pool, async (client) => {

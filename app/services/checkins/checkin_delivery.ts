@@ -9,14 +9,13 @@ import { scheduleCheckinsBeforeNextRelance } from '#services/checkins/checkin_sc
 import { sendCheckinEmail } from '#mails/mail_dispatcher'
 import {
   CLAIM_CHECKIN_SQL,
+  DIGEST_WINDOW_MS,
   DUE_CHECKIN_COLUMNS,
   DUE_CHECKIN_FROM,
 } from '#services/checkins/due_checkin_sql'
 
 export type DeliveryOutcome = 'sent' | 'skipped'
 
-/** Check-ins falling due within this window after a job's go out in its email. */
-export const DIGEST_WINDOW_MS = 60_000
 /** The most invoices one email lists; the rest go in the next one. */
 export const DIGEST_LIMIT = 50
 

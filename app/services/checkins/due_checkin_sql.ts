@@ -5,6 +5,9 @@
 | benchmark's framework-free worker runs the very same statements.
 */
 
+/** Check-ins falling due within this window after a job's go out in its email (the claim's horizon). */
+export const DIGEST_WINDOW_MS = 60_000
+
 /** What a check-in email needs, from `t` (the task), `i`, `u` and `c`. */
 export const DUE_CHECKIN_COLUMNS = `
   t.id, t.invoice_id, t.token_hash, t.status, t.scheduled_at,
