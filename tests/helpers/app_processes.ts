@@ -87,13 +87,12 @@ export class AppProcess extends NodeProcess {
       nodeFlags?: string[]
     } = {}
   ) {
-    const root = code === 'build' ? 'build/' : ''
+    const entry =
+      code === 'build'
+        ? { web: ['build/bin/server.js'], ace: 'build/ace.js' }
+        : { web: ['--import=@poppinss/ts-exec', 'bin/server.ts'], ace: 'ace.js' }
     const args =
-      role === 'web'
-        ? code === 'build'
-          ? ['build/bin/server.js']
-          : ['--import=@poppinss/ts-exec', 'bin/server.ts']
-        : [`${root}ace.js`, 'queue:work', `--concurrency=${concurrency}`]
+      role === 'web' ? entry.web : [entry.ace, 'queue:work', `--concurrency=${concurrency}`]
     super([...nodeFlags, ...args], { NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env })
   }
 
