@@ -199,11 +199,15 @@ test.group('npm run dev', (group) => {
 
     const seed = await seedDemo(devEnv)
     const [checkin] = await smtp.waitForMessageTo(DEMO_ACCOUNT.email)
-    await assertDemoCheckin(assert, { subject: checkin.subject ?? '', text: checkin.text }, {
-      apiUrl,
-      seededAt: seed.startedAt,
-      receivedAt: DateTime.now(),
-    })
+    await assertDemoCheckin(
+      assert,
+      { subject: checkin.subject ?? '', text: checkin.text },
+      {
+        apiUrl,
+        seededAt: seed.startedAt,
+        receivedAt: DateTime.now(),
+      }
+    )
 
     dev.interrupt()
     await waitUntilNoneLeft(groups)

@@ -3,9 +3,11 @@ import { mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import type { Browser } from 'playwright-core'
 import { freePort, postInvoiceOn, registerOn, startWeb } from '#tests/helpers/app_processes'
-import { launchChromium, serveHtml } from '#tests/helpers/browser'
+import { launchChromium, requireChromium, serveHtml } from '#tests/helpers/browser'
 import { invoiceStatusOf, invoiceWithSentCheckin } from '#tests/helpers/invoices'
 import { resetState } from '#tests/helpers/state'
+
+await requireChromium()
 
 const SCREENSHOTS = new URL('../../tmp/browser/', import.meta.url)
 const PASSWORD = 'a-long-password'
