@@ -42,7 +42,9 @@ test.group('The suite’s clock', (group) => {
     cleanup,
   }) => {
     const api = await startWeb()
-    cleanup(() => api.web.stop())
+    cleanup(async () => {
+      await api.web.stop()
+    })
     const before = DateTime.now()
     const registration = await callApi(api, 'POST', '/auth/register', {
       body: {
