@@ -12,6 +12,8 @@
 
 process.env.NODE_ENV = 'test'
 
+// First: TEST_NOW shifts the clock of this process and of every process it spawns
+import '../tests/clock/suite_clock.js'
 import 'reflect-metadata'
 import { Ignitor, prettyPrintError } from '@adonisjs/core'
 import { configure, processCLIArgs, run } from '@japa/runner'

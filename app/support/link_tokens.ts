@@ -36,11 +36,11 @@ export async function rotateLinkTokens(
   const { table, column, stillPending } = target
   const tokens = ids.map((id) => ({ id, ...generateLinkToken() }))
   const { rows: rotated } = await client.rawQuery<{ rows: { id: number }[] }>(
-    `UPDATE ${table} SET ${column} = fresh.hash, updated_at = now()
+    `UPDATE ${table} SET ${column} = fresh.hash, updated_at = ?
      FROM json_to_recordset(?::json) AS fresh(id integer, hash text)
      WHERE ${table}.id = fresh.id AND ${stillPending}
      RETURNING ${table}.id`,
-    [JSON.stringify(tokens.map(({ id, hashed }) => ({ id, hash: hashed })))]
+    [new Date(), JSON.stringify(tokens.map(({ id, hashed }) => ({ id, hash: hashed })))]
   )
   const pending = new Set(rotated.map(({ id }) => id))
   return new Map(tokens.filter(({ id }) => pending.has(id)).map(({ id, plain }) => [id, plain]))

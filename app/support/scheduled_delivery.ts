@@ -1,8 +1,9 @@
 import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import type { LucidModel } from '@adonisjs/lucid/types/model'
+import type { LucidModel, LucidRow } from '@adonisjs/lucid/types/model'
 import type { ActivityEntry } from '#models/activity_event'
 import { markSentWithEventsSql } from '#support/scheduled_delivery_sql'
+import { loadInTurn } from '#support/load_in_turn'
 
 /**
  * A check-in task or a relance: a row that promises one email about one
@@ -83,12 +84,14 @@ export function deliverScheduledRow<
     delivery.claim ??
     (async (id: number, trx: TransactionClientContract) => {
       await delivery.lockFirst?.(id, trx)
-      return (await delivery.model
+      const row = (await delivery.model
         .query({ client: trx })
         .where('id', id)
-        .preload('invoice' as never, (invoice: any) => invoice.preload('user').preload('customer'))
+        .preload('invoice' as never)
         .forUpdate()
-        .first()) as Row | null
+        .first()) as (Row & { invoice: LucidRow }) | null
+      if (row) await loadInTurn([row.invoice], ['user', 'customer'], trx)
+      return row
     })
   return db.transaction(async (trx) => {
     const row = await claim(delivery.id, trx)

@@ -33,13 +33,16 @@ export async function insertScheduledRows(
   if (rows.length === 0) return []
   const names = Object.keys(columns)
   const types = names.map((name) => `${name} ${columns[name]}`)
+  // The app's clock, not PostgreSQL's now(): the reconciler's grace compares updated_at with it
+  const now = new Date()
   const { rows: inserted } = await trx.rawQuery<{ rows: ScheduledRowRecord[] }>(
     `INSERT INTO ${kind.table} (${names.join(', ')}, status, scheduled_at, created_at, updated_at)
-     SELECT ${names.join(', ')}, 'scheduled', to_timestamp(scheduled_ms / 1000.0), now(), now()
+     SELECT ${names.join(', ')}, 'scheduled', to_timestamp(scheduled_ms / 1000.0), ?::timestamptz,
+            ?::timestamptz
      FROM json_to_recordset(?::json) AS row(${types.join(', ')}, scheduled_ms bigint)
      ${onConflict}
      RETURNING id, invoice_id, scheduled_at`,
-    [JSON.stringify(rows)]
+    [now, now, JSON.stringify(rows)]
   )
   return inserted.map(toScheduledRowRef)
 }
@@ -126,11 +129,11 @@ export async function scheduledRowStatus(table: ScheduledRows['table']): Promise
     `SELECT count(*) FILTER (WHERE status = 'scheduled')::int AS scheduled,
             count(*) FILTER (WHERE sent_at IS NOT NULL)::int AS sent,
             count(*) FILTER (WHERE status = 'failed')::int AS failed,
-            min(scheduled_at) FILTER (WHERE status = 'scheduled' AND scheduled_at < now())
+            min(scheduled_at) FILTER (WHERE status = 'scheduled' AND scheduled_at < ?)
               AS oldest_overdue_at,
-            count(*) FILTER (WHERE status = 'failed' AND updated_at > now() - interval '24 hours')::int
-              AS failed_last_day
-     FROM ${table}`
+            count(*) FILTER (WHERE status = 'failed' AND updated_at > ?)::int AS failed_last_day
+     FROM ${table}`,
+    [new Date(), new Date(Date.now() - 24 * 3_600_000)]
   )
   return {
     scheduled: row.scheduled,

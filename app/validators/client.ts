@@ -1,5 +1,5 @@
 import vine from '@vinejs/vine'
-import { calendarDate, email, flag, locale, page, perPage, personName } from '#validators/rules'
+import { email, flag, locale, page, pauseEndDate, perPage, personName } from '#validators/rules'
 
 export const listClientsValidator = vine.create({
   page: page(),
@@ -11,5 +11,5 @@ export const updateClientValidator = vine.create({
   email: email().optional(),
   locale: locale().optional(),
   isBusiness: flag().optional(),
-  remindersPausedUntil: calendarDate().nullable().optional(),
+  remindersPausedUntil: pauseEndDate().nullable().optional(),
 })

@@ -99,20 +99,23 @@ const unquotedEmailRule = vine.createRule((value, _options, field) => {
   }
 })
 
-// Check-ins and relances wait in the queue until the due date: a date decades
-// away is a typo, whose jobs would sit in Redis for good
+// Check-ins and relances wait in the queue until the due date, or the end of
+// a client's pause: a date decades away is a typo, whose jobs would sit in
+// Redis for good. The database holds the upper bound too (migration 0013).
 const DUE_DATE_YEARS_BACK = 10
-const DUE_DATE_YEARS_AHEAD = 5
+export const DATE_YEARS_AHEAD = 5
 
-const dueDateRangeRule = vine.createRule((value, _options, field) => {
+const dateRangeRule = vine.createRule<{ yearsBack?: number }>((value, { yearsBack }, field) => {
   if (typeof value !== 'string') return
   const today = DateTime.utc().startOf('day')
-  const earliest = today.minus({ years: DUE_DATE_YEARS_BACK })
-  const latest = today.plus({ years: DUE_DATE_YEARS_AHEAD })
+  const earliest = yearsBack === undefined ? null : today.minus({ years: yearsBack })
+  const latest = today.plus({ years: DATE_YEARS_AHEAD })
   const date = DateTime.fromISO(value, { zone: 'utc' })
-  if (date < earliest || date > latest) {
+  if (date > latest || (earliest && date < earliest)) {
     field.report(
-      `The {{ field }} field must be a date between ${earliest.toISODate()} and ${latest.toISODate()}`,
+      earliest
+        ? `The {{ field }} field must be a date between ${earliest.toISODate()} and ${latest.toISODate()}`
+        : `The {{ field }} field must be a date on or before ${latest.toISODate()}`,
       'dateRange',
       field
     )
@@ -168,7 +171,13 @@ const toDateTime = (value: string) =>
 export const calendarDate = () => isoDate().transform(toDateTime)
 
 /** An invoice's due date: a calendar date within 10 years back and 5 years ahead. */
-export const dueDate = () => isoDate().use(dueDateRangeRule()).transform(toDateTime)
+export const dueDate = () =>
+  isoDate()
+    .use(dateRangeRule({ yearsBack: DUE_DATE_YEARS_BACK }))
+    .transform(toDateTime)
+
+/** The last day of a client's pause: a calendar date at most 5 years ahead. */
+export const pauseEndDate = () => isoDate().use(dateRangeRule({})).transform(toDateTime)
 
 /** 1 to 50 printable characters. */
 export const invoiceNumber = () =>

@@ -1,4 +1,6 @@
 import { test } from '@japa/runner'
+import type { Assert } from '@japa/assert'
+import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
 import { DEMO_ACCOUNT } from '#database/seeders/demo_account_seeder'
@@ -7,6 +9,7 @@ import { freePort } from '#tests/helpers/app_processes'
 import { NpmScript, aliveIn, killGroups, processGroupsBelow } from '#tests/helpers/npm_script'
 import { SmtpInbox, checkinTokenFrom } from '#tests/helpers/smtp_inbox'
 import { dropQueueKeys } from '#tests/helpers/state'
+import { DEFAULT_ZONE } from '#tests/helpers/invoice_requests'
 import { waitFor } from '#tests/helpers/wait_for'
 
 /** `npm run dev` gets a database and queues of its own, emptied before each test. */
@@ -64,11 +67,63 @@ async function startDev(
   return { dev, groups }
 }
 
-/** The demo account, made by `npm run db:seed` as the README says. */
+/**
+ * The demo account, made by `npm run db:seed` as the README says; `startedAt`
+ * is the moment (the clock the app reads too) just before it ran.
+ */
 async function seedDemo(environment: Record<string, string>) {
+  const startedAt = DateTime.now()
   const seed = new NpmScript('db:seed', environment)
   if ((await seed.exited) !== 0) throw new Error(`npm run db:seed failed:\n${seed.output}`)
-  return seed.output
+  return { output: seed.output, startedAt }
+}
+
+/** The due date of a demo invoice, read through the API as the README's step 3 does. */
+async function demoDueDate(apiUrl: string, number: string): Promise<string> {
+  const login = await fetch(`${apiUrl}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: DEMO_ACCOUNT.email, password: DEMO_ACCOUNT.password }),
+  })
+  const { data: session } = (await login.json()) as { data: { token: string } }
+  const list = await fetch(`${apiUrl}/invoices?perPage=100`, {
+    headers: { authorization: `Bearer ${session.token}` },
+  })
+  const { data: invoices } = (await list.json()) as {
+    data: { number: string; dueDate: string }[]
+  }
+  return invoices.find((invoice) => invoice.number === number)!.dueDate
+}
+
+/** How far ahead a check-in email gathers the user's other due check-ins (the digest). */
+const DIGEST_WINDOW = { seconds: 60 }
+
+/**
+ * The README's promise for the demo's first email, at any hour: the
+ * check-in of DEMO-1 (due yesterday), which lists DEMO-2 (due today) too
+ * when the seed ran at or after 09:00 Paris time on DEMO-2's due day — both
+ * were due, so one digest, "2 factures" — and comes alone when it went out
+ * more than the digest's window before that 09:00. Within that last minute
+ * before 09:00 either is right.
+ */
+async function assertDemoCheckin(
+  assert: Assert,
+  email: { subject: string; text?: string },
+  { apiUrl, seededAt, receivedAt }: { apiUrl: string; seededAt: DateTime; receivedAt: DateTime }
+) {
+  const text = email.text ?? ''
+  assert.include(text, 'DEMO-1')
+  const demo2CheckinAt = DateTime.fromISO(await demoDueDate(apiUrl, 'DEMO-2'), {
+    zone: DEFAULT_ZONE,
+  }).set({ hour: 9 })
+  if (seededAt >= demo2CheckinAt) {
+    assert.equal(email.subject, 'As-tu été payé ? 2 factures')
+    assert.include(text, 'DEMO-2')
+  } else if (receivedAt.plus(DIGEST_WINDOW) < demo2CheckinAt) {
+    assert.equal(email.subject, 'As-tu été payé ? Facture DEMO-1 (Atelier Dupont)')
+    assert.notInclude(text, 'DEMO-2')
+  }
+  // Neither: it went out within the minute before DEMO-2's 09:00, which may have joined it
 }
 
 function waitUntilNoneLeft(groups: Set<number>) {
@@ -100,8 +155,9 @@ test.group('npm run dev', (group) => {
     assert.equal(page.status, 200)
     assert.include(page.headers.get('content-type'), 'text/html')
 
+    const seed = await seedDemo(devEnv)
     assert.include(
-      await seedDemo(devEnv),
+      seed.output,
       `Demo account: ${DEMO_ACCOUNT.email}, password ${DEMO_ACCOUNT.password}`
     )
     const checkin = await waitFor(
@@ -113,7 +169,11 @@ test.group('npm run dev', (group) => {
       },
       { timeoutMs: 20_000, intervalMs: 200 }
     )
-    assert.include(checkin.subject, 'DEMO-1')
+    await assertDemoCheckin(assert, checkin, {
+      apiUrl,
+      seededAt: seed.startedAt,
+      receivedAt: DateTime.now(),
+    })
     // The link as a user clicks it in the inbox
     const click = await fetch(`${apiUrl}/checkin/${checkinTokenFrom(checkin)}/paid`, {
       redirect: 'manual',
@@ -132,14 +192,22 @@ test.group('npm run dev', (group) => {
   }) => {
     const smtp = await SmtpInbox.start()
     cleanup(() => smtp.close())
-    const { inboxUrl, env: devEnv } = await devEnvironment(smtp.port)
+    const { apiUrl, inboxUrl, env: devEnv } = await devEnvironment(smtp.port)
     const { dev, groups } = await startDev(devEnv, cleanup)
     assert.include(dev.output, `Inbox  the SMTP server already listening on 127.0.0.1:${smtp.port}`)
     await assert.rejects(() => fetch(inboxUrl), 'fetch failed')
 
-    await seedDemo(devEnv)
+    const seed = await seedDemo(devEnv)
     const [checkin] = await smtp.waitForMessageTo(DEMO_ACCOUNT.email)
-    assert.include(checkin.subject, 'DEMO-1')
+    await assertDemoCheckin(
+      assert,
+      { subject: checkin.subject ?? '', text: checkin.text },
+      {
+        apiUrl,
+        seededAt: seed.startedAt,
+        receivedAt: DateTime.now(),
+      }
+    )
 
     dev.interrupt()
     await waitUntilNoneLeft(groups)

@@ -121,7 +121,7 @@ export class AppProcess extends NodeProcess {
 /** Starts a worker process; resolves once it consumes its queues. */
 export async function startWorker(
   env: Record<string, string>,
-  options?: { concurrency?: number }
+  options?: { concurrency?: number; nodeFlags?: string[] }
 ): Promise<AppProcess> {
   const worker = new AppProcess('worker', env, options)
   try {

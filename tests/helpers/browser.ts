@@ -1,14 +1,47 @@
-import { mkdir } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { access, mkdir } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
 
-/** Debian's Chromium (`apt-get install chromium`): no browser is downloaded from npm. */
-export const CHROMIUM_PATH = '/usr/bin/chromium'
+/**
+ * The browser the browser tests drive: any Chrome or Chromium named by
+ * CHROMIUM_PATH, else Debian's (`apt-get install chromium`). No browser is
+ * downloaded from npm.
+ */
+export function chromiumPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CHROMIUM_PATH || '/usr/bin/chromium'
+}
+
+/** What is missing for the browser tests, in one line; null when the browser is there. */
+export async function missingChromium(path = chromiumPath()): Promise<string | null> {
+  try {
+    await access(path, constants.X_OK)
+    return null
+  } catch {
+    return (
+      `The browser tests need Chromium, and ${path} is not an executable: ` +
+      `install Debian's chromium (apt-get install chromium), ` +
+      `or set CHROMIUM_PATH to a Chrome or Chromium executable.`
+    )
+  }
+}
+
+/**
+ * Stops the test run with that one line, and exit code 1, when the browser
+ * is missing. Called as the browser tests' file loads, before any test runs:
+ * a failed launch in a setup hook would bury the reason in a stack trace.
+ */
+export async function requireChromium() {
+  const missing = await missingChromium()
+  if (!missing) return
+  console.error(missing)
+  process.exit(1)
+}
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM_PATH,
+    executablePath: chromiumPath(),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   })
 }

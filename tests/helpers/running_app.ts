@@ -49,7 +49,10 @@ export class ProcessScene {
   }
 
   /** A worker sending to the inbox, with `env` on top; stopped after the test. */
-  async startWorker(env: Record<string, string> = {}, options?: { concurrency?: number }) {
+  async startWorker(
+    env: Record<string, string> = {},
+    options?: { concurrency?: number; nodeFlags?: string[] }
+  ) {
     return this.track(await startWorker({ ...this.smtpEnv, ...env }, options))
   }
 

@@ -6,6 +6,7 @@ import type Relance from '#models/relance'
 import sendCheckinJob, { checkinJob } from '#jobs/send_checkin_job'
 import { generateCheckinToken } from '#services/checkins/checkin_token'
 import { afterPause, sendingTimeOn } from '#support/business_calendar'
+import { loadInTurn } from '#support/load_in_turn'
 import {
   cancelScheduledRows,
   insertScheduledRows,
@@ -146,9 +147,7 @@ export async function scheduleCheckinsBeforeNextRelance(
     .whereIn('id', invoiceIds)
     .where('status', 'pending')
     .whereHas('user', (user) => user.where('checkin_before_each_relance', true))
-    .preload('user')
-    .preload('customer')
-    .preload('relances')
+  await loadInTurn(invoices, ['user', 'customer', 'relances'], trx)
   const now = DateTime.now()
   const tokens = new Map<number, string>()
   const rows = invoices.flatMap((invoice) => {

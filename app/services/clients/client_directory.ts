@@ -26,12 +26,14 @@ export async function findOrCreateClients(
   }
   if (wanted.size === 0) return new Map()
   const emails = JSON.stringify([...wanted.keys()])
+  // The app's clock, not PostgreSQL's now(): one clock for every time the app compares
+  const now = new Date()
   await trx.rawQuery(
     `INSERT INTO clients (user_id, name, email, locale, created_at, updated_at)
-     SELECT ?, name, email, ?, now(), now()
+     SELECT ?, name, email, ?, ?::timestamptz, ?::timestamptz
      FROM json_to_recordset(?::json) AS client(name text, email text)
      ON CONFLICT (user_id, (lower(email))) DO NOTHING`,
-    [user.id, user.locale, JSON.stringify([...wanted.values()])]
+    [user.id, user.locale, now, now, JSON.stringify([...wanted.values()])]
   )
   const rows = await trx
     .from('clients')

@@ -339,6 +339,19 @@ export function parseCalendarDate(raw: string): string | undefined {
   return `${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`
 }
 
+/**
+ * A name cell on one line. Excel writes Alt+Enter inside a cell as a line
+ * break, which a name must not carry (it would start a new line in an email
+ * header or body): line breaks and tabs become a space, runs of spaces one.
+ * Other control characters stay, for the validator to refuse.
+ */
+export function nameOnOneLine(cell: string): string {
+  return cell.replace(/[\t\n\r\u2028\u2029 ]+/g, ' ').trim()
+}
+
+/** The cells that hold a name: read as nameOnOneLine() writes them. */
+const NAME_FIELDS: ReadonlySet<ImportField> = new Set(['clientName'])
+
 /** A CSV row's cells (trimmed, blanks left out) converted for validation. */
 function convertCells(cells: Partial<Record<ImportField, string>>) {
   const input: ParsedRow['input'] = { ...cells }
@@ -396,7 +409,8 @@ export async function parseImportFile(bytes: Buffer): Promise<ParsedRow[]> {
   return body.map(({ record, line }) => {
     const cells: Partial<Record<ImportField, string>> = {}
     for (const [field, index] of columns) {
-      const value = record[index]?.trim()
+      const cell = record[index] ?? ''
+      const value = NAME_FIELDS.has(field) ? nameOnOneLine(cell) : cell.trim()
       if (value) cells[field] = value
     }
     return { line, ...convertCells(cells) }

@@ -48,16 +48,18 @@ export async function createInvoices(
     issued_at: invoice.issuedAt?.toISODate() ?? null,
     due_date: invoice.dueDate.toISODate(),
   }))
+  // The app's clock, not PostgreSQL's now(): one clock for every time the app compares
+  const now = new Date()
   const { rows: inserted } = await trx.rawQuery(
     `INSERT INTO invoices (user_id, client_id, import_batch_id, number, amount_cents, currency,
                            issued_at, due_date, status, created_at, updated_at)
      SELECT ?, client_id, import_batch_id, number, amount_cents, currency, issued_at, due_date,
-            'pending', now(), now()
+            'pending', ?::timestamptz, ?::timestamptz
      FROM json_to_recordset(?::json) AS invoice(import_batch_id int, client_id int, number text,
        amount_cents bigint, currency text, issued_at date, due_date date)
      ON CONFLICT (user_id, number) DO NOTHING
      RETURNING *`,
-    [user.id, JSON.stringify(rows)]
+    [user.id, now, now, JSON.stringify(rows)]
   )
   const invoices = modelsFromRows(Invoice, inserted)
   const clientsById = new Map([...clients.values()].map((client) => [client.id, client]))

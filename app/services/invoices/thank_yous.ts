@@ -13,14 +13,16 @@ export async function promiseThankYou(
   invoice: Pick<Invoice, 'id' | 'userId' | 'paidAt'>,
   trx: TransactionClientContract
 ) {
+  // Due now by the app's clock, which the job's delay and the reconciler read too
+  const now = new Date()
   const { rows } = await trx.rawQuery(
     `INSERT INTO thank_yous (invoice_id, paid_at, status, scheduled_at, created_at, updated_at)
-     SELECT ?, ?, 'scheduled', now(), now(), now()
+     SELECT ?, ?, 'scheduled', ?::timestamptz, ?::timestamptz, ?::timestamptz
      WHERE EXISTS (SELECT 1 FROM users WHERE id = ? AND thank_clients_on_payment)
        AND EXISTS (SELECT 1 FROM relances WHERE invoice_id = ? AND status = 'sent')
      ON CONFLICT (invoice_id, paid_at) DO NOTHING
      RETURNING *`,
-    [invoice.id, invoice.paidAt!.toJSDate(), invoice.userId, invoice.id]
+    [invoice.id, invoice.paidAt!.toJSDate(), now, now, now, invoice.userId, invoice.id]
   )
   const promised = ThankYou.$createMultipleFromAdapterResult(rows)
   sendThankYouJob.enqueueAfterCommit(trx, promised.map(thankYouJob))

@@ -1,7 +1,9 @@
 import type { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import db from '@adonisjs/lucid/services/db'
 import Relance from '#models/relance'
 import { lockOwnerOf } from '#support/row_locks'
+import { loadInTurn } from '#support/load_in_turn'
 
 /** Jobs may fire a little early; what is due within this margin is due now. */
 export const EARLY_MARGIN_MS = 1_000
@@ -37,7 +39,7 @@ export function lockClientOfRelance(relanceId: number, trx: TransactionClientCon
  * together with this one at `at`, with their invoice, user and client;
  * locked when read in a transaction (under the client's lock).
  */
-export function relancesDueWith(
+export async function relancesDueWith(
   relance: Relance,
   at: DateTime,
   trx?: TransactionClientContract
@@ -56,7 +58,13 @@ export function relancesDueWith(
         .where('client_id', invoice.clientId)
         .where('status', 'pending')
     )
-    .preload('invoice', (invoices) => invoices.preload('user').preload('customer'))
+    .preload('invoice')
     .orderBy('id')
-  return trx ? query.forUpdate() : query
+  const relances = await (trx ? query.forUpdate() : query)
+  await loadInTurn(
+    relances.map(({ invoice: companion }) => companion),
+    ['user', 'customer'],
+    trx ?? db.connection()
+  )
+  return relances
 }

@@ -16,13 +16,15 @@ export async function saveRelanceTemplate(
   text: { locale: Locale; subject: string; body: string },
   trx: TransactionClientContract
 ) {
+  // The app's clock, not PostgreSQL's now(): one clock for every time the app compares
+  const now = new Date()
   const { rows } = await trx.rawQuery(
     `INSERT INTO relance_templates (user_id, sequence, locale, subject, body, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, now(), now())
+     VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (user_id, sequence, locale)
-     DO UPDATE SET subject = EXCLUDED.subject, body = EXCLUDED.body, updated_at = now()
+     DO UPDATE SET subject = EXCLUDED.subject, body = EXCLUDED.body, updated_at = EXCLUDED.updated_at
      RETURNING *`,
-    [userId, sequence, text.locale, text.subject, text.body]
+    [userId, sequence, text.locale, text.subject, text.body, now, now]
   )
   return RelanceTemplate.$createFromAdapterResult(rows[0])!
 }

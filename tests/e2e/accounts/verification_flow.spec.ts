@@ -1,9 +1,13 @@
 import { test } from '@japa/runner'
+import encryption from '@adonisjs/core/services/encryption'
 import CheckinTask from '#models/checkin_task'
+import User from '#models/user'
 import sendCheckinJob from '#jobs/send_checkin_job'
+import sendVerificationJob from '#jobs/send_verification_job'
 import { getQueue } from '#queue/queues'
-import { postInvoiceOn, registerOn } from '#tests/helpers/app_processes'
+import { postInvoiceOn, registerOn, startWeb } from '#tests/helpers/app_processes'
 import { processSceneForEach } from '#tests/helpers/running_app'
+import { resetQueues } from '#tests/helpers/state'
 import { checkinTokenFrom, verificationLinkFrom } from '#tests/helpers/smtp_inbox'
 import { waitFor } from '#tests/helpers/wait_for'
 
@@ -41,5 +45,41 @@ test.group('Email verification end to end', (group) => {
       await task.refresh()
       return task.status === 'sent'
     })
+  })
+})
+
+test.group('Email verification when Redis lost the job', (group) => {
+  const scene = processSceneForEach(group)
+
+  test('the reconciler sends a new link, which verifies once, while the lost link answers invalid', async ({
+    assert,
+  }) => {
+    // The web alone: the verification job waits in Redis, unsent
+    const api = await startWeb()
+    scene.track(api.web)
+    await registerOn(api, 'camille@example.test')
+    const user = await User.findByOrFail('email', 'camille@example.test')
+    const lost = await getQueue('verifications').getJob(sendVerificationJob.jobId(user.id))
+    const lostToken = encryption.decrypt<string>(lost!.data.encryptedToken)!
+    await resetQueues()
+    const answer = async (link: string) => {
+      const click = await fetch(link, { redirect: 'manual' })
+      return click.headers.get('location')!.split('/').pop()
+    }
+    const lostLink = `${api.baseUrl}/api/v1/auth/verify-email/${lostToken}`
+
+    // A worker starts: its reconciler finds the promised email without a job
+    await scene.startWorker({ APP_URL: api.baseUrl, QUEUE_RECONCILE_GRACE_SECONDS: '0' })
+    const [mail] = await scene.inbox.waitForMessageTo('camille@example.test')
+    const link = verificationLinkFrom(mail)
+    assert.notInclude(link, lostToken)
+
+    assert.equal(await answer(lostLink), 'invalid')
+    assert.equal(await answer(link), 'verified')
+    assert.equal(await answer(link), 'already_verified')
+    assert.equal(await answer(lostLink), 'invalid')
+    await user.refresh()
+    assert.isNotNull(user.emailVerifiedAt)
+    assert.lengthOf(scene.inbox.to('camille@example.test'), 1)
   })
 })

@@ -1,9 +1,16 @@
 import { test } from '@japa/runner'
 import type { Browser } from 'playwright-core'
 import { freePort, postInvoiceOn, registerOn, startWeb } from '#tests/helpers/app_processes'
-import { launchChromium, screenshotAtWidths, serveHtml } from '#tests/helpers/browser'
+import {
+  launchChromium,
+  requireChromium,
+  screenshotAtWidths,
+  serveHtml,
+} from '#tests/helpers/browser'
 import { invoiceStatusOf, invoiceWithSentCheckin } from '#tests/helpers/invoices'
 import { resetState } from '#tests/helpers/state'
+
+await requireChromium()
 
 const PASSWORD = 'a-long-password'
 

@@ -9,6 +9,7 @@ import { createInvoices } from '#services/invoices/create_invoices'
 import { checkinPage } from '#tests/helpers/checkin_links'
 import { callApi, registerVerifiedOn } from '#tests/helpers/app_processes'
 import { invoiceStatusOf } from '#tests/helpers/invoices'
+import { dueIn } from '#tests/helpers/invoice_requests'
 import { countRows } from '#tests/helpers/rows'
 import { processSceneForEach } from '#tests/helpers/running_app'
 import { queuesIdle } from '#tests/helpers/state'
@@ -57,7 +58,7 @@ test.group('Check-in digest end to end', (group) => {
   }) => {
     const { app, inbox } = scene
     const token = await registerVerifiedOn(app, inbox, 'camille@example.test')
-    const yesterday = DateTime.now().minus({ days: 1 }).toISODate()!
+    const yesterday = dueIn(-1)
     const draft = await callApi(app, 'POST', '/import-batches', {
       token,
       body: {

@@ -240,6 +240,57 @@ test.group('Import batches / draft', (group) => {
     assert.isNull(rowAt(draft, 3).data.clientEmail)
   })
 
+  test('a line break typed in a client name cell (Excel’s Alt+Enter) becomes a space: the row is valid', async ({
+    client,
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    const file = Buffer.from(
+      'Numéro;Client;Email;Montant;Échéance\r\n' +
+        'F-1;"Atelier Dupont\r\nParis  11e";compta@dupont.test;1 200,00;04/02/2027\r\n' +
+        // Other fields keep their rules: a line break in a number is refused
+        '"F-\r\n2";Studio Nord;factures@nord.test;950,00;04/02/2027\r\n'
+    )
+
+    const draft = await draftOf(client, user, file)
+
+    assert.containSubset(draft, { totalRows: 2, validRows: 1, invalidRows: 1 })
+    assertRowErrors(assert, rowAt(draft, 2), [])
+    assert.equal(rowAt(draft, 2).data.clientName, 'Atelier Dupont Paris 11e')
+    assertRowErrors(assert, rowAt(draft, 4), [{ field: 'number', includes: 'printable' }])
+    const batch = await validated(client, user, draft.id)
+    assert.equal(batch.status, 'validated')
+    const imported = await Client.findByOrFail('email', 'compta@dupont.test')
+    assert.equal(imported.name, 'Atelier Dupont Paris 11e')
+  })
+
+  test('the JSON API keeps refusing a line break in a client name, in an invoice or JSON rows', async ({
+    client,
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    const row = {
+      number: 'J-1',
+      clientName: 'Atelier Dupont\nParis 11e',
+      clientEmail: 'compta@dupont.test',
+      amountCents: 120_000,
+      dueDate: '2027-02-04',
+    }
+
+    const invoice = await client.post('/api/v1/invoices').loginAs(user).json(row)
+    invoice.assertStatus(422)
+    assert.equal(invoice.body().errors[0].field, 'clientName')
+    const draft = await client
+      .post('/api/v1/import-batches')
+      .loginAs(user)
+      .json({ rows: [row] })
+    draft.assertStatus(201)
+    assertRowErrors(assert, rowAt(draft.body().data, 1), [
+      { field: 'clientName', includes: 'control characters' },
+    ])
+    assert.equal(await countRows('clients'), 0)
+  })
+
   test('a number the user already has is an error of its row; another user’s is not', async ({
     client,
     assert,

@@ -3,6 +3,7 @@ import iconv from 'iconv-lite'
 import {
   decodeText,
   fieldForHeader,
+  nameOnOneLine,
   parseAmountCents,
   parseCalendarDate,
   parseImportFile,
@@ -133,6 +134,28 @@ test.group('Import parser / files', () => {
       },
       errors: [],
     })
+  })
+
+  test('a name cell keeps one line: Alt+Enter and tabs become a space, runs of spaces one', async ({
+    assert,
+  }) => {
+    assert.equal(nameOnOneLine('Atelier Dupont\nParis 11e'), 'Atelier Dupont Paris 11e')
+    assert.equal(nameOnOneLine(' Atelier \n\n  Dupont\t\tSARL  '), 'Atelier Dupont SARL')
+    assert.equal(nameOnOneLine('Atelier\u2028Dupont'), 'Atelier Dupont')
+    // Not a line break: left for the validator to refuse
+    assert.equal(nameOnOneLine('Atelier\u0007Dupont'), 'Atelier\u0007Dupont')
+
+    // Excel's export of a cell typed "Atelier Dupont", Alt+Enter, "Paris 11e"
+    const file = Buffer.from(
+      'Numéro;Client;Email;Montant;Échéance\r\nF-1;"Atelier Dupont\r\nParis 11e";a@dupont.test;12;01/02/2027\r\n' +
+        'F-2;"Studio\tNord";b@nord.test;12;01/02/2027\r\n'
+    )
+    const [first, second] = await parseImportFile(file)
+    assert.equal(first.input.clientName, 'Atelier Dupont Paris 11e')
+    assert.deepEqual(first.errors, [])
+    assert.equal(second.input.clientName, 'Studio Nord')
+    // The first record spans lines 2 and 3
+    assert.equal(second.line, 4)
   })
 
   test('a quote left open is a 422 naming where', async ({ assert }) => {
