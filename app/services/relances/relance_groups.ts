@@ -35,7 +35,8 @@ export function lockClientOfRelance(relanceId: number, trx: TransactionClientCon
 /**
  * The other scheduled relances of the same client's pending invoices due
  * together with this one at `at`, with their invoice, user and client;
- * locked when read in a transaction (under the client's lock).
+ * locked when read in a transaction (under the client's lock). A held
+ * invoice's relances wait: its own job moves them.
  */
 export function relancesDueWith(
   relance: Relance,
@@ -55,6 +56,9 @@ export function relancesDueWith(
         .select('id')
         .where('client_id', invoice.clientId)
         .where('status', 'pending')
+        .where((notHeld) =>
+          notHeld.whereNull('hold_reason').orWhere('hold_until', '<=', at.toJSDate())
+        )
     )
     .preload('invoice', (invoices) => invoices.preload('user').preload('customer'))
     .orderBy('id')
