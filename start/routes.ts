@@ -80,6 +80,8 @@ router
             router.post('mark-paid', [InvoicesController, 'markPaid'])
             router.post('cancel', [InvoicesController, 'cancel'])
             router.post('reopen', [InvoicesController, 'reopen'])
+            router.post('hold', [InvoicesController, 'hold'])
+            router.post('release', [InvoicesController, 'release'])
           })
           .prefix('invoices/:id')
 

@@ -6,6 +6,7 @@ import { listClientsValidator, updateClientValidator } from '#validators/client'
 import { importRowValidator } from '#validators/import_batch'
 import {
   createInvoiceValidator,
+  holdInvoiceValidator,
   listInvoicesValidator,
   updateInvoiceValidator,
 } from '#validators/invoice'
@@ -266,6 +267,23 @@ export const routeOperations: Record<string, Operation> = {
       'Undo a wrong "paid": pending again, rubis −1, relances still ahead and the check-in scheduled again',
     security: bearer,
     responses: { 200: data('The reopened invoice', 'Invoice'), ...failures(401, 404, 409) },
+  },
+  'POST /api/v1/invoices/:id/hold': {
+    tags: ['Invoices'],
+    summary:
+      'Hold the relances of a pending invoice (reason `manual`), through `until` or until released; replaces any earlier hold',
+    description:
+      'A relance falling due during the hold goes at the first weekday 09:00 (user time) after it. `until` is a calendar day in the user’s zone, today to a year ahead.',
+    security: bearer,
+    requestBody: { ...jsonBody(holdInvoiceValidator), required: false },
+    responses: { 200: data('The held invoice', 'Invoice'), ...failures(401, 404, 409, 422) },
+  },
+  'POST /api/v1/invoices/:id/release': {
+    tags: ['Invoices'],
+    summary:
+      'Lift the hold: relances already due go at the next weekday 09:00, in one email per client',
+    security: bearer,
+    responses: { 200: data('The released invoice', 'Invoice'), ...failures(401, 404, 409) },
   },
   'POST /api/v1/import-batches': {
     tags: ['Import batches'],

@@ -36,7 +36,7 @@ export default class extends BaseSchema {
       table.string('bic', 11).nullable()
       table.string('account_holder', 70).nullable()
       table.check("iban ~ '^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$'", [], 'users_iban_shape')
-      table.check("bic ~ '^[A-Z0-9]{8}([A-Z0-9]{3})?$'", [], 'users_bic_shape')
+      table.check("bic ~ '^([A-Z0-9]{8}|[A-Z0-9]{11})$'", [], 'users_bic_shape')
     })
 
     this.schema.alterTable('checkin_tasks', (table) => {

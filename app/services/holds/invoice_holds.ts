@@ -2,7 +2,9 @@ import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type Invoice from '#models/invoice'
 import { SIGNAL_HOLD_REASONS, type HoldReason } from '#models/invoice'
+import { errors as vineErrors } from '@vinejs/vine'
 import User from '#models/user'
+import ActivityEvent from '#models/activity_event'
 import ConflictException from '#exceptions/conflict_exception'
 import { followHold } from '#services/checkins/checkin_scheduler'
 import { resumeWaitingRelances } from '#services/relances/relance_scheduler'
@@ -92,4 +94,68 @@ export const NO_HOLD = { holdReason: null, holdUntil: null, heldAt: null, holdNo
 
 function clearHold(invoice: Invoice, trx: TransactionClientContract) {
   return invoice.useTransaction(trx).merge(NO_HOLD).save()
+}
+
+/**
+ * The freelancer holds an invoice's relances (`POST /invoices/:id/hold`):
+ * through the calendar day `until` in the user's zone (relances resume the
+ * first weekday 09:00 after it), or until released.
+ */
+export async function holdInvoice(
+  user: Pick<User, 'timezone'>,
+  invoice: Invoice,
+  request: { until?: DateTime; note?: string },
+  trx: TransactionClientContract,
+  now: DateTime = DateTime.now()
+) {
+  const until = request.until
+    ? DateTime.fromObject(
+        { year: request.until.year, month: request.until.month, day: request.until.day },
+        { zone: user.timezone }
+      ).plus({ days: 1 })
+    : null
+  if (until && until <= now) {
+    throw new vineErrors.E_VALIDATION_ERROR([
+      { field: 'until', rule: 'afterOrEqual', message: 'The until field must be today or later' },
+    ])
+  }
+  await placeHold(invoice, { reason: 'manual', until, note: request.note ?? null }, trx, now)
+  await ActivityEvent.record(
+    {
+      userId: invoice.userId,
+      invoiceId: invoice.id,
+      type: 'invoice_held',
+      label: until
+        ? `Relances of invoice ${invoice.number} held through ${request.until!.toISODate()}`
+        : `Relances of invoice ${invoice.number} held until released`,
+      metadata: { reason: 'manual', until: until?.toISO() ?? null },
+    },
+    trx
+  )
+  return invoice
+}
+
+/**
+ * The freelancer releases a held invoice (`POST /invoices/:id/release`):
+ * a 409 when nothing holds it.
+ */
+export async function releaseInvoice(
+  invoice: Invoice,
+  trx: TransactionClientContract,
+  now: DateTime = DateTime.now()
+) {
+  const hold = invoice.activeHold(now)
+  if (!hold) throw new ConflictException('This invoice is not held')
+  await liftHold(invoice, trx, now)
+  await ActivityEvent.record(
+    {
+      userId: invoice.userId,
+      invoiceId: invoice.id,
+      type: 'hold_released',
+      label: `Relances of invoice ${invoice.number} resume: hold released`,
+      metadata: { reason: hold.reason },
+    },
+    trx
+  )
+  return invoice
 }

@@ -56,6 +56,9 @@ test.group('Profile', (group) => {
         paymentInstructions: null,
         latePenaltyRate: null,
         thankClientsOnPayment: true,
+        iban: null,
+        bic: null,
+        accountHolder: 'Grace Hopper',
         createdAt: undefined,
       }
     )

@@ -94,6 +94,9 @@ function routes(): Route[] {
         paymentInstructions: owner.paymentInstructions,
         latePenaltyRate: owner.latePenaltyRate,
         thankClientsOnPayment: owner.thankClientsOnPayment,
+        iban: owner.iban,
+        bic: owner.bic,
+        accountHolder: owner.accountHolder,
       },
     },
     {
@@ -127,6 +130,16 @@ function routes(): Route[] {
     { method: 'POST', pattern: '/api/v1/invoices/:id/reopen', auth: true },
     {
       method: 'POST',
+      pattern: '/api/v1/invoices/:id/hold',
+      auth: true,
+      // No `until`: a value slipping through would hold until released, which the state digest sees
+      fields: { note: 'Waiting for the purchase order' },
+      actsWithoutFields: true,
+    },
+    // The corpus invoice is not held: a release is a 409 whatever the body
+    { method: 'POST', pattern: '/api/v1/invoices/:id/release', auth: true },
+    {
+      method: 'POST',
       pattern: '/api/v1/import-batches',
       auth: true,
       fields: { rows: [invoicePayload()] },
@@ -147,6 +160,7 @@ function routes(): Route[] {
         locale: 'fr',
         isBusiness: true,
         remindersPausedUntil: '2030-01-01',
+        emailStatus: 'ok',
       },
     },
     {
@@ -362,6 +376,9 @@ test.group('Bad input corpus', (group) => {
       paymentInstructions: 'IBAN FR76 3000 6000 0112',
       latePenaltyRate: 12.5,
       thankClientsOnPayment: true,
+      iban: 'FR7630006000011234567890189',
+      bic: 'AGRIFRPP',
+      accountHolder: 'Studio Ada',
     }).create()
     const accessToken = await User.accessTokens.create(owner)
     const token = accessToken.value!.release()
@@ -578,10 +595,18 @@ test.group('Bad input corpus', (group) => {
         'relanceOffsets',
         'latePenaltyRate',
         'thankClientsOnPayment',
+        'iban',
+        'bic',
       ],
       '/api/v1/invoices': ['clientEmail', 'amountCents', 'currency', 'issuedAt', 'dueDate'],
       '/api/v1/invoices/:id': ['amountCents', 'currency', 'issuedAt', 'dueDate'],
-      '/api/v1/clients/:id': ['email', 'locale', 'isBusiness', 'remindersPausedUntil'],
+      '/api/v1/clients/:id': [
+        'email',
+        'locale',
+        'isBusiness',
+        'remindersPausedUntil',
+        'emailStatus',
+      ],
       '/api/v1/import-batches': ['rows'],
       '/api/v1/relance-templates/:sequence': ['locale'],
     }
@@ -666,7 +691,7 @@ test.group('Bad input corpus', (group) => {
     const before = await databaseState()
     const strictFields: Record<string, string[]> = {
       '/api/v1/auth/register': ['email'],
-      '/api/v1/me': ['timezone', 'locale'],
+      '/api/v1/me': ['timezone', 'locale', 'iban', 'bic'],
       '/api/v1/invoices': ['clientEmail', 'currency', 'issuedAt', 'dueDate'],
       '/api/v1/invoices/:id': ['currency', 'issuedAt', 'dueDate'],
       '/api/v1/clients/:id': ['email', 'remindersPausedUntil'],
