@@ -89,7 +89,10 @@ function postForm(
   action: 'paid' | 'promise' | 'dispute',
   fields: Record<string, string>
 ) {
-  return client.post(clientFormPath(token, invoiceId, action)).form(fields).redirects(0)
+  return client
+    .post(clientFormPath(token, invoiceId, action))
+    .form(fields)
+    .redirects(0)
 }
 
 test.group('Client page forms', (group) => {
@@ -248,7 +251,11 @@ test.group('Client page forms', (group) => {
       { label: 'a promise yesterday', action: 'promise', fields: { promisedOn: 'PAST' } },
       { label: 'SQL as a date', action: 'promise', fields: { promisedOn: "' OR '1'='1" } },
       { label: 'an empty message', action: 'dispute', fields: { message: '   ' } },
-      { label: 'a message of 2,001 characters', action: 'dispute', fields: { message: 'é'.repeat(2_001) } },
+      {
+        label: 'a message of 2,001 characters',
+        action: 'dispute',
+        fields: { message: 'é'.repeat(2_001) },
+      },
     ] as const)
     .run(async ({ client, assert }, { action, fields }) => {
       const { invoice, token } = await pageOfOverdueInvoice()
