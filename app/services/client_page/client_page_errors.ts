@@ -1,10 +1,16 @@
+import type { ServerResponse } from 'node:http'
 import type { HttpContext } from '@adonisjs/core/http'
-import { renderPrivatePage } from '#support/private_pages'
+import edge from 'edge.js'
+import { pageSecurityPolicy, renderPrivatePage } from '#support/private_pages'
 import { CLIENT_PAGE_ERRORS } from '#services/client_page/client_page_texts'
 
 /** Requests of the client's page answer HTML, errors included: the API's JSON is for the SPA. */
 export function isClientPageRequest(ctx: Pick<HttpContext, 'request'>) {
-  return /^\/client(\/|$)/.test(ctx.request.url())
+  return isClientPagePath(ctx.request.url())
+}
+
+export function isClientPagePath(path: string) {
+  return /^\/client(\/|$|\?)/.test(path)
 }
 
 /**
@@ -18,4 +24,22 @@ export function renderClientPageError(ctx: HttpContext, status: number) {
     (status >= 500 ? CLIENT_PAGE_ERRORS[500] : CLIENT_PAGE_ERRORS[400])
   ctx.response.status(status)
   return renderPrivatePage(ctx, 'client_page_error', { texts }, { dataImages: true })
+}
+
+/**
+ * The same page for a request that never reached the router (a path that
+ * does not decode): written on the raw Node response, with the headers
+ * renderPrivatePage sets.
+ */
+export async function writeUnreadableUrlPage(response: ServerResponse) {
+  const html = await edge.render('pages/client_page_error', { texts: CLIENT_PAGE_ERRORS[400] })
+  response.writeHead(400, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Security-Policy': pageSecurityPolicy(),
+    'Cache-Control': 'no-store',
+    'Referrer-Policy': 'no-referrer',
+    'X-Robots-Tag': 'noindex',
+    'X-Content-Type-Options': 'nosniff',
+  })
+  response.end(html)
 }
