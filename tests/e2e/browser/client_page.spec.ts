@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
-import jsQR from 'jsqr'
+import jsQRModule from 'jsqr'
 import { PNG } from 'pngjs'
 import type { Browser, Page } from 'playwright-core'
 import type { ParsedMail } from 'mailparser'
@@ -28,6 +28,9 @@ import { holdsFor, waitFor } from '#tests/helpers/wait_for'
 const FREELANCER = 'camille@example.test'
 const CLIENT = 'compta@acme.test'
 const IBAN = 'FR7630006000011234567890189'
+
+// jsqr is CommonJS: its module object is the function its types call `default`
+const jsQR = jsQRModule as unknown as (typeof jsQRModule)['default']
 
 /** The link to the client's page at the end of a relance email. */
 function pageLinkIn(mail: ParsedMail) {

@@ -215,7 +215,8 @@ function pathOf(route: Route, value?: string) {
     const isFirst = first
     first = false
     if (value !== undefined && isFirst) return value
-    if (name === 'token') return route.pattern.startsWith('/client') ? fixtures.pageToken : 'A'.repeat(43)
+    if (name === 'token')
+      return route.pattern.startsWith('/client') ? fixtures.pageToken : 'A'.repeat(43)
     if (name === 'sequence') return '1'
     if (route.pattern.includes('/invoices/')) return String(fixtures.invoiceId)
     if (route.pattern.includes('/clients/')) return String(fixtures.clientId)
@@ -560,7 +561,9 @@ test.group('Bad input corpus', (group) => {
           ),
           ...(isBoolean ? ['true', 0, 1] : []),
           ...(numeric || isList ? wrongStrings : []),
-          ...(['dueDate', 'issuedAt', 'remindersPausedUntil', 'paidOn', 'promisedOn'].includes(field)
+          ...(['dueDate', 'issuedAt', 'remindersPausedUntil', 'paidOn', 'promisedOn'].includes(
+            field
+          )
             ? wrongStrings
             : []),
         ]
