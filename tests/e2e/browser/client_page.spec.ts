@@ -162,10 +162,14 @@ test.group('The client is heard (headless Chromium, SMTP, web and worker)', (gro
     const invoice = await Invoice.findOrFail(invoiceId)
     assert.equal(invoice.status, 'paid')
     assert.isNull(invoice.holdReason)
-    assert.equal((await User.findByOrFail('email', FREELANCER)).rubis, 1)
+    const freelancer = await User.findByOrFail('email', FREELANCER)
+    assert.equal(freelancer.rubis, 1)
     assert.exists(await ActivityEvent.query().where('type', 'invoice_paid').first())
-    const statuses = (await relancesOf(invoiceId)).map((row) => row.status)
-    assert.deepEqual(statuses, ['sent', 'cancelled', 'cancelled'])
+    const relances = await relancesOf(invoiceId)
+    assert.deepEqual(
+      relances.map((row) => row.status),
+      ['sent', 'cancelled', 'cancelled']
+    )
     const [, thanks] = await inbox.waitForMessageTo(CLIENT, { count: 2 })
     assert.equal(thanks.subject, 'Merci pour votre règlement : facture F-2026-301')
   })

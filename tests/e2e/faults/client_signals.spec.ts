@@ -68,7 +68,8 @@ test.group('Faults: Redis loses a client signal before it reaches the freelancer
     await task.refresh()
     assert.equal(task.status, 'sent')
     assert.equal(hashCheckinToken(checkinTokenFromText(question.text ?? '')), task.tokenHash)
-    assert.equal((await ClientNotice.firstOrFail()).status, 'sent')
+    const noticeRow = await ClientNotice.firstOrFail()
+    assert.equal(noticeRow.status, 'sent')
     // Reconciling every 300 ms sends nothing twice
     await holdsFor(
       'one email each',
@@ -116,13 +117,10 @@ test.group('Faults: the worker is killed while it sends client signals', (group)
       await slowCommits.rollback()
     }
     const accepted = new Set(inbox.messages.map(recipientOf))
-    const committed = new Set(
-      (
-        await CheckinTask.query()
-          .where('status', 'sent')
-          .preload('invoice', (invoice) => invoice.preload('user'))
-      ).map((task) => task.invoice.user.email)
-    )
+    const sentTasks = await CheckinTask.query()
+      .where('status', 'sent')
+      .preload('invoice', (invoice) => invoice.preload('user'))
+    const committed = new Set(sentTasks.map((task) => task.invoice.user.email))
     const window = [...accepted].filter((address) => !committed.has(address))
     assert.isAtLeast(window.length, 2, 'the kill fell inside the window')
 

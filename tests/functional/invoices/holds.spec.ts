@@ -87,7 +87,8 @@ test.group('Holds', (group) => {
     assert.equal(relance.status, 'scheduled')
     // Its job finished as held: the reconciler rebuilds nothing for it
     await getQueue('relances').remove(sendRelanceJob.jobId(relance.id))
-    assert.equal((await reconcileQueues({ graceSeconds: 0 })).relances, 0)
+    const restored = await reconcileQueues({ graceSeconds: 0 })
+    assert.equal(restored.relances, 0)
 
     const releasedAt = DateTime.now()
     const released = await client.post(`/api/v1/invoices/${invoice.id}/release`).loginAs(user)
@@ -189,7 +190,8 @@ test.group('Holds', (group) => {
       .json({})
       .loginAs(intruder)
     assertErrorBody(assert, foreign, 404)
-    assert.isNull((await Invoice.findOrFail(invoice.id)).holdReason)
+    const untouched = await Invoice.findOrFail(invoice.id)
+    assert.isNull(untouched.holdReason)
   })
 
   test('a bounced client gets nothing until its address changes; then what came due goes at the next weekday 09:00', async ({
@@ -218,6 +220,12 @@ test.group('Holds', (group) => {
     assert.exists(await ActivityEvent.findBy('type', 'client_email_restored'))
   })
 })
+
+/** A new plain token for a scheduled task, as its job carries one. */
+async function freshToken(taskId: number) {
+  const tokens = await rotateCheckinTokens([taskId], db.connection())
+  return tokens.get(taskId)!
+}
 
 test.group('Client signals reach the freelancer', (group) => {
   group.each.setup(() => resetState())
@@ -249,7 +257,7 @@ test.group('Client signals reach the freelancer', (group) => {
       dueDate: DateTime.utc().minus({ days: 1 }).startOf('day'),
     })
     const task = await latestCheckinOf(invoice.id)
-    const plain = (await rotateCheckinTokens([task.id], db.connection())).get(task.id)!
+    const plain = await freshToken(task.id)
     // Both due within the minute: one email
     await db.from('checkin_tasks').update({ scheduled_at: new Date() })
 
@@ -272,7 +280,7 @@ test.group('Client signals reach the freelancer', (group) => {
   }) => {
     const { invoice } = await reportedPayment()
     const task = await latestCheckinOf(invoice.id)
-    const [first] = (await rotateCheckinTokens([task.id], db.connection())).values()
+    const first = await freshToken(task.id)
     await task.merge({ status: 'sent', sentAt: DateTime.now().minus({ days: 2 }) }).save()
 
     // Two days after sending: past the 24 h of routine links, inside the hold
@@ -284,7 +292,7 @@ test.group('Client signals reach the freelancer', (group) => {
 
     const again = await reportedPayment()
     const second = await latestCheckinOf(again.invoice.id)
-    const [plain] = (await rotateCheckinTokens([second.id], db.connection())).values()
+    const plain = await freshToken(second.id)
     await second.merge({ status: 'sent', sentAt: DateTime.now() }).save()
     assert.equal(await db.transaction((trx) => answerCheckin(plain, 'paid', trx)), 'paid')
     await again.invoice.refresh()
@@ -294,7 +302,7 @@ test.group('Client signals reach the freelancer', (group) => {
     // Past the hold's end, a signal's link has expired
     const third = await reportedPayment()
     const late = await latestCheckinOf(third.invoice.id)
-    const [latePlain] = (await rotateCheckinTokens([late.id], db.connection())).values()
+    const latePlain = await freshToken(late.id)
     await late
       .merge({
         status: 'sent',
