@@ -387,7 +387,8 @@ export const routeOperations: Record<string, Operation> = {
   },
   'PATCH /api/v1/clients/:id': {
     tags: ['Clients'],
-    summary: 'Update a client; `remindersPausedUntil` pauses its relances',
+    summary:
+      'Update a client; `remindersPausedUntil` pauses its relances; `emailStatus: ok` (or a new `email`) ends a bounce, and what came due goes at the next weekday 09:00',
     security: bearer,
     requestBody: jsonBody(updateClientValidator),
     responses: { 200: data('The client', 'Client'), ...failures(401, 404, 409, 422) },
