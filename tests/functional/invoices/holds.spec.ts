@@ -148,6 +148,30 @@ test.group('Holds', (group) => {
     assert.match(sent[0].toJSON().message.subject as string, /^Dernier rappel/)
   })
 
+  test('a hold lapses by itself at its end: no hold in the JSON, relances go, release is a 409', async ({
+    client,
+    assert,
+  }) => {
+    const fake = mail.fake()
+    const { user, invoice, relance } = await invoiceWithDueRelance()
+    await Invoice.query()
+      .where('id', invoice.id)
+      .update({
+        hold_reason: 'payment_reported',
+        held_at: DateTime.now().minus({ days: 8 }).toJSDate(),
+        hold_until: DateTime.now().minus({ days: 1 }).toJSDate(),
+      })
+
+    const shown = await client.get(`/api/v1/invoices/${invoice.id}`).loginAs(user)
+    assert.isNull(shown.body().data.hold)
+    const listed = await client.get('/api/v1/invoices').loginAs(user)
+    assert.isNull(listed.body().data[0].hold)
+    assert.deepEqual(await deliverRelance(relance.id), { kind: 'sent' })
+    assert.lengthOf(sentMessages(fake), 1)
+    const release = await client.post(`/api/v1/invoices/${invoice.id}/release`).loginAs(user)
+    assertErrorBody(assert, release, 409)
+  })
+
   test('paying, cancelling or reopening clears the hold', async ({ client, assert }) => {
     const user = await UserFactory.create()
     const first = await createScheduledInvoice(user)
