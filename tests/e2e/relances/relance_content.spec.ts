@@ -117,7 +117,10 @@ test.group('Relance content end to end', (group) => {
     assert.exists(link, mail.text)
     assert.equal(mail.text!.replace(link![0], '/client/<token>'), preview.body.data.text)
     assert.include(mail.text, 'pénalités de retard au taux annuel de 10,25 %')
-    assert.include(mail.text, 'Virement : IBAN FR76 3000 6000 0112\n\nDéjà payé, une date à proposer')
+    assert.include(
+      mail.text,
+      'Virement : IBAN FR76 3000 6000 0112\n\nDéjà payé, une date à proposer'
+    )
     assert.equal(preview.body.data.to, 'compta@acme.test')
     assert.equal(preview.body.data.replyTo, 'camille@example.test')
   })
