@@ -14,8 +14,14 @@ export const http = defineConfig({
   // request.ip() (and so the rate limits) reads X-Forwarded-For only from these peers
   trustProxy: trustedProxies === false ? false : proxyAddr.compile(trustedProxies),
   // A path that does not decode (`%C0%AF`) never reaches the router: it is
-  // refused like any other error, in JSON
-  onBadUrl(_request: IncomingMessage, response: ServerResponse) {
+  // refused like any other error, in JSON (an HTML page on the client's page)
+  onBadUrl(request: IncomingMessage, response: ServerResponse) {
+    if (/^\/client(\/|$|\?)/.test(request.url ?? '')) {
+      import('#services/client_page/client_page_errors')
+        .then(({ writeUnreadableUrlPage }) => writeUnreadableUrlPage(response))
+        .catch(() => response.writeHead(400).end())
+      return
+    }
     response.writeHead(400, {
       'Content-Type': 'application/json; charset=utf-8',
       'X-Content-Type-Options': 'nosniff',

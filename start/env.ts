@@ -113,6 +113,10 @@ export default await Env.create(new URL('../', import.meta.url), {
   RATE_LIMIT_AUTH_PER_MINUTE: Env.schema.number(),
   RATE_LIMIT_CHECKIN_PER_MINUTE: Env.schema.number(),
   RATE_LIMIT_WRITES_PER_MINUTE: positiveInteger(60),
+  // Per IP, on the client's page and its forms
+  RATE_LIMIT_CLIENT_PAGE_PER_MINUTE: positiveInteger(30),
+  // A client's "already paid" (or reply) holds the relances this long, unless the freelancer answers
+  CLIENT_SIGNAL_HOLD_DAYS: positiveInteger(7),
 
   AUTH_TOKEN_TTL_DAYS: positiveInteger(30),
 })

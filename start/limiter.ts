@@ -85,3 +85,10 @@ export const throttleWrites = throttle('writes', env.get('RATE_LIMIT_WRITES_PER_
 
 /** Asking for a new verification email: a few a minute per user, never a mail bomb. */
 export const throttleVerificationEmails = throttle('verification-emails', 3, perUser)
+
+/** Guessing client page links, and posting its forms. */
+export const throttleClientPage = throttle(
+  'client-page',
+  env.get('RATE_LIMIT_CLIENT_PAGE_PER_MINUTE'),
+  perIp
+)

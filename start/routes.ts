@@ -3,6 +3,7 @@ import { middleware } from '#start/kernel'
 import {
   throttleAuth,
   throttleCheckin,
+  throttleClientPage,
   throttleVerificationEmails,
   throttleWrites,
 } from '#start/limiter'
@@ -19,6 +20,7 @@ const CheckinController = () => import('#controllers/checkin_controller')
 const EmailVerificationController = () => import('#controllers/email_verification_controller')
 const ImportBatchesController = () => import('#controllers/import_batches_controller')
 const OpenapiController = () => import('#controllers/openapi_controller')
+const ClientPageController = () => import('#controllers/client_page_controller')
 
 /**
  * Ids are positive integers that fit PostgreSQL's integer: anything else
@@ -80,6 +82,8 @@ router
             router.post('mark-paid', [InvoicesController, 'markPaid'])
             router.post('cancel', [InvoicesController, 'cancel'])
             router.post('reopen', [InvoicesController, 'reopen'])
+            router.post('hold', [InvoicesController, 'hold'])
+            router.post('release', [InvoicesController, 'release'])
           })
           .prefix('invoices/:id')
 
@@ -104,3 +108,17 @@ router
       .use(middleware.auth())
   })
   .prefix('/api/v1')
+
+/*
+| The client's page behind every relance, outside the API: HTML pages and
+| forms, no auth (the link's token is the capability), limited per IP.
+*/
+router
+  .group(() => {
+    router.get(':token', [ClientPageController, 'show']).as('client_page.show')
+    router.post(':token/invoices/:id/paid', [ClientPageController, 'paid'])
+    router.post(':token/invoices/:id/promise', [ClientPageController, 'promise'])
+    router.post(':token/invoices/:id/dispute', [ClientPageController, 'dispute'])
+  })
+  .prefix('/client')
+  .use(throttleClientPage)

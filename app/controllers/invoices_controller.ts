@@ -3,9 +3,11 @@ import db from '@adonisjs/lucid/services/db'
 import InvoiceTransformer from '#transformers/invoice_transformer'
 import {
   createInvoiceValidator,
+  holdInvoiceValidator,
   listInvoicesValidator,
   updateInvoiceValidator,
 } from '#validators/invoice'
+import { holdInvoice, releaseInvoice } from '#services/holds/invoice_holds'
 import { createInvoice } from '#services/invoices/create_invoices'
 import { updateInvoice } from '#services/invoices/update_invoice'
 import { cancelInvoice } from '#services/invoices/cancel_invoice'
@@ -69,5 +71,22 @@ export default class InvoicesController {
       reopenInvoice(user, await findInvoiceForUpdate(user.id, params.id, trx), trx)
     )
     return serialize(InvoiceTransformer.transform(await findInvoiceWithDetails(user.id, params.id)))
+  }
+
+  async hold({ auth, params, request, serialize }: HttpContext) {
+    const payload = await request.validateUsing(holdInvoiceValidator)
+    const user = auth.getUserOrFail()
+    await db.transaction(async (trx) =>
+      holdInvoice(user, await findInvoiceForUpdate(user.id, params.id, trx), payload, trx)
+    )
+    return serialize(InvoiceTransformer.transform(await findInvoiceWithDetails(user.id, params.id)))
+  }
+
+  async release({ auth, params, serialize }: HttpContext) {
+    const userId = auth.getUserOrFail().id
+    await db.transaction(async (trx) =>
+      releaseInvoice(await findInvoiceForUpdate(userId, params.id, trx), trx)
+    )
+    return serialize(InvoiceTransformer.transform(await findInvoiceWithDetails(userId, params.id)))
   }
 }

@@ -6,11 +6,16 @@ import { errors as limiterErrors } from '@adonisjs/limiter'
 import { type HttpContext, ExceptionHandler } from '@adonisjs/core/http'
 import { maskSecretPaths } from '#support/secret_paths'
 import bodyParserConfig from '#config/bodyparser'
+import {
+  isClientPageRequest,
+  renderClientPageError,
+} from '#services/client_page/client_page_errors'
 
 type ApiError = { message: string; field?: string; rule?: string }
 
 /**
- * Every error leaves the API as `{errors: [{message, field?, rule?}]}`.
+ * Every error leaves the API as `{errors: [{message, field?, rule?}]}`; the
+ * client's page (`/client/…`) answers its errors as HTML pages.
  */
 export default class HttpExceptionHandler extends ExceptionHandler {
   protected debug = !app.inProduction
@@ -24,6 +29,9 @@ export default class HttpExceptionHandler extends ExceptionHandler {
       for (const [name, value] of Object.entries(error.getDefaultHeaders())) {
         ctx.response.header(name, value)
       }
+    }
+    if (isClientPageRequest(ctx)) {
+      return ctx.response.send(await renderClientPageError(ctx, status))
     }
     ctx.response.status(status).send({ errors })
   }

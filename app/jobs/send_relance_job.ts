@@ -8,6 +8,7 @@ import {
   type ScheduledRowRef,
 } from '#support/scheduled_rows'
 import { classifyMailFailure, describeMailError, isPermanentMailError } from '#mails/mail_errors'
+import { RELANCE_WAITS_FOR_ACTION_SQL } from '#services/relances/relance_waits'
 
 export type SendRelancePayload = { relanceId: number; invoiceId: number }
 
@@ -46,7 +47,8 @@ const sendRelanceJob: QueueJob<SendRelancePayload, ScheduledRowRef> = defineJob(
   },
 
   rebuild: {
-    scheduledRows: (page) => settledScheduledRows('relances', page),
+    scheduledRows: (page) =>
+      settledScheduledRows('relances', page, { except: RELANCE_WAITS_FOR_ACTION_SQL }),
     jobsFor: async (relances) => relances.map(relanceJob),
   },
 

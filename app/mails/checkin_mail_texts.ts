@@ -8,6 +8,19 @@ export type CheckinInvoiceValues = {
   dueDate: string
   paidUrl: string
   pendingUrl: string
+  /** What the client said, for a signal's check-in; none for the due date or a relance. */
+  signal?: SignalValues | null
+}
+
+/** A client's signal as the freelancer reads it. */
+export type SignalValues = {
+  reason: 'payment_reported' | 'client_replied'
+  /** The payment date the client gave, formatted; null when none. */
+  paidOn: string | null
+  /** The client's own words, quoted as plain text. */
+  note: string | null
+  /** When the links (and the hold) end, formatted. */
+  until: string
 }
 
 export type CheckinMailValues = CheckinInvoiceValues & {
@@ -69,15 +82,20 @@ export const CHECKIN_DIGEST_TEXTS: Record<Locale, (values: CheckinDigestValues) 
     lines: [
       `Hello ${v.userName},`,
       '',
-      `${v.invoices.length} invoices have reached their due date. Have you been paid?`,
+      v.invoices.some((invoice) => invoice.signal)
+        ? `${v.invoices.length} invoices need your answer. Have you been paid?`
+        : `${v.invoices.length} invoices have reached their due date. Have you been paid?`,
       ...v.invoices.flatMap((invoice, index) => [
         '',
         `${index + 1}. Invoice ${invoice.invoiceNumber} to ${invoice.clientName}, ${invoice.amount}, due on ${invoice.dueDate}`,
-        `   Yes, I have been paid: ${invoice.paidUrl}`,
-        `   Not yet: ${invoice.pendingUrl}`,
+        ...(invoice.signal
+          ? signalDigestLines('en', invoice, invoice.signal)
+          : [`   Yes, I have been paid: ${invoice.paidUrl}`, `   Not yet: ${invoice.pendingUrl}`]),
       ]),
       '',
-      `One click per invoice is enough. These links expire in ${v.linkLifetime}.`,
+      v.invoices.every((invoice) => invoice.signal)
+        ? 'One click per invoice is enough.'
+        : `One click per invoice is enough. These links expire in ${v.linkLifetime}${v.invoices.some((invoice) => invoice.signal) ? ', unless said otherwise above' : ''}.`,
       'For each invoice not paid yet, Relance keeps reminding the client for you.',
       '',
       'Relance',
@@ -88,18 +106,131 @@ export const CHECKIN_DIGEST_TEXTS: Record<Locale, (values: CheckinDigestValues) 
     lines: [
       `Bonjour ${v.userName},`,
       '',
-      `${v.invoices.length} factures sont arrivées à échéance. As-tu été payé ?`,
+      v.invoices.some((invoice) => invoice.signal)
+        ? `${v.invoices.length} factures attendent ta réponse. As-tu été payé ?`
+        : `${v.invoices.length} factures sont arrivées à échéance. As-tu été payé ?`,
       ...v.invoices.flatMap((invoice, index) => [
         '',
         `${index + 1}. Facture ${invoice.invoiceNumber} adressée à ${invoice.clientName}, ${invoice.amount}, échéance le ${invoice.dueDate}`,
-        `   Oui, j'ai été payé : ${invoice.paidUrl}`,
-        `   Pas encore : ${invoice.pendingUrl}`,
+        ...(invoice.signal
+          ? signalDigestLines('fr', invoice, invoice.signal)
+          : [
+              `   Oui, j'ai été payé : ${invoice.paidUrl}`,
+              `   Pas encore : ${invoice.pendingUrl}`,
+            ]),
       ]),
       '',
-      `Un clic par facture suffit. Ces liens expirent dans ${v.linkLifetime}.`,
+      v.invoices.every((invoice) => invoice.signal)
+        ? 'Un clic par facture suffit.'
+        : `Un clic par facture suffit. Ces liens expirent dans ${v.linkLifetime}${v.invoices.some((invoice) => invoice.signal) ? ', sauf mention contraire ci-dessus' : ''}.`,
       'Pour chaque facture pas encore payée, Relance continue de relancer le client pour toi.',
       '',
       'Relance',
     ],
   }),
+}
+
+type SignalTexts = {
+  subject: (v: CheckinInvoiceValues) => string
+  /** What the client said, one line per fact. */
+  said: (v: CheckinInvoiceValues, signal: SignalValues) => string[]
+  yes: string
+  no: string
+  until: (signal: SignalValues) => string
+}
+
+/** What a client's signal says to the freelancer, per locale (the freelancer is "tu" in French). */
+const SIGNAL_TEXTS: Record<Locale, SignalTexts> = {
+  fr: {
+    subject: (v) =>
+      v.signal?.reason === 'client_replied'
+        ? `${v.clientName} a répondu au sujet de la facture ${v.invoiceNumber}`
+        : `${v.clientName} dit avoir payé la facture ${v.invoiceNumber}`,
+    said: (v, signal) => [
+      signal.reason === 'client_replied'
+        ? `${v.clientName} a répondu au sujet de la facture ${v.invoiceNumber} (${v.amount}).`
+        : `${v.clientName} dit avoir payé la facture ${v.invoiceNumber} (${v.amount})${signal.paidOn ? ` le ${signal.paidOn}` : ''}.`,
+      ...(signal.note ? [`Son message : « ${signal.note} »`] : []),
+    ],
+    yes: "Oui, je l'ai reçu",
+    no: 'Pas encore reçu',
+    until: (signal) =>
+      `Les relances attendent ta réponse jusqu'au ${signal.until} ; ces liens fonctionnent jusque-là.`,
+  },
+  en: {
+    subject: (v) =>
+      v.signal?.reason === 'client_replied'
+        ? `${v.clientName} replied about invoice ${v.invoiceNumber}`
+        : `${v.clientName} says invoice ${v.invoiceNumber} is paid`,
+    said: (v, signal) => [
+      signal.reason === 'client_replied'
+        ? `${v.clientName} replied about invoice ${v.invoiceNumber} (${v.amount}).`
+        : `${v.clientName} says they paid invoice ${v.invoiceNumber} (${v.amount})${signal.paidOn ? ` on ${signal.paidOn}` : ''}.`,
+      ...(signal.note ? [`Their message: “${signal.note}”`] : []),
+    ],
+    yes: 'Yes, I received it',
+    no: 'Not received yet',
+    until: (signal) =>
+      `Relances wait for your answer until ${signal.until}; these links work until then.`,
+  },
+}
+
+/**
+ * The check-in about what a client said (a reported payment, a reply): the
+ * client's words, then "received?" with the two links of its task.
+ */
+export const SIGNAL_CHECKIN_MAIL_TEXTS: Record<
+  Locale,
+  (values: CheckinInvoiceValues & { userName: string; signal: SignalValues }) => MailText
+> = {
+  fr: (v) => ({
+    subject: SIGNAL_TEXTS.fr.subject(v),
+    lines: [
+      `Bonjour ${v.userName},`,
+      '',
+      ...SIGNAL_TEXTS.fr.said(v, v.signal),
+      "L'as-tu reçu ?",
+      '',
+      `${SIGNAL_TEXTS.fr.yes} : ${v.paidUrl}`,
+      `${SIGNAL_TEXTS.fr.no} : ${v.pendingUrl}`,
+      '',
+      SIGNAL_TEXTS.fr.until(v.signal),
+      'Sans réponse, les relances reprennent ensuite.',
+      '',
+      'Relance',
+    ],
+  }),
+  en: (v) => ({
+    subject: SIGNAL_TEXTS.en.subject(v),
+    lines: [
+      `Hello ${v.userName},`,
+      '',
+      ...SIGNAL_TEXTS.en.said(v, v.signal),
+      'Have you received it?',
+      '',
+      `${SIGNAL_TEXTS.en.yes}: ${v.paidUrl}`,
+      `${SIGNAL_TEXTS.en.no}: ${v.pendingUrl}`,
+      '',
+      SIGNAL_TEXTS.en.until(v.signal),
+      'Without an answer, the relances resume then.',
+      '',
+      'Relance',
+    ],
+  }),
+}
+
+/** A signal's block in a digest: the client's words, its links and how long they work. */
+export function signalDigestLines(
+  locale: Locale,
+  invoice: CheckinInvoiceValues,
+  signal: SignalValues
+) {
+  const texts = SIGNAL_TEXTS[locale]
+  const colon = locale === 'fr' ? ' :' : ':'
+  return [
+    ...texts.said(invoice, signal).map((line) => `   ${line}`),
+    `   ${texts.yes}${colon} ${invoice.paidUrl}`,
+    `   ${texts.no}${colon} ${invoice.pendingUrl}`,
+    `   ${texts.until(signal)}`,
+  ]
 }

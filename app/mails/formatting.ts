@@ -32,6 +32,11 @@ export function formatDate(date: DateTime, locale: Locale) {
   return date.setLocale(INTL_LOCALES[locale]).toLocaleString(DateTime.DATE_FULL)
 }
 
+/** 02/12/2026: a date the client gave, as it is written on a bank statement. */
+export function formatShortDate(date: DateTime, locale: Locale) {
+  return date.setLocale(INTL_LOCALES[locale]).toLocaleString(DateTime.DATE_SHORT)
+}
+
 /**
  * "24 hours", "24 heures": a lifetime written from the constant that
  * enforces it, with the plain space a sentence of the email has elsewhere.

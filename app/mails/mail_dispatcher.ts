@@ -6,6 +6,8 @@ import CheckinMail, { type CheckinEntry, type CheckinRecipient } from '#mails/ch
 import RelanceMail from '#mails/relance_mail'
 import VerificationMail from '#mails/verification_mail'
 import ThankYouMail from '#mails/thank_you_mail'
+import ClientNoticeMail from '#mails/client_notice_mail'
+import type ClientNotice from '#models/client_notice'
 import type { RenderedRelance } from '#mails/relance_content'
 
 /**
@@ -31,4 +33,14 @@ export function sendThankYouEmail(email: { user: User; invoice: Invoice; client:
 /** Asks a new user to prove the address is theirs. */
 export function sendVerificationEmail(email: { user: User; plainToken: string }) {
   return mail.send(new VerificationMail(email.user, email.plainToken))
+}
+
+/** Tells the freelancer what a client said on its page: a promised date, or a dispute. */
+export function sendClientNoticeEmail(email: {
+  user: User
+  invoice: Invoice
+  client: Client
+  notice: ClientNotice
+}) {
+  return mail.send(new ClientNoticeMail(email.user, email.invoice, email.client, email.notice))
 }

@@ -2,10 +2,13 @@ import { DateTime } from 'luxon'
 import type Client from '#models/client'
 import type Invoice from '#models/invoice'
 import type User from '#models/user'
+import { friendlyFormatIBAN } from 'ibantools'
 import {
   builtInRelanceTemplate,
+  CLIENT_PAGE_LINE,
   INVOICE_ITEM,
   LATE_TERMS,
+  TRANSFER_DETAILS,
   type RelanceTemplateText,
 } from '#mails/relance_mail_texts'
 import { formatAmount, formatDate, formatRate } from '#mails/formatting'
@@ -26,6 +29,8 @@ export type RelanceDraft = {
   sequence: number
   /** The user's saved wording for this step and locale, if any. */
   template: RelanceTemplateText | null
+  /** The client's page, where the client answers: the last line of every relance. */
+  pageUrl: string
   now?: DateTime
 }
 
@@ -120,6 +125,26 @@ function renderBody(
 }
 
 /**
+ * How to pay: the user's own instructions, else, with an IBAN, the transfer
+ * details with each invoice number as its reference; '' when neither.
+ */
+export function paymentInstructionsFor(
+  user: Pick<User, 'paymentInstructions' | 'iban' | 'bic' | 'transferHolder'>,
+  invoiceNumbers: string[],
+  locale: Client['locale']
+) {
+  const own = user.paymentInstructions?.trim()
+  if (own) return own
+  if (!user.iban) return ''
+  return TRANSFER_DETAILS[locale]({
+    holder: user.transferHolder,
+    iban: friendlyFormatIBAN(user.iban) ?? user.iban,
+    bic: user.bic,
+    references: invoiceNumbers,
+  })
+}
+
+/**
  * The one function that writes a relance, for sending and for the preview
  * alike: the user's template or the built-in text of the step, in the
  * client's locale. The late-payment terms and the payment instructions
@@ -134,7 +159,11 @@ export function renderRelance(draft: RelanceDraft): RenderedRelance {
   const shared: Record<string, string> = {
     clientName: client.name,
     userName: user.fullName,
-    paymentInstructions: user.paymentInstructions?.trim() ?? '',
+    paymentInstructions: paymentInstructionsFor(
+      user,
+      invoices.map((invoice) => invoice.number),
+      client.locale
+    ),
   }
   for (const name of ['invoiceNumber', ...PER_INVOICE]) {
     shared[name] = perInvoice
@@ -154,6 +183,9 @@ export function renderRelance(draft: RelanceDraft): RenderedRelance {
     senderName: `${user.fullName} via Relance`,
     // A subject is one line whatever a value holds
     subject: fillPlaceholders(template.subject, shared).replace(/\s*[\r\n]+\s*/g, ' '),
-    text: renderBody(body, shared, perInvoice, INVOICE_ITEM[client.locale]),
+    text: [
+      renderBody(body, shared, perInvoice, INVOICE_ITEM[client.locale]),
+      CLIENT_PAGE_LINE[client.locale](draft.pageUrl),
+    ].join('\n\n'),
   }
 }

@@ -158,3 +158,41 @@ export const LATE_TERMS: Record<Locale, (values: LateTermsValues) => string> = {
     return `Under articles L441-10 and D441-5 of the French Commercial Code, this delay incurs ${terms.join(' and ')}.`
   },
 }
+
+/** The line that closes every relance: the client's page, where the client answers. */
+export const CLIENT_PAGE_LINE: Record<Locale, (pageUrl: string) => string> = {
+  fr: (url) => `Déjà payé, une date à proposer, une question ? ${url}`,
+  en: (url) => `Already paid, a date to suggest, a question? ${url}`,
+}
+
+export type TransferDetailsValues = {
+  holder: string
+  iban: string
+  bic: string | null
+  /** The invoice numbers, each the reference of its own transfer. */
+  references: string[]
+}
+
+/** How to pay by transfer, when the user gave an IBAN and no payment instructions of their own. */
+export const TRANSFER_DETAILS: Record<Locale, (values: TransferDetailsValues) => string> = {
+  fr: (v) =>
+    [
+      'Règlement par virement :',
+      `Titulaire : ${v.holder}`,
+      `IBAN : ${v.iban}`,
+      ...(v.bic ? [`BIC : ${v.bic}`] : []),
+      v.references.length === 1
+        ? `Référence à indiquer : ${v.references[0]}`
+        : `Référence à indiquer : le numéro de chaque facture (${v.references.join(', ')})`,
+    ].join('\n'),
+  en: (v) =>
+    [
+      'Payment by bank transfer:',
+      `Account holder: ${v.holder}`,
+      `IBAN: ${v.iban}`,
+      ...(v.bic ? [`BIC: ${v.bic}`] : []),
+      v.references.length === 1
+        ? `Reference: ${v.references[0]}`
+        : `Reference: the number of each invoice (${v.references.join(', ')})`,
+    ].join('\n'),
+}

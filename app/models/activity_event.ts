@@ -16,6 +16,13 @@ export type ActivityType =
   | 'relance_deferred'
   | 'thank_you_sent'
   | 'import_validated'
+  | 'invoice_held'
+  | 'hold_released'
+  | 'client_reported_payment'
+  | 'payment_promised'
+  | 'invoice_disputed'
+  | 'client_notice_sent'
+  | 'client_email_restored'
 
 export type ActivityEntry = {
   userId: number

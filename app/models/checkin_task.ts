@@ -8,6 +8,22 @@ import { Timestamps } from '#models/mixins/timestamps'
 export type CheckinStatus = 'scheduled' | 'sent' | 'answered' | 'cancelled'
 export type CheckinAnswer = 'paid' | 'still_pending'
 
+/**
+ * Why the freelancer is asked: the due date, the weekday before a later
+ * relance, or a client's signal (a reported payment, a reply).
+ */
+export type CheckinReason = 'due' | 'before_relance' | 'payment_reported' | 'client_replied'
+
+/**
+ * What the client said, carried by a signal's check-in to its email: the
+ * payment date and note of a report, or (inbound mail) the reply quoted.
+ */
+export type ClientSignal = {
+  paidOn?: string | null
+  note?: string | null
+  [detail: string]: unknown
+}
+
 export default class CheckinTask extends compose(BaseModel, Timestamps, ScheduledRow) {
   /** The links of a check-in email work for this long after it was sent. */
   static readonly LINK_TTL = { hours: 24 }
@@ -28,6 +44,16 @@ export default class CheckinTask extends compose(BaseModel, Timestamps, Schedule
   @column()
   declare beforeRelance: number | null
 
+  @column()
+  declare reason: CheckinReason
+
+  @column()
+  declare signal: ClientSignal | null
+
+  /** Set for a signal's check-in: its links work until its hold ends. */
+  @column.dateTime()
+  declare expiresAt: DateTime | null
+
   @column.dateTime()
   declare answeredAt: DateTime | null
 
@@ -37,6 +63,7 @@ export default class CheckinTask extends compose(BaseModel, Timestamps, Schedule
   }
 
   linksExpiredAt(now: DateTime) {
+    if (this.expiresAt) return now > this.expiresAt
     return this.sentAt !== null && now > this.sentAt.plus(CheckinTask.LINK_TTL)
   }
 

@@ -6,6 +6,8 @@ import User, { type Locale } from '#models/user'
 import Invoice from '#models/invoice'
 import { Timestamps } from '#models/mixins/timestamps'
 
+export type EmailStatus = 'ok' | 'bounced'
+
 export default class Client extends compose(BaseModel, Timestamps) {
   @column({ isPrimary: true })
   declare id: number
@@ -29,6 +31,17 @@ export default class Client extends compose(BaseModel, Timestamps) {
 
   @column.date()
   declare remindersPausedUntil: DateTime | null
+
+  /** `bounced`: the address refused mail for good; nothing goes to it until it changes. */
+  @column()
+  declare emailStatus: EmailStatus
+
+  @column.dateTime()
+  declare emailBouncedAt: DateTime | null
+
+  get isBounced() {
+    return this.emailStatus === 'bounced'
+  }
 
   @belongsTo(() => User)
   declare user: BelongsTo<typeof User>

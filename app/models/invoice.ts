@@ -11,6 +11,21 @@ import { Timestamps } from '#models/mixins/timestamps'
 export type InvoiceStatus = 'pending' | 'paid' | 'cancelled'
 export type PaidVia = 'manual' | 'checkin'
 
+/** Why an invoice's relances wait: the freelancer's own hold, or what the client said or did. */
+export type HoldReason =
+  'manual' | 'payment_reported' | 'payment_promised' | 'disputed' | 'client_replied'
+
+/** The holds a client's signal places: each comes with a check-in to the freelancer. */
+export const SIGNAL_HOLD_REASONS = ['payment_reported', 'client_replied'] as const
+
+/** A hold in force: `until` null means until lifted. */
+export type ActiveHold = {
+  reason: HoldReason
+  since: DateTime
+  until: DateTime | null
+  note: string | null
+}
+
 export default class Invoice extends compose(BaseModel, Timestamps) {
   @column({ isPrimary: true })
   declare id: number
@@ -49,6 +64,18 @@ export default class Invoice extends compose(BaseModel, Timestamps) {
   @column()
   declare paidVia: PaidVia | null
 
+  @column()
+  declare holdReason: HoldReason | null
+
+  @column.dateTime()
+  declare holdUntil: DateTime | null
+
+  @column.dateTime()
+  declare heldAt: DateTime | null
+
+  @column()
+  declare holdNote: string | null
+
   @belongsTo(() => User)
   declare user: BelongsTo<typeof User>
 
@@ -68,6 +95,25 @@ export default class Invoice extends compose(BaseModel, Timestamps) {
 
   get isPending() {
     return this.status === 'pending'
+  }
+
+  /**
+   * The hold in force at `now`, or null: a hold whose end has passed has
+   * lapsed by itself (its relances went on at the first weekday 09:00 after).
+   */
+  activeHold(now: DateTime = DateTime.now()): ActiveHold | null {
+    if (!this.holdReason || !this.heldAt) return null
+    if (this.holdUntil && this.holdUntil <= now) return null
+    return {
+      reason: this.holdReason,
+      since: this.heldAt,
+      until: this.holdUntil,
+      note: this.holdNote,
+    }
+  }
+
+  isHeld(now: DateTime = DateTime.now()) {
+    return this.activeHold(now) !== null
   }
 
   /** Calendar days from the due date to `now`'s day in the zone; 0 before it. */

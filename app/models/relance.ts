@@ -15,4 +15,8 @@ export default class Relance extends compose(BaseModel, Timestamps, ScheduledRow
 
   @column()
   declare status: RelanceStatus
+
+  /** The email that carried it, once sent (one email may carry several relances). */
+  @column()
+  declare emailId: number | null
 }

@@ -75,6 +75,21 @@ export default class User extends compose(BaseModel, Timestamps, AuthFinder) {
   @column()
   declare thankClientsOnPayment: boolean
 
+  /** Bank details for transfers, stated in relances and on the client's page; stored without spaces. */
+  @column()
+  declare iban: string | null
+
+  @column()
+  declare bic: string | null
+
+  @column()
+  declare accountHolder: string | null
+
+  /** Who the transfers go to: the holder given, else the user's full name. */
+  get transferHolder() {
+    return this.accountHolder ?? this.fullName
+  }
+
   @hasMany(() => Client)
   declare clients: HasMany<typeof Client>
 

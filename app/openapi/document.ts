@@ -6,6 +6,7 @@ import { listClientsValidator, updateClientValidator } from '#validators/client'
 import { importRowValidator } from '#validators/import_batch'
 import {
   createInvoiceValidator,
+  holdInvoiceValidator,
   listInvoicesValidator,
   updateInvoiceValidator,
 } from '#validators/invoice'
@@ -15,6 +16,11 @@ import {
   saveRelanceTemplateValidator,
 } from '#validators/relance_template'
 import { loginValidator, registerValidator, updateProfileValidator } from '#validators/user'
+import {
+  disputeInvoiceValidator,
+  promisePaymentValidator,
+  reportPaymentValidator,
+} from '#validators/client_page'
 
 type Operation = OpenAPIV3_1.OperationObject
 type Responses = OpenAPIV3_1.ResponsesObject
@@ -127,6 +133,43 @@ function checkinOperation(answer: 'paid' | 'pending', method: 'GET' | 'POST'): O
 }
 
 const bearer: OpenAPIV3_1.SecurityRequirementObject[] = [{ bearer: [] }]
+
+const html = (description: string): OpenAPIV3_1.ResponseObject => ({
+  description,
+  content: { 'text/html': { schema: { type: 'string' } } },
+})
+
+/** The answers every request of the client's page may get, as HTML pages. */
+const clientPageFailures = {
+  404: html(
+    'The link is unknown or expired (60 days after its email), or the invoice is not this client’s'
+  ),
+  429: html('Rate limited per IP (RATE_LIMIT_CLIENT_PAGE_PER_MINUTE)'),
+}
+
+/** A form of the client's page: urlencoded fields, a 303 back to the page that confirms. */
+function clientFormOperation(summary: string, description: string, schema: Schema): Operation {
+  return {
+    tags: ['Client page'],
+    summary,
+    description: `${description} Answers HTML, never JSON. The latest signal replaces an earlier hold; a repeated post records nothing new.`,
+    requestBody: {
+      required: true,
+      content: { 'application/x-www-form-urlencoded': { schema } },
+    },
+    responses: {
+      303: {
+        description:
+          'Recorded, or nothing to do: to `/client/<token>?done=<action>`, or `done=settled` when the invoice is no longer pending (nothing recorded)',
+        headers: { Location: { schema: { type: 'string' } } },
+      },
+      422: html(
+        'A field is refused: the page again, the form open with its error; nothing recorded'
+      ),
+      ...clientPageFailures,
+    },
+  }
+}
 
 /**
  * One entry per route of start/routes.ts, keyed as the router names it
@@ -267,6 +310,23 @@ export const routeOperations: Record<string, Operation> = {
     security: bearer,
     responses: { 200: data('The reopened invoice', 'Invoice'), ...failures(401, 404, 409) },
   },
+  'POST /api/v1/invoices/:id/hold': {
+    tags: ['Invoices'],
+    summary:
+      'Hold the relances of a pending invoice (reason `manual`), through `until` or until released; replaces any earlier hold',
+    description:
+      'A relance falling due during the hold goes at the first weekday 09:00 (user time) after it. `until` is a calendar day in the user’s zone, today to a year ahead.',
+    security: bearer,
+    requestBody: { ...jsonBody(holdInvoiceValidator), required: false },
+    responses: { 200: data('The held invoice', 'Invoice'), ...failures(401, 404, 409, 422) },
+  },
+  'POST /api/v1/invoices/:id/release': {
+    tags: ['Invoices'],
+    summary:
+      'Lift the hold: relances already due go at the next weekday 09:00, in one email per client',
+    security: bearer,
+    responses: { 200: data('The released invoice', 'Invoice'), ...failures(401, 404, 409) },
+  },
   'POST /api/v1/import-batches': {
     tags: ['Import batches'],
     summary: 'Upload a CSV file or JSON rows as a draft, every row with its errors',
@@ -327,7 +387,8 @@ export const routeOperations: Record<string, Operation> = {
   },
   'PATCH /api/v1/clients/:id': {
     tags: ['Clients'],
-    summary: 'Update a client; `remindersPausedUntil` pauses its relances',
+    summary:
+      'Update a client; `remindersPausedUntil` pauses its relances; `emailStatus: ok` (or a new `email`) ends a bounce, and what came due goes at the next weekday 09:00',
     security: bearer,
     requestBody: jsonBody(updateClientValidator),
     responses: { 200: data('The client', 'Client'), ...failures(401, 404, 409, 422) },
@@ -368,6 +429,31 @@ export const routeOperations: Record<string, Operation> = {
     parameters: queryOf(deleteRelanceTemplateValidator),
     responses: { ...noContent, ...failures(401, 404, 422) },
   },
+  'GET /client/:token': {
+    tags: ['Client page'],
+    summary: 'The client’s page behind a relance email (HTML)',
+    description:
+      "Outside /api/v1. In the client’s language: the freelancer, every pending invoice of this client with this freelancer (number, amount, due date, days late, its hold), how to pay (instructions, transfer details and an EPC069-12 QR code per EUR invoice when the user has an IBAN), and three forms per invoice. `?done=paid|promise|dispute|settled` confirms a form in words. GET and HEAD change nothing. Headers: `Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'`, `Cache-Control: no-store`, `Referrer-Policy: no-referrer`, `X-Robots-Tag: noindex`.",
+    parameters: [
+      { name: 'done', in: 'query', schema: { enum: ['paid', 'promise', 'dispute', 'settled'] } },
+    ],
+    responses: { 200: html('The page'), ...clientPageFailures },
+  },
+  'POST /client/:token/invoices/:id/paid': clientFormOperation(
+    '“Already paid”: holds the relances and asks the freelancer',
+    'The invoice is held `payment_reported` for CLIENT_SIGNAL_HOLD_DAYS; within a minute the freelancer gets a `payment_reported` check-in whose links work until the hold ends. `paidOn` may not be in the future.',
+    reportPaymentValidator.toJSONSchema() as Schema
+  ),
+  'POST /client/:token/invoices/:id/promise': clientFormOperation(
+    'A promised payment date (today to 60 days ahead)',
+    'Held `payment_promised` until 09:00 (user time) the day after `promisedOn`; the freelancer gets a notice (at most one per invoice a day).',
+    promisePaymentValidator.toJSONSchema() as Schema
+  ),
+  'POST /client/:token/invoices/:id/dispute': clientFormOperation(
+    'A dispute or a question (1 to 2,000 characters)',
+    'Held `disputed` until the freelancer releases it; the freelancer gets a notice quoting the message, Reply-To the client (at most one per invoice a day).',
+    disputeInvoiceValidator.toJSONSchema() as Schema
+  ),
   'GET /api/v1/activity': {
     tags: ['Activity'],
     summary: 'The user’s activity feed, newest first',
@@ -388,7 +474,8 @@ const PATH_PARAMETERS: Record<string, OpenAPIV3_1.ParameterObject> = {
     name: 'token',
     in: 'path',
     required: true,
-    description: 'The token of the email’s link (a check-in or an address verification)',
+    description:
+      'The token of the email’s link (a check-in, an address verification, or a relance’s client page)',
     schema: { type: 'string' },
   },
   sequence: {
@@ -400,6 +487,8 @@ const PATH_PARAMETERS: Record<string, OpenAPIV3_1.ParameterObject> = {
   },
 }
 
+const appUrl = () => env.get('APP_URL').replace(/\/+$/, '')
+
 function buildDocument(): OpenAPIV3_1.Document {
   const paths: OpenAPIV3_1.PathsObject = {}
   for (const [route, operation] of Object.entries(routeOperations)) {
@@ -408,6 +497,8 @@ function buildDocument(): OpenAPIV3_1.Document {
     const parameters = [...pattern.matchAll(/:(\w+)/g)].map(([, name]) => PATH_PARAMETERS[name])
     paths[path] = {
       ...paths[path],
+      // The client's page lives outside the API's prefix, at APP_URL itself
+      ...(pattern.startsWith('/api/v1') ? {} : { servers: [{ url: appUrl() }] }),
       ...(parameters.length > 0 ? { parameters } : {}),
       [method.toLowerCase()]: operation,
     }
@@ -420,7 +511,7 @@ function buildDocument(): OpenAPIV3_1.Document {
       description:
         'JSON, camelCase. Success bodies are `{data}`, lists `{data, meta}`; errors `{errors: [{message, field?, rule?}]}`. Browsers: CORS for WEB_URL and CORS_ORIGINS, bearer tokens, no cookies.',
     },
-    servers: [{ url: `${env.get('APP_URL').replace(/\/+$/, '')}/api/v1` }],
+    servers: [{ url: `${appUrl()}/api/v1` }],
     components: {
       schemas,
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },

@@ -61,6 +61,12 @@ export const schemas = {
     paymentInstructions: nullable(string),
     latePenaltyRate: nullable({ type: 'number', minimum: 0, maximum: 100 }),
     thankClientsOnPayment: { type: 'boolean' },
+    iban: nullable({ type: 'string', description: 'Without spaces; null when not given' }),
+    bic: nullable(string),
+    accountHolder: {
+      type: 'string',
+      description: 'Who transfers go to: the holder given, else the full name',
+    },
     createdAt: dateTime,
   }),
   Session: object({
@@ -75,6 +81,11 @@ export const schemas = {
     locale: { enum: ['fr', 'en'] },
     isBusiness: { type: 'boolean' },
     remindersPausedUntil: nullable(date),
+    emailStatus: {
+      enum: ['ok', 'bounced'],
+      description:
+        '`bounced`: nothing is sent to the address until it changes or is set back to `ok`',
+    },
   }),
   RelanceTemplate: object({
     sequence: integer,
@@ -93,10 +104,26 @@ export const schemas = {
   Checkin: object({
     status: { enum: ['scheduled', 'sent', 'answered', 'cancelled'] },
     answer: nullable({ enum: ['paid', 'still_pending'] }),
+    reason: {
+      enum: ['due', 'before_relance', 'payment_reported', 'client_replied'],
+      description: 'The due date, the weekday before a later relance, or what the client said',
+    },
     scheduledAt: dateTime,
     sentAt: nullable(dateTime),
     answeredAt: nullable(dateTime),
   }),
+  Hold: {
+    ...object({
+      reason: {
+        enum: ['manual', 'payment_reported', 'payment_promised', 'disputed', 'client_replied'],
+      },
+      since: dateTime,
+      until: nullable(dateTime),
+      note: nullable(string),
+    }),
+    description:
+      'The relances wait: those falling due before `until` go at the first weekday 09:00 after it; `until` null: until released',
+  },
   RelanceStep: object({
     sequence: integer,
     status: { enum: ['scheduled', 'sent', 'cancelled', 'failed'] },
@@ -113,6 +140,7 @@ export const schemas = {
     dueDate: date,
     paidAt: nullable(dateTime),
     paidVia: nullable({ enum: ['manual', 'checkin'] }),
+    hold: nullable({ $ref: '#/components/schemas/Hold' }),
     client: { $ref: '#/components/schemas/ClientSummary' },
     checkin: nullable({ $ref: '#/components/schemas/Checkin' }),
     relances: { type: 'array', items: { $ref: '#/components/schemas/RelanceStep' } },

@@ -39,3 +39,26 @@ export function afterPause(moment: DateTime, pausedUntil: DateTime | null, timez
   const resume = sendingTimeOn(pausedUntil.plus({ days: 1 }), timezone)
   return moment < resume ? onWeekday(resume) : moment
 }
+
+/**
+ * The first weekday 09:00 strictly after `moment` in the zone: when what
+ * waited (a hold lifted, a bounced address fixed) goes out, all at once in
+ * one email per client, never in a burst.
+ */
+export function nextSendingTimeAfter(moment: DateTime, timezone: string): DateTime {
+  const local = moment.setZone(timezone)
+  let at = sendingTimeOn(local, timezone)
+  if (at <= local) at = sendingTimeOn(local.plus({ days: 1 }), timezone)
+  return onWeekday(at)
+}
+
+/**
+ * A relance that falls before the end of a hold waits for the first weekday
+ * 09:00 at or after that end.
+ */
+export function afterHold(moment: DateTime, holdUntil: DateTime, timezone: string) {
+  if (moment >= holdUntil) return moment
+  const local = holdUntil.setZone(timezone)
+  const sameDay = sendingTimeOn(local, timezone)
+  return onWeekday(sameDay >= local ? sameDay : sendingTimeOn(local.plus({ days: 1 }), timezone))
+}

@@ -113,3 +113,23 @@ export function deliverScheduledRow<
     return 'sent'
   })
 }
+
+/**
+ * A row whose email used its last attempt becomes `failed`, with the
+ * reason (a thank-you, a client notice); a row no longer scheduled stays.
+ */
+export async function markScheduledRowFailed<
+  Model extends LucidModel & {
+    new (): { markFailed(reason: string, trx: TransactionClientContract): Promise<unknown> }
+  },
+>(model: Model, id: number, reason: string) {
+  await db.transaction(async (trx) => {
+    const row = await model
+      .query({ client: trx })
+      .where('id', id)
+      .where('status', 'scheduled')
+      .forUpdate()
+      .first()
+    if (row) await (row as InstanceType<Model>).markFailed(reason.slice(0, 1000), trx)
+  })
+}

@@ -92,13 +92,15 @@ const toScheduledRowRef = (row: ScheduledRowRecord): ScheduledRowRef => ({
 })
 
 /**
- * A page of the settled `scheduled` rows, by id: what the reconciler walks.
+ * A page of the settled `scheduled` rows, by id: what the reconciler walks,
+ * less those `except` (SQL on the table, from the code) says wait.
  * Plain values, not models: a pass over 100,000 rows would hydrate 100,000
  * models, and their garbage is what grows the worker's heap.
  */
 export async function settledScheduledRows(
-  table: ScheduledRows['table'] | 'thank_yous',
-  page: { afterId: number; settledBefore: Date; limit: number }
+  table: ScheduledRows['table'] | 'thank_yous' | 'client_notices',
+  page: { afterId: number; settledBefore: Date; limit: number },
+  { except }: { except?: string } = {}
 ): Promise<ScheduledRowRef[]> {
   const rows: ScheduledRowRecord[] = await db
     .from(table)
@@ -116,6 +118,8 @@ export async function settledScheduledRows(
           .select('invoices.id')
       )
     )
+    // Rows that wait for someone to act have no job to rebuild until then
+    .if(except, (query) => query.whereRaw(`NOT (${except})`))
     .orderBy('id')
     .limit(page.limit)
   return rows.map(toScheduledRowRef)

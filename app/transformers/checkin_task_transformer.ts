@@ -3,6 +3,13 @@ import { BaseTransformer } from '@adonisjs/core/transformers'
 
 export default class CheckinTaskTransformer extends BaseTransformer<CheckinTask> {
   toObject() {
-    return this.pick(this.resource, ['status', 'answer', 'scheduledAt', 'sentAt', 'answeredAt'])
+    return this.pick(this.resource, [
+      'status',
+      'answer',
+      'reason',
+      'scheduledAt',
+      'sentAt',
+      'answeredAt',
+    ])
   }
 }

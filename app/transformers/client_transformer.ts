@@ -4,7 +4,7 @@ import { BaseTransformer } from '@adonisjs/core/transformers'
 export default class ClientTransformer extends BaseTransformer<Client> {
   toObject() {
     return {
-      ...this.pick(this.resource, ['id', 'name', 'email', 'locale', 'isBusiness']),
+      ...this.pick(this.resource, ['id', 'name', 'email', 'locale', 'isBusiness', 'emailStatus']),
       remindersPausedUntil: this.resource.remindersPausedUntil?.toISODate() ?? null,
     }
   }

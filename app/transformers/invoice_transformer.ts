@@ -4,6 +4,12 @@ import ClientTransformer from '#transformers/client_transformer'
 import CheckinTaskTransformer from '#transformers/checkin_task_transformer'
 import RelanceTransformer from '#transformers/relance_transformer'
 
+/** The hold in force, or null (none, or lapsed). */
+function holdJson(invoice: Invoice) {
+  const hold = invoice.activeHold()
+  return hold && { reason: hold.reason, since: hold.since, until: hold.until, note: hold.note }
+}
+
 export default class InvoiceTransformer extends BaseTransformer<Invoice> {
   toObject() {
     const invoice = this.resource
@@ -19,6 +25,7 @@ export default class InvoiceTransformer extends BaseTransformer<Invoice> {
       ]),
       issuedAt: invoice.issuedAt?.toISODate() ?? null,
       dueDate: invoice.dueDate.toISODate(),
+      hold: holdJson(invoice),
       client: ClientTransformer.transform(this.whenLoaded(invoice.customer))?.useVariant(
         'forEmbedding'
       ),

@@ -12,4 +12,6 @@ export const updateClientValidator = vine.create({
   locale: locale().optional(),
   isBusiness: flag().optional(),
   remindersPausedUntil: pauseEndDate().nullable().optional(),
+  // `ok` once the freelancer knows the address works again; a new email sets it too
+  emailStatus: vine.enum(['ok', 'bounced'] as const).optional(),
 })

@@ -1,5 +1,6 @@
 import vine from '@vinejs/vine'
 import {
+  dateWithinDays,
   amountCents,
   calendarDate,
   currency,
@@ -9,6 +10,7 @@ import {
   page,
   perPage,
   personName,
+  plainText,
 } from '#validators/rules'
 
 export const invoiceStatuses = ['pending', 'paid', 'cancelled'] as const
@@ -36,4 +38,10 @@ export const updateInvoiceValidator = vine.create({
   currency: currency().optional(),
   issuedAt: calendarDate().nullable().optional(),
   dueDate: dueDate().optional(),
+})
+
+/** `POST /invoices/:id/hold`: through a calendar day (today to a year ahead), or until released. */
+export const holdInvoiceValidator = vine.create({
+  until: dateWithinDays(-1, 366).optional(),
+  note: plainText(500).optional(),
 })

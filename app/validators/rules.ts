@@ -1,5 +1,6 @@
 import vine from '@vinejs/vine'
 import { DateTime, IANAZone } from 'luxon'
+import { electronicFormatIBAN, isValidBIC, isValidIBAN } from 'ibantools'
 
 /**
  * Rule factories shared by every validator of the API.
@@ -122,6 +123,27 @@ const dateRangeRule = vine.createRule<{ yearsBack?: number }>((value, { yearsBac
   }
 })
 
+/**
+ * A calendar date from `min` to `max` days after today (UTC: the user's own
+ * today is checked where the zone is known). Runs before the transform.
+ */
+const withinDaysRule = vine.createRule<{ min: number; max: number }>(
+  (value, { min, max }, field) => {
+    if (typeof value !== 'string') return
+    const today = DateTime.utc().startOf('day')
+    const earliest = today.plus({ days: min })
+    const latest = today.plus({ days: max })
+    const date = DateTime.fromISO(value, { zone: 'utc' })
+    if (date < earliest || date > latest) {
+      field.report(
+        `The {{ field }} field must be a date between ${earliest.toISODate()} and ${latest.toISODate()}`,
+        'dateRange',
+        field
+      )
+    }
+  }
+)
+
 // UTF-8 (and so PostgreSQL) cannot hold a lone surrogate: it would be stored
 // altered, and some checks (the email one) throw on it
 const wellFormedRule = vine.createRule((value, _options, field) => {
@@ -169,6 +191,10 @@ const toDateTime = (value: string) =>
 
 /** A calendar date written YYYY-MM-DD, as a UTC luxon date. */
 export const calendarDate = () => isoDate().transform(toDateTime)
+
+/** A calendar date from `min` to `max` days after today, as a UTC luxon date. */
+export const dateWithinDays = (min: number, max: number) =>
+  isoDate().use(withinDaysRule({ min, max })).transform(toDateTime)
 
 /** An invoice's due date: a calendar date within 10 years back and 5 years ahead. */
 export const dueDate = () =>
@@ -224,3 +250,30 @@ export const flag = () => vine.boolean({ strict: true })
 export const page = () => vine.number().withoutDecimals().min(1).max(1_000_000).optional()
 
 export const perPage = () => vine.number().withoutDecimals().min(1).max(100).optional()
+
+// Checked with the IBAN's own checksum and country length, then kept without spaces
+const ibanRule = vine.createRule((value, _options, field) => {
+  if (typeof value !== 'string') return
+  const electronic = electronicFormatIBAN(value)
+  if (!electronic || !isValidIBAN(electronic)) {
+    field.report('The {{ field }} field must be a valid IBAN', 'iban', field)
+    return
+  }
+  field.mutate(electronic, field)
+})
+
+const bicRule = vine.createRule((value, _options, field) => {
+  if (typeof value !== 'string') return
+  const bic = value.replace(/\s+/g, '').toUpperCase()
+  if (!isValidBIC(bic)) {
+    field.report('The {{ field }} field must be a valid BIC', 'bic', field)
+    return
+  }
+  field.mutate(bic, field)
+})
+
+/** An IBAN, spaces allowed as people write it, stored without. */
+export const iban = () => text().trim().maxLength(64).use(ibanRule())
+
+/** A BIC (8 or 11 characters). */
+export const bic = () => text().trim().maxLength(16).use(bicRule())

@@ -1,6 +1,8 @@
 import vine from '@vinejs/vine'
 import {
+  bic,
   email,
+  iban,
   flag,
   locale,
   percentRate,
@@ -31,6 +33,10 @@ export const updateProfileValidator = vine.create({
   paymentInstructions: plainText(1_000).nullable().optional(),
   latePenaltyRate: percentRate().nullable().optional(),
   thankClientsOnPayment: flag().optional(),
+  // null clears them; the holder defaults to the full name (70 characters fit a transfer)
+  iban: iban().nullable().optional(),
+  bic: bic().nullable().optional(),
+  accountHolder: personName().maxLength(70).nullable().optional(),
 })
 
 /** `all: true` signs out every device: all the user's tokens are revoked. */

@@ -5,6 +5,7 @@ import Invoice from '#models/invoice'
 import User from '#models/user'
 import { createInvoice, type NewInvoice } from '#services/invoices/create_invoices'
 import { markInvoicePaid } from '#services/invoices/mark_invoice_paid'
+import sendRelanceJob, { relanceJob } from '#jobs/send_relance_job'
 
 export const DEMO_ACCOUNT = {
   email: 'demo@relance.test',
@@ -12,11 +13,22 @@ export const DEMO_ACCOUNT = {
   fullName: 'Camille Demo',
 }
 
+/** The client of DEMO-1, whose relance goes out at once: its link opens the client's page. */
+export const DEMO_CLIENT = {
+  clientName: 'Atelier Dupont',
+  clientEmail: 'compta@atelier-dupont.test',
+}
+
+/** A sample IBAN (valid checksum): the client's page shows transfer details and a QR code. */
+const DEMO_IBAN = 'FR7630006000011234567890189'
+
 /**
  * A demo account with invoices due yesterday, today and in three days, and
  * one paid, made by the services the API uses: their check-ins and relances
- * are scheduled as for any invoice. Run again, it creates nothing twice and
- * sets the printed password back.
+ * are scheduled as for any invoice, except that the first relance of DEMO-1
+ * is brought to now, so that a newcomer finds it in the dev inbox and opens
+ * the client's page from it. Run again, it creates nothing twice and sets
+ * the printed password back.
  */
 export default class DemoAccountSeeder extends BaseSeeder {
   static environment = ['development']
@@ -29,6 +41,7 @@ export default class DemoAccountSeeder extends BaseSeeder {
         {
           fullName: DEMO_ACCOUNT.fullName,
           password: DEMO_ACCOUNT.password,
+          iban: DEMO_IBAN,
           // Verified: its emails go out at once, as a real account's do once verified
           emailVerifiedAt: existingUser?.emailVerifiedAt ?? DateTime.now(),
         },
@@ -37,7 +50,7 @@ export default class DemoAccountSeeder extends BaseSeeder {
       // The timezone and relance offsets the database defaults
       await user.refresh()
       const today = DateTime.now().setZone(user.timezone).startOf('day')
-      const atelier = { clientName: 'Atelier Dupont', clientEmail: 'compta@atelier-dupont.test' }
+      const atelier = DEMO_CLIENT
       const studio = { clientName: 'Studio Nord', clientEmail: 'factures@studio-nord.test' }
       const invoices: (NewInvoice & { paid?: true })[] = [
         { number: 'DEMO-1', amountCents: 180_000, dueDate: today.minus({ days: 1 }), ...atelier },
@@ -63,6 +76,19 @@ export default class DemoAccountSeeder extends BaseSeeder {
         if (taken.has(details.number)) continue
         const invoice = await createInvoice(user, details, trx)
         if (paid) await markInvoicePaid(invoice, { via: 'manual' }, trx)
+        if (details.number === 'DEMO-1') {
+          const relances = await trx
+            .from('relances')
+            .where('invoice_id', invoice.id)
+            .where('sequence', 1)
+            .update({ scheduled_at: new Date() }, ['id', 'invoice_id', 'scheduled_at'])
+          sendRelanceJob.replaceAfterCommit(
+            trx,
+            relances.map((row: { id: number; invoice_id: number; scheduled_at: Date }) =>
+              relanceJob({ id: row.id, invoiceId: row.invoice_id, scheduledAt: row.scheduled_at })
+            )
+          )
+        }
         made.push(details.number)
       }
       return made
@@ -74,7 +100,8 @@ export default class DemoAccountSeeder extends BaseSeeder {
         `Invoices DEMO-1 (due yesterday), DEMO-2 (today), DEMO-3 (in three days), DEMO-4 (paid): ` +
           (created.length ? `created ${created.join(', ')}` : 'all there already'),
         `With npm run dev running, the check-in email of DEMO-1 reaches the inbox within ` +
-          `CHECKIN_PAST_DUE_DELAY_MS.`,
+          `CHECKIN_PAST_DUE_DELAY_MS, and its first relance reaches ${DEMO_CLIENT.clientEmail} ` +
+          `at once: the link at its end opens the client's page.`,
       ].join('\n')
     )
   }

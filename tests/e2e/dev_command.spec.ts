@@ -3,7 +3,7 @@ import type { Assert } from '@japa/assert'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
-import { DEMO_ACCOUNT } from '#database/seeders/demo_account_seeder'
+import { DEMO_ACCOUNT, DEMO_CLIENT } from '#database/seeders/demo_account_seeder'
 import { checkinPage } from '#tests/helpers/checkin_links'
 import { freePort } from '#tests/helpers/app_processes'
 import { NpmScript, aliveIn, killGroups, processGroupsBelow } from '#tests/helpers/npm_script'
@@ -208,6 +208,13 @@ test.group('npm run dev', (group) => {
         receivedAt: DateTime.now(),
       }
     )
+    // DEMO-1's relance, sent at once: its last line opens the client's page
+    const [relance] = await smtp.waitForMessageTo(DEMO_CLIENT.clientEmail)
+    const link = /(https?:\/\/\S+\/client\/[\w-]{43})\s*$/.exec(relance.text ?? '')
+    assert.exists(link, relance.text)
+    const page = await fetch(link![1])
+    assert.equal(page.status, 200)
+    assert.include(await page.text(), 'Facture DEMO-1')
 
     dev.interrupt()
     await waitUntilNoneLeft(groups)

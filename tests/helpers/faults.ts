@@ -39,8 +39,15 @@ export async function freelancersWithInvoicesDue(count: number, label: string) {
  * Brings the first relance of these invoices to a minute ago in PostgreSQL,
  * and its delayed job, when Redis still holds one, to now.
  */
-export async function firstRelancesDueNow(invoiceIds: number[]) {
-  const relances = await Relance.query().whereIn('invoice_id', invoiceIds).where('sequence', 1)
+export function firstRelancesDueNow(invoiceIds: number[]) {
+  return relancesDueNow(invoiceIds, [1])
+}
+
+/** The same for the relances of these steps (a job that finished is left finished). */
+export async function relancesDueNow(invoiceIds: number[], sequences: number[]) {
+  const relances = await Relance.query()
+    .whereIn('invoice_id', invoiceIds)
+    .whereIn('sequence', sequences)
   await Relance.query()
     .whereIn(
       'id',
@@ -49,7 +56,7 @@ export async function firstRelancesDueNow(invoiceIds: number[]) {
     .update({ scheduled_at: DateTime.now().minus({ minutes: 1 }).toJSDate() })
   for (const relance of relances) {
     const job = await getQueue('relances').getJob(sendRelanceJob.jobId(relance.id))
-    await job?.promote()
+    if (await job?.isDelayed()) await job!.promote()
   }
   return relances
 }

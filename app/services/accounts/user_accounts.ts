@@ -31,6 +31,9 @@ export async function updateProfile(
     paymentInstructions?: string | null
     latePenaltyRate?: number | null
     thankClientsOnPayment?: boolean
+    iban?: string | null
+    bic?: string | null
+    accountHolder?: string | null
   },
   trx: TransactionClientContract
 ) {

@@ -7,6 +7,7 @@ import { forNoKeyUpdate } from '#support/row_locks'
 import { hashCheckinToken, looksLikeCheckinToken } from '#services/checkins/checkin_token'
 import { markInvoicePaid } from '#services/invoices/mark_invoice_paid'
 import { scheduleCheckinsBeforeNextRelance } from '#services/checkins/checkin_scheduler'
+import { liftHold } from '#services/holds/invoice_holds'
 
 export type CheckinAnswerChoice = 'paid' | 'pending'
 export type CheckinResult = 'paid' | 'pending' | 'already_answered' | 'expired' | 'invalid'
@@ -40,19 +41,28 @@ export async function answerCheckin(
 
   await task.recordAnswer(choice === 'paid' ? 'paid' : 'still_pending', trx)
   if (choice === 'paid') {
+    // Paid ends the hold the client's signal placed, as any payment does
     await markInvoicePaid(invoice, { via: 'checkin' }, trx)
     return 'paid'
   }
+  const isSignal = task.reason === 'payment_reported' || task.reason === 'client_replied'
   await ActivityEvent.record(
     {
       userId: invoice.userId,
       invoiceId: invoice.id,
       type: 'checkin_answered',
-      label: `Invoice ${invoice.number} not paid yet: relances go on`,
-      metadata: { answer: 'still_pending' },
+      label: isSignal
+        ? `Invoice ${invoice.number} not received yet: relances resume`
+        : `Invoice ${invoice.number} not paid yet: relances go on`,
+      metadata: { answer: 'still_pending', reason: task.reason },
     },
     trx
   )
-  await scheduleCheckinsBeforeNextRelance([invoice.id], trx)
+  // "Not received": the hold the signal placed ends (unless a later one replaced it)
+  if (isSignal && invoice.holdReason === task.reason) {
+    await liftHold(invoice, trx)
+  } else {
+    await scheduleCheckinsBeforeNextRelance([invoice.id], trx)
+  }
   return 'pending'
 }

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import CheckinTask from '#models/checkin_task'
+import CheckinTask, { type CheckinReason, type ClientSignal } from '#models/checkin_task'
 import User, { type Locale } from '#models/user'
 import sendCheckinJob from '#jobs/send_checkin_job'
 import { deliverScheduledRow } from '#support/scheduled_delivery'
@@ -12,6 +12,7 @@ import {
   DIGEST_WINDOW_MS,
   DUE_CHECKIN_COLUMNS,
   DUE_CHECKIN_FROM,
+  sendableDuringHolds,
 } from '#services/checkins/due_checkin_sql'
 
 export type DeliveryOutcome = 'sent' | 'skipped'
@@ -26,6 +27,13 @@ type DueCheckin = {
   tokenHash: string
   scheduledAt: number
   isScheduled: boolean
+  reason: CheckinReason
+  /** What the client said (a signal's check-in). */
+  signal: ClientSignal | null
+  /** When a signal's links stop working (the end of its hold); null: 24 h after sending. */
+  expiresAt: DateTime | null
+  /** Not kept back by the invoice's hold (a signal's check-in never is). */
+  sendable: boolean
   /** The user wants a check-in before each relance and the invoice has one ahead. */
   relancesAhead: boolean
   /** Another check-in of the user falls due within the window (claim only). */
@@ -38,7 +46,13 @@ type DueCheckin = {
     currency: string
     dueDate: DateTime
     isPending: boolean
-    user: { email: string; fullName: string; locale: Locale; maySendEmails: boolean }
+    user: {
+      email: string
+      fullName: string
+      locale: Locale
+      timezone: string
+      maySendEmails: boolean
+    }
     customer: { name: string }
   }
 }
@@ -50,6 +64,10 @@ function dueCheckinOf(row: Record<string, any>): DueCheckin {
     tokenHash: row.token_hash,
     scheduledAt: row.scheduled_at.getTime(),
     isScheduled: row.status === 'scheduled',
+    reason: row.reason,
+    signal: row.signal,
+    expiresAt: row.expires_at ? DateTime.fromJSDate(row.expires_at) : null,
+    sendable: row.sendable,
     relancesAhead: row.relances_ahead,
     hasCompanions: row.has_companions ?? false,
     invoice: {
@@ -65,6 +83,7 @@ function dueCheckinOf(row: Record<string, any>): DueCheckin {
         email: row.email,
         fullName: row.full_name,
         locale: row.locale,
+        timezone: row.timezone,
         maySendEmails: User.maySendEmailsWhenVerifiedAt(row.email_verified_at),
       },
       customer: { name: row.client_name },
@@ -102,7 +121,7 @@ async function dueCompanions(
     `SELECT ${DUE_CHECKIN_COLUMNS}
      ${DUE_CHECKIN_FROM}
      WHERE i.user_id = ? AND i.status = 'pending' AND t.status = 'scheduled'
-       AND t.id <> ? AND t.scheduled_at <= ?
+       AND t.id <> ? AND t.scheduled_at <= ? AND ${sendableDuringHolds('t', 'i')}
      ORDER BY t.scheduled_at, t.id
      LIMIT ?
      FOR UPDATE OF t`,
@@ -131,8 +150,19 @@ export function deliverCheckin(taskId: number, plainToken: string): Promise<Deli
     model: CheckinTask,
     id: taskId,
     claim: claimCheckin,
-    // A rotated token (reconciler, another job's digest) or a stale payload must not send old links
-    hold: async (task) => (hashCheckinToken(plainToken) !== task.tokenHash ? 'skipped' : null),
+    hold: async (task, trx) => {
+      // A rotated token (reconciler, another job's digest) or a stale payload must not send old links
+      if (hashCheckinToken(plainToken) !== task.tokenHash) return 'skipped'
+      // Held since it was scheduled: the hold's end brings the next check-in (followHold)
+      if (!task.sendable) {
+        await trx
+          .from('checkin_tasks')
+          .where('id', task.id)
+          .update({ status: 'cancelled', updated_at: new Date() })
+        return 'skipped'
+      }
+      return null
+    },
     companions: (task, trx) => dueCompanions(task, tokens, trx),
     send: (task, companions) => {
       const oldestFirst = [task, ...companions].sort(
@@ -140,10 +170,13 @@ export function deliverCheckin(taskId: number, plainToken: string): Promise<Deli
       )
       return sendCheckinEmail({
         user: task.invoice.user,
-        checkins: oldestFirst.map(({ id, invoice }) => ({
+        checkins: oldestFirst.map(({ id, invoice, reason, signal, expiresAt }) => ({
           invoice,
           client: invoice.customer,
           plainToken: tokens.get(id)!,
+          reason,
+          signal,
+          expiresAt,
         })),
       })
     },
@@ -153,11 +186,12 @@ export function deliverCheckin(taskId: number, plainToken: string): Promise<Deli
         tasks.filter((task) => task.relancesAhead).map((task) => task.invoiceId),
         trx
       ),
-    sentEvent: ({ invoice }) => ({
+    sentEvent: ({ invoice, reason }) => ({
       userId: invoice.userId,
       invoiceId: invoice.id,
       type: 'checkin_sent',
       label: `Check-in email sent for invoice ${invoice.number}`,
+      metadata: { reason },
     }),
   })
 }

@@ -4,8 +4,10 @@ import env from '#start/env'
 import Invoice from '#models/invoice'
 import type Relance from '#models/relance'
 import sendCheckinJob, { checkinJob } from '#jobs/send_checkin_job'
+import type { CheckinReason, ClientSignal } from '#models/checkin_task'
 import { generateCheckinToken } from '#services/checkins/checkin_token'
-import { afterPause, sendingTimeOn } from '#support/business_calendar'
+import { relanceMayGoAt, waitsOf, type RelanceWaits } from '#services/relances/relance_waits'
+import { sendingTimeOn } from '#support/business_calendar'
 import { loadInTurn } from '#support/load_in_turn'
 import {
   cancelScheduledRows,
@@ -110,23 +112,34 @@ export function checkinTimeBeforeRelance(relanceAt: DateTime, timezone: string):
 /**
  * The check-in that comes before the invoice's next relance after the
  * first: the first relance still scheduled, from the second on, whose
- * check-in moment (where the client's pause moved the relance) is still
- * ahead. Null when none is left.
+ * check-in moment (where the client's pause or the invoice's hold moved the
+ * relance) is still ahead, and not inside the hold (the freelancer heard
+ * from the client then). Null when none is left, or while the relances wait
+ * for someone to act (a hold until lifted, a bounced address).
  */
 export function nextCheckinBeforeRelance(options: {
   relances: Pick<Relance, 'sequence' | 'status' | 'scheduledAt'>[]
   pausedUntil: DateTime | null
+  hold?: RelanceWaits['hold']
+  bounced?: boolean
   timezone: string
   now?: DateTime
 }): { beforeRelance: number; at: DateTime } | null {
   const now = options.now ?? DateTime.now()
+  const waits: RelanceWaits = {
+    pausedUntil: options.pausedUntil,
+    hold: options.hold ?? null,
+    bounced: options.bounced ?? false,
+  }
   const upcoming = options.relances
     .filter((relance) => relance.sequence >= 2 && relance.status === 'scheduled')
     .sort((a, b) => a.sequence - b.sequence)
   for (const relance of upcoming) {
-    const relanceAt = afterPause(relance.scheduledAt, options.pausedUntil, options.timezone)
+    const relanceAt = relanceMayGoAt(relance.scheduledAt, waits, options.timezone)
+    if (!relanceAt) return null
     const at = checkinTimeBeforeRelance(relanceAt, options.timezone)
-    if (at > now) return { beforeRelance: relance.sequence, at }
+    const holdUntil = waits.hold?.until
+    if (at > now && (!holdUntil || at >= holdUntil)) return { beforeRelance: relance.sequence, at }
   }
   return null
 }
@@ -153,7 +166,7 @@ export async function scheduleCheckinsBeforeNextRelance(
   const rows = invoices.flatMap((invoice) => {
     const next = nextCheckinBeforeRelance({
       relances: invoice.relances,
-      pausedUntil: invoice.customer.remindersPausedUntil,
+      ...waitsOf(invoice, invoice.customer, now),
       timezone: invoice.user.timezone,
       now,
     })
@@ -164,6 +177,7 @@ export async function scheduleCheckinsBeforeNextRelance(
       {
         invoice_id: invoice.id,
         token_hash: token.hashed,
+        reason: 'before_relance',
         before_relance: next.beforeRelance,
         scheduled_ms: next.at.toMillis(),
       },
@@ -171,7 +185,7 @@ export async function scheduleCheckinsBeforeNextRelance(
   })
   const tasks = await insertScheduledRows(
     CHECKIN_ROWS,
-    { invoice_id: 'int', token_hash: 'text', before_relance: 'smallint' },
+    { invoice_id: 'int', token_hash: 'text', reason: 'text', before_relance: 'smallint' },
     rows,
     trx,
     { onConflict: "ON CONFLICT (invoice_id) WHERE status = 'scheduled' DO NOTHING" }
@@ -202,6 +216,69 @@ async function cancelCheckinsBeforeRelance(
     cancelled.map(({ id }) => id)
   )
   return cancelled
+}
+
+/**
+ * What a hold placed or lifted does to the invoice's check-ins: the one
+ * waiting for the due date or before a relance goes (a signal's own stays),
+ * and the check-in before its next relance comes where the hold left the
+ * relances (none while it waits for someone to act).
+ */
+export async function followHold(invoiceId: number, trx: TransactionClientContract) {
+  const cancelled: { id: number }[] = await trx
+    .from('checkin_tasks')
+    .where('invoice_id', invoiceId)
+    .where('status', 'scheduled')
+    .whereIn('reason', ['due', 'before_relance'])
+    .update({ status: 'cancelled', updated_at: new Date() }, ['id'])
+  sendCheckinJob.removeAfterCommit(
+    trx,
+    cancelled.map(({ id }) => id)
+  )
+  return scheduleCheckinsBeforeNextRelance([invoiceId], trx)
+}
+
+/**
+ * The check-in a client's signal creates (a reported payment, a reply):
+ * in place of any check-in the invoice had waiting, due within
+ * CHECKIN_PAST_DUE_DELAY_MS so that it joins the digest of anything else
+ * due, carrying what the client said, its links working until `expiresAt`
+ * (the end of the signal's hold). Its job is enqueued after commit.
+ */
+export async function createSignalCheckin(
+  invoiceId: number,
+  details: {
+    reason: Extract<CheckinReason, 'payment_reported' | 'client_replied'>
+    signal: ClientSignal
+    expiresAt: DateTime
+  },
+  trx: TransactionClientContract
+): Promise<ScheduledRowRef> {
+  await cancelCheckinsForInvoices([invoiceId], trx)
+  const token = generateCheckinToken()
+  const [task] = await insertScheduledRows(
+    CHECKIN_ROWS,
+    {
+      invoice_id: 'int',
+      token_hash: 'text',
+      reason: 'text',
+      signal: 'jsonb',
+      expires_at: 'timestamptz',
+    },
+    [
+      {
+        invoice_id: invoiceId,
+        token_hash: token.hashed,
+        reason: details.reason,
+        signal: details.signal,
+        expires_at: details.expiresAt.toISO(),
+        scheduled_ms: Date.now() + env.get('CHECKIN_PAST_DUE_DELAY_MS'),
+      },
+    ],
+    trx
+  )
+  sendCheckinJob.enqueueAfterCommit(trx, [checkinJob(task, token.plain)])
+  return task
 }
 
 /**

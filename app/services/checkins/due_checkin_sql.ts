@@ -8,11 +8,24 @@
 /** Check-ins falling due within this window after a job's go out in its email (the claim's horizon). */
 export const DIGEST_WINDOW_MS = 60_000
 
+/** The invoice `i` is held at this moment: its hold has no end, or one still ahead. */
+const held = (i: string) =>
+  `(${i}.hold_reason IS NOT NULL AND (${i}.hold_until IS NULL OR ${i}.hold_until > now()))`
+
+/**
+ * The task `t` of invoice `i` may go out: a client's signal always does (it
+ * is what the hold is for); the check-in of the due date or before a relance
+ * waits out the invoice's hold.
+ */
+export const sendableDuringHolds = (t: string, i: string) =>
+  `(${t}.reason IN ('payment_reported', 'client_replied') OR NOT ${held(i)})`
+
 /** What a check-in email needs, from `t` (the task), `i`, `u` and `c`. */
 export const DUE_CHECKIN_COLUMNS = `
-  t.id, t.invoice_id, t.token_hash, t.status, t.scheduled_at,
+  t.id, t.invoice_id, t.token_hash, t.status, t.scheduled_at, t.reason, t.signal, t.expires_at,
+  ${sendableDuringHolds('t', 'i')} AS sendable,
   i.user_id, i.number, i.amount_cents, i.currency, i.due_date::text AS due_date,
-  i.status AS invoice_status, u.email, u.full_name, u.locale, u.email_verified_at,
+  i.status AS invoice_status, u.email, u.full_name, u.locale, u.timezone, u.email_verified_at,
   c.name AS client_name,
   u.checkin_before_each_relance AND EXISTS (
     SELECT 1 FROM relances AS r
@@ -35,7 +48,7 @@ export const CLAIM_CHECKIN_SQL = `SELECT ${DUE_CHECKIN_COLUMNS},
   EXISTS (
     SELECT 1 FROM checkin_tasks AS o JOIN invoices AS oi ON oi.id = o.invoice_id
      WHERE oi.user_id = i.user_id AND oi.status = 'pending' AND o.status = 'scheduled'
-       AND o.id <> t.id AND o.scheduled_at <= ?
+       AND o.id <> t.id AND o.scheduled_at <= ? AND ${sendableDuringHolds('o', 'oi')}
   ) AS has_companions
   ${DUE_CHECKIN_FROM}
   WHERE t.id = ?

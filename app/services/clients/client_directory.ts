@@ -1,11 +1,14 @@
-import type { DateTime } from 'luxon'
+import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import Client from '#models/client'
+import Client, { type EmailStatus } from '#models/client'
 import type User from '#models/user'
 import ConflictException from '#exceptions/conflict_exception'
 import { findOwned } from '#support/owned_records'
 import { modelsFromRows } from '#support/bulk_rows'
-import { followClientPause } from '#services/invoices/invoice_follow_ups'
+import {
+  followClientAddressRestored,
+  followClientPause,
+} from '#services/invoices/invoice_follow_ups'
 
 /**
  * Returns the user's clients with these emails (case-insensitive), keyed by
@@ -57,9 +60,11 @@ export function findClient(userId: number, clientId: number, trx?: TransactionCl
 }
 
 /**
- * Renames a client, changes its address, language or business status, or
- * pauses its reminders. A relance that falls inside the pause waits for its
- * end when its job fires.
+ * Renames a client, changes its address, language or business status,
+ * pauses its reminders, or says whether its address works. A relance that
+ * falls inside the pause waits for its end when its job fires; a bounced
+ * address keeps every relance back until it changes or is set back to `ok`,
+ * and what came due meanwhile then goes at the next weekday 09:00.
  */
 export async function updateClient(
   client: Client,
@@ -69,6 +74,7 @@ export async function updateClient(
     locale?: Client['locale']
     isBusiness?: boolean
     remindersPausedUntil?: DateTime | null
+    emailStatus?: EmailStatus
   },
   trx: TransactionClientContract
 ) {
@@ -83,7 +89,19 @@ export async function updateClient(
   const pauseChanged =
     changes.remindersPausedUntil !== undefined &&
     changes.remindersPausedUntil?.toISODate() !== client.remindersPausedUntil?.toISODate()
-  await client.useTransaction(trx).merge(changes).save()
+  const wasBounced = client.isBounced
+  // A new address has not bounced
+  const emailStatus = changes.email && changes.email !== client.email ? 'ok' : changes.emailStatus
+  await client
+    .useTransaction(trx)
+    .merge({
+      ...changes,
+      ...(emailStatus && emailStatus !== client.emailStatus
+        ? { emailStatus, emailBouncedAt: emailStatus === 'bounced' ? DateTime.now() : null }
+        : {}),
+    })
+    .save()
   if (pauseChanged) await followClientPause(client.id, trx)
+  if (wasBounced && !client.isBounced) await followClientAddressRestored(client, trx)
   return client
 }

@@ -1,16 +1,20 @@
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type Invoice from '#models/invoice'
-import type User from '#models/user'
+import User from '#models/user'
+import type Client from '#models/client'
+import ActivityEvent from '#models/activity_event'
 import { cancelScheduledRows } from '#support/scheduled_rows'
 import {
   CHECKIN_ROWS,
   rescheduleCheckinsBeforeRelance,
+  scheduleCheckinsBeforeNextRelance,
   scheduleCheckinForInvoice,
   scheduleCheckinsForInvoices,
 } from '#services/checkins/checkin_scheduler'
 import {
   RELANCE_ROWS,
   resumeCancelledRelances,
+  resumeWaitingRelances,
   scheduleRelancesForInvoice,
   scheduleRelancesForNewInvoices,
 } from '#services/relances/relance_scheduler'
@@ -93,6 +97,35 @@ export async function followClientPause(clientId: number, trx: TransactionClient
     .where('status', 'pending')
   await rescheduleCheckinsBeforeRelance(
     pending.map(({ id }) => id),
+    trx
+  )
+}
+
+/**
+ * The client's address works again (a new one, or the freelancer says so):
+ * what came due while it bounced goes at the next weekday 09:00, one email,
+ * and the check-ins before the next relances come back.
+ */
+export async function followClientAddressRestored(client: Client, trx: TransactionClientContract) {
+  const pending: { id: number }[] = await trx
+    .from('invoices')
+    .select('id')
+    .where('client_id', client.id)
+    .where('status', 'pending')
+  const invoiceIds = pending.map(({ id }) => id)
+  const user = await User.query({ client: trx })
+    .select('timezone')
+    .where('id', client.userId)
+    .firstOrFail()
+  await resumeWaitingRelances(invoiceIds, user.timezone, trx)
+  await scheduleCheckinsBeforeNextRelance(invoiceIds, trx)
+  await ActivityEvent.record(
+    {
+      userId: client.userId,
+      type: 'client_email_restored',
+      label: `Relances to ${client.name} resume: its address ${client.email} is in use again`,
+      metadata: { clientId: client.id },
+    },
     trx
   )
 }

@@ -18,10 +18,14 @@ export const INVOICE_JSON = `json_build_object(
   'amountCents', page.amount_cents, 'currency', page.currency,
   'paidAt', ${epochMs('page.paid_at')}, 'paidVia', page.paid_via,
   'issuedAt', to_char(page.issued_at, 'YYYY-MM-DD'), 'dueDate', to_char(page.due_date, 'YYYY-MM-DD'),
+  'hold', CASE WHEN page.hold_reason IS NOT NULL AND (page.hold_until IS NULL OR page.hold_until > now())
+    THEN json_build_object('reason', page.hold_reason, 'since', ${epochMs('page.held_at')},
+      'until', ${epochMs('page.hold_until')}, 'note', page.hold_note) END,
   'client', json_build_object('id', customer.id, 'name', customer.name, 'email', customer.email),
   'checkin', (
     SELECT json_build_object(
-      'status', task.status, 'answer', task.answer, 'scheduledAt', ${epochMs('task.scheduled_at')},
+      'status', task.status, 'answer', task.answer, 'reason', task.reason,
+      'scheduledAt', ${epochMs('task.scheduled_at')},
       'sentAt', ${epochMs('task.sent_at')}, 'answeredAt', ${epochMs('task.answered_at')})
     FROM "checkin_tasks" task WHERE task.invoice_id = page.id
     ORDER BY task.status = 'cancelled', task.id DESC LIMIT 1),

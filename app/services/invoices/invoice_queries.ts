@@ -25,6 +25,7 @@ function withDetails(query: ModelQueryBuilderContract<typeof Invoice>) {
 type Timestamp = number | null
 type InvoiceJson = {
   paidAt: Timestamp | string
+  hold: { since: Timestamp | string; until: Timestamp | string } | null
   checkin: {
     scheduledAt: Timestamp | string
     sentAt: Timestamp | string
@@ -36,6 +37,10 @@ type InvoiceJson = {
 /** The epoch milliseconds of INVOICE_JSON as a DateTime column serializes them. */
 function withIsoTimestamps(invoice: InvoiceJson) {
   invoice.paidAt = isoTimestamp(invoice.paidAt as Timestamp)
+  if (invoice.hold) {
+    invoice.hold.since = isoTimestamp(invoice.hold.since as Timestamp)
+    invoice.hold.until = isoTimestamp(invoice.hold.until as Timestamp)
+  }
   if (invoice.checkin) {
     invoice.checkin.scheduledAt = isoTimestamp(invoice.checkin.scheduledAt as Timestamp)
     invoice.checkin.sentAt = isoTimestamp(invoice.checkin.sentAt as Timestamp)

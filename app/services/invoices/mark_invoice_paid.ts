@@ -6,6 +6,7 @@ import User from '#models/user'
 import ConflictException from '#exceptions/conflict_exception'
 import { cancelFollowUps } from '#services/invoices/invoice_follow_ups'
 import { promiseThankYou } from '#services/invoices/thank_yous'
+import { NO_HOLD } from '#services/holds/invoice_holds'
 
 const PAYMENT_LABELS: Record<PaidVia, string> = {
   manual: 'marked as paid',
@@ -67,9 +68,10 @@ export async function markInvoicePaid(
     throw new ConflictException('A cancelled invoice cannot be marked as paid')
   }
 
+  // Paid ends any hold: nothing is left to wait for
   await locked
     .useTransaction(trx)
-    .merge({ status: 'paid', paidAt: DateTime.now(), paidVia: via })
+    .merge({ status: 'paid', paidAt: DateTime.now(), paidVia: via, ...NO_HOLD })
     .save()
   await User.query({ client: trx }).where('id', locked.userId).increment('rubis', 1)
   await recordPayment(locked, via, trx)

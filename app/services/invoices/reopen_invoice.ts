@@ -5,6 +5,7 @@ import ActivityEvent from '#models/activity_event'
 import ConflictException from '#exceptions/conflict_exception'
 import { resumeFollowUps } from '#services/invoices/invoice_follow_ups'
 import { paymentsOf } from '#services/invoices/mark_invoice_paid'
+import { NO_HOLD } from '#services/holds/invoice_holds'
 
 /**
  * Undoes a payment (a wrong "paid" click): the invoice, locked by the
@@ -13,7 +14,10 @@ import { paymentsOf } from '#services/invoices/mark_invoice_paid'
  */
 export async function reopenInvoice(user: User, invoice: Invoice, trx: TransactionClientContract) {
   if (invoice.status !== 'paid') throw new ConflictException('Only a paid invoice can be reopened')
-  await invoice.useTransaction(trx).merge({ status: 'pending', paidAt: null, paidVia: null }).save()
+  await invoice
+    .useTransaction(trx)
+    .merge({ status: 'pending', paidAt: null, paidVia: null, ...NO_HOLD })
+    .save()
   await User.query({ client: trx })
     .where('id', invoice.userId)
     .where('rubis', '>', 0)

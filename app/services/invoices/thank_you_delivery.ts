@@ -1,6 +1,5 @@
-import db from '@adonisjs/lucid/services/db'
 import ThankYou from '#models/thank_you'
-import { deliverScheduledRow } from '#support/scheduled_delivery'
+import { deliverScheduledRow, markScheduledRowFailed } from '#support/scheduled_delivery'
 import { sendThankYouEmail } from '#mails/mail_dispatcher'
 
 /**
@@ -25,14 +24,6 @@ export function deliverThankYou(thankYouId: number) {
 }
 
 /** After its last attempt a thank-you is `failed`, with the reason. */
-export async function markThankYouFailed(thankYouId: number, reason: string) {
-  await db.transaction(async (trx) => {
-    const thankYou = await ThankYou.query({ client: trx })
-      .where('id', thankYouId)
-      .where('status', 'scheduled')
-      .forUpdate()
-      .first()
-    if (!thankYou) return
-    await thankYou.markFailed(reason.slice(0, 1000), trx)
-  })
+export function markThankYouFailed(thankYouId: number, reason: string) {
+  return markScheduledRowFailed(ThankYou, thankYouId, reason)
 }

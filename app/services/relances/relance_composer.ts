@@ -4,6 +4,7 @@ import type Invoice from '#models/invoice'
 import RelanceTemplate from '#models/relance_template'
 import { renderRelance, type RenderedRelance } from '#mails/relance_content'
 import { groupStep, relancesDueWith } from '#services/relances/relance_groups'
+import { PREVIEW_PAGE_URL } from '#services/client_page/client_page_links'
 
 /**
  * The email that covers these relances (their invoice, user and client
@@ -13,7 +14,7 @@ import { groupStep, relancesDueWith } from '#services/relances/relance_groups'
  */
 export async function composeRelanceEmail(
   relances: Relance[],
-  now: DateTime = DateTime.now()
+  { pageUrl, now = DateTime.now() }: { pageUrl: string; now?: DateTime }
 ): Promise<RenderedRelance> {
   const { user, customer } = relances[0].invoice
   const sequence = groupStep(relances)
@@ -24,7 +25,7 @@ export async function composeRelanceEmail(
     .where('sequence', sequence)
     .where('locale', customer.locale)
     .first()
-  return renderRelance({ user, client: customer, invoices, sequence, template, now })
+  return renderRelance({ user, client: customer, invoices, sequence, template, pageUrl, now })
 }
 
 function byDueDate(a: Invoice, b: Invoice) {
@@ -57,7 +58,11 @@ export async function previewRelance(
     relance.isScheduled && relance.invoice.isPending
       ? await relancesDueWith(relance, DateTime.max(now, relance.scheduledAt))
       : []
-  const email = await composeRelanceEmail([relance, ...companions], now)
+  // The page link is made when the email leaves: the preview shows where it goes
+  const email = await composeRelanceEmail([relance, ...companions], {
+    pageUrl: PREVIEW_PAGE_URL,
+    now,
+  })
   return {
     to: email.to,
     replyTo: email.replyTo,

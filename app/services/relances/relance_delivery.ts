@@ -3,8 +3,11 @@ import db from '@adonisjs/lucid/services/db'
 import Relance from '#models/relance'
 import ActivityEvent from '#models/activity_event'
 import { deliverScheduledRow } from '#support/scheduled_delivery'
-import { afterPause } from '#support/business_calendar'
+import { generateLinkToken } from '#support/link_tokens'
 import { composeRelanceEmail } from '#services/relances/relance_composer'
+import { recordRelanceEmail } from '#services/relances/relance_emails'
+import { relanceMayGoAt, waitsOf } from '#services/relances/relance_waits'
+import { clientPageUrl } from '#services/client_page/client_page_links'
 import {
   EARLY_MARGIN_MS,
   lockClientOfRelance,
@@ -16,17 +19,25 @@ import { sendRelanceEmail } from '#mails/mail_dispatcher'
 export type RelanceOutcome =
   | { kind: 'sent' }
   | { kind: 'skipped' }
-  /** Not due yet (moved by a pause, a new due date or the daily cap): wait until `until`. */
+  /** Not due yet (moved by a pause, a hold, a new due date or the daily cap): wait until `until`. */
   | { kind: 'deferred'; until: DateTime }
+  /**
+   * Waits for someone to act (a hold until lifted, a bounced address): the
+   * row stays scheduled, and lifting it enqueues the job again.
+   */
+  | { kind: 'held' }
 
 /**
  * Sends the client's relance email if this relance is still due: one email
- * for every relance of the client's pending invoices due today by now,
- * worded as the highest step, and every one of them `sent`. A relance that
- * a client's pause or a new due date moved waits for its new moment; past the
- * user's daily cap of relance emails, it waits for the next weekday.
+ * for every relance of the client's pending invoices due today by now and
+ * not held, worded as the highest step, every one of them `sent`, and the
+ * email recorded with the token of its link to the client's page. A
+ * relance that a client's pause, a hold or a new due date moved waits for
+ * its new moment; past the user's daily cap of relance emails, it waits for
+ * the next weekday.
  */
 export async function deliverRelance(relanceId: number): Promise<RelanceOutcome> {
+  const link = generateLinkToken()
   const outcome = await deliverScheduledRow({
     model: Relance,
     id: relanceId,
@@ -36,12 +47,14 @@ export async function deliverRelance(relanceId: number): Promise<RelanceOutcome>
     },
     async hold(relance, trx) {
       const { invoice } = relance
-      const dueAt = afterPause(
+      const now = DateTime.now()
+      const dueAt = relanceMayGoAt(
         relance.scheduledAt,
-        invoice.customer.remindersPausedUntil,
+        waitsOf(invoice, invoice.customer, now),
         invoice.user.timezone
       )
-      if (dueAt.toMillis() - Date.now() > EARLY_MARGIN_MS) {
+      if (!dueAt) return { kind: 'held' } as const
+      if (dueAt.toMillis() - now.toMillis() > EARLY_MARGIN_MS) {
         if (!dueAt.equals(relance.scheduledAt)) {
           await relance.useTransaction(trx).merge({ scheduledAt: dueAt }).save()
         }
@@ -52,7 +65,10 @@ export async function deliverRelance(relanceId: number): Promise<RelanceOutcome>
     },
     companions: (relance, trx) => relancesDueWith(relance, DateTime.now(), trx),
     send: async (relance, companions) =>
-      sendRelanceEmail(await composeRelanceEmail([relance, ...companions])),
+      sendRelanceEmail(
+        await composeRelanceEmail([relance, ...companions], { pageUrl: clientPageUrl(link.plain) })
+      ),
+    afterSent: (relances, trx) => recordRelanceEmail(relances, { linkTokenHash: link.hashed }, trx),
     sentEvent: ({ invoice, sequence }) => ({
       userId: invoice.userId,
       invoiceId: invoice.id,

@@ -37,7 +37,8 @@ export function lockClientOfRelance(relanceId: number, trx: TransactionClientCon
 /**
  * The other scheduled relances of the same client's pending invoices due
  * together with this one at `at`, with their invoice, user and client;
- * locked when read in a transaction (under the client's lock).
+ * locked when read in a transaction (under the client's lock). A held
+ * invoice's relances wait: its own job moves them.
  */
 export async function relancesDueWith(
   relance: Relance,
@@ -57,6 +58,9 @@ export async function relancesDueWith(
         .select('id')
         .where('client_id', invoice.clientId)
         .where('status', 'pending')
+        .where((notHeld) =>
+          notHeld.whereNull('hold_reason').orWhere('hold_until', '<=', at.toJSDate())
+        )
     )
     .preload('invoice')
     .orderBy('id')

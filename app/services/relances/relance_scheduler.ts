@@ -3,7 +3,14 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Relance from '#models/relance'
 import type Invoice from '#models/invoice'
 import sendRelanceJob, { relanceJob } from '#jobs/send_relance_job'
-import { afterPause, laterDay, onWeekday, sendingTimeOn, todayIn } from '#support/business_calendar'
+import {
+  afterPause,
+  laterDay,
+  nextSendingTimeAfter,
+  onWeekday,
+  sendingTimeOn,
+  todayIn,
+} from '#support/business_calendar'
 import { modelsFromRows } from '#support/bulk_rows'
 import {
   insertScheduledRows,
@@ -137,6 +144,49 @@ export async function resumeCancelledRelances(
     .where('status', 'cancelled')
     .where('scheduled_at', '>', new Date())
     .update({ status: 'scheduled', updated_at: new Date() }, ['*'])
+  const relances = modelsFromRows(Relance, rows)
+  sendRelanceJob.replaceAfterCommit(trx, relances.map(relanceJob))
+  return relances
+}
+
+/**
+ * What was kept back goes out again, never in a burst: the waiting
+ * relances of these invoices that came due (and those a hold had moved to
+ * `movedBy.to`, its end, since `movedBy.since`) move to the next weekday
+ * 09:00 in the user's zone, where they go as one email per client. Every
+ * scheduled relance of these invoices gets its job again after commit (a
+ * held relance's job has finished).
+ */
+export async function resumeWaitingRelances(
+  invoiceIds: number[],
+  timezone: string,
+  trx: TransactionClientContract,
+  {
+    now = DateTime.now(),
+    movedBy,
+  }: { now?: DateTime; movedBy?: { to: DateTime; since: DateTime } } = {}
+): Promise<Relance[]> {
+  if (invoiceIds.length === 0) return []
+  const next = nextSendingTimeAfter(now, timezone)
+  await trx
+    .from('relances')
+    .whereIn('invoice_id', invoiceIds)
+    .where('status', 'scheduled')
+    .where((waiting) => {
+      waiting.where('scheduled_at', '<=', now.toJSDate())
+      if (movedBy) {
+        waiting.orWhere((moved) =>
+          moved
+            .where('scheduled_at', movedBy.to.toJSDate())
+            .where('updated_at', '>=', movedBy.since.toJSDate())
+        )
+      }
+    })
+    .update({ scheduled_at: next.toJSDate(), updated_at: now.toJSDate() })
+  const rows = await trx
+    .from('relances')
+    .whereIn('invoice_id', invoiceIds)
+    .where('status', 'scheduled')
   const relances = modelsFromRows(Relance, rows)
   sendRelanceJob.replaceAfterCommit(trx, relances.map(relanceJob))
   return relances

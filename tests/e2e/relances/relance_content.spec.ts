@@ -111,10 +111,16 @@ test.group('Relance content end to end', (group) => {
 
     const [mail] = await inbox.waitForMessageTo('compta@acme.test')
     assert.equal(mail.subject, preview.body.data.subject)
-    // The text part closes with the line break MIME ends it with, which mailparser keeps
-    assert.equal(mail.text, `${preview.body.data.text}\n`)
+    // The text part closes with the line break MIME ends it with, which mailparser keeps;
+    // the client's page link is made as the email leaves, the preview says where it goes
+    const link = /\/client\/[\w-]{43}\n$/.exec(mail.text!)
+    assert.exists(link, mail.text)
+    assert.equal(mail.text!.replace(link![0], '/client/<token>'), preview.body.data.text)
     assert.include(mail.text, 'pénalités de retard au taux annuel de 10,25 %')
-    assert.isTrue(mail.text!.endsWith('Virement : IBAN FR76 3000 6000 0112\n'))
+    assert.include(
+      mail.text,
+      'Virement : IBAN FR76 3000 6000 0112\n\nDéjà payé, une date à proposer'
+    )
     assert.equal(preview.body.data.to, 'compta@acme.test')
     assert.equal(preview.body.data.replyTo, 'camille@example.test')
   })

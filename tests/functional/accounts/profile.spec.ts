@@ -56,6 +56,9 @@ test.group('Profile', (group) => {
         paymentInstructions: null,
         latePenaltyRate: null,
         thankClientsOnPayment: true,
+        iban: null,
+        bic: null,
+        accountHolder: 'Grace Hopper',
         createdAt: undefined,
       }
     )
@@ -298,4 +301,52 @@ test.group('Profile', (group) => {
       [1, 2]
     )
   })
+
+  test('bank details: an IBAN written with spaces is kept without, a BIC upper-cased; the holder defaults to the full name', async ({
+    client,
+    assert,
+  }) => {
+    const user = await UserFactory.merge({ fullName: 'Camille Martin' }).create()
+
+    const response = await client
+      .patch('/api/v1/me')
+      .loginAs(user)
+      .json({ iban: 'fr76 3000 6000 0112 3456 7890 189', bic: ' agrifrpp ' })
+
+    response.assertStatus(200)
+    const data = response.body().data
+    assert.equal(data.iban, 'FR7630006000011234567890189')
+    assert.equal(data.bic, 'AGRIFRPP')
+    assert.equal(data.accountHolder, 'Camille Martin')
+    const holder = await client
+      .patch('/api/v1/me')
+      .loginAs(user)
+      .json({ accountHolder: 'Studio Martin SARL' })
+    assert.equal(holder.body().data.accountHolder, 'Studio Martin SARL')
+    const cleared = await client
+      .patch('/api/v1/me')
+      .loginAs(user)
+      .json({ iban: null, bic: null, accountHolder: null })
+    assert.include(cleared.body().data, { iban: null, bic: null, accountHolder: 'Camille Martin' })
+  })
+
+  test('a wrong IBAN or BIC is a 422 naming it, and changes nothing: {label}')
+    .with([
+      { label: 'a wrong checksum', body: { iban: 'FR7630006000011234567890188' } },
+      { label: 'a wrong length for the country', body: { iban: 'FR76300060000112345678901' } },
+      { label: 'an unknown country', body: { iban: 'XX7630006000011234567890189' } },
+      { label: 'letters only', body: { iban: 'IBAN' } },
+      { label: 'a BIC of 9 characters', body: { bic: 'AGRIFRPPX' } },
+      { label: 'a BIC with a symbol', body: { bic: 'AGRI-RPP' } },
+      { label: 'a holder of 71 characters', body: { accountHolder: 'x'.repeat(71) } },
+    ])
+    .run(async ({ client, assert }, { body }) => {
+      const user = await UserFactory.create()
+      const before = await profileOf(user)
+
+      const response = await client.patch('/api/v1/me').loginAs(user).json(body)
+
+      assertFieldErrors(assert, response, [{ field: Object.keys(body)[0] }])
+      assert.deepEqual(await profileOf(user), before)
+    })
 })

@@ -12,6 +12,8 @@ import { createScheduledInvoice } from '#tests/helpers/invoices'
 import { invoicePayload } from '#tests/helpers/invoice_requests'
 import { queuedJobIds, resetState } from '#tests/helpers/state'
 import { multipartFileOfSize } from '#tests/helpers/multipart'
+import { sentRelanceEmailOf } from '#tests/helpers/client_page'
+import { DateTime } from 'luxon'
 
 /*
 | A data-driven corpus of hostile input, sent to every route of
@@ -40,6 +42,8 @@ type Route = {
 type Fixtures = {
   owner: User
   token: string
+  /** The link token of the client's page of the owner's invoice. */
+  pageToken: string
   invoiceId: number
   clientId: number
   batchId: number
@@ -94,6 +98,9 @@ function routes(): Route[] {
         paymentInstructions: owner.paymentInstructions,
         latePenaltyRate: owner.latePenaltyRate,
         thankClientsOnPayment: owner.thankClientsOnPayment,
+        iban: owner.iban,
+        bic: owner.bic,
+        accountHolder: owner.accountHolder,
       },
     },
     {
@@ -127,6 +134,16 @@ function routes(): Route[] {
     { method: 'POST', pattern: '/api/v1/invoices/:id/reopen', auth: true },
     {
       method: 'POST',
+      pattern: '/api/v1/invoices/:id/hold',
+      auth: true,
+      // No `until`: a value slipping through would hold until released, which the state digest sees
+      fields: { note: 'Waiting for the purchase order' },
+      actsWithoutFields: true,
+    },
+    // The corpus invoice is not held: a release is a 409 whatever the body
+    { method: 'POST', pattern: '/api/v1/invoices/:id/release', auth: true },
+    {
+      method: 'POST',
       pattern: '/api/v1/import-batches',
       auth: true,
       fields: { rows: [invoicePayload()] },
@@ -147,6 +164,7 @@ function routes(): Route[] {
         locale: 'fr',
         isBusiness: true,
         remindersPausedUntil: '2030-01-01',
+        emailStatus: 'ok',
       },
     },
     {
@@ -165,6 +183,28 @@ function routes(): Route[] {
     },
     { method: 'DELETE', pattern: '/api/v1/relance-templates/:sequence', auth: true },
     { method: 'GET', pattern: '/api/v1/activity', auth: true, query: ['page', 'perPage'] },
+    // The client's page: HTML, its token the credential
+    { method: 'GET', pattern: '/client/:token', auth: false },
+    {
+      method: 'POST',
+      pattern: '/client/:token/invoices/:id/paid',
+      auth: false,
+      fields: { paidOn: '2026-01-15', note: 'Paid by transfer' },
+      // Every field is optional: a body it ignores reports a payment
+      actsWithoutFields: true,
+    },
+    {
+      method: 'POST',
+      pattern: '/client/:token/invoices/:id/promise',
+      auth: false,
+      fields: { promisedOn: DateTime.utc().plus({ days: 10 }).toISODate()! },
+    },
+    {
+      method: 'POST',
+      pattern: '/client/:token/invoices/:id/dispute',
+      auth: false,
+      fields: { message: 'The amount is wrong' },
+    },
   ]
 }
 
@@ -175,7 +215,8 @@ function pathOf(route: Route, value?: string) {
     const isFirst = first
     first = false
     if (value !== undefined && isFirst) return value
-    if (name === 'token') return 'A'.repeat(43)
+    if (name === 'token')
+      return route.pattern.startsWith('/client') ? fixtures.pageToken : 'A'.repeat(43)
     if (name === 'sequence') return '1'
     if (route.pattern.includes('/invoices/')) return String(fixtures.invoiceId)
     if (route.pattern.includes('/clients/')) return String(fixtures.clientId)
@@ -186,7 +227,18 @@ function pathOf(route: Route, value?: string) {
 const readsBody = (route: Route) => route.method !== 'GET'
 const hasParameter = (route: Route) => /:(id|token|sequence)/.test(route.pattern)
 
-type Answer = { status: number; contentType: string; text: string; json: any }
+type Answer = { path: string; status: number; contentType: string; text: string; json: any }
+
+/** The client's page answers HTML, refusals included; the API answers JSON. */
+const isPage = (answer: Answer) => answer.path.startsWith('/client/')
+
+/** The fields a refusal names: in the JSON errors, or the page's error summary. */
+function refusedFields(answer: Answer): string[] {
+  if (isPage(answer)) {
+    return [...answer.text.matchAll(/href="#invoice-\d+-(\w+)"/g)].map(([, field]) => field)
+  }
+  return answer.json.errors.map((error: { field?: string }) => error.field ?? '')
+}
 
 /**
  * One raw HTTP request to the test server: bytes, path and headers exactly
@@ -232,6 +284,7 @@ function send(
             json = undefined
           }
           resolve({
+            path,
             status: response.statusCode!,
             contentType: String(response.headers['content-type'] ?? ''),
             text,
@@ -272,7 +325,10 @@ function assertHandled(assert: Assert, label: string, answer: Answer, allowed?: 
   const context = `${label} → ${answer.status} ${answer.text.slice(0, 300)}`
   assert.isBelow(answer.status, 500, context)
   if (allowed) assert.oneOf(answer.status, allowed, context)
-  if (answer.status >= 400 && answer.status !== 431) {
+  if (answer.status >= 400 && answer.status !== 431 && isPage(answer)) {
+    assert.match(answer.contentType, /^text\/html/, context)
+    assert.include(answer.text, '<main>', context)
+  } else if (answer.status >= 400 && answer.status !== 431) {
     assert.match(answer.contentType, /application\/json/, context)
     assert.isArray(answer.json?.errors, context)
     assert.isAbove(answer.json.errors.length, 0, context)
@@ -362,10 +418,14 @@ test.group('Bad input corpus', (group) => {
       paymentInstructions: 'IBAN FR76 3000 6000 0112',
       latePenaltyRate: 12.5,
       thankClientsOnPayment: true,
+      iban: 'FR7630006000011234567890189',
+      bic: 'AGRIFRPP',
+      accountHolder: 'Studio Ada',
     }).create()
     const accessToken = await User.accessTokens.create(owner)
     const token = accessToken.value!.release()
     const invoice = await createScheduledInvoice(owner, { number: 'TAKEN' })
+    const { token: pageToken } = await sentRelanceEmailOf(invoice)
     await createScheduledInvoice(owner, { clientEmail: 'other@acme.test' })
     const source = await readImport({ rows: [invoicePayload({ number: 'F-DRAFT' })] })
     const batch = await db.transaction((trx) => createDraft(owner, source, trx))
@@ -374,6 +434,7 @@ test.group('Bad input corpus', (group) => {
     fixtures = {
       owner,
       token,
+      pageToken,
       invoiceId: invoice.id,
       clientId: invoice.clientId,
       batchId: batch.id,
@@ -500,7 +561,9 @@ test.group('Bad input corpus', (group) => {
           ),
           ...(isBoolean ? ['true', 0, 1] : []),
           ...(numeric || isList ? wrongStrings : []),
-          ...(field === 'dueDate' || field === 'issuedAt' || field === 'remindersPausedUntil'
+          ...(['dueDate', 'issuedAt', 'remindersPausedUntil', 'paidOn', 'promisedOn'].includes(
+            field
+          )
             ? wrongStrings
             : []),
         ]
@@ -510,8 +573,8 @@ test.group('Bad input corpus', (group) => {
           const label = `${route.method} ${route.pattern} ${field}=${JSON.stringify(value)}`
           assertHandled(assert, label, answer, [422])
           assert.isTrue(
-            answer.json.errors.some((error: { field?: string }) => error.field?.startsWith(field)),
-            `${label}: ${answer.text}`
+            refusedFields(answer).some((refused) => refused.startsWith(field)),
+            `${label}: ${answer.text.slice(0, 300)}`
           )
         }
       }
@@ -578,12 +641,22 @@ test.group('Bad input corpus', (group) => {
         'relanceOffsets',
         'latePenaltyRate',
         'thankClientsOnPayment',
+        'iban',
+        'bic',
       ],
       '/api/v1/invoices': ['clientEmail', 'amountCents', 'currency', 'issuedAt', 'dueDate'],
       '/api/v1/invoices/:id': ['amountCents', 'currency', 'issuedAt', 'dueDate'],
-      '/api/v1/clients/:id': ['email', 'locale', 'isBusiness', 'remindersPausedUntil'],
+      '/api/v1/clients/:id': [
+        'email',
+        'locale',
+        'isBusiness',
+        'remindersPausedUntil',
+        'emailStatus',
+      ],
       '/api/v1/import-batches': ['rows'],
       '/api/v1/relance-templates/:sequence': ['locale'],
+      '/client/:token/invoices/:id/paid': ['paidOn'],
+      '/client/:token/invoices/:id/promise': ['promisedOn'],
     }
 
     for (const route of routes().filter((candidate) => candidate.fields)) {
@@ -638,6 +711,8 @@ test.group('Bad input corpus', (group) => {
       ['/api/v1/me', 'paymentInstructions'],
       ['/api/v1/relance-templates/:sequence', 'subject'],
       ['/api/v1/relance-templates/:sequence', 'body'],
+      ['/client/:token/invoices/:id/paid', 'note'],
+      ['/client/:token/invoices/:id/dispute', 'message'],
     ]
 
     for (const [pattern, field] of freeText) {
@@ -647,7 +722,7 @@ test.group('Bad input corpus', (group) => {
         const answer = await sendJson(route, body)
         const label = `${route.method} ${pattern} ${field}=${literal}`
         assertHandled(assert, label, answer, [422])
-        assert.equal(answer.json.errors[0].field, field, label)
+        assert.equal(refusedFields(answer)[0], field, label)
       }
     }
     // An import row cannot keep one either: the whole import is refused
@@ -666,10 +741,12 @@ test.group('Bad input corpus', (group) => {
     const before = await databaseState()
     const strictFields: Record<string, string[]> = {
       '/api/v1/auth/register': ['email'],
-      '/api/v1/me': ['timezone', 'locale'],
+      '/api/v1/me': ['timezone', 'locale', 'iban', 'bic'],
       '/api/v1/invoices': ['clientEmail', 'currency', 'issuedAt', 'dueDate'],
       '/api/v1/invoices/:id': ['currency', 'issuedAt', 'dueDate'],
       '/api/v1/clients/:id': ['email', 'remindersPausedUntil'],
+      '/client/:token/invoices/:id/paid': ['paidOn'],
+      '/client/:token/invoices/:id/promise': ['promisedOn'],
     }
 
     for (const route of routes().filter((candidate) => candidate.fields)) {

@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import router from '@adonisjs/core/services/router'
 import { openApiPath } from '#openapi/document'
+import env from '#start/env'
 
 /** `METHOD /path/{param}` of every route the router declares (HEAD goes with GET). */
 function declaredOperations() {
@@ -35,7 +36,7 @@ test.group('OpenAPI document', () => {
     const documented = Object.entries(response.body().paths as Record<string, object>).flatMap(
       ([path, item]) =>
         Object.keys(item)
-          .filter((key) => key !== 'parameters')
+          .filter((key) => key !== 'parameters' && key !== 'servers')
           .map((method) => `${method.toUpperCase()} ${path}`)
     )
 
@@ -62,5 +63,8 @@ test.group('OpenAPI document', () => {
       paths['/invoices'].post.requestBody.content['application/json'].schema.required,
       'dueDate'
     )
+    // The client's page lives at APP_URL itself, outside the API's prefix
+    assert.deepEqual(paths['/client/{token}'].servers, [{ url: env.get('APP_URL') }])
+    assert.isUndefined(paths['/invoices'].servers)
   })
 })

@@ -33,6 +33,7 @@ test.group('Clients', (group) => {
       'locale',
       'isBusiness',
       'remindersPausedUntil',
+      'emailStatus',
     ])
   })
 

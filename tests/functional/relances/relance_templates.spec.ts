@@ -1,4 +1,6 @@
 import { test } from '@japa/runner'
+import RelanceEmail from '#models/relance_email'
+import { hashLinkToken } from '#support/link_tokens'
 import { DateTime } from 'luxon'
 import mail from '@adonisjs/mail/services/main'
 import { UserFactory } from '#database/factories/user_factory'
@@ -124,7 +126,7 @@ test.group('Relance templates', (group) => {
     assert.equal(subject, 'Facture F-200 : 12 jours')
     assert.match(
       text as string,
-      /^Bonjour Acme \{\{userName\}\},\nIl reste 1\s250,00\s€ à régler\.\nIBAN FR76 <b>1234<\/b>\nCamille Martin$/
+      /^Bonjour Acme \{\{userName\}\},\nIl reste 1\s250,00\s€ à régler\.\nIBAN FR76 <b>1234<\/b>\nCamille Martin\n\nDéjà payé, une date à proposer, une question \? http\S+\/client\/[\w-]{43}$/
     )
     assert.isUndefined(html)
   })
@@ -169,7 +171,13 @@ test.group('Relance preview', (group) => {
     await deliverRelance(relance.id)
     const sent = sentMessages(fake)[0].toJSON().message
     assert.equal(sent.subject, preview.subject)
-    assert.equal(sent.text, preview.text)
+    // The page link is made as the email leaves: the preview says where it goes
+    const link = /\/client\/([\w-]{43})$/.exec(sent.text as string)!
+    assert.equal((sent.text as string).replace(link[0], '/client/<token>'), preview.text)
+    await relance.refresh()
+    const email = await RelanceEmail.findOrFail(relance.emailId)
+    assert.equal(email.linkTokenHash, hashLinkToken(link[1]))
+    assert.equal(email.clientId, invoice.clientId)
   })
 
   test('another user invoice, or a step without a relance, is a 404', async ({

@@ -10,6 +10,8 @@ import RelanceTemplate from '#models/relance_template'
 import { saveRelanceTemplateValidator } from '#validators/relance_template'
 
 const NOW = DateTime.fromISO('2026-03-20T10:00:00', { zone: 'Europe/Paris' })
+const PAGE_URL = 'https://api.relance.test/client/page-token'
+const PAGE_LINE = `Déjà payé, une date à proposer, une question ? ${PAGE_URL}`
 
 function people(overrides: { user?: Partial<User>; client?: Partial<Client> } = {}) {
   const user = new User()
@@ -48,7 +50,7 @@ function render(
   sequence: number,
   template: RelanceDraft['template'] = null
 ) {
-  return renderRelance({ ...parties, invoices, sequence, template, now: NOW })
+  return renderRelance({ ...parties, invoices, sequence, template, pageUrl: PAGE_URL, now: NOW })
 }
 
 test.group('Relance rendering', () => {
@@ -68,6 +70,8 @@ test.group('Relance rendering', () => {
         '',
         'Bien cordialement,',
         'Camille Martin',
+        '',
+        PAGE_LINE,
       ].join('\n')
     )
   })
@@ -83,7 +87,9 @@ test.group('Relance rendering', () => {
     // 1,000.00 × 10 % × 30 / 365 = 8.22
     assert.match(text, /pénalités de retard au taux annuel de 10 % \(soit 8,22\s€ à ce jour\)/)
     assert.include(text, 'indemnité forfaitaire pour frais de recouvrement de 40 €')
-    assert.isTrue(text.endsWith('Camille Martin\n\nIBAN FR76 3000 6000 0112 3456 7890 189'))
+    assert.isTrue(
+      text.endsWith(`Camille Martin\n\nIBAN FR76 3000 6000 0112 3456 7890 189\n\n${PAGE_LINE}`)
+    )
   })
 
   test('a consumer, or step 1, reads no late terms', ({ assert }) => {
@@ -122,7 +128,7 @@ test.group('Relance rendering', () => {
     assert.equal(subject, 'Facture F-81 pour {{userName}} & Co')
     assert.equal(
       text,
-      'Bonjour {{userName}} & Co, 500,00\u00a0€ dus depuis 2 jours.\nPay to <b>IBAN</b>\nCamille {{clientName}}'
+      `Bonjour {{userName}} & Co, 500,00\u00a0€ dus depuis 2 jours.\nPay to <b>IBAN</b>\nCamille {{clientName}}\n\n${PAGE_LINE}`
     )
   })
 
@@ -135,7 +141,10 @@ test.group('Relance rendering', () => {
       body: 'Merci de régler {{invoiceNumber}}.',
     })
 
-    assert.match(text, /^Merci de régler F-82\.\n\nConformément .*40 €\.\n\nVirement : FR76 1234$/)
+    assert.match(
+      text,
+      /^Merci de régler F-82\.\n\nConformément .*40 €\.\n\nVirement : FR76 1234\n\nDéjà payé/
+    )
   })
 
   test('several invoices: one email listing each, worded as several', ({ assert }) => {
@@ -153,6 +162,68 @@ test.group('Relance rendering', () => {
       '- Facture F-2 : Montant : 200,00\u00a0€. Échéance : 12 mars 2026 (8 jours de retard).'
     )
     assert.lengthOf(text.match(/indemnité forfaitaire/g)!, 2)
+  })
+
+  test('every relance ends with the link to the client page, in the client language', ({
+    assert,
+  }) => {
+    const french = render(people(), [invoice('F-83', 10_000, '2026-03-01')], 3)
+    const english = render(
+      people({ client: { locale: 'en' } }),
+      [invoice('F-84', 10_000, '2026-03-01')],
+      1,
+      {
+        subject: 'Invoice {{invoiceNumber}}',
+        body: 'Please pay {{invoiceNumber}}.',
+      }
+    )
+
+    assert.isTrue(french.text.endsWith(`\n\n${PAGE_LINE}`))
+    assert.isTrue(
+      english.text.endsWith(`\n\nAlready paid, a date to suggest, a question? ${PAGE_URL}`)
+    )
+  })
+
+  test('with an IBAN and no instructions, the transfer details close the email, the number as reference', ({
+    assert,
+  }) => {
+    const iban = { iban: 'FR7630006000011234567890189', bic: 'AGRIFRPP', accountHolder: null }
+    const one = render(people({ user: iban }), [invoice('F-85', 10_000, '2026-03-01')], 1)
+    const several = render(
+      people({
+        user: { ...iban, bic: null, accountHolder: 'Studio Martin SARL' },
+        client: { locale: 'en' },
+      }),
+      [invoice('F-86', 10_000, '2026-03-01'), invoice('F-87', 20_000, '2026-03-02')],
+      1
+    )
+    const ownWords = render(
+      people({ user: { ...iban, paymentInstructions: 'Chèque à l’ordre de Camille' } }),
+      [invoice('F-88', 10_000, '2026-03-01')],
+      1
+    )
+
+    assert.include(
+      one.text,
+      [
+        'Règlement par virement :',
+        'Titulaire : Camille Martin',
+        'IBAN : FR76 3000 6000 0112 3456 7890 189',
+        'BIC : AGRIFRPP',
+        'Référence à indiquer : F-85',
+      ].join('\n')
+    )
+    assert.include(
+      several.text,
+      [
+        'Payment by bank transfer:',
+        'Account holder: Studio Martin SARL',
+        'IBAN: FR76 3000 6000 0112 3456 7890 189',
+        'Reference: the number of each invoice (F-86, F-87)',
+      ].join('\n')
+    )
+    assert.include(ownWords.text, 'Chèque à l’ordre de Camille')
+    assert.notInclude(ownWords.text, 'IBAN')
   })
 })
 

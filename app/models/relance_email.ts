@@ -1,0 +1,49 @@
+import { DateTime } from 'luxon'
+import { BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
+import type { BelongsTo } from '@adonisjs/lucid/types/relations'
+import User from '#models/user'
+import Client from '#models/client'
+
+/**
+ * One relance email as it left (one per client and day, however many
+ * relances it carried): the client's page link it holds, of which only the
+ * SHA-256 is kept, and what replies and bounces come back with.
+ */
+export default class RelanceEmail extends BaseModel {
+  /** The client's page link works for this long after the email was sent. */
+  static readonly LINK_TTL = { days: 60 }
+
+  @column({ isPrimary: true })
+  declare id: number
+
+  @column()
+  declare userId: number
+
+  @column()
+  declare clientId: number
+
+  @column({ serializeAs: null })
+  declare linkTokenHash: string
+
+  @column({ serializeAs: null })
+  declare replyTokenHash: string | null
+
+  @column()
+  declare messageId: string | null
+
+  @column.dateTime()
+  declare sentAt: DateTime
+
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+
+  @belongsTo(() => User)
+  declare user: BelongsTo<typeof User>
+
+  @belongsTo(() => Client)
+  declare customer: BelongsTo<typeof Client>
+
+  linkExpiredAt(now: DateTime) {
+    return now > this.sentAt.plus(RelanceEmail.LINK_TTL)
+  }
+}
