@@ -19,6 +19,9 @@ const CheckinController = () => import('#controllers/checkin_controller')
 const EmailVerificationController = () => import('#controllers/email_verification_controller')
 const ImportBatchesController = () => import('#controllers/import_batches_controller')
 const OpenapiController = () => import('#controllers/openapi_controller')
+const WebhooksController = () => import('#controllers/webhooks_controller')
+const StatsController = () => import('#controllers/stats_controller')
+const MetricsController = () => import('#controllers/metrics_controller')
 
 /**
  * Ids are positive integers that fit PostgreSQL's integer: anything else
@@ -33,6 +36,8 @@ router
     router.get('health', [HealthController, 'show'])
     // Every route below has its entry in app/openapi/document.ts
     router.get('openapi.json', [OpenapiController, 'show'])
+    // Prometheus: bearer METRICS_TOKEN, checked by the controller (404 when unset)
+    router.get('metrics', [MetricsController, 'show'])
 
     router
       .group(() => {
@@ -100,6 +105,11 @@ router
         router.delete('relance-templates/:sequence', [RelanceTemplatesController, 'destroy'])
 
         router.get('activity', [ActivityController, 'index'])
+
+        router.resource('webhooks', WebhooksController).only(['index', 'store', 'destroy'])
+        router.get('webhooks/:id/deliveries', [WebhooksController, 'deliveries'])
+
+        router.get('stats', [StatsController, 'show'])
       })
       .use(middleware.auth())
   })

@@ -16,6 +16,7 @@ export type ActivityType =
   | 'relance_deferred'
   | 'thank_you_sent'
   | 'import_validated'
+  | 'webhook_endpoint_disabled'
 
 export type ActivityEntry = {
   userId: number

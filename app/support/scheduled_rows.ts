@@ -118,13 +118,19 @@ export async function settledScheduledRows(
   return rows.map(toScheduledRowRef)
 }
 
-/** One table's promises, sends and failures, in one statement. */
-export async function scheduledRowStatus(table: ScheduledRows['table']): Promise<RowStatus> {
+/**
+ * One table's promises, sends and failures, in one statement; `sentColumn`
+ * is when a row's work was done.
+ */
+export async function scheduledRowStatus(
+  table: ScheduledRows['table'] | 'webhook_deliveries',
+  sentColumn: 'sent_at' | 'delivered_at' = 'sent_at'
+): Promise<RowStatus> {
   const {
     rows: [row],
   } = await db.rawQuery(
     `SELECT count(*) FILTER (WHERE status = 'scheduled')::int AS scheduled,
-            count(*) FILTER (WHERE sent_at IS NOT NULL)::int AS sent,
+            count(*) FILTER (WHERE ${sentColumn} IS NOT NULL)::int AS sent,
             count(*) FILTER (WHERE status = 'failed')::int AS failed,
             min(scheduled_at) FILTER (WHERE status = 'scheduled' AND scheduled_at < now())
               AS oldest_overdue_at,

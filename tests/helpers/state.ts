@@ -4,7 +4,7 @@ import env from '#start/env'
 import { getQueue } from '#queue/queues'
 import { countRows } from '#tests/helpers/rows'
 
-const QUEUES: string[] = ['checkins', 'relances', 'verifications', 'thank-yous']
+const QUEUES: string[] = ['checkins', 'relances', 'verifications', 'thank-yous', 'webhooks']
 
 /** Empties the test queues (the test prefix only). */
 export async function resetQueues() {

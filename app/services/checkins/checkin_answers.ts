@@ -7,6 +7,7 @@ import { forNoKeyUpdate } from '#support/row_locks'
 import { hashCheckinToken, looksLikeCheckinToken } from '#services/checkins/checkin_token'
 import { markInvoicePaid } from '#services/invoices/mark_invoice_paid'
 import { scheduleCheckinsBeforeNextRelance } from '#services/checkins/checkin_scheduler'
+import { recordWebhookEvent } from '#services/webhooks/webhook_events'
 
 export type CheckinAnswerChoice = 'paid' | 'pending'
 export type CheckinResult = 'paid' | 'pending' | 'already_answered' | 'expired' | 'invalid'
@@ -41,6 +42,7 @@ export async function answerCheckin(
   await task.recordAnswer(choice === 'paid' ? 'paid' : 'still_pending', trx)
   if (choice === 'paid') {
     await markInvoicePaid(invoice, { via: 'checkin' }, trx)
+    await recordWebhookEvent('checkin.answered', invoice.id, { answer: 'paid' }, trx)
     return 'paid'
   }
   await ActivityEvent.record(
@@ -54,5 +56,6 @@ export async function answerCheckin(
     trx
   )
   await scheduleCheckinsBeforeNextRelance([invoice.id], trx)
+  await recordWebhookEvent('checkin.answered', invoice.id, { answer: 'still_pending' }, trx)
   return 'pending'
 }

@@ -3,6 +3,7 @@ import type Invoice from '#models/invoice'
 import ActivityEvent from '#models/activity_event'
 import ConflictException from '#exceptions/conflict_exception'
 import { cancelFollowUps } from '#services/invoices/invoice_follow_ups'
+import { recordWebhookEvent } from '#services/webhooks/webhook_events'
 
 /** Cancels a pending invoice and everything that would follow it (again: no-op). */
 export async function cancelInvoice(invoice: Invoice, trx: TransactionClientContract) {
@@ -19,5 +20,6 @@ export async function cancelInvoice(invoice: Invoice, trx: TransactionClientCont
     trx
   )
   await cancelFollowUps(invoice.id, trx)
+  await recordWebhookEvent('invoice.cancelled', invoice.id, {}, trx)
   return invoice
 }

@@ -23,7 +23,8 @@ function withDetails(query: ModelQueryBuilderContract<typeof Invoice>) {
 }
 
 type Timestamp = number | null
-type InvoiceJson = {
+/** An invoice as INVOICE_JSON builds it: timestamps as epoch milliseconds until converted. */
+export type InvoiceJson = {
   paidAt: Timestamp | string
   checkin: {
     scheduledAt: Timestamp | string
@@ -34,7 +35,7 @@ type InvoiceJson = {
 }
 
 /** The epoch milliseconds of INVOICE_JSON as a DateTime column serializes them. */
-function withIsoTimestamps(invoice: InvoiceJson) {
+export function withIsoTimestamps(invoice: InvoiceJson) {
   invoice.paidAt = isoTimestamp(invoice.paidAt as Timestamp)
   if (invoice.checkin) {
     invoice.checkin.scheduledAt = isoTimestamp(invoice.checkin.scheduledAt as Timestamp)

@@ -12,6 +12,7 @@ import {
 } from '#services/relances/relance_groups'
 import { deferPastDailyCap, lockSenderOfRelance } from '#services/relances/sending_cap'
 import { sendRelanceEmail } from '#mails/mail_dispatcher'
+import { recordWebhookEvents } from '#services/webhooks/webhook_events'
 
 export type RelanceOutcome =
   | { kind: 'sent' }
@@ -60,6 +61,12 @@ export async function deliverRelance(relanceId: number): Promise<RelanceOutcome>
       label: `Relance ${sequence} sent to ${invoice.customer.name} for invoice ${invoice.number}`,
       metadata: { sequence },
     }),
+    afterSent: (relances, trx) =>
+      recordWebhookEvents(
+        'relance.sent',
+        relances.map(({ invoiceId, sequence }) => ({ invoiceId, fields: { sequence } })),
+        trx
+      ),
   })
   return typeof outcome === 'string' ? { kind: outcome } : outcome
 }
@@ -93,5 +100,13 @@ export async function markRelanceFailed(relanceId: number, reason: string) {
         trx
       )
     }
+    await recordWebhookEvents(
+      'relance.failed',
+      covered.map(({ invoiceId, sequence }) => ({
+        invoiceId,
+        fields: { sequence, reason: shortReason },
+      })),
+      trx
+    )
   })
 }
