@@ -38,6 +38,8 @@ export async function createWebhookEndpoint(
       url: new URL(url).href,
       events: [...new Set(events)],
       secret: WebhookEndpoint.encryptSecret(newSigningSecret()),
+      failingSince: null,
+      disabledAt: null,
     },
     { client: trx }
   )

@@ -71,7 +71,8 @@ export async function recordWebhookEvents<Type extends WebhookEventType>(
     if (!row) return []
     // One message id per event, the same on every attempt (receivers dedupe by it)
     const messageId = `msg_${randomBytes(16).toString('hex')}`
-    const payload = JSON.stringify({ type, timestamp, data: { invoice: row.invoice, ...fields } })
+    // A json column keeps this text as written, key order included
+    const payload = { type, timestamp, data: { invoice: row.invoice, ...fields } }
     return row.endpoint_ids.map((endpointId) => ({
       endpoint_id: endpointId,
       message_id: messageId,
