@@ -123,7 +123,7 @@ export async function settledScheduledRows(
  * is when a row's work was done.
  */
 export async function scheduledRowStatus(
-  table: ScheduledRows['table'] | 'webhook_deliveries',
+  table: ScheduledRows['table'] | 'thank_yous' | 'webhook_deliveries',
   sentColumn: 'sent_at' | 'delivered_at' = 'sent_at'
 ): Promise<RowStatus> {
   const {

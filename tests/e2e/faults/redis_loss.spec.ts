@@ -94,6 +94,7 @@ test.group('Faults: Redis loses every queued job', (group) => {
       'relances': 0,
       'verifications': 0,
       'thank-yous': 0,
+      'webhooks': 0,
     })
   })
 })
