@@ -66,10 +66,10 @@ export async function receivablesOf(
             ${pending('true', 'count(*)')} AS outstanding_count,
             ${buckets.join(',\n')},
             coalesce(sum(amount_cents) FILTER (
-              WHERE issued_on > ?::date - ? AND issued_on <= ?::date), 0)::bigint AS invoiced_cents,
-            count(*) FILTER (WHERE paid_on > ?::date - ?) AS paid_count,
-            count(*) FILTER (WHERE paid_on > ?::date - ? AND paid_on <= due_date) AS paid_on_time,
-            avg(greatest(paid_on - due_date, 0)) FILTER (WHERE paid_on > ?::date - ?)
+              WHERE issued_on > ?::date - ?::int AND issued_on <= ?::date), 0)::bigint AS invoiced_cents,
+            count(*) FILTER (WHERE paid_on > ?::date - ?::int) AS paid_count,
+            count(*) FILTER (WHERE paid_on > ?::date - ?::int AND paid_on <= due_date) AS paid_on_time,
+            avg(greatest(paid_on - due_date, 0)) FILTER (WHERE paid_on > ?::date - ?::int)
               AS average_days_late
      FROM invoice GROUP BY currency ORDER BY currency`,
     [
