@@ -35,8 +35,8 @@ export function parseScrape(text: string): { samples: Sample[]; families: Parsed
     else if (type) types.set(type[1], type[2])
     else if (sample) {
       const [, name, labels = '', value] = sample
-      const family = [...types.entries()].find(([family, kind]) =>
-        (SUFFIXES[kind] ?? ['']).some((suffix) => name === `${family}${suffix}`)
+      const family = [...types.entries()].find(([declared, kind]) =>
+        (SUFFIXES[kind] ?? ['']).some((suffix) => name === `${declared}${suffix}`)
       )
       if (!family || !helps.has(family[0])) {
         throw new Error(`sample of an undeclared family: ${line}`)

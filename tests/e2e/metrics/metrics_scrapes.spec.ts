@@ -29,7 +29,8 @@ test.group('Metrics of each process, scraped as Prometheus does', (group) => {
     scene.track(app.worker)
     const web = `${app.baseUrl}/api/v1/metrics`
     const worker = `http://127.0.0.1:${workerPort}/metrics`
-    assert.equal((await fetch(worker)).status, 401, 'the worker asks for the token too')
+    const unauthorized = await fetch(worker)
+    assert.equal(unauthorized.status, 401, 'the worker asks for the token too')
 
     const before = await scrape(worker)
     assert.equal(sampleValue(before, 'relance_emails_sent_total', { kind: 'checkin' }), 0)

@@ -10,6 +10,9 @@ import { resetState } from '#tests/helpers/state'
 
 const TOKEN = 'metrics-token-for-the-tests'
 
+const statusOf = (url: string, init?: RequestInit) =>
+  fetch(url, init).then((response) => response.status)
+
 /** Runs `work` with METRICS_TOKEN set to `token` (unset with undefined). */
 async function withMetricsToken<T>(token: string | undefined, work: () => Promise<T>) {
   // Empty, not undefined: env.get falls back to process.env for an undefined value
@@ -57,7 +60,7 @@ test.group('Metrics of the web process', (group) => {
     const { token } = await invoiceWithSentCheckin()
     await withMetricsToken(TOKEN, async () => {
       const scrape = () => client.get('/api/v1/metrics').header('authorization', `Bearer ${TOKEN}`)
-      const before = parseScrape((await scrape()).text())
+      const before = parseScrape(await scrape().then((response) => response.text()))
       const route = { method: 'GET', route: '/api/v1/checkin/:token/paid', status: '302' }
       const clicksBefore = sampleValue(before, 'relance_http_request_duration_seconds_count', route)
 
@@ -104,20 +107,20 @@ test.group('Metrics on a port of their own (worker, inbound receiver)', () => {
     const server = await serveMetrics({ port, host: '127.0.0.1', name: 'test' })
     const url = `http://127.0.0.1:${port}/metrics`
     try {
-      const first = parseScrape(await (await fetch(url)).text())
+      const first = parseScrape(await fetch(url).then((response) => response.text()))
       const bounces = sampleValue(first, 'relance_inbound_messages_total', { kind: 'bounce' })
 
       inboundMessages.inc({ kind: 'bounce' })
-      const second = parseScrape(await (await fetch(url)).text())
+      const second = parseScrape(await fetch(url).then((response) => response.text()))
       assert.equal(
         sampleValue(second, 'relance_inbound_messages_total', { kind: 'bounce' }),
         bounces + 1
       )
-      assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404)
-      assert.equal((await fetch(url, { method: 'POST' })).status, 404)
+      assert.equal(await statusOf(`http://127.0.0.1:${port}/other`), 404)
+      assert.equal(await statusOf(url, { method: 'POST' }), 404)
 
       await withMetricsToken(TOKEN, async () => {
-        assert.equal((await fetch(url)).status, 401)
+        assert.equal(await statusOf(url), 401)
         const allowed = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } })
         assert.equal(allowed.status, 200)
         parseScrape(await allowed.text())

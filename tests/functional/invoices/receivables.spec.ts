@@ -23,8 +23,8 @@ type Seeded = {
 }
 
 /** A small deterministic generator: the same year of invoices on every run. */
-function random(seed: number) {
-  let state = seed
+function random(start: number) {
+  let state = start
   return (n: number) => {
     state = (state * 1_103_515_245 + 12_345) % 2 ** 31
     return state % n

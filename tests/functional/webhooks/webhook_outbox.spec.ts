@@ -26,6 +26,15 @@ function deliveries() {
   return WebhookDelivery.query().orderBy('id')
 }
 
+/** Each event written: its type, the invoice of its data and its own fields. */
+async function eventsWritten() {
+  const rows = await deliveries()
+  return rows.map(({ eventType, payload }) => {
+    const { invoice, ...fields } = (payload as any).data
+    return { eventType, invoice, fields }
+  })
+}
+
 test.group('Webhook outbox', (group) => {
   group.each.setup(() => resetState())
   group.each.teardown(() => mail.restore())
@@ -106,9 +115,8 @@ test.group('Webhook outbox', (group) => {
     const reopened = await client.post(`/api/v1/invoices/${toReopen.id}/reopen`).loginAs(user)
     await client.post(`/api/v1/invoices/${toReopen.id}/mark-paid`).loginAs(user)
 
-    const written = (await deliveries()).map(({ eventType, payload }) => {
-      const { data } = payload as any
-      const { invoice, ...fields } = data
+    const events = await eventsWritten()
+    const written = events.map(({ eventType, invoice, fields }) => {
       return { eventType, invoiceId: invoice.id, status: invoice.status, fields }
     })
     assert.deepEqual(written, [
@@ -133,8 +141,7 @@ test.group('Webhook outbox', (group) => {
       },
     ])
     // The reopened invoice's data is what the reopen answered: its relances back
-    const reopenedEvent = (await deliveries())[2].payload as any
-    assert.deepEqual(reopenedEvent.data.invoice, reopened.body().data)
+    assert.deepEqual(events[2].invoice, reopened.body().data)
   })
 
   test('a check-in answer writes checkin.answered, and paid also invoice.paid', async ({
@@ -151,8 +158,8 @@ test.group('Webhook outbox', (group) => {
       'pending'
     )
 
-    const written = (await deliveries()).map(({ eventType, payload }) => {
-      const { invoice, ...fields } = (payload as any).data
+    const events = await eventsWritten()
+    const written = events.map(({ eventType, invoice, fields }) => {
       return { eventType, invoiceId: invoice.id, answer: invoice.checkin.answer, fields }
     })
     assert.deepEqual(written, [
@@ -190,8 +197,8 @@ test.group('Webhook outbox', (group) => {
     assert.deepEqual(await deliverRelance(sent.relance.id), { kind: 'sent' })
     await markRelanceFailed(failed.relance.id, "the client's mail server refused the address")
 
-    const written = (await deliveries()).map(({ eventType, payload }) => {
-      const { invoice, ...fields } = (payload as any).data
+    const events = await eventsWritten()
+    const written = events.map(({ eventType, invoice, fields }) => {
       return { eventType, invoiceId: invoice.id, relance: invoice.relances[0].status, fields }
     })
     assert.deepEqual(written, [
@@ -232,6 +239,7 @@ test.group('Webhook outbox', (group) => {
       1,
       statements.join('\n')
     )
-    assert.equal((await User.findOrFail(user.id)).rubis, 1)
+    const paidBy = await User.findOrFail(user.id)
+    assert.equal(paidBy.rubis, 1)
   })
 })
