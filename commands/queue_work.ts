@@ -1,5 +1,6 @@
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
+import type { Server } from 'node:http'
 import type { Worker } from 'bullmq'
 
 /**
@@ -24,6 +25,9 @@ export default class QueueWork extends BaseCommand {
     const { reconcileQueues } = await import('#queue/reconciler')
     const { warnAboutRedisDurability } = await import('#queue/redis_durability')
     const { default: queueConfig } = await import('#config/queue')
+    const { registerQueueMetrics } = await import('#metrics/queue_metrics')
+    const { serveMetrics } = await import('#metrics/metrics_server')
+    const { default: env } = await import('#start/env')
     // Emails link to named routes: build the route table, as the HTTP server does at start
     const router = await this.app.container.make('router')
     router.commit()
@@ -39,13 +43,21 @@ export default class QueueWork extends BaseCommand {
 
     let workers: Worker[] = []
     let reconcileTimer: NodeJS.Timeout | undefined
+    let metricsServer: Server | undefined
     this.app.terminating(async () => {
       clearInterval(reconcileTimer)
+      metricsServer?.close()
+      metricsServer?.closeAllConnections()
       await Promise.all(workers.map((worker) => worker.close()))
     })
     this.app.listen('SIGINT', () => this.app.terminate())
 
     await warnAboutRedisDurability()
+    registerQueueMetrics()
+    const metricsPort = env.get('WORKER_METRICS_PORT')
+    if (metricsPort !== undefined) {
+      metricsServer = await serveMetrics({ port: metricsPort, name: 'worker' })
+    }
     workers = startWorkers(queueNames, this.concurrency)
     this.logger.info(`worker consuming ${queueNames.join(', ')} (concurrency ${this.concurrency})`)
 

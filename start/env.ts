@@ -4,6 +4,7 @@
 */
 import { Env } from '@adonisjs/core/env'
 import proxyAddr from 'proxy-addr'
+import string from '@adonisjs/core/helpers/string'
 
 /**
  * CORS_ORIGINS: comma-separated origins (`https://app.example.com`), each
@@ -55,6 +56,24 @@ function positiveInteger(fallback: number) {
       )
     }
     return number
+  }
+}
+
+/** Comma-separated durations (`500ms`, `30s`, `2m`, `1h`) as milliseconds; `fallback` when unset. */
+function durationList(fallback: string) {
+  return (key: string, value?: string): number[] => {
+    const text = (value ?? '').trim() || fallback
+    return text.split(',').map((entry) => {
+      const milliseconds = /^\d+(ms|s|m|h)$/.test(entry.trim())
+        ? string.milliseconds.parse(entry.trim())
+        : Number.NaN
+      if (!Number.isFinite(milliseconds) || milliseconds < 1) {
+        throw new Error(
+          `"${key}" must list durations such as 30s,2m,1h, comma-separated (got "${text}")`
+        )
+      }
+      return milliseconds
+    })
   }
 }
 
@@ -119,4 +138,15 @@ export default await Env.create(new URL('../', import.meta.url), {
   CLIENT_SIGNAL_HOLD_DAYS: positiveInteger(7),
 
   AUTH_TOKEN_TTL_DAYS: positiveInteger(30),
+
+  // Webhooks: private and loopback targets, plain http (development and tests; ignored in production)
+  WEBHOOK_ALLOW_PRIVATE: Env.schema.boolean.optional(),
+  // The waits between a webhook's attempts, comma-separated durations (30s,2m,10m,1h,3h,8h,12h)
+  WEBHOOK_RETRY_DELAYS: durationList('30s,2m,10m,1h,3h,8h,12h'),
+
+  // Prometheus: GET /api/v1/metrics needs this bearer token (unset: 404)
+  METRICS_TOKEN: Env.schema.string.optional(),
+  // The worker and the inbound receiver serve their metrics on these ports when set
+  WORKER_METRICS_PORT: Env.schema.number.optional(),
+  INBOUND_METRICS_PORT: Env.schema.number.optional(),
 })

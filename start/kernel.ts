@@ -5,6 +5,7 @@ server.errorHandler(() => import('#exceptions/handler'))
 
 server.use([
   () => import('#middleware/request_log_middleware'),
+  () => import('#middleware/request_metrics_middleware'),
   () => import('#middleware/security_headers_middleware'),
   // Before the router: preflight OPTIONS requests match no route
   () => import('@adonisjs/cors/cors_middleware'),

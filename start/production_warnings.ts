@@ -27,6 +27,11 @@ function productionWarnings(): string[] {
       'EMAIL_VERIFICATION=off: emails go out for accounts whose address was never verified'
     )
   }
+  if (env.get('WEBHOOK_ALLOW_PRIVATE')) {
+    warnings.push(
+      'WEBHOOK_ALLOW_PRIVATE=true is ignored in production: webhooks go to https URLs of public addresses only'
+    )
+  }
   return warnings
 }
 

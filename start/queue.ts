@@ -9,9 +9,11 @@ import sendRelanceJob from '#jobs/send_relance_job'
 import sendVerificationJob from '#jobs/send_verification_job'
 import sendThankYouJob from '#jobs/send_thank_you_job'
 import sendClientNoticeJob from '#jobs/send_client_notice_job'
+import deliverWebhookJob from '#jobs/deliver_webhook_job'
 
 registerWorker('checkins', sendCheckinJob)
 registerWorker('relances', sendRelanceJob)
 registerWorker('verifications', sendVerificationJob)
 registerWorker('thank-yous', sendThankYouJob)
 registerWorker('client-notices', sendClientNoticeJob)
+registerWorker('webhooks', deliverWebhookJob)

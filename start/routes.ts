@@ -21,6 +21,9 @@ const EmailVerificationController = () => import('#controllers/email_verificatio
 const ImportBatchesController = () => import('#controllers/import_batches_controller')
 const OpenapiController = () => import('#controllers/openapi_controller')
 const ClientPageController = () => import('#controllers/client_page_controller')
+const WebhooksController = () => import('#controllers/webhooks_controller')
+const StatsController = () => import('#controllers/stats_controller')
+const MetricsController = () => import('#controllers/metrics_controller')
 
 /**
  * Ids are positive integers that fit PostgreSQL's integer: anything else
@@ -35,6 +38,8 @@ router
     router.get('health', [HealthController, 'show'])
     // Every route below has its entry in app/openapi/document.ts
     router.get('openapi.json', [OpenapiController, 'show'])
+    // Prometheus: bearer METRICS_TOKEN, checked by the controller (404 when unset)
+    router.get('metrics', [MetricsController, 'show'])
 
     router
       .group(() => {
@@ -104,6 +109,11 @@ router
         router.delete('relance-templates/:sequence', [RelanceTemplatesController, 'destroy'])
 
         router.get('activity', [ActivityController, 'index'])
+
+        router.resource('webhooks', WebhooksController).only(['index', 'store', 'destroy'])
+        router.get('webhooks/:id/deliveries', [WebhooksController, 'deliveries'])
+
+        router.get('stats', [StatsController, 'show'])
       })
       .use(middleware.auth())
   })

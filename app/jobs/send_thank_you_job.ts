@@ -1,7 +1,11 @@
 import logger from '@adonisjs/core/services/logger'
 import { defineJob, type QueueJob } from '#queue/job_definition'
 import type { QueuedJob } from '#queue/queues'
-import { settledScheduledRows, type ScheduledRowRef } from '#support/scheduled_rows'
+import {
+  scheduledRowStatus,
+  settledScheduledRows,
+  type ScheduledRowRef,
+} from '#support/scheduled_rows'
 import { describeMailError, isPermanentMailError } from '#mails/mail_errors'
 
 export type SendThankYouPayload = { thankYouId: number; invoiceId: number }
@@ -38,6 +42,8 @@ const sendThankYouJob: QueueJob<SendThankYouPayload, ScheduledRowRef> = defineJo
     scheduledRows: (page) => settledScheduledRows('thank_yous', page),
     jobsFor: async (thankYous) => thankYous.map(thankYouJob),
   },
+
+  rowStatus: () => scheduledRowStatus('thank_yous'),
 })
 
 export default sendThankYouJob

@@ -9,30 +9,47 @@ import ThankYouMail from '#mails/thank_you_mail'
 import ClientNoticeMail from '#mails/client_notice_mail'
 import type ClientNotice from '#models/client_notice'
 import type { RenderedRelance } from '#mails/relance_content'
+import { mailFailureKind } from '#mails/mail_errors'
+import { emailsFailed, emailsSent, type EmailKind } from '#metrics/metrics'
 
 /**
  * The façade the delivery services send through: one function per email,
- * each sending its mail class.
+ * each sending its mail class, and counted by kind (sent, or failed and why).
  */
+
+async function sendCounted(kind: EmailKind, send: () => Promise<unknown>) {
+  try {
+    const sent = await send()
+    emailsSent.inc({ kind })
+    return sent
+  } catch (error) {
+    emailsFailed.inc({ kind, reason: mailFailureKind(error) })
+    throw error
+  }
+}
 
 /** Asks the freelancer (never the client) whether these invoices were paid: one email. */
 export function sendCheckinEmail(email: { user: CheckinRecipient; checkins: CheckinEntry[] }) {
-  return mail.send(new CheckinMail(email.user, email.checkins))
+  return sendCounted('checkin', () => mail.send(new CheckinMail(email.user, email.checkins)))
 }
 
 /** Reminds the client, with the text `renderRelance` wrote; replies go to the freelancer. */
 export function sendRelanceEmail(relance: RenderedRelance) {
-  return mail.send(new RelanceMail(relance))
+  return sendCounted('relance', () => mail.send(new RelanceMail(relance)))
 }
 
 /** Thanks the client for a payment; replies go to the freelancer. */
 export function sendThankYouEmail(email: { user: User; invoice: Invoice; client: Client }) {
-  return mail.send(new ThankYouMail(email.user, email.invoice, email.client))
+  return sendCounted('thank_you', () =>
+    mail.send(new ThankYouMail(email.user, email.invoice, email.client))
+  )
 }
 
 /** Asks a new user to prove the address is theirs. */
 export function sendVerificationEmail(email: { user: User; plainToken: string }) {
-  return mail.send(new VerificationMail(email.user, email.plainToken))
+  return sendCounted('verification', () =>
+    mail.send(new VerificationMail(email.user, email.plainToken))
+  )
 }
 
 /** Tells the freelancer what a client said on its page: a promised date, or a dispute. */

@@ -30,26 +30,44 @@ export function describeMailError(error: unknown): string {
   return typeof responseCode === 'number' ? `SMTP ${server} answered ${text}` : text
 }
 
+/** What kind of failure a send met: the `reason` label of the emails-failed metric. */
+export type MailFailureKind =
+  'auth' | 'mailbox_full' | 'address_refused' | 'message_refused' | 'connection' | 'temporary'
+
+export function mailFailureKind(error: unknown): MailFailureKind {
+  const failure = (error as { cause?: unknown })?.cause ?? error
+  const { code, responseCode, message } = (failure ?? {}) as SmtpError
+  // An enhanced status code (RFC 3463) says more than the basic one: 5.2.2 is a full mailbox
+  const status = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(String(message ?? ''))
+  const detail = status ? `${status[2]}.${status[3]}` : null
+  if (code === 'EAUTH' || responseCode === 535) return 'auth'
+  if (responseCode === 552 || detail === '2.2') return 'mailbox_full'
+  if (typeof responseCode === 'number' && responseCode >= 500) {
+    if ([550, 551, 553].includes(responseCode) || detail?.startsWith('1.')) {
+      return 'address_refused'
+    }
+    return 'message_refused'
+  }
+  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return 'connection'
+  return 'temporary'
+}
+
 /**
  * Why an email could not go out, in words a freelancer understands: the
  * client's server refused the address, the mailbox is full… The raw SMTP
  * reply goes to the logs (describeMailError), never to the API.
  */
 export function classifyMailFailure(error: unknown, attempts: number): string {
-  const failure = (error as { cause?: unknown })?.cause ?? error
-  const { code, responseCode, message } = (failure ?? {}) as SmtpError
-  // An enhanced status code (RFC 3463) says more than the basic one: 5.2.2 is a full mailbox
-  const status = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(String(message ?? ''))
-  const detail = status ? `${status[2]}.${status[3]}` : null
-  if (code === 'EAUTH' || responseCode === 535) {
-    return 'Relance could not sign in to its mail server; the team is on it'
-  }
-  if (responseCode === 552 || detail === '2.2') return "the client's mailbox is full"
-  if (typeof responseCode === 'number' && responseCode >= 500) {
-    if ([550, 551, 553].includes(responseCode) || detail?.startsWith('1.')) {
+  switch (mailFailureKind(error)) {
+    case 'auth':
+      return 'Relance could not sign in to its mail server; the team is on it'
+    case 'mailbox_full':
+      return "the client's mailbox is full"
+    case 'address_refused':
       return "the client's mail server refused the address"
-    }
-    return "the client's mail server refused the message"
+    case 'message_refused':
+      return "the client's mail server refused the message"
+    default:
+      return `temporary failure, gave up after ${attempts} ${attempts === 1 ? 'try' : 'tries'}`
   }
-  return `temporary failure, gave up after ${attempts} ${attempts === 1 ? 'try' : 'tries'}`
 }

@@ -23,6 +23,7 @@ export type ActivityType =
   | 'invoice_disputed'
   | 'client_notice_sent'
   | 'client_email_restored'
+  | 'webhook_endpoint_disabled'
 
 export type ActivityEntry = {
   userId: number

@@ -21,6 +21,8 @@ import {
   promisePaymentValidator,
   reportPaymentValidator,
 } from '#validators/client_page'
+import { createWebhookValidator, listWebhookDeliveriesValidator } from '#validators/webhook'
+import { webhookOperations } from '#openapi/webhooks'
 
 type Operation = OpenAPIV3_1.OperationObject
 type Responses = OpenAPIV3_1.ResponsesObject
@@ -98,6 +100,7 @@ const noContent = { 204: { description: 'Done, no body' } }
 
 /** A check-in link: public, the token is the credential. */
 function checkinOperation(answer: 'paid' | 'pending', method: 'GET' | 'POST'): Operation {
+  const capitalized = answer === 'paid' ? 'Paid' : 'Pending'
   const redirect: OpenAPIV3_1.ResponseObject = {
     description: 'Answer recorded (or refused): to WEB_URL/checkin/<result>',
     headers: {
@@ -108,7 +111,9 @@ function checkinOperation(answer: 'paid' | 'pending', method: 'GET' | 'POST'): O
     },
   }
   return {
+    operationId: method === 'GET' ? `answerCheckin${capitalized}` : `confirmCheckin${capitalized}`,
     tags: ['Check-in'],
+    security: [],
     summary:
       method === 'GET'
         ? `The "${answer}" link of a check-in email`
@@ -178,6 +183,8 @@ function clientFormOperation(summary: string, description: string, schema: Schem
  */
 export const routeOperations: Record<string, Operation> = {
   'GET /api/v1/health': {
+    operationId: 'getHealth',
+    security: [],
     tags: ['Health'],
     summary: 'PostgreSQL and Redis reachable',
     responses: {
@@ -186,31 +193,44 @@ export const routeOperations: Record<string, Operation> = {
     },
   },
   'GET /api/v1/openapi.json': {
+    operationId: 'getOpenApiDocument',
+    security: [],
     tags: ['Health'],
     summary: 'This document',
     responses: {
-      200: json('OpenAPI 3.1 document', { type: 'object', required: ['openapi', 'paths'] }),
+      200: json('OpenAPI 3.1 document', {
+        type: 'object',
+        properties: { openapi: { type: 'string' }, paths: { type: 'object' } },
+        required: ['openapi', 'paths'],
+      }),
     },
   },
   'POST /api/v1/auth/register': {
+    operationId: 'register',
+    security: [],
     tags: ['Auth'],
     summary: 'Create an account; answers a bearer token',
     requestBody: jsonBody(registerValidator),
     responses: { 201: data('Registered', 'Session'), ...failures(409, 422, 429) },
   },
   'POST /api/v1/auth/login': {
+    operationId: 'login',
+    security: [],
     tags: ['Auth'],
     summary: 'Exchange email and password for a bearer token',
     requestBody: jsonBody(loginValidator),
     responses: { 200: data('Signed in', 'Session'), ...failures(401, 422, 429) },
   },
   'POST /api/v1/auth/logout': {
+    operationId: 'logout',
     tags: ['Auth'],
     summary: 'Revoke the token of this request',
     security: bearer,
     responses: { ...noContent, ...failures(401) },
   },
   'GET /api/v1/auth/verify-email/:token': {
+    operationId: 'openVerificationLink',
+    security: [],
     tags: ['Auth'],
     summary: 'The link of the verification email',
     description:
@@ -229,6 +249,7 @@ export const routeOperations: Record<string, Operation> = {
     },
   },
   'POST /api/v1/auth/verify-email/resend': {
+    operationId: 'resendVerificationEmail',
     tags: ['Auth'],
     summary: 'Email a new verification link (the older one stops working)',
     security: bearer,
@@ -252,12 +273,14 @@ export const routeOperations: Record<string, Operation> = {
   'POST /api/v1/checkin/:token/paid': checkinOperation('paid', 'POST'),
   'POST /api/v1/checkin/:token/pending': checkinOperation('pending', 'POST'),
   'GET /api/v1/me': {
+    operationId: 'getMe',
     tags: ['Profile'],
     summary: 'The signed-in user',
     security: bearer,
     responses: { 200: data('The user', 'User'), ...failures(401) },
   },
   'PATCH /api/v1/me': {
+    operationId: 'updateMe',
     tags: ['Profile'],
     summary: 'Update the signed-in user',
     security: bearer,
@@ -265,6 +288,7 @@ export const routeOperations: Record<string, Operation> = {
     responses: { 200: data('The updated user', 'User'), ...failures(401, 422) },
   },
   'GET /api/v1/invoices': {
+    operationId: 'listInvoices',
     tags: ['Invoices'],
     summary: 'The user’s invoices, newest due date first',
     security: bearer,
@@ -272,6 +296,7 @@ export const routeOperations: Record<string, Operation> = {
     responses: { 200: page('A page of invoices', 'Invoice'), ...failures(401, 422) },
   },
   'POST /api/v1/invoices': {
+    operationId: 'createInvoice',
     tags: ['Invoices'],
     summary: 'Record an invoice; schedules its check-in and relances',
     security: bearer,
@@ -279,12 +304,14 @@ export const routeOperations: Record<string, Operation> = {
     responses: { 201: data('Created', 'Invoice'), ...failures(401, 409, 413, 422) },
   },
   'GET /api/v1/invoices/:id': {
+    operationId: 'getInvoice',
     tags: ['Invoices'],
     summary: 'One invoice, with its latest check-in and its relances',
     security: bearer,
     responses: { 200: data('The invoice', 'Invoice'), ...failures(401, 404) },
   },
   'PATCH /api/v1/invoices/:id': {
+    operationId: 'updateInvoice',
     tags: ['Invoices'],
     summary: 'Update an invoice; a new due date reschedules its check-in and relances',
     security: bearer,
@@ -292,18 +319,21 @@ export const routeOperations: Record<string, Operation> = {
     responses: { 200: data('The invoice', 'Invoice'), ...failures(401, 404, 409, 422) },
   },
   'POST /api/v1/invoices/:id/mark-paid': {
+    operationId: 'markInvoicePaid',
     tags: ['Invoices'],
     summary: 'Mark paid: one rubis, relances stopped (again: no second rubis)',
     security: bearer,
     responses: { 200: data('The paid invoice', 'Invoice'), ...failures(401, 404, 409) },
   },
   'POST /api/v1/invoices/:id/cancel': {
+    operationId: 'cancelInvoice',
     tags: ['Invoices'],
     summary: 'Cancel: check-in and relances stopped',
     security: bearer,
     responses: { 200: data('The cancelled invoice', 'Invoice'), ...failures(401, 404, 409) },
   },
   'POST /api/v1/invoices/:id/reopen': {
+    operationId: 'reopenInvoice',
     tags: ['Invoices'],
     summary:
       'Undo a wrong "paid": pending again, rubis −1, relances still ahead and the check-in scheduled again',
@@ -328,6 +358,7 @@ export const routeOperations: Record<string, Operation> = {
     responses: { 200: data('The released invoice', 'Invoice'), ...failures(401, 404, 409) },
   },
   'POST /api/v1/import-batches': {
+    operationId: 'createImportBatch',
     tags: ['Import batches'],
     summary: 'Upload a CSV file or JSON rows as a draft, every row with its errors',
     security: bearer,
@@ -355,24 +386,28 @@ export const routeOperations: Record<string, Operation> = {
     responses: { 201: data('The draft', 'ImportBatch'), ...failures(400, 401, 413, 422) },
   },
   'GET /api/v1/import-batches/:id': {
+    operationId: 'getImportBatch',
     tags: ['Import batches'],
     summary: 'One import batch, with its rows',
     security: bearer,
     responses: { 200: data('The batch', 'ImportBatch'), ...failures(401, 404) },
   },
   'DELETE /api/v1/import-batches/:id': {
+    operationId: 'discardImportBatch',
     tags: ['Import batches'],
     summary: 'Discard a draft',
     security: bearer,
     responses: { ...noContent, ...failures(401, 404, 409) },
   },
   'POST /api/v1/import-batches/:id/validate': {
+    operationId: 'validateImportBatch',
     tags: ['Import batches'],
     summary: 'Import the valid rows of a draft, in one transaction',
     security: bearer,
     responses: { 200: data('The validated batch', 'ImportBatch'), ...failures(401, 404, 409) },
   },
   'GET /api/v1/clients': {
+    operationId: 'listClients',
     tags: ['Clients'],
     summary: 'The user’s clients',
     security: bearer,
@@ -380,12 +415,14 @@ export const routeOperations: Record<string, Operation> = {
     responses: { 200: page('A page of clients', 'Client'), ...failures(401, 422) },
   },
   'GET /api/v1/clients/:id': {
+    operationId: 'getClient',
     tags: ['Clients'],
     summary: 'One client',
     security: bearer,
     responses: { 200: data('The client', 'Client'), ...failures(401, 404) },
   },
   'PATCH /api/v1/clients/:id': {
+    operationId: 'updateClient',
     tags: ['Clients'],
     summary:
       'Update a client; `remindersPausedUntil` pauses its relances; `emailStatus: ok` (or a new `email`) ends a bounce, and what came due goes at the next weekday 09:00',
@@ -394,6 +431,7 @@ export const routeOperations: Record<string, Operation> = {
     responses: { 200: data('The client', 'Client'), ...failures(401, 404, 409, 422) },
   },
   'GET /api/v1/relances': {
+    operationId: 'listRelances',
     tags: ['Relances'],
     summary: 'The user’s relances, each with its invoice and client',
     security: bearer,
@@ -401,6 +439,7 @@ export const routeOperations: Record<string, Operation> = {
     responses: { 200: page('A page of relances', 'Relance'), ...failures(401, 422) },
   },
   'GET /api/v1/invoices/:id/relances/:sequence/preview': {
+    operationId: 'previewRelance',
     tags: ['Relances'],
     summary: 'Exactly what this relance would send now, built by the code that sends it',
     security: bearer,
@@ -410,12 +449,14 @@ export const routeOperations: Record<string, Operation> = {
     },
   },
   'GET /api/v1/relance-templates': {
+    operationId: 'listRelanceTemplates',
     tags: ['Relances'],
     summary: 'The user’s own wording of relance steps, per locale',
     security: bearer,
     responses: { 200: list('Saved templates', 'RelanceTemplate'), ...failures(401) },
   },
   'PUT /api/v1/relance-templates/:sequence': {
+    operationId: 'saveRelanceTemplate',
     tags: ['Relances'],
     summary: 'Save the subject and body of a step in a locale; placeholders {{clientName}} …',
     security: bearer,
@@ -423,6 +464,7 @@ export const routeOperations: Record<string, Operation> = {
     responses: { 200: data('The saved template', 'RelanceTemplate'), ...failures(401, 404, 422) },
   },
   'DELETE /api/v1/relance-templates/:sequence': {
+    operationId: 'deleteRelanceTemplate',
     tags: ['Relances'],
     summary: 'Back to the built-in text of a step in a locale',
     security: bearer,
@@ -454,7 +496,67 @@ export const routeOperations: Record<string, Operation> = {
     'Held `disputed` until the freelancer releases it; the freelancer gets a notice quoting the message, Reply-To the client (at most one per invoice a day).',
     disputeInvoiceValidator.toJSONSchema() as Schema
   ),
+  'GET /api/v1/metrics': {
+    operationId: 'getMetrics',
+    tags: ['Health'],
+    summary: 'Prometheus metrics of this web process',
+    description:
+      'Request durations by route pattern and status, and Node’s own metrics, as Prometheus text. Needs `Authorization: Bearer <METRICS_TOKEN>`; without METRICS_TOKEN set, answers 404. The worker serves its own (emails, jobs, queue lag, webhooks) on WORKER_METRICS_PORT.',
+    security: [{ metricsToken: [] }],
+    responses: {
+      200: {
+        description: 'Prometheus text format 0.0.4',
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      },
+      ...failures(401, 404),
+    },
+  },
+  'POST /api/v1/webhooks': {
+    operationId: 'createWebhookEndpoint',
+    tags: ['Webhooks'],
+    summary: 'Subscribe a URL to events; answers its signing secret, once',
+    description:
+      'In production the URL must be https and resolve to public addresses only (checked again at each delivery). At most 10 endpoints per account.',
+    security: bearer,
+    requestBody: jsonBody(createWebhookValidator),
+    responses: {
+      201: data('Created, with its secret', 'WebhookEndpointCreated'),
+      ...failures(401, 409, 422),
+    },
+  },
+  'GET /api/v1/webhooks': {
+    operationId: 'listWebhookEndpoints',
+    tags: ['Webhooks'],
+    summary: 'The user’s webhook endpoints (without their secrets)',
+    security: bearer,
+    responses: { 200: list('Endpoints', 'WebhookEndpoint'), ...failures(401) },
+  },
+  'DELETE /api/v1/webhooks/:id': {
+    operationId: 'deleteWebhookEndpoint',
+    tags: ['Webhooks'],
+    summary: 'Delete an endpoint and its deliveries; nothing more is sent to it',
+    security: bearer,
+    responses: { ...noContent, ...failures(401, 404) },
+  },
+  'GET /api/v1/webhooks/:id/deliveries': {
+    operationId: 'listWebhookDeliveries',
+    tags: ['Webhooks'],
+    summary: 'An endpoint’s deliveries, newest first, each with its attempts',
+    security: bearer,
+    parameters: queryOf(listWebhookDeliveriesValidator),
+    responses: { 200: page('A page of deliveries', 'WebhookDelivery'), ...failures(401, 404, 422) },
+  },
+  'GET /api/v1/stats': {
+    operationId: 'getStats',
+    tags: ['Invoices'],
+    summary: 'Receivables per currency: outstanding by days late, DSO, payment behaviour',
+    description:
+      'Days count in the user’s timezone. Outstanding: pending invoices. DSO: outstanding ÷ invoiced over the last 90 days × 90. Payments: the invoices paid over the last 365 days, the share paid by their due date and their average days late.',
+    security: bearer,
+    responses: { 200: data('Receivables', 'Receivables'), ...failures(401) },
+  },
   'GET /api/v1/activity': {
+    operationId: 'listActivity',
     tags: ['Activity'],
     summary: 'The user’s activity feed, newest first',
     security: bearer,
@@ -514,9 +616,17 @@ function buildDocument(): OpenAPIV3_1.Document {
     servers: [{ url: `${appUrl()}/api/v1` }],
     components: {
       schemas,
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        metricsToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'METRICS_TOKEN, for Prometheus',
+        },
+      },
     },
     paths,
+    webhooks: webhookOperations(),
   }
 }
 

@@ -1,4 +1,6 @@
 import type { OpenAPIV3_1 } from 'openapi-types'
+import { WEBHOOK_EVENT_TYPES } from '#models/webhook_endpoint'
+import { AGE_BUCKETS } from '#services/invoices/receivables'
 
 type Schema = OpenAPIV3_1.SchemaObject
 
@@ -6,6 +8,7 @@ const string = { type: 'string' } as const
 const integer = { type: 'integer' } as const
 const dateTime = { type: 'string', format: 'date-time' } as const
 const date = { type: 'string', format: 'date' } as const
+const number = { type: 'number' } as const
 const nullable = (schema: Schema | OpenAPIV3_1.ReferenceObject): Schema => ({
   oneOf: [schema, { type: 'null' }],
 })
@@ -19,6 +22,21 @@ function object(properties: Record<string, Schema | OpenAPIV3_1.ReferenceObject>
     additionalProperties: false,
   }
 }
+
+const webhookEndpoint = {
+  id: integer,
+  url: { type: 'string', format: 'uri' },
+  events: { type: 'array', items: { enum: [...WEBHOOK_EVENT_TYPES] } },
+  failingSince: {
+    ...nullable(dateTime),
+    description: 'Since when every attempt has failed; null after a success',
+  },
+  disabledAt: {
+    ...nullable(dateTime),
+    description: 'Set once every attempt failed for 5 days: nothing more is sent to it',
+  },
+  createdAt: dateTime,
+} satisfies Record<string, Schema>
 
 export const ref = (name: SchemaName): OpenAPIV3_1.ReferenceObject => ({
   $ref: `#/components/schemas/${name}`,
@@ -183,6 +201,79 @@ export const schemas = {
         line: integer,
         data: { type: 'object' },
         errors: { type: 'array', items: object({ field: string, message: string }) },
+      }),
+    },
+  }),
+  WebhookEndpoint: object(webhookEndpoint),
+  WebhookEndpointCreated: object({
+    ...webhookEndpoint,
+    secret: {
+      type: 'string',
+      pattern: '^whsec_[A-Za-z0-9+/=]+$',
+      description:
+        'The signing secret (Standard Webhooks), shown this once: verify each delivery with it',
+    },
+  }),
+  WebhookDelivery: object({
+    id: integer,
+    eventType: { enum: [...WEBHOOK_EVENT_TYPES] },
+    messageId: { type: 'string', description: 'The webhook-id header, the same on every attempt' },
+    status: { enum: ['scheduled', 'delivered', 'failed'] },
+    attempts: integer,
+    lastStatusCode: nullable(integer),
+    lastError: nullable(string),
+    nextAttemptAt: nullable(dateTime),
+    deliveredAt: nullable(dateTime),
+    createdAt: dateTime,
+    attemptLog: {
+      type: 'array',
+      items: object({
+        at: dateTime,
+        statusCode: { ...nullable(integer), description: 'Null when no answer came' },
+        error: nullable(string),
+        durationMs: integer,
+        response: { ...nullable(string), description: 'The first 500 characters of the answer' },
+      }),
+    },
+    payload: { type: 'object', description: 'The body sent: {type, timestamp, data}' },
+  }),
+  Receivables: object({
+    asOf: { ...date, description: 'Today in the user’s timezone: days late count up to it' },
+    timezone: string,
+    currencies: {
+      type: 'array',
+      items: object({
+        currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+        outstanding: object({
+          cents: integer,
+          count: integer,
+          byAge: {
+            type: 'array',
+            description: 'Pending invoices by days past their due date, every bucket in order',
+            items: object({ bucket: { enum: [...AGE_BUCKETS] }, cents: integer, count: integer }),
+          },
+        }),
+        dso: object({
+          days: {
+            ...nullable(number),
+            description:
+              'Days sales outstanding: outstanding ÷ invoiced over the period × its days; null when nothing was invoiced then',
+          },
+          periodDays: integer,
+          invoicedCents: { ...integer, description: 'Invoiced over the period (by issue date)' },
+        }),
+        payments: object({
+          periodDays: integer,
+          count: { ...integer, description: 'Invoices paid over the period' },
+          onTimeRate: {
+            ...nullable({ type: 'number', minimum: 0, maximum: 1 }),
+            description: 'The share of them paid on or before their due date',
+          },
+          averageDaysLate: {
+            ...nullable(number),
+            description: 'Their average days late, 0 for one paid on time',
+          },
+        }),
       }),
     },
   }),

@@ -2,6 +2,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq'
 import logger from '@adonisjs/core/services/logger'
 import queueConfig from '#config/queue'
 import type { QueueJob } from '#queue/job_definition'
+import { jobsProcessed } from '#metrics/metrics'
 
 const registry = new Map<string, QueueJob>()
 
@@ -77,7 +78,9 @@ export function startWorkers(queueNames: string[], concurrency: number): Worker[
         autorun: true,
       }
     )
+    worker.on('completed', () => jobsProcessed.inc({ queue: queueName, outcome: 'completed' }))
     worker.on('failed', async (job, error) => {
+      jobsProcessed.inc({ queue: queueName, outcome: 'failed' })
       if (!job) return
       logFailure(queueName, job, error, spec)
       if (spec.onExhausted && isLastAttempt(job, error)) {

@@ -125,15 +125,33 @@ export async function settledScheduledRows(
   return rows.map(toScheduledRowRef)
 }
 
-/** One table's promises, sends and failures, in one statement. */
-export async function scheduledRowStatus(table: ScheduledRows['table']): Promise<RowStatus> {
+/**
+ * The rows of an unverified user wait for the verification, not for a
+ * worker: they are no lag (the condition leaves them out).
+ */
+function waitsForVerification(table: string) {
+  if (table !== 'checkin_tasks' && table !== 'relances') return ''
+  if (env.get('EMAIL_VERIFICATION', 'required') === 'off') return ''
+  return ` AND invoice_id IN (SELECT invoices.id FROM invoices
+            JOIN users ON users.id = invoices.user_id WHERE users.email_verified_at IS NOT NULL)`
+}
+
+/**
+ * One table's promises, sends and failures, in one statement; `sentColumn`
+ * is when a row's work was done. The lag counts the rows a worker could
+ * send now.
+ */
+export async function scheduledRowStatus(
+  table: ScheduledRows['table'] | 'thank_yous' | 'webhook_deliveries',
+  sentColumn: 'sent_at' | 'delivered_at' = 'sent_at'
+): Promise<RowStatus> {
   const {
     rows: [row],
   } = await db.rawQuery(
     `SELECT count(*) FILTER (WHERE status = 'scheduled')::int AS scheduled,
-            count(*) FILTER (WHERE sent_at IS NOT NULL)::int AS sent,
+            count(*) FILTER (WHERE ${sentColumn} IS NOT NULL)::int AS sent,
             count(*) FILTER (WHERE status = 'failed')::int AS failed,
-            min(scheduled_at) FILTER (WHERE status = 'scheduled' AND scheduled_at < ?)
+            min(scheduled_at) FILTER (WHERE status = 'scheduled' AND scheduled_at < ?${waitsForVerification(table)})
               AS oldest_overdue_at,
             count(*) FILTER (WHERE status = 'failed' AND updated_at > ?)::int AS failed_last_day
      FROM ${table}`,

@@ -247,6 +247,10 @@ export const relanceOffsets = () =>
 /** A JSON boolean only: VineJS would otherwise read "1" or "on" as true. */
 export const flag = () => vine.boolean({ strict: true })
 
+/** An absolute URL (its own rules check what it may point to), at most 2,048 characters. */
+export const absoluteUrl = () =>
+  text().trim().minLength(1).maxLength(2048).use(noControlCharactersRule())
+
 export const page = () => vine.number().withoutDecimals().min(1).max(1_000_000).optional()
 
 export const perPage = () => vine.number().withoutDecimals().min(1).max(100).optional()

@@ -4,7 +4,14 @@ import env from '#start/env'
 import { getQueue } from '#queue/queues'
 import { countRows } from '#tests/helpers/rows'
 
-const QUEUES: string[] = ['checkins', 'relances', 'verifications', 'thank-yous', 'client-notices']
+const QUEUES: string[] = [
+  'checkins',
+  'relances',
+  'verifications',
+  'thank-yous',
+  'client-notices',
+  'webhooks',
+]
 
 /** Empties the test queues (the test prefix only). */
 export async function resetQueues() {

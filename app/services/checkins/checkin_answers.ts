@@ -8,6 +8,7 @@ import { hashCheckinToken, looksLikeCheckinToken } from '#services/checkins/chec
 import { markInvoicePaid } from '#services/invoices/mark_invoice_paid'
 import { scheduleCheckinsBeforeNextRelance } from '#services/checkins/checkin_scheduler'
 import { liftHold } from '#services/holds/invoice_holds'
+import { recordWebhookEvent } from '#services/webhooks/webhook_events'
 
 export type CheckinAnswerChoice = 'paid' | 'pending'
 export type CheckinResult = 'paid' | 'pending' | 'already_answered' | 'expired' | 'invalid'
@@ -43,6 +44,7 @@ export async function answerCheckin(
   if (choice === 'paid') {
     // Paid ends the hold the client's signal placed, as any payment does
     await markInvoicePaid(invoice, { via: 'checkin' }, trx)
+    await recordWebhookEvent('checkin.answered', invoice.id, { answer: 'paid' }, trx)
     return 'paid'
   }
   const isSignal = task.reason === 'payment_reported' || task.reason === 'client_replied'
@@ -64,5 +66,6 @@ export async function answerCheckin(
   } else {
     await scheduleCheckinsBeforeNextRelance([invoice.id], trx)
   }
+  await recordWebhookEvent('checkin.answered', invoice.id, { answer: 'still_pending' }, trx)
   return 'pending'
 }

@@ -4,6 +4,7 @@ import ActivityEvent from '#models/activity_event'
 import ConflictException from '#exceptions/conflict_exception'
 import { cancelFollowUps } from '#services/invoices/invoice_follow_ups'
 import { NO_HOLD } from '#services/holds/invoice_holds'
+import { recordWebhookEvent } from '#services/webhooks/webhook_events'
 
 /** Cancels a pending invoice and everything that would follow it (again: no-op). */
 export async function cancelInvoice(invoice: Invoice, trx: TransactionClientContract) {
@@ -23,5 +24,6 @@ export async function cancelInvoice(invoice: Invoice, trx: TransactionClientCont
     trx
   )
   await cancelFollowUps(invoice.id, trx)
+  await recordWebhookEvent('invoice.cancelled', invoice.id, {}, trx)
   return invoice
 }

@@ -23,7 +23,8 @@ function withDetails(query: ModelQueryBuilderContract<typeof Invoice>) {
 }
 
 type Timestamp = number | null
-type InvoiceJson = {
+/** An invoice as INVOICE_JSON builds it: timestamps as epoch milliseconds until converted. */
+export type InvoiceJson = {
   paidAt: Timestamp | string
   hold: { since: Timestamp | string; until: Timestamp | string } | null
   checkin: {
@@ -35,7 +36,7 @@ type InvoiceJson = {
 }
 
 /** The epoch milliseconds of INVOICE_JSON as a DateTime column serializes them. */
-function withIsoTimestamps(invoice: InvoiceJson) {
+export function withIsoTimestamps(invoice: InvoiceJson) {
   invoice.paidAt = isoTimestamp(invoice.paidAt as Timestamp)
   if (invoice.hold) {
     invoice.hold.since = isoTimestamp(invoice.hold.since as Timestamp)

@@ -7,6 +7,7 @@ import ConflictException from '#exceptions/conflict_exception'
 import { cancelFollowUps } from '#services/invoices/invoice_follow_ups'
 import { promiseThankYou } from '#services/invoices/thank_yous'
 import { NO_HOLD } from '#services/holds/invoice_holds'
+import { recordWebhookEvent } from '#services/webhooks/webhook_events'
 
 const PAYMENT_LABELS: Record<PaidVia, string> = {
   manual: 'marked as paid',
@@ -30,13 +31,18 @@ export async function paymentsOf(invoiceId: number, trx: TransactionClientContra
  * Appends the payment's `invoice_paid` event, numbered in the same
  * statement from the events before it: one round trip on the hot path of
  * a check-in click. The unique index on the number refuses a second event
- * for the same payment.
+ * for the same payment. Returns the payment's number.
  */
-async function recordPayment(invoice: Invoice, via: PaidVia, trx: TransactionClientContract) {
-  await trx.rawQuery(
+async function recordPayment(
+  invoice: Invoice,
+  via: PaidVia,
+  trx: TransactionClientContract
+): Promise<number> {
+  const { rows } = await trx.rawQuery(
     `INSERT INTO activity_events (user_id, invoice_id, type, label, metadata, created_at)
      SELECT ?, ?, 'invoice_paid', ?, ?::jsonb || jsonb_build_object('paymentNumber', count(*) + 1), ?
-     FROM activity_events WHERE invoice_id = ? AND type = 'invoice_paid'`,
+     FROM activity_events WHERE invoice_id = ? AND type = 'invoice_paid'
+     RETURNING (metadata->>'paymentNumber')::int AS payment_number`,
     [
       invoice.userId,
       invoice.id,
@@ -46,6 +52,7 @@ async function recordPayment(invoice: Invoice, via: PaidVia, trx: TransactionCli
       invoice.id,
     ]
   )
+  return rows[0].payment_number
 }
 
 /**
@@ -74,8 +81,9 @@ export async function markInvoicePaid(
     .merge({ status: 'paid', paidAt: DateTime.now(), paidVia: via, ...NO_HOLD })
     .save()
   await User.query({ client: trx }).where('id', locked.userId).increment('rubis', 1)
-  await recordPayment(locked, via, trx)
+  const paymentNumber = await recordPayment(locked, via, trx)
   await cancelFollowUps(locked.id, trx)
   await promiseThankYou(locked, trx)
+  await recordWebhookEvent('invoice.paid', locked.id, { paymentNumber }, trx)
   return { invoice: locked, newlyPaid: true }
 }

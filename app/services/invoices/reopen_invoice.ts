@@ -6,6 +6,7 @@ import ConflictException from '#exceptions/conflict_exception'
 import { resumeFollowUps } from '#services/invoices/invoice_follow_ups'
 import { paymentsOf } from '#services/invoices/mark_invoice_paid'
 import { NO_HOLD } from '#services/holds/invoice_holds'
+import { recordWebhookEvent } from '#services/webhooks/webhook_events'
 
 /**
  * Undoes a payment (a wrong "paid" click): the invoice, locked by the
@@ -22,16 +23,18 @@ export async function reopenInvoice(user: User, invoice: Invoice, trx: Transacti
     .where('id', invoice.userId)
     .where('rubis', '>', 0)
     .decrement('rubis', 1)
+  const paymentNumber = await paymentsOf(invoice.id, trx)
   await ActivityEvent.record(
     {
       userId: invoice.userId,
       invoiceId: invoice.id,
       type: 'invoice_reopened',
       label: `Invoice ${invoice.number} reopened: not paid after all`,
-      metadata: { paymentNumber: await paymentsOf(invoice.id, trx) },
+      metadata: { paymentNumber },
     },
     trx
   )
   await resumeFollowUps(invoice, user, trx)
+  await recordWebhookEvent('invoice.reopened', invoice.id, { paymentNumber }, trx)
   return invoice
 }

@@ -15,6 +15,7 @@ import {
 } from '#services/relances/relance_groups'
 import { deferPastDailyCap, lockSenderOfRelance } from '#services/relances/sending_cap'
 import { sendRelanceEmail } from '#mails/mail_dispatcher'
+import { recordWebhookEvents } from '#services/webhooks/webhook_events'
 
 export type RelanceOutcome =
   | { kind: 'sent' }
@@ -68,7 +69,14 @@ export async function deliverRelance(relanceId: number): Promise<RelanceOutcome>
       sendRelanceEmail(
         await composeRelanceEmail([relance, ...companions], { pageUrl: clientPageUrl(link.plain) })
       ),
-    afterSent: (relances, trx) => recordRelanceEmail(relances, { linkTokenHash: link.hashed }, trx),
+    afterSent: async (relances, trx) => {
+      await recordRelanceEmail(relances, { linkTokenHash: link.hashed }, trx)
+      await recordWebhookEvents(
+        'relance.sent',
+        relances.map(({ invoiceId, sequence }) => ({ invoiceId, fields: { sequence } })),
+        trx
+      )
+    },
     sentEvent: ({ invoice, sequence }) => ({
       userId: invoice.userId,
       invoiceId: invoice.id,
@@ -109,5 +117,13 @@ export async function markRelanceFailed(relanceId: number, reason: string) {
         trx
       )
     }
+    await recordWebhookEvents(
+      'relance.failed',
+      covered.map(({ invoiceId, sequence }) => ({
+        invoiceId,
+        fields: { sequence, reason: shortReason },
+      })),
+      trx
+    )
   })
 }

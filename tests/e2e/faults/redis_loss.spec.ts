@@ -95,6 +95,7 @@ test.group('Faults: Redis loses every queued job', (group) => {
       'verifications': 0,
       'thank-yous': 0,
       'client-notices': 0,
+      'webhooks': 0,
     })
   })
 })

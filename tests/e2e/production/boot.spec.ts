@@ -20,6 +20,8 @@ test.group('Boot: bad values of the newer keys stop the app, naming the key', ()
     { CORS_ORIGINS: 'https://app.relance.test,not-an-origin' },
     { CORS_ORIGINS: 'https://app.relance.test/spa' },
     { EMAIL_VERIFICATION: 'maybe' },
+    { WEBHOOK_RETRY_DELAYS: '30s,soon' },
+    { WORKER_METRICS_PORT: 'ninety' },
   ]
 
   test('{setting} stops the boot')
@@ -44,13 +46,14 @@ test.group('Boot: bad values of the newer keys stop the app, naming the key', ()
 })
 
 test.group('Boot: production mode', () => {
-  test('one warning line each for http APP_URL, SMTP without TLS, Redis without a password, EMAIL_VERIFICATION=off', async ({
+  test('one warning line each for http APP_URL, SMTP without TLS, Redis without a password, EMAIL_VERIFICATION=off, WEBHOOK_ALLOW_PRIVATE=true', async ({
     assert,
   }) => {
     const { web, baseUrl } = await startWeb({
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       EMAIL_VERIFICATION: 'off',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
     })
     try {
       const health = await fetch(`${baseUrl}/api/v1/health`)
@@ -63,6 +66,7 @@ test.group('Boot: production mode', () => {
         /^SMTP without TLS/,
         /^Redis without a password/,
         /^EMAIL_VERIFICATION=off/,
+        /^WEBHOOK_ALLOW_PRIVATE=true is ignored in production/,
       ]) {
         assert.lengthOf(
           warnings.filter((warning) => expected.test(warning)),
@@ -84,6 +88,7 @@ test.group('Boot: production mode', () => {
       APP_URL: 'https://api.relance.test',
       SMTP_REQUIRE_TLS: 'true',
       EMAIL_VERIFICATION: 'required',
+      WEBHOOK_ALLOW_PRIVATE: 'false',
     })
     try {
       const health = await fetch(`${baseUrl}/api/v1/health`)

@@ -14,6 +14,7 @@ import { queuedJobIds, resetState } from '#tests/helpers/state'
 import { multipartFileOfSize } from '#tests/helpers/multipart'
 import { sentRelanceEmailOf } from '#tests/helpers/client_page'
 import { DateTime } from 'luxon'
+import { subscribe } from '#tests/helpers/webhook_receiver'
 
 /*
 | A data-driven corpus of hostile input, sent to every route of
@@ -47,6 +48,7 @@ type Fixtures = {
   invoiceId: number
   clientId: number
   batchId: number
+  webhookId: number
 }
 
 let fixtures: Fixtures
@@ -205,6 +207,23 @@ function routes(): Route[] {
       auth: false,
       fields: { message: 'The amount is wrong' },
     },
+    // Answers 404 while METRICS_TOKEN is unset, as in the tests
+    { method: 'GET', pattern: '/api/v1/metrics', auth: false },
+    {
+      method: 'POST',
+      pattern: '/api/v1/webhooks',
+      auth: true,
+      fields: { url: 'https://hooks.relance.test/corpus', events: ['invoice.paid'] },
+    },
+    { method: 'GET', pattern: '/api/v1/webhooks', auth: true },
+    { method: 'DELETE', pattern: '/api/v1/webhooks/:id', auth: true },
+    {
+      method: 'GET',
+      pattern: '/api/v1/webhooks/:id/deliveries',
+      auth: true,
+      query: ['page', 'perPage'],
+    },
+    { method: 'GET', pattern: '/api/v1/stats', auth: true },
   ]
 }
 
@@ -220,6 +239,7 @@ function pathOf(route: Route, value?: string) {
     if (name === 'sequence') return '1'
     if (route.pattern.includes('/invoices/')) return String(fixtures.invoiceId)
     if (route.pattern.includes('/clients/')) return String(fixtures.clientId)
+    if (route.pattern.includes('/webhooks/')) return String(fixtures.webhookId)
     return String(fixtures.batchId)
   })
 }
@@ -360,6 +380,7 @@ async function databaseState() {
   }
   state.checkinJobs = await queuedJobIds('checkins')
   state.relanceJobs = await queuedJobIds('relances')
+  state.webhookJobs = await queuedJobIds('webhooks')
   return state
 }
 
@@ -429,6 +450,7 @@ test.group('Bad input corpus', (group) => {
     await createScheduledInvoice(owner, { clientEmail: 'other@acme.test' })
     const source = await readImport({ rows: [invoicePayload({ number: 'F-DRAFT' })] })
     const batch = await db.transaction((trx) => createDraft(owner, source, trx))
+    const { endpoint } = await subscribe(owner, 'https://hooks.relance.test/owner')
     // Another user, whose rows must stay as they are too
     await createScheduledInvoice(await UserFactory.create())
     fixtures = {
@@ -438,6 +460,7 @@ test.group('Bad input corpus', (group) => {
       invoiceId: invoice.id,
       clientId: invoice.clientId,
       batchId: batch.id,
+      webhookId: endpoint.id,
     }
   })
   group.each.timeout(60_000)
@@ -604,7 +627,7 @@ test.group('Bad input corpus', (group) => {
     for (const route of routes().filter((candidate) => candidate.query)) {
       for (const parameter of route.query!) {
         for (const value of values) {
-          const answer = await send('GET', `${route.pattern}?${parameter}=${value}`, {
+          const answer = await send('GET', `${pathOf(route)}?${parameter}=${value}`, {
             token: fixtures.token,
           })
           assertHandled(
@@ -619,7 +642,7 @@ test.group('Bad input corpus', (group) => {
           `${parameter}[a]=1`,
           `${parameter}[__proto__][x]=1`,
         ]) {
-          const answer = await send('GET', `${route.pattern}?${shape}`, { token: fixtures.token })
+          const answer = await send('GET', `${pathOf(route)}?${shape}`, { token: fixtures.token })
           assertHandled(assert, `${route.pattern}?${shape}`, answer, [200, 422])
         }
       }
@@ -657,6 +680,7 @@ test.group('Bad input corpus', (group) => {
       '/api/v1/relance-templates/:sequence': ['locale'],
       '/client/:token/invoices/:id/paid': ['paidOn'],
       '/client/:token/invoices/:id/promise': ['promisedOn'],
+      '/api/v1/webhooks': ['url', 'events'],
     }
 
     for (const route of routes().filter((candidate) => candidate.fields)) {
@@ -747,6 +771,7 @@ test.group('Bad input corpus', (group) => {
       '/api/v1/clients/:id': ['email', 'remindersPausedUntil'],
       '/client/:token/invoices/:id/paid': ['paidOn'],
       '/client/:token/invoices/:id/promise': ['promisedOn'],
+      '/api/v1/webhooks': ['url', 'events'],
     }
 
     for (const route of routes().filter((candidate) => candidate.fields)) {

@@ -3,6 +3,8 @@ import { Validator } from '@seriousme/openapi-schema-validator'
 import router from '@adonisjs/core/services/router'
 import { openApiPath } from '#openapi/document'
 import env from '#start/env'
+import { UserFactory } from '#database/factories/user_factory'
+import { resetState } from '#tests/helpers/state'
 
 /** `METHOD /path/{param}` of every route the router declares (HEAD goes with GET). */
 function declaredOperations() {
@@ -58,7 +60,7 @@ test.group('OpenAPI document', () => {
       )
     }
     assert.deepEqual(paths['/invoices'].get.security, [{ bearer: [] }])
-    assert.isUndefined(paths['/auth/login'].post.security)
+    assert.deepEqual(paths['/auth/login'].post.security, [])
     assert.include(
       paths['/invoices'].post.requestBody.content['application/json'].schema.required,
       'dueDate'
@@ -66,5 +68,42 @@ test.group('OpenAPI document', () => {
     // The client's page lives at APP_URL itself, outside the API's prefix
     assert.deepEqual(paths['/client/{token}'].servers, [{ url: env.get('APP_URL') }])
     assert.isUndefined(paths['/invoices'].servers)
+  })
+
+  test('every operation has a unique operationId and says its security; bearer ones refuse a request without a token', async ({
+    client,
+    assert,
+  }) => {
+    await resetState({ rateLimits: true })
+    const user = await UserFactory.create()
+    const response = await client.get('/api/v1/openapi.json')
+    const { paths, webhooks } = response.body()
+    const ids: string[] = []
+    for (const [path, item] of Object.entries({ ...paths, ...webhooks } as Record<string, any>)) {
+      for (const [method, operation] of Object.entries(item as Record<string, any>)) {
+        if (method === 'parameters') continue
+        const label = `${method.toUpperCase()} ${path}`
+        assert.isString(operation.operationId, label)
+        assert.isArray(operation.security, label)
+        ids.push(operation.operationId)
+        if (!(path in paths)) continue
+        // Path parameters get a value that matches the route: a 404 never hides a 401
+        const url = `/api/v1${path}`
+          .replace('{id}', '1')
+          .replace('{sequence}', '1')
+          .replace('{token}', 'A'.repeat(43))
+        const answer = await client[method as 'get'](url)
+          .header('x-forwarded-for', '198.18.0.1')
+          .redirects(0)
+        if (operation.security.length === 0) {
+          assert.notEqual(answer.status(), 401, `${label} is public`)
+        } else {
+          assert.equal(answer.status(), operation.security[0].metricsToken ? 404 : 401, label)
+          const signedIn = await client[method as 'get'](url).loginAs(user).redirects(0)
+          assert.notEqual(signedIn.status(), 401, `${label} with a token`)
+        }
+      }
+    }
+    assert.equal(new Set(ids).size, ids.length, 'operationIds are unique')
   })
 })

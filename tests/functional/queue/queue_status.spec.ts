@@ -19,6 +19,13 @@ async function queueStatusRows() {
   return rows
 }
 
+/** The lag queue:status prints for the relances. */
+async function relanceLag() {
+  const rows = await queueStatusRows()
+  const header = rows.find((cells) => cells.includes('queue'))!
+  return rows.find((cells) => cells.includes('relances'))![header.indexOf('lag')]
+}
+
 test.group('Queue status', (group) => {
   group.each.setup(() => resetState())
 
@@ -47,5 +54,18 @@ test.group('Queue status', (group) => {
     assert.equal(cell('relances', 'failed in 24 h'), '1')
     assert.match(cell('relances', 'lag'), /^\d+ s$/)
     assert.isAtLeast(Number.parseInt(cell('relances', 'lag')), 59)
+  })
+
+  test('the rows of an unverified user wait for the verification: they are no lag', async ({
+    assert,
+  }) => {
+    const unverified = await UserFactory.apply('unverified').create()
+    const invoice = await createScheduledInvoice(unverified)
+    await relanceDueNow(invoice.id)
+    assert.equal(await relanceLag(), '-')
+
+    const verified = await createScheduledInvoice(await UserFactory.create())
+    await relanceDueNow(verified.id)
+    assert.match(await relanceLag(), /^\d+ s$/)
   })
 })

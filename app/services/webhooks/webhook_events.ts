@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import type { WebhookEventType } from '#models/webhook_endpoint'
+import { INVOICE_JSON } from '#services/invoices/invoice_json_sql'
+import { withIsoTimestamps, type InvoiceJson } from '#services/invoices/invoice_queries'
+import deliverWebhookJob, { webhookJob } from '#jobs/deliver_webhook_job'
+
+/**
+ * The fields each event carries beside `invoice` in its `data` (documented
+ * per event in app/openapi/webhooks.ts).
+ */
+export type WebhookEventFields = {
+  /** `paymentNumber`: 1 for the first payment, 2 after a reopen and a new payment… */
+  'invoice.paid': { paymentNumber: number }
+  /** The payment this undoes. */
+  'invoice.reopened': { paymentNumber: number }
+  'invoice.cancelled': Record<string, never>
+  'checkin.answered': { answer: 'paid' | 'still_pending' }
+  'relance.sent': { sequence: number }
+  'relance.failed': { sequence: number; reason: string }
+  'client.payment_reported': { paidOn: string | null; note: string | null }
+  'client.payment_promised': { promisedOn: string }
+  'client.disputed': { message: string }
+  'client.replied': { excerpt: string }
+  'client.email_bounced': { address: string; reason: string }
+}
+
+export type WebhookEvent<Type extends WebhookEventType> = {
+  invoiceId: number
+  fields: WebhookEventFields[Type]
+}
+
+type Subscribed = { invoice_id: number; endpoint_ids: number[]; invoice: InvoiceJson }
+
+/**
+ * Writes these events of one type to the outbox, in the transaction of the
+ * change they report: one delivery row per subscribed endpoint of each
+ * invoice's user, whose job goes to queue `webhooks` after commit (and is
+ * rebuilt from the row if Redis loses it). Rolled back with the change.
+ * `data` is the invoice as the API returns it at this point of the
+ * transaction, plus the event's own fields. One statement when nobody
+ * subscribed, two otherwise.
+ */
+export async function recordWebhookEvents<Type extends WebhookEventType>(
+  type: Type,
+  events: WebhookEvent<Type>[],
+  trx: TransactionClientContract
+) {
+  if (events.length === 0) return
+  const { rows } = await trx.rawQuery<{ rows: Subscribed[] }>(
+    `SELECT page.id AS invoice_id, endpoints.ids AS endpoint_ids, ${INVOICE_JSON} AS invoice
+     FROM invoices page
+     JOIN clients customer ON customer.id = page.client_id
+     CROSS JOIN LATERAL (
+       SELECT array_agg(endpoint.id ORDER BY endpoint.id) AS ids
+       FROM webhook_endpoints endpoint
+       WHERE endpoint.user_id = page.user_id AND endpoint.disabled_at IS NULL
+         AND ? = ANY(endpoint.events)
+     ) endpoints
+     WHERE page.id = ANY(?::int[]) AND endpoints.ids IS NOT NULL`,
+    [type, [...new Set(events.map((event) => event.invoiceId))]]
+  )
+  if (rows.length === 0) return
+
+  const subscribed = new Map(
+    rows.map((row) => [row.invoice_id, { ...row, invoice: withIsoTimestamps(row.invoice) }])
+  )
+  const timestamp = new Date().toISOString()
+  const deliveries = events.flatMap(({ invoiceId, fields }) => {
+    const row = subscribed.get(invoiceId)
+    if (!row) return []
+    // One message id per event, the same on every attempt (receivers dedupe by it)
+    const messageId = `msg_${randomBytes(16).toString('hex')}`
+    // A json column keeps this text as written, key order included
+    const payload = { type, timestamp, data: { invoice: row.invoice, ...fields } }
+    return row.endpoint_ids.map((endpointId) => ({
+      endpoint_id: endpointId,
+      message_id: messageId,
+      payload,
+    }))
+  })
+  const { rows: inserted } = await trx.rawQuery<{ rows: { id: number; scheduled_at: Date }[] }>(
+    `INSERT INTO webhook_deliveries
+       (endpoint_id, event_type, message_id, payload, scheduled_at, created_at, updated_at)
+     SELECT endpoint_id, ?, message_id, payload, now(), now(), now()
+     FROM json_to_recordset(?::json) AS row(endpoint_id integer, message_id text, payload json)
+     RETURNING id, scheduled_at`,
+    [type, JSON.stringify(deliveries)]
+  )
+  deliverWebhookJob.enqueueAfterCommit(
+    trx,
+    inserted.map((delivery) => webhookJob({ id: delivery.id, scheduledAt: delivery.scheduled_at }))
+  )
+}
+
+/** One event about one invoice: the one line a use case adds to report a change. */
+export function recordWebhookEvent<Type extends WebhookEventType>(
+  type: Type,
+  invoiceId: number,
+  fields: WebhookEventFields[Type],
+  trx: TransactionClientContract
+) {
+  return recordWebhookEvents(type, [{ invoiceId, fields }], trx)
+}
