@@ -153,9 +153,17 @@ const clientPageFailures = {
 }
 
 /** A form of the client's page: urlencoded fields, a 303 back to the page that confirms. */
-function clientFormOperation(summary: string, description: string, schema: Schema): Operation {
+function clientFormOperation(
+  operationId: string,
+  summary: string,
+  description: string,
+  schema: Schema
+): Operation {
   return {
+    operationId,
     tags: ['Client page'],
+    // The link token in the path is the credential
+    security: [],
     summary,
     description: `${description} Answers HTML, never JSON. The latest signal replaces an earlier hold; a repeated post records nothing new.`,
     requestBody: {
@@ -341,6 +349,7 @@ export const routeOperations: Record<string, Operation> = {
     responses: { 200: data('The reopened invoice', 'Invoice'), ...failures(401, 404, 409) },
   },
   'POST /api/v1/invoices/:id/hold': {
+    operationId: 'holdInvoice',
     tags: ['Invoices'],
     summary:
       'Hold the relances of a pending invoice (reason `manual`), through `until` or until released; replaces any earlier hold',
@@ -351,6 +360,7 @@ export const routeOperations: Record<string, Operation> = {
     responses: { 200: data('The held invoice', 'Invoice'), ...failures(401, 404, 409, 422) },
   },
   'POST /api/v1/invoices/:id/release': {
+    operationId: 'releaseInvoice',
     tags: ['Invoices'],
     summary:
       'Lift the hold: relances already due go at the next weekday 09:00, in one email per client',
@@ -472,7 +482,9 @@ export const routeOperations: Record<string, Operation> = {
     responses: { ...noContent, ...failures(401, 404, 422) },
   },
   'GET /client/:token': {
+    operationId: 'showClientPage',
     tags: ['Client page'],
+    security: [],
     summary: 'The client’s page behind a relance email (HTML)',
     description:
       "Outside /api/v1. In the client’s language: the freelancer, every pending invoice of this client with this freelancer (number, amount, due date, days late, its hold), how to pay (instructions, transfer details and an EPC069-12 QR code per EUR invoice when the user has an IBAN), and three forms per invoice. `?done=paid|promise|dispute|settled` confirms a form in words. GET and HEAD change nothing. Headers: `Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'`, `Cache-Control: no-store`, `Referrer-Policy: no-referrer`, `X-Robots-Tag: noindex`.",
@@ -482,16 +494,19 @@ export const routeOperations: Record<string, Operation> = {
     responses: { 200: html('The page'), ...clientPageFailures },
   },
   'POST /client/:token/invoices/:id/paid': clientFormOperation(
+    'reportPaymentFromClientPage',
     '“Already paid”: holds the relances and asks the freelancer',
     'The invoice is held `payment_reported` for CLIENT_SIGNAL_HOLD_DAYS; within a minute the freelancer gets a `payment_reported` check-in whose links work until the hold ends. `paidOn` may not be in the future.',
     reportPaymentValidator.toJSONSchema() as Schema
   ),
   'POST /client/:token/invoices/:id/promise': clientFormOperation(
+    'promisePaymentFromClientPage',
     'A promised payment date (today to 60 days ahead)',
     'Held `payment_promised` until 09:00 (user time) the day after `promisedOn`; the freelancer gets a notice (at most one per invoice a day).',
     promisePaymentValidator.toJSONSchema() as Schema
   ),
   'POST /client/:token/invoices/:id/dispute': clientFormOperation(
+    'disputeInvoiceFromClientPage',
     'A dispute or a question (1 to 2,000 characters)',
     'Held `disputed` until the freelancer releases it; the freelancer gets a notice quoting the message, Reply-To the client (at most one per invoice a day).',
     disputeInvoiceValidator.toJSONSchema() as Schema

@@ -12,6 +12,7 @@ import type User from '#models/user'
 import sendClientNoticeJob, { clientNoticeJob } from '#jobs/send_client_notice_job'
 import { placeHold } from '#services/holds/invoice_holds'
 import { createSignalCheckin } from '#services/checkins/checkin_scheduler'
+import { recordWebhookEvent } from '#services/webhooks/webhook_events'
 import { forNoKeyUpdate } from '#support/row_locks'
 import { sendingTimeOn, todayIn } from '#support/business_calendar'
 
@@ -123,6 +124,7 @@ export async function reportPayment(
     },
     trx
   )
+  await recordWebhookEvent('client.payment_reported', invoice.id, signal, trx)
   return 'recorded'
 }
 
@@ -163,6 +165,7 @@ export async function promisePayment(
     },
     trx
   )
+  await recordWebhookEvent('client.payment_promised', invoice.id, { promisedOn }, trx)
   await noticeFreelancer(invoice, email.user, 'promise', { promisedOn }, trx, now)
   return 'recorded'
 }
@@ -194,6 +197,7 @@ export async function disputeInvoice(
     },
     trx
   )
+  await recordWebhookEvent('client.disputed', invoice.id, { message: dispute.message }, trx)
   await noticeFreelancer(
     invoice,
     email.user,

@@ -18,6 +18,7 @@ import {
 import { countRows } from '#tests/helpers/rows'
 import { queuedJobIds, resetState } from '#tests/helpers/state'
 import { subscribe } from '#tests/helpers/webhook_receiver'
+import { clientFormPath, sentRelanceEmailOf } from '#tests/helpers/client_page'
 
 const HOOK = 'https://hooks.relance.test/incoming'
 
@@ -215,6 +216,47 @@ test.group('Webhook outbox', (group) => {
         fields: { sequence: 1, reason: "the client's mail server refused the address" },
       },
     ])
+  })
+
+  test("the client's page writes client.payment_reported, client.payment_promised and client.disputed", async ({
+    client,
+    assert,
+  }) => {
+    const user = await UserFactory.create()
+    const invoice = await createScheduledInvoice(user, {
+      number: 'F-WH-CLIENT',
+      dueDate: DateTime.utc().minus({ days: 5 }).startOf('day'),
+    })
+    await subscribe(user, HOOK, [
+      'client.payment_reported',
+      'client.payment_promised',
+      'client.disputed',
+    ])
+    const { token } = await sentRelanceEmailOf(invoice)
+    const promisedOn = DateTime.now().setZone(user.timezone).plus({ days: 10 }).toISODate()!
+    const post = (action: 'paid' | 'promise' | 'dispute', fields: Record<string, string>) =>
+      client
+        .post(clientFormPath(token, invoice.id, action))
+        .form(fields)
+        .redirects(0)
+
+    ;(await post('paid', { paidOn: '', note: 'Virement fait' })).assertStatus(303)
+    ;(await post('promise', { promisedOn })).assertStatus(303)
+    ;(await post('dispute', { message: 'Le montant est faux' })).assertStatus(303)
+
+    const written = await eventsWritten()
+    assert.deepEqual(
+      written.map(({ eventType, fields }) => ({ eventType, fields })),
+      [
+        { eventType: 'client.payment_reported', fields: { paidOn: null, note: 'Virement fait' } },
+        { eventType: 'client.payment_promised', fields: { promisedOn } },
+        { eventType: 'client.disputed', fields: { message: 'Le montant est faux' } },
+      ]
+    )
+    assert.deepEqual(
+      written.map(({ invoice: data }) => data.hold?.reason),
+      ['payment_reported', 'payment_promised', 'disputed']
+    )
   })
 
   test('without a subscribed endpoint nothing is written, in one statement', async ({
