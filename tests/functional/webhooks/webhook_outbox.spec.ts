@@ -240,9 +240,14 @@ test.group('Webhook outbox', (group) => {
         .form(fields)
         .redirects(0)
 
-    ;(await post('paid', { paidOn: '', note: 'Virement fait' })).assertStatus(303)
-    ;(await post('promise', { promisedOn })).assertStatus(303)
-    ;(await post('dispute', { message: 'Le montant est faux' })).assertStatus(303)
+    for (const [action, fields] of [
+      ['paid', { paidOn: '', note: 'Virement fait' }],
+      ['promise', { promisedOn }],
+      ['dispute', { message: 'Le montant est faux' }],
+    ] as const) {
+      const answer = await post(action, fields)
+      answer.assertStatus(303)
+    }
 
     const written = await eventsWritten()
     assert.deepEqual(
