@@ -44,17 +44,21 @@ class RefusedPdf extends Error {}
  * pdf-lib decodes every object stream in full while it loads a document,
  * into a buffer it doubles without limit: a 1 MB deflate bomb asks for
  * gigabytes. Every decoding stream of pdf-lib goes through this method,
- * which now refuses past the limit.
+ * which now refuses past the limit. pdf-lib's lenient parser skips an
+ * object that fails: `overflowed` tells the document is refused all the same.
  */
 const require = createRequire(import.meta.url)
 const DecodeStream = require('pdf-lib/cjs/core/streams/DecodeStream.js').default
 const ensureBuffer = DecodeStream.prototype.ensureBuffer
+let overflowed = false
 DecodeStream.prototype.ensureBuffer = function (this: unknown, requested: number) {
   if (requested > MAX_DECODED_STREAM_BYTES) {
-    throw new RefusedPdf('a compressed part of it expands to more than 16 MB')
+    overflowed = true
+    throw new RefusedPdf(BOMB)
   }
   return ensureBuffer.call(this, requested)
 }
+const BOMB = 'a compressed part of it expands to more than 16 MB'
 
 function fileName(spec: PDFDict): string | null {
   for (const key of ['UF', 'F']) {
@@ -226,6 +230,7 @@ function ciiFields(xml: Uint8Array) {
 
 async function read(bytes: Uint8Array): Promise<FacturXResult> {
   let document: PDFDocument
+  overflowed = false
   try {
     document = await PDFDocument.load(bytes, {
       ignoreEncryption: true,
@@ -235,8 +240,9 @@ async function read(bytes: Uint8Array): Promise<FacturXResult> {
     })
   } catch (error) {
     if (error instanceof RefusedPdf) throw error
-    throw new RefusedPdf('it cannot be read as a PDF')
+    throw new RefusedPdf(overflowed ? BOMB : 'it cannot be read as a PDF')
   }
+  if (overflowed) throw new RefusedPdf(BOMB)
   const spec = fileSpecs(document).find((candidate) =>
     XML_NAMES.includes((fileName(candidate) ?? '').trim().toLowerCase())
   )
