@@ -1,6 +1,7 @@
 import vine from '@vinejs/vine'
 import { createInvoiceValidator } from '#validators/invoice'
 import { MAX_UPLOAD_FILES } from '#middleware/multipart_middleware'
+import { IMPORT_FIELDS } from '#services/imports/import_parser'
 
 /**
  * `POST /import-batches`: a CSV file in the multipart field `file`, PDFs
@@ -26,6 +27,19 @@ export const importRowValidator = createInvoiceValidator
  * `importRowValidator`, its errors kept in the draft.
  */
 const rowValue = () => vine.any().nullable().optional()
+const ROW_FIELDS = new Set<string>(IMPORT_FIELDS)
+/** Some of the row's fields, and nothing else. */
+const rowFields = vine.createRule((value, _options, field) => {
+  if (!value || typeof value !== 'object') return
+  const keys = Object.keys(value)
+  if (keys.length === 0 || keys.some((key) => !ROW_FIELDS.has(key))) {
+    field.report(
+      `The {{ field }} field must give some of the row's fields (${IMPORT_FIELDS.join(', ')}) and nothing else`,
+      'rowFields',
+      field
+    )
+  }
+})
 export const updateImportRowValidator = vine.create({
   data: vine.object({
     number: rowValue(),
@@ -35,5 +49,5 @@ export const updateImportRowValidator = vine.create({
     currency: rowValue(),
     issuedAt: rowValue(),
     dueDate: rowValue(),
-  }),
+  }).use(rowFields()),
 })

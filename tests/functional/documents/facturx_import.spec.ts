@@ -189,11 +189,14 @@ test.group('Factur-X / ZUGFeRD import', (group) => {
     const patch = (who: User, path: string, body: unknown) =>
       client.patch(`/api/v1/import-batches/${path}`).json(body).loginAs(who)
 
-    assertErrorBody(assert, await patch(intruder, `${draft.id}/rows/1`, { data: {} }), 404)
-    assertErrorBody(assert, await patch(user, `${draft.id}/rows/2`, { data: {} }), 404)
-    assertErrorBody(assert, await patch(user, `${draft.id}/rows/0`, { data: {} }), 404)
-    assertErrorBody(assert, await patch(user, `${draft.id}/rows/1`, { data: 'x' }), 422)
-    assertErrorBody(assert, await patch(user, `${draft.id}/rows/1`, {}), 422)
+    const change = { data: { dueDate: '2026-03-02' } }
+    assertErrorBody(assert, await patch(intruder, `${draft.id}/rows/1`, change), 404)
+    assertErrorBody(assert, await patch(user, `${draft.id}/rows/2`, change), 404)
+    assertErrorBody(assert, await patch(user, `${draft.id}/rows/0`, change), 404)
+    for (const body of [{ data: 'x' }, {}, { data: {} }, { data: { status: 'paid' } }]) {
+      const [error] = assertErrorBody(assert, await patch(user, `${draft.id}/rows/1`, body), 422)
+      assert.equal(error.field, 'data', JSON.stringify(body))
+    }
 
     // A number another row of the user already has
     await createScheduledInvoice(user, { number: 'TAKEN-1' })
@@ -206,7 +209,7 @@ test.group('Factur-X / ZUGFeRD import', (group) => {
 
     await patch(user, `${draft.id}/rows/1`, { data: { number: 'F20260023' } })
     ;(await validate(client, user, draft.id)).assertStatus(200)
-    assertErrorBody(assert, await patch(user, `${draft.id}/rows/1`, { data: {} }), 409)
+    assertErrorBody(assert, await patch(user, `${draft.id}/rows/1`, change), 409)
   })
 
   test('discarding a draft deletes its PDFs', async ({ client, assert }) => {
