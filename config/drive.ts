@@ -11,7 +11,9 @@ import { defineConfig, services } from '@adonisjs/drive'
  * AWS buckets and R2 refuse them, and a bucket is private by default.
  */
 if (env.get('DRIVE_DISK') === 's3' && !env.get('S3_BUCKET')) {
-  throw new Error('DRIVE_DISK=s3 needs S3_BUCKET (and S3_REGION, S3_ENDPOINT for a service other than AWS)')
+  throw new Error(
+    'DRIVE_DISK=s3 needs S3_BUCKET (and S3_REGION, S3_ENDPOINT for a service other than AWS)'
+  )
 }
 
 const driveConfig = defineConfig({

@@ -107,7 +107,9 @@ const pdfDownload = (description: string): OpenAPIV3_1.ResponseObject => ({
       example: 'attachment; filename="F-2026-001.pdf"; filename*=UTF-8\'\'F-2026-001.pdf',
     },
   },
-  content: { 'application/pdf': { schema: { type: 'string', contentMediaType: 'application/pdf' } } },
+  content: {
+    'application/pdf': { schema: { type: 'string', contentMediaType: 'application/pdf' } },
+  },
 })
 
 /** A PDF in a multipart field: known by its %PDF- header and its %%EOF end, 5 MB at most. */

@@ -213,7 +213,8 @@ export const schemas = {
         properties: {
           line: {
             type: 'integer',
-            description: 'The row’s line in the CSV (header = 1), its index in `rows`, or its PDF’s',
+            description:
+              'The row’s line in the CSV (header = 1), its index in `rows`, or its PDF’s',
           },
           data: { type: 'object' },
           errors: { type: 'array', items: object({ field: string, message: string }) },

@@ -41,13 +41,15 @@ const rowFields = vine.createRule((value, _options, field) => {
   }
 })
 export const updateImportRowValidator = vine.create({
-  data: vine.object({
-    number: rowValue(),
-    clientName: rowValue(),
-    clientEmail: rowValue(),
-    amountCents: rowValue(),
-    currency: rowValue(),
-    issuedAt: rowValue(),
-    dueDate: rowValue(),
-  }).use(rowFields()),
+  data: vine
+    .object({
+      number: rowValue(),
+      clientName: rowValue(),
+      clientEmail: rowValue(),
+      amountCents: rowValue(),
+      currency: rowValue(),
+      issuedAt: rowValue(),
+      dueDate: rowValue(),
+    })
+    .use(rowFields()),
 })

@@ -59,7 +59,11 @@ async function demoInvoicePdf(invoice: Invoice, client: string) {
  * DEMO-1 carries its PDF, so its relance has it attached and the client's
  * page links it. Written before the row records it; gone if the seed fails.
  */
-async function attachDemoPdf(invoice: Invoice, details: NewInvoice, trx: TransactionClientContract) {
+async function attachDemoPdf(
+  invoice: Invoice,
+  details: NewInvoice,
+  trx: TransactionClientContract
+) {
   const bytes = await demoInvoicePdf(invoice, details.clientName)
   const path = newDocumentKey(invoice.userId)
   await drive.use().put(path, bytes, { contentType: 'application/pdf' })

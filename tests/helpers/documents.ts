@@ -30,7 +30,12 @@ export async function sample(name: keyof typeof SAMPLES): Promise<Upload> {
 export async function simplePdf(text: string, filename = 'facture.pdf'): Promise<Upload> {
   const document = await PDFDocument.create()
   const page = document.addPage([595, 842])
-  page.drawText(text, { x: 72, y: 760, size: 18, font: await document.embedFont(StandardFonts.Helvetica) })
+  page.drawText(text, {
+    x: 72,
+    y: 760,
+    size: 18,
+    font: await document.embedFont(StandardFonts.Helvetica),
+  })
   return { filename, bytes: Buffer.from(await document.save()) }
 }
 
@@ -49,8 +54,7 @@ export const BILLION_LAUGHS_XML = [
   '<!ENTITY lol "lol">',
   ...Array.from(
     { length: 9 },
-    (_, level) =>
-      `<!ENTITY lol${level + 1} "${`&lol${level === 0 ? '' : level};`.repeat(10)}">`
+    (_, level) => `<!ENTITY lol${level + 1} "${`&lol${level === 0 ? '' : level};`.repeat(10)}">`
   ),
   ']>',
   '<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100">',
@@ -110,7 +114,10 @@ export async function oversizedPdf(): Promise<Upload> {
   document.addPage([595, 842])
   const noise = randomBytes(5 * 1024 * 1024 + 1024)
   await document.attach(noise, 'annexe.bin', { mimeType: 'application/octet-stream' })
-  return { filename: 'lourde.pdf', bytes: Buffer.from(await document.save({ useObjectStreams: false })) }
+  return {
+    filename: 'lourde.pdf',
+    bytes: Buffer.from(await document.save({ useObjectStreams: false })),
+  }
 }
 
 /** Every file the local disk holds under documents/, as paths relative to it. */
@@ -134,6 +141,15 @@ export function uploadDocument(client: ApiClient, user: User, invoiceId: number,
     .put(`/api/v1/invoices/${invoiceId}/document`)
     .loginAs(user)
     .file('file', file.bytes, { filename: file.filename, contentType: 'application/pdf' })
+}
+
+/** Uploads the invoice's PDF, which must be taken. */
+export async function attachPdf(client: ApiClient, user: User, invoiceId: number, file: Upload) {
+  const response = await uploadDocument(client, user, invoiceId, file)
+  if (response.status() !== 200) {
+    throw new Error(`PUT document: ${response.status()} ${JSON.stringify(response.body())}`)
+  }
+  return response.body().data
 }
 
 /** POST /api/v1/import-batches with PDFs in `files`; the caller checks the answer. */

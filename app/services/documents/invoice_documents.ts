@@ -24,7 +24,11 @@ export type UploadedPdf = { clientName: string | null; bytes: Uint8Array }
  * under a new key, then recorded with the invoice row locked. A PDF it
  * replaces is deleted once that is committed; a failure deletes the new one.
  */
-export async function attachInvoiceDocument(userId: number, invoiceId: number, upload: UploadedPdf) {
+export async function attachInvoiceDocument(
+  userId: number,
+  invoiceId: number,
+  upload: UploadedPdf
+) {
   assertPdf(upload.bytes, upload.clientName)
   // Another user's invoice is a 404 before anything is written
   await findOwned(Invoice, userId, invoiceId)

@@ -1,6 +1,11 @@
 import { DateTime } from 'luxon'
 import type { FacturXResult } from '#services/imports/facturx_reader'
-import { nameOnOneLine, quoted, type ParsedRow, type RowError } from '#services/imports/import_parser'
+import {
+  nameOnOneLine,
+  quoted,
+  type ParsedRow,
+  type RowError,
+} from '#services/imports/import_parser'
 
 /**
  * A PDF's Factur-X data as a row of an import, mapped as DESIGN.md says:
@@ -75,7 +80,11 @@ export function facturXRow(line: number, result: FacturXResult): ParsedRow {
   if (fields.issueDate) {
     const date = ciiDate(fields.issueDate, fields.issueDateFormat)
     if (date) input.issuedAt = date
-    else errors.push({ field: 'issuedAt', message: `The issue date ${quoted(fields.issueDate)} is not a date` })
+    else
+      errors.push({
+        field: 'issuedAt',
+        message: `The issue date ${quoted(fields.issueDate)} is not a date`,
+      })
   }
   if (!fields.dueDate) {
     errors.push({
@@ -85,7 +94,11 @@ export function facturXRow(line: number, result: FacturXResult): ParsedRow {
   } else {
     const date = ciiDate(fields.dueDate, fields.dueDateFormat)
     if (date) input.dueDate = date
-    else errors.push({ field: 'dueDate', message: `The due date ${quoted(fields.dueDate)} is not a date` })
+    else
+      errors.push({
+        field: 'dueDate',
+        message: `The due date ${quoted(fields.dueDate)} is not a date`,
+      })
   }
   return { line, input, errors }
 }

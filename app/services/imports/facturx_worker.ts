@@ -129,10 +129,13 @@ function embeddedBytes(spec: PDFDict): Uint8Array | null {
 
 // The five entities XML predefines, and character references: nothing else is expanded
 const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }
-function decodeEntities(text: string) {
-  return text.replace(/&(#x[0-9a-f]{1,6}|#\d{1,7}|amp|lt|gt|quot|apos);/gi, (whole, name) => {
+function decodeEntities(value: string) {
+  return value.replace(/&(#x[0-9a-f]{1,6}|#\d{1,7}|amp|lt|gt|quot|apos);/gi, (whole, name) => {
     if (name[0] !== '#') return PREDEFINED[name.toLowerCase()] ?? whole
-    const code = name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : Number(name.slice(1))
+    const code =
+      name[1] === 'x' || name[1] === 'X'
+        ? Number.parseInt(name.slice(2), 16)
+        : Number(name.slice(1))
     return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole
   })
 }
@@ -188,7 +191,9 @@ function ciiFields(xml: Uint8Array) {
   try {
     document = parser.parse(source, true)
   } catch (error) {
-    throw new RefusedPdf(`its invoice XML is not well-formed (${String((error as Error).message).slice(0, 120)})`)
+    throw new RefusedPdf(
+      `its invoice XML is not well-formed (${String((error as Error).message).slice(0, 120)})`
+    )
   }
   const invoice = child(document, 'CrossIndustryInvoice')
   if (!invoice) return null

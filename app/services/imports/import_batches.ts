@@ -190,16 +190,19 @@ export function storeDraft(user: User, source: DraftSource) {
         const batch = await createDraft(user, source, trx)
         if (documents.length > 0) {
           const now = new Date()
-          await trx.insertQuery().table('import_batch_documents').multiInsert(
-            documents.map((document, index) => ({
-              import_batch_id: batch.id,
-              line: document.line,
-              path: paths[index],
-              filename: document.filename,
-              size_bytes: document.bytes.length,
-              created_at: now,
-            }))
-          )
+          await trx
+            .insertQuery()
+            .table('import_batch_documents')
+            .multiInsert(
+              documents.map((document, index) => ({
+                import_batch_id: batch.id,
+                line: document.line,
+                path: paths[index],
+                filename: document.filename,
+                size_bytes: document.bytes.length,
+                created_at: now,
+              }))
+            )
         }
         return batch
       })
@@ -425,7 +428,8 @@ export async function updateDraftRow(
         message: `The number ${number} is already used on line ${earlier.line} of this import`,
       })
     }
-    if ((await takenNumbers(userId, [number], trx)).has(number)) {
+    const taken = await takenNumbers(userId, [number], trx)
+    if (taken.has(number)) {
       checked.errors.push(alreadyExists(number))
     }
   }

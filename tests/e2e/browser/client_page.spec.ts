@@ -349,7 +349,7 @@ test.group('The client is heard (headless Chromium, SMTP, web and worker)', (gro
       const created = await postInvoiceOn(app, token, { number, amountCents: 64_000, dueDate })
       if (created.status !== 201) throw new Error(JSON.stringify(created.body))
       const { id, client } = created.body.data
-      const pdf = (await simplePdf(`Facture ${number}`, `Facture ${number.slice(-3)}.pdf`)).bytes
+      const { bytes: pdf } = await simplePdf(`Facture ${number}`)
       const form = new FormData()
       form.append('file', new Blob([pdf], { type: 'application/pdf' }), `facture-${id}.pdf`)
       const uploaded = await fetch(`${app.baseUrl}/api/v1/invoices/${id}/document`, {
@@ -363,7 +363,10 @@ test.group('The client is heard (headless Chromium, SMTP, web and worker)', (gro
     // The check-ins of the due dates go first; both relances are then due together
     await waitFor('both check-ins sent', async () => {
       const sent = await CheckinTask.query()
-        .whereIn('invoice_id', invoices.map(({ id }) => id))
+        .whereIn(
+          'invoice_id',
+          invoices.map(({ id }) => id)
+        )
         .where('status', 'sent')
       return sent.length === 2
     })
@@ -394,7 +397,8 @@ test.group('The client is heard (headless Chromium, SMTP, web and worker)', (gro
       await screenshotAtWidths(page, 'client_page-documents-fr')
       const [download] = await Promise.all([page.waitForEvent('download'), link.click()])
       assert.equal(download.suggestedFilename(), 'F-2026-401.pdf')
-      assert.isTrue((await readFile(await download.path())).equals(invoices[0].pdf))
+      const saved = await readFile(await download.path())
+      assert.isTrue(saved.equals(invoices[0].pdf))
 
       await callApi(app, 'PATCH', `/clients/${invoices[0].clientId}`, {
         token,

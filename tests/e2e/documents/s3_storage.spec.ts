@@ -49,7 +49,8 @@ test.group('Documents on S3 (s3rver, a web process with DRIVE_DISK=s3)', (group)
     assert.equal(((await uploaded.json()) as any).data.document.filename, 'passwd.pdf')
     const [key] = await s3.keys()
     assert.match(key, KEY)
-    assert.isTrue((await download(invoiceId)).equals(pdf.bytes))
+    const downloaded = await download(invoiceId)
+    assert.isTrue(downloaded.equals(pdf.bytes))
 
     // A Factur-X import: its PDF goes to the bucket with the draft, and stays as the document
     const facturX = await sample('facturX')
@@ -67,7 +68,8 @@ test.group('Documents on S3 (s3rver, a web process with DRIVE_DISK=s3)', (group)
     const importedInvoice = list.body.data.find(
       (invoice: { number: string }) => invoice.number === 'F20260023'
     )
-    assert.isTrue((await download(importedInvoice.id)).equals(facturX.bytes))
+    const importedPdf = await download(importedInvoice.id)
+    assert.isTrue(importedPdf.equals(facturX.bytes))
 
     // Removing the document deletes its object; a discarded draft deletes its PDFs
     const removed = await callApi(app, 'DELETE', `/invoices/${invoiceId}/document`, { token })

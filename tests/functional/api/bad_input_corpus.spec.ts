@@ -148,7 +148,12 @@ function routes(): Route[] {
     // GET is a 404, DELETE has nothing to remove
     { method: 'PUT', pattern: '/api/v1/invoices/:id/document', auth: true },
     { method: 'GET', pattern: '/api/v1/invoices/:id/document', auth: true },
-    { method: 'DELETE', pattern: '/api/v1/invoices/:id/document', auth: true, actsWithoutFields: true },
+    {
+      method: 'DELETE',
+      pattern: '/api/v1/invoices/:id/document',
+      auth: true,
+      actsWithoutFields: true,
+    },
     {
       method: 'POST',
       pattern: '/api/v1/import-batches',

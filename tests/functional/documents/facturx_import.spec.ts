@@ -136,7 +136,8 @@ test.group('Factur-X / ZUGFeRD import', (group) => {
     for (const [index, number] of ['F20260023', 'F20180027', '471102'].entries()) {
       const invoice = await Invoice.findByOrFail({ userId: user.id, number })
       assert.equal(invoice.documentFilename, files[index].filename)
-      assert.isTrue((await downloaded(user, invoice.id)).equals(files[index].bytes), number)
+      const bytes = await downloaded(user, invoice.id)
+      assert.isTrue(bytes.equals(files[index].bytes), number)
     }
     const prepaid = await Invoice.findByOrFail({ userId: user.id, number: 'F20180027' })
     assert.equal(prepaid.amountCents, 10_000)
@@ -185,7 +186,8 @@ test.group('Factur-X / ZUGFeRD import', (group) => {
   }) => {
     const user = await UserFactory.create()
     const intruder = await UserFactory.create()
-    const draft = (await importPdfs(client, user, [await sample('facturX')])).body().data
+    const imported = await importPdfs(client, user, [await sample('facturX')])
+    const draft = imported.body().data
     const patch = (who: User, path: string, body: unknown) =>
       client.patch(`/api/v1/import-batches/${path}`).json(body).loginAs(who)
 
@@ -208,19 +210,23 @@ test.group('Factur-X / ZUGFeRD import', (group) => {
     )
 
     await patch(user, `${draft.id}/rows/1`, { data: { number: 'F20260023' } })
-    ;(await validate(client, user, draft.id)).assertStatus(200)
+    const validated = await validate(client, user, draft.id)
+    validated.assertStatus(200)
     assertErrorBody(assert, await patch(user, `${draft.id}/rows/1`, change), 409)
   })
 
   test('discarding a draft deletes its PDFs', async ({ client, assert }) => {
     const user = await UserFactory.create()
     const before = await storedDocuments()
-    const draft = (
-      await importPdfs(client, user, [await sample('facturX'), await sample('plain')])
-    ).body().data
+    const imported = await importPdfs(client, user, [
+      await sample('facturX'),
+      await sample('plain'),
+    ])
+    const draft = imported.body().data
     assert.lengthOf(await storedDocuments(), before.length + 2)
 
-    ;(await client.delete(`/api/v1/import-batches/${draft.id}`).loginAs(user)).assertStatus(204)
+    const discarded = await client.delete(`/api/v1/import-batches/${draft.id}`).loginAs(user)
+    discarded.assertStatus(204)
 
     assert.deepEqual(await storedDocuments(), before)
     assert.equal(await countRows('import_batch_documents'), 0)

@@ -62,7 +62,11 @@ test.group('Hostile PDFs', (group) => {
     for (const [label, file, status, reason] of hostile) {
       // Beside a good sample: the whole import is refused, the good one not kept either
       const started = performance.now()
-      const { result: response, startMb, peakMb } = await peakMemoryDuring(async () =>
+      const {
+        result: response,
+        startMb,
+        peakMb,
+      } = await peakMemoryDuring(async () =>
         importPdfs(client, user, [await sample('facturX'), file])
       )
       const elapsed = performance.now() - started
@@ -86,7 +90,11 @@ test.group('Hostile PDFs', (group) => {
     const tiny = { filename: 'x.pdf', bytes: Buffer.from('%PDF-1.7\n%%EOF\n') }
     const state = await rowsAndJobs()
 
-    const response = await importPdfs(client, user, Array.from({ length: 51 }, () => tiny))
+    const response = await importPdfs(
+      client,
+      user,
+      Array.from({ length: 51 }, () => tiny)
+    )
 
     const [error] = assertErrorBody(assert, response, 413)
     assert.equal(error.message, 'The request carries more than 50 files; the limit is 50')

@@ -18,6 +18,7 @@ import {
   storedDocuments,
   truncatedPdf,
   uploadDocument,
+  attachPdf,
   zipNamedPdf,
 } from '#tests/helpers/documents'
 
@@ -71,7 +72,7 @@ test.group('Invoice documents', (group) => {
     assert.isTrue(bytes.equals(pdf.bytes))
 
     const replacement = await simplePdf('Facture F-2026/001, corrigée', 'corrigee.pdf')
-    ;(await uploadDocument(client, user, invoice.id, replacement)).assertStatus(200)
+    await attachPdf(client, user, invoice.id, replacement)
     const afterReplace = await storedDocuments()
     assert.lengthOf(afterReplace, before.length + 1)
     assert.notInclude(afterReplace, path)
@@ -89,7 +90,10 @@ test.group('Invoice documents', (group) => {
       404
     )
     // Removing again: nothing to do
-    ;(await client.delete(`/api/v1/invoices/${invoice.id}/document`).loginAs(user)).assertStatus(204)
+    const removedAgain = await client
+      .delete(`/api/v1/invoices/${invoice.id}/document`)
+      .loginAs(user)
+    removedAgain.assertStatus(204)
   })
 
   test('a file that is no whole PDF of at most 5 MB is refused, and nothing is stored', async ({
@@ -135,7 +139,7 @@ test.group('Invoice documents', (group) => {
     const owner = await UserFactory.create()
     const intruder = await UserFactory.create()
     const invoice = await createScheduledInvoice(owner)
-    ;(await uploadDocument(client, owner, invoice.id, await simplePdf('F-1'))).assertStatus(200)
+    await attachPdf(client, owner, invoice.id, await simplePdf('F-1'))
     const before = await storedDocuments()
 
     assertErrorBody(
@@ -165,9 +169,9 @@ test.group('Invoice documents', (group) => {
     const user = await UserFactory.create()
     const invoice = await createScheduledInvoice(user, { number: 'F-2026/002' })
     const pdf = await simplePdf('Facture F-2026/002', 'ma facture.pdf')
-    ;(await uploadDocument(client, user, invoice.id, pdf)).assertStatus(200)
+    await attachPdf(client, user, invoice.id, pdf)
     const otherClient = await createScheduledInvoice(user, { clientEmail: 'other@client.test' })
-    ;(await uploadDocument(client, user, otherClient.id, await simplePdf('x'))).assertStatus(200)
+    await attachPdf(client, user, otherClient.id, await simplePdf('x'))
     const { token } = await sentRelanceEmailOf(invoice)
 
     const page = await client.get(`/client/${token}`)
@@ -179,10 +183,7 @@ test.group('Invoice documents', (group) => {
     const { response, bytes } = await download(link)
     assert.equal(response.status, 200)
     assert.equal(response.headers.get('content-type'), 'application/pdf')
-    assert.equal(
-      response.headers.get('content-disposition'),
-      'attachment; filename=F-2026-002.pdf'
-    )
+    assert.equal(response.headers.get('content-disposition'), 'attachment; filename=F-2026-002.pdf')
     assert.equal(response.headers.get('cache-control'), 'no-store')
     assert.equal(response.headers.get('referrer-policy'), 'no-referrer')
     assert.equal(response.headers.get('x-content-type-options'), 'nosniff')
@@ -207,14 +208,17 @@ test.group('Invoice documents', (group) => {
     const invoices: Invoice[] = []
     for (const number of ['A/1', 'A:1', 'A-3']) {
       const invoice = await createScheduledInvoice(user, { number, dueDate })
-      ;(await uploadDocument(client, user, invoice.id, await simplePdf(number))).assertStatus(200)
+      await attachPdf(client, user, invoice.id, await simplePdf(number))
       await relanceDueNow(invoice.id)
       invoices.push(await invoice.refresh())
     }
 
-    const preview = async () =>
-      (await client.get(`/api/v1/invoices/${invoices[0].id}/relances/1/preview`).loginAs(user)).body()
-        .data
+    const preview = async () => {
+      const response = await client
+        .get(`/api/v1/invoices/${invoices[0].id}/relances/1/preview`)
+        .loginAs(user)
+      return response.body().data
+    }
     const grouped = await preview()
     assert.deepEqual(grouped.attachments, [
       { filename: 'A-1.pdf', sizeBytes: invoices[0].documentSizeBytes },
@@ -252,7 +256,7 @@ test.group('Invoice documents', (group) => {
       dueDate: DateTime.utc().minus({ days: 12 }).startOf('day'),
     })
     const pdf = await simplePdf('Facture F-77')
-    ;(await uploadDocument(client, user, invoice.id, pdf)).assertStatus(200)
+    await attachPdf(client, user, invoice.id, pdf)
     const relance = await relanceDueNow(invoice.id)
 
     assert.deepEqual(await deliverRelance(relance.id), { kind: 'sent' })

@@ -19,7 +19,11 @@ import { queuedJobIds, resetState, rowsAndJobs } from '#tests/helpers/state'
 import { countRows } from '#tests/helpers/rows'
 import { assertErrorBody } from '#tests/helpers/api_assertions'
 import { storeInvoice } from '#tests/helpers/invoice_requests'
-import { multipartParts, multipartFileOfSize, postKeepingEarlyAnswer } from '#tests/helpers/multipart'
+import {
+  multipartParts,
+  multipartFileOfSize,
+  postKeepingEarlyAnswer,
+} from '#tests/helpers/multipart'
 import { draftOf, fixture, upload, validate } from '#tests/helpers/import_requests'
 
 /** Validates a draft that must import; answers the batch. */
