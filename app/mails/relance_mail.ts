@@ -22,7 +22,8 @@ export default class RelanceMail extends BaseMail {
       .replyTo(relance.replyTo, relance.replyToName)
       .subject(relance.subject)
       .text(relance.text)
-    // The invoices' PDFs: read now, so a relance never waits on a file it no longer has
+    // The invoices' PDFs, read as the email leaves; one gone from storage is left out
+    // (and logged) rather than holding the relance back
     for (const { filename, path } of relance.attachments) {
       const bytes = await documentBytes(path)
       if (bytes) {

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto'
 import { PDFDocument, StandardFonts } from 'pdf-lib'
 import app from '@adonisjs/core/services/app'
 import type { ApiClient } from '@japa/api-client'
-import type User from '#models/user'
+import User from '#models/user'
+import env from '#start/env'
 import { fixture } from '#tests/helpers/import_requests'
 
 /*
@@ -141,6 +142,17 @@ export function uploadDocument(client: ApiClient, user: User, invoiceId: number,
     .put(`/api/v1/invoices/${invoiceId}/document`)
     .loginAs(user)
     .file('file', file.bytes, { filename: file.filename, contentType: 'application/pdf' })
+}
+
+/** GET on the test server, the body as bytes (a PDF), with the user's bearer token when given. */
+export async function downloadFrom(path: string, user?: User) {
+  const headers: Record<string, string> = {}
+  if (user) {
+    const token = await User.accessTokens.create(user)
+    headers.authorization = `Bearer ${token.value!.release()}`
+  }
+  const response = await fetch(`http://${env.get('HOST')}:${env.get('PORT')}${path}`, { headers })
+  return { response, bytes: Buffer.from(await response.arrayBuffer()) }
 }
 
 /** Uploads the invoice's PDF, which must be taken. */

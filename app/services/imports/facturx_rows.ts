@@ -77,28 +77,24 @@ export function facturXRow(line: number, result: FacturXResult): ParsedRow {
     }
   }
 
-  if (fields.issueDate) {
-    const date = ciiDate(fields.issueDate, fields.issueDateFormat)
-    if (date) input.issuedAt = date
-    else
-      errors.push({
-        field: 'issuedAt',
-        message: `The issue date ${quoted(fields.issueDate)} is not a date`,
-      })
+  const readDate = (
+    field: 'issuedAt' | 'dueDate',
+    label: string,
+    value: string,
+    format: string | null
+  ) => {
+    const date = ciiDate(value, format)
+    if (date) input[field] = date
+    else errors.push({ field, message: `The ${label} ${quoted(value)} is not a date` })
   }
-  if (!fields.dueDate) {
+  if (fields.issueDate) readDate('issuedAt', 'issue date', fields.issueDate, fields.issueDateFormat)
+  if (fields.dueDate) {
+    readDate('dueDate', 'due date', fields.dueDate, fields.dueDateFormat)
+  } else {
     errors.push({
       field: 'dueDate',
       message: 'This Factur-X gives no due date (DueDateDateTime): give the row one',
     })
-  } else {
-    const date = ciiDate(fields.dueDate, fields.dueDateFormat)
-    if (date) input.dueDate = date
-    else
-      errors.push({
-        field: 'dueDate',
-        message: `The due date ${quoted(fields.dueDate)} is not a date`,
-      })
   }
   return { line, input, errors }
 }

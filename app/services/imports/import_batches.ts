@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import ImportBatch, { type ImportRow } from '#models/import_batch'
 import type User from '#models/user'
@@ -21,7 +22,6 @@ import { readFacturXFiles } from '#services/imports/facturx_reader'
 import { facturXRow } from '#services/imports/facturx_rows'
 import { assertPdf, cleanUploadName } from '#services/documents/pdf_files'
 import { removeDocuments, withStoredDocuments } from '#services/documents/document_storage'
-import db from '@adonisjs/lucid/services/db'
 
 /** An import read and validated, not stored yet; a Factur-X import has a PDF per row. */
 export type DraftSource = {

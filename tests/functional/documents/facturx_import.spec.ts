@@ -1,25 +1,26 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
-import env from '#start/env'
 import Invoice from '#models/invoice'
-import User from '#models/user'
+import type User from '#models/user'
 import { UserFactory } from '#database/factories/user_factory'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
 import { resetState, rowsAndJobs } from '#tests/helpers/state'
 import { assertErrorBody } from '#tests/helpers/api_assertions'
 import { validate } from '#tests/helpers/import_requests'
 import { countRows } from '#tests/helpers/rows'
-import { importPdfs, sample, storedDocuments, type Upload } from '#tests/helpers/documents'
+import {
+  downloadFrom,
+  importPdfs,
+  sample,
+  storedDocuments,
+  type Upload,
+} from '#tests/helpers/documents'
 
 /** The invoice's document, downloaded from the API. */
 async function downloaded(user: User, invoiceId: number) {
-  const token = await User.accessTokens.create(user)
-  const response = await fetch(
-    `http://${env.get('HOST')}:${env.get('PORT')}/api/v1/invoices/${invoiceId}/document`,
-    { headers: { authorization: `Bearer ${token.value!.release()}` } }
-  )
+  const { response, bytes } = await downloadFrom(`/api/v1/invoices/${invoiceId}/document`, user)
   if (response.status !== 200) throw new Error(`document of ${invoiceId}: ${response.status}`)
-  return Buffer.from(await response.arrayBuffer())
+  return bytes
 }
 
 test.group('Factur-X / ZUGFeRD import', (group) => {

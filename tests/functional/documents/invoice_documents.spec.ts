@@ -2,9 +2,7 @@ import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import mail from '@adonisjs/mail/services/main'
 import drive from '@adonisjs/drive/services/main'
-import env from '#start/env'
 import Invoice from '#models/invoice'
-import User from '#models/user'
 import { UserFactory } from '#database/factories/user_factory'
 import { deliverRelance } from '#services/relances/relance_delivery'
 import { createScheduledInvoice, relanceDueNow } from '#tests/helpers/invoices'
@@ -19,19 +17,9 @@ import {
   truncatedPdf,
   uploadDocument,
   attachPdf,
+  downloadFrom,
   zipNamedPdf,
 } from '#tests/helpers/documents'
-
-/** GET on the test server, the body as bytes (a PDF), with a bearer token when given. */
-async function download(path: string, user?: User) {
-  const headers: Record<string, string> = {}
-  if (user) {
-    const token = await User.accessTokens.create(user)
-    headers.authorization = `Bearer ${token.value!.release()}`
-  }
-  const response = await fetch(`http://${env.get('HOST')}:${env.get('PORT')}${path}`, { headers })
-  return { response, bytes: Buffer.from(await response.arrayBuffer()) }
-}
 
 test.group('Invoice documents', (group) => {
   group.each.setup(() => resetState({ rateLimits: true }))
@@ -61,7 +49,7 @@ test.group('Invoice documents', (group) => {
     const [path] = stored.filter((file) => !before.includes(file))
     assert.match(path, new RegExp(`^${user.id}/[0-9a-f-]{36}\\.pdf$`))
 
-    const { response, bytes } = await download(`/api/v1/invoices/${invoice.id}/document`, user)
+    const { response, bytes } = await downloadFrom(`/api/v1/invoices/${invoice.id}/document`, user)
     assert.equal(response.status, 200)
     assert.equal(response.headers.get('content-type'), 'application/pdf')
     assert.equal(response.headers.get('x-content-type-options'), 'nosniff')
@@ -76,7 +64,7 @@ test.group('Invoice documents', (group) => {
     const afterReplace = await storedDocuments()
     assert.lengthOf(afterReplace, before.length + 1)
     assert.notInclude(afterReplace, path)
-    const again = await download(`/api/v1/invoices/${invoice.id}/document`, user)
+    const again = await downloadFrom(`/api/v1/invoices/${invoice.id}/document`, user)
     assert.isTrue(again.bytes.equals(replacement.bytes))
 
     const removed = await client.delete(`/api/v1/invoices/${invoice.id}/document`).loginAs(user)
@@ -180,7 +168,7 @@ test.group('Invoice documents', (group) => {
     assert.include(page.text(), `href="${link}"`)
     assert.include(page.text(), 'Télécharger la facture F-2026/002 (PDF,')
 
-    const { response, bytes } = await download(link)
+    const { response, bytes } = await downloadFrom(link)
     assert.equal(response.status, 200)
     assert.equal(response.headers.get('content-type'), 'application/pdf')
     assert.equal(response.headers.get('content-disposition'), 'attachment; filename=F-2026-002.pdf')
@@ -193,7 +181,7 @@ test.group('Invoice documents', (group) => {
       `/client/${token}/invoices/${otherClient.id}/document`,
       `/client/${'A'.repeat(43)}/invoices/${invoice.id}/document`,
     ]) {
-      const refused = await download(path)
+      const refused = await downloadFrom(path)
       assert.equal(refused.response.status, 404, path)
       assert.match(refused.response.headers.get('content-type') ?? '', /^text\/html/)
     }
