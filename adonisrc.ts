@@ -18,6 +18,7 @@ export default defineConfig({
     () => import('@adonisjs/limiter/limiter_provider'),
     () => import('@adonisjs/mail/mail_provider'),
     () => import('@adonisjs/cors/cors_provider'),
+    () => import('@adonisjs/drive/drive_provider'),
     () => import('#providers/api_provider'),
     () => import('#providers/queue_provider'),
   ],

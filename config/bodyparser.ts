@@ -18,8 +18,8 @@ const bodyParserConfig = defineConfig({
     autoProcess: false,
     convertEmptyStringsToNull: true,
     processManually: [],
-    // All the files of one request. An import file may be 5 MB (checked by the
-    // import, which names that limit); the margin lets a larger one reach that check
+    // All the files of one request; any one file is at most 5 MB, and the PDFs
+    // of an import may hold 50 MB together (app/middleware/multipart_middleware.ts)
     limit: '8mb',
     types: ['multipart/form-data'],
   },

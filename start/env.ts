@@ -149,4 +149,16 @@ export default await Env.create(new URL('../', import.meta.url), {
   // The worker and the inbound receiver serve their metrics on these ports when set
   WORKER_METRICS_PORT: Env.schema.number.optional(),
   INBOUND_METRICS_PORT: Env.schema.number.optional(),
+
+  // Invoice documents: `fs` (storage/ of the app) or `s3` (S3_BUCKET is then required)
+  DRIVE_DISK: Env.schema.enum.optional(['fs', 's3'] as const),
+  S3_BUCKET: Env.schema.string.optional(),
+  S3_REGION: Env.schema.string.optional(),
+  // Another S3-compatible service than AWS (R2, Scaleway, MinIO): its URL
+  S3_ENDPOINT: Env.schema.string.optional({ format: 'url', tld: false }),
+  // Unset: the AWS SDK's own credentials chain (an instance role, AWS_* variables)
+  S3_ACCESS_KEY_ID: Env.schema.string.optional(),
+  S3_SECRET_ACCESS_KEY: Env.schema.string.optional(),
+  // Bucket in the path (https://host/bucket/key), as MinIO and most self-hosted services need
+  S3_FORCE_PATH_STYLE: Env.schema.boolean.optional(),
 })

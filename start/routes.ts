@@ -24,6 +24,7 @@ const ClientPageController = () => import('#controllers/client_page_controller')
 const WebhooksController = () => import('#controllers/webhooks_controller')
 const StatsController = () => import('#controllers/stats_controller')
 const MetricsController = () => import('#controllers/metrics_controller')
+const InvoiceDocumentsController = () => import('#controllers/invoice_documents_controller')
 
 /**
  * Ids are positive integers that fit PostgreSQL's integer: anything else
@@ -32,6 +33,8 @@ const MetricsController = () => import('#controllers/metrics_controller')
 router.where('id', { match: /^[1-9]\d{0,8}$/, cast: (value) => Number(value) })
 // A relance step: a schedule has at most 10 offsets
 router.where('sequence', { match: /^([1-9]|10)$/, cast: (value) => Number(value) })
+// A row of an import: its line in the file (header = 1) or its index in `rows`
+router.where('line', { match: /^[1-9]\d{0,6}$/, cast: (value) => Number(value) })
 
 router
   .group(() => {
@@ -89,6 +92,10 @@ router
             router.post('reopen', [InvoicesController, 'reopen'])
             router.post('hold', [InvoicesController, 'hold'])
             router.post('release', [InvoicesController, 'release'])
+            // The invoice's PDF (app/services/documents)
+            router.put('document', [InvoiceDocumentsController, 'update'])
+            router.get('document', [InvoiceDocumentsController, 'show'])
+            router.delete('document', [InvoiceDocumentsController, 'destroy'])
           })
           .prefix('invoices/:id')
 
@@ -97,6 +104,8 @@ router
           .only(['store', 'show', 'destroy'])
           .use('store', throttleWrites)
         router.post('import-batches/:id/validate', [ImportBatchesController, 'validateDraft'])
+        // Completes a row of a draft (a Factur-X without due date or buyer email)
+        router.patch('import-batches/:id/rows/:line', [ImportBatchesController, 'updateRow'])
 
         router.resource('clients', ClientsController).only(['index', 'show'])
         router.patch('clients/:id', [ClientsController, 'update'])
@@ -129,6 +138,8 @@ router
     router.post(':token/invoices/:id/paid', [ClientPageController, 'paid'])
     router.post(':token/invoices/:id/promise', [ClientPageController, 'promise'])
     router.post(':token/invoices/:id/dispute', [ClientPageController, 'dispute'])
+    // The PDF of one of the page's invoices
+    router.get(':token/invoices/:id/document', [ClientPageController, 'document'])
   })
   .prefix('/client')
   .use(throttleClientPage)

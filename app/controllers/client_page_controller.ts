@@ -1,7 +1,9 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import db from '@adonisjs/lucid/services/db'
 import { errors as vineErrors } from '@vinejs/vine'
-import { renderPrivatePage } from '#support/private_pages'
+import { keepLinkPrivate, renderPrivatePage } from '#support/private_pages'
+import { sendInvoiceDocument } from '#services/documents/invoice_documents'
+import { pdfNameOf } from '#services/documents/pdf_files'
 import {
   clientPageState,
   findInvoiceOfPage,
@@ -57,6 +59,18 @@ export default class ClientPageController {
     const email = await findPageEmail(token)
     if (!email) return renderClientPageError(ctx, 404)
     return this.#render(ctx, email, { done: ctx.request.qs().done })
+  }
+
+  /**
+   * The PDF of one of the page's invoices, as `<number>.pdf`: another
+   * client's invoice, or one without a document, is the 404 page.
+   */
+  async document(ctx: HttpContext) {
+    const email = await findPageEmail(String(ctx.params.token))
+    const invoice = email && (await findInvoiceOfPage(email, ctx.params.id))
+    if (!invoice?.document) return renderClientPageError(ctx, 404)
+    keepLinkPrivate(ctx.response)
+    await sendInvoiceDocument(ctx.response, invoice, pdfNameOf(invoice.number))
   }
 
   paid(ctx: HttpContext) {

@@ -6,6 +6,7 @@ import { errors as limiterErrors } from '@adonisjs/limiter'
 import { type HttpContext, ExceptionHandler } from '@adonisjs/core/http'
 import { maskSecretPaths } from '#support/secret_paths'
 import bodyParserConfig from '#config/bodyparser'
+import { uploadLimitOf } from '#middleware/multipart_middleware'
 import {
   isClientPageRequest,
   renderClientPageError,
@@ -39,7 +40,7 @@ export default class HttpExceptionHandler extends ExceptionHandler {
   /** The body parser's own message names no limit: this one does. */
   #bodyTooLarge(ctx: HttpContext): { status: number; errors: ApiError[] } {
     const [kind, limit] = ctx.request.is(bodyParserConfig.multipart.types)
-      ? ['uploads', bodyParserConfig.multipart.limit]
+      ? ['uploads', uploadLimitOf(ctx)]
       : ctx.request.is(bodyParserConfig.json.types)
         ? ['JSON bodies', bodyParserConfig.json.limit]
         : ['request bodies', bodyParserConfig.form.limit]

@@ -6,6 +6,7 @@ import { friendlyFormatIBAN } from 'ibantools'
 import {
   builtInRelanceTemplate,
   CLIENT_PAGE_LINE,
+  DOCUMENTS_ON_PAGE,
   INVOICE_ITEM,
   LATE_TERMS,
   TRANSFER_DETAILS,
@@ -31,8 +32,14 @@ export type RelanceDraft = {
   template: RelanceTemplateText | null
   /** The client's page, where the client answers: the last line of every relance. */
   pageUrl: string
+  /** The invoices' PDFs the email attaches, and the numbers of those left to the page. */
+  attachments?: RelanceAttachment[]
+  documentsOnPage?: string[]
   now?: DateTime
 }
+
+/** A PDF the email carries, as `filename`: read from storage (`path`) when it leaves. */
+export type RelanceAttachment = { filename: string; sizeBytes: number; path: string }
 
 /** A relance as it leaves: what the preview shows and the mail class sends. */
 export type RenderedRelance = {
@@ -43,6 +50,7 @@ export type RenderedRelance = {
   senderName: string
   subject: string
   text: string
+  attachments: RelanceAttachment[]
 }
 
 /** The values that differ per invoice: a line naming one is repeated for each invoice. */
@@ -185,7 +193,11 @@ export function renderRelance(draft: RelanceDraft): RenderedRelance {
     subject: fillPlaceholders(template.subject, shared).replace(/\s*[\r\n]+\s*/g, ' '),
     text: [
       renderBody(body, shared, perInvoice, INVOICE_ITEM[client.locale]),
+      ...(draft.documentsOnPage?.length
+        ? [DOCUMENTS_ON_PAGE[client.locale](draft.documentsOnPage)]
+        : []),
       CLIENT_PAGE_LINE[client.locale](draft.pageUrl),
     ].join('\n\n'),
+    attachments: draft.attachments ?? [],
   }
 }

@@ -1,6 +1,8 @@
 import { BaseMail } from '@adonisjs/mail'
+import logger from '@adonisjs/core/services/logger'
 import env from '#start/env'
 import type { RenderedRelance } from '#mails/relance_content'
+import { documentBytes } from '#services/documents/document_storage'
 
 /**
  * A reminder to the client, sent in the freelancer's name: visible sender
@@ -12,7 +14,7 @@ export default class RelanceMail extends BaseMail {
     super()
   }
 
-  prepare() {
+  async prepare() {
     const { relance } = this
     this.message
       .from(env.get('MAIL_FROM_ADDRESS'), relance.senderName)
@@ -20,5 +22,15 @@ export default class RelanceMail extends BaseMail {
       .replyTo(relance.replyTo, relance.replyToName)
       .subject(relance.subject)
       .text(relance.text)
+    // The invoices' PDFs, read as the email leaves; one gone from storage is left out
+    // (and logged) rather than holding the relance back
+    for (const { filename, path } of relance.attachments) {
+      const bytes = await documentBytes(path)
+      if (bytes) {
+        this.message.attachData(Buffer.from(bytes), { filename, contentType: 'application/pdf' })
+      } else {
+        logger.warn({ path }, 'a relance goes without the PDF it lists: the file is gone')
+      }
+    }
   }
 }

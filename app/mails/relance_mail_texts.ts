@@ -165,6 +165,18 @@ export const CLIENT_PAGE_LINE: Record<Locale, (pageUrl: string) => string> = {
   en: (url) => `Already paid, a date to suggest, a question? ${url}`,
 }
 
+/** Before the page link, when PDFs did not fit in the email (10 MB in all at most). */
+export const DOCUMENTS_ON_PAGE: Record<Locale, (numbers: string[]) => string> = {
+  fr: (numbers) =>
+    numbers.length === 1
+      ? `Le PDF de la facture ${numbers[0]} est trop lourd pour cet email : téléchargez-le sur la page ci-dessous.`
+      : `Les PDF des factures ${numbers.join(', ')} sont trop lourds pour cet email : téléchargez-les sur la page ci-dessous.`,
+  en: (numbers) =>
+    numbers.length === 1
+      ? `The PDF of invoice ${numbers[0]} is too large for this email: download it from the page below.`
+      : `The PDFs of invoices ${numbers.join(', ')} are too large for this email: download them from the page below.`,
+}
+
 export type TransferDetailsValues = {
   holder: string
   iban: string

@@ -9,6 +9,8 @@ export type ImportRow = {
   line: number
   data: Record<string, unknown>
   errors: { field: string; message: string }[]
+  /** The PDF the row was read from (a Factur-X import): it becomes the invoice's document. */
+  document?: { filename: string; sizeBytes: number }
 }
 
 export default class ImportBatch extends compose(BaseModel, Timestamps) {

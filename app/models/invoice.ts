@@ -26,6 +26,14 @@ export type ActiveHold = {
   note: string | null
 }
 
+/** An invoice's PDF: its Drive key, the name it was uploaded with, its size. */
+export type InvoiceDocument = {
+  path: string
+  filename: string
+  sizeBytes: number
+  uploadedAt: DateTime
+}
+
 export default class Invoice extends compose(BaseModel, Timestamps) {
   @column({ isPrimary: true })
   declare id: number
@@ -76,6 +84,19 @@ export default class Invoice extends compose(BaseModel, Timestamps) {
   @column()
   declare holdNote: string | null
 
+  /** The Drive key of the invoice's PDF (documents/<user id>/<uuid>.pdf), never shown. */
+  @column()
+  declare documentPath: string | null
+
+  @column()
+  declare documentFilename: string | null
+
+  @column()
+  declare documentSizeBytes: number | null
+
+  @column.dateTime()
+  declare documentUploadedAt: DateTime | null
+
   @belongsTo(() => User)
   declare user: BelongsTo<typeof User>
 
@@ -109,6 +130,17 @@ export default class Invoice extends compose(BaseModel, Timestamps) {
       since: this.heldAt,
       until: this.holdUntil,
       note: this.holdNote,
+    }
+  }
+
+  /** The invoice's PDF, when it has one: what the API shows, and where it is stored. */
+  get document(): InvoiceDocument | null {
+    if (!this.documentPath || !this.documentUploadedAt) return null
+    return {
+      path: this.documentPath,
+      filename: this.documentFilename ?? `${this.number}.pdf`,
+      sizeBytes: this.documentSizeBytes ?? 0,
+      uploadedAt: this.documentUploadedAt,
     }
   }
 

@@ -3,7 +3,7 @@ import env from '#start/env'
 import { ref, schemas, type SchemaName } from '#openapi/schemas'
 import { listActivityValidator } from '#validators/activity'
 import { listClientsValidator, updateClientValidator } from '#validators/client'
-import { importRowValidator } from '#validators/import_batch'
+import { importRowValidator, updateImportRowValidator } from '#validators/import_batch'
 import {
   createInvoiceValidator,
   holdInvoiceValidator,
@@ -97,6 +97,27 @@ function failures(...statuses: (keyof typeof ERRORS)[]): Responses {
 }
 
 const noContent = { 204: { description: 'Done, no body' } }
+
+/** A PDF answered as a download, whatever opens it. */
+const pdfDownload = (description: string): OpenAPIV3_1.ResponseObject => ({
+  description: `${description}. \`Content-Disposition: attachment\` (an ASCII \`filename\` and the exact name in \`filename*\`, RFC 5987), \`X-Content-Type-Options: nosniff\``,
+  headers: {
+    'Content-Disposition': {
+      schema: { type: 'string' },
+      example: 'attachment; filename="F-2026-001.pdf"; filename*=UTF-8\'\'F-2026-001.pdf',
+    },
+  },
+  content: {
+    'application/pdf': { schema: { type: 'string', contentMediaType: 'application/pdf' } },
+  },
+})
+
+/** A PDF in a multipart field: known by its %PDF- header and its %%EOF end, 5 MB at most. */
+const pdfFile = {
+  type: 'string',
+  contentMediaType: 'application/pdf',
+  description: 'A PDF (read from its bytes: %PDF- header, %%EOF end), 5 MB at most',
+} as const
 
 /** A check-in link: public, the token is the credential. */
 function checkinOperation(answer: 'paid' | 'pending', method: 'GET' | 'POST'): Operation {
@@ -367,10 +388,50 @@ export const routeOperations: Record<string, Operation> = {
     security: bearer,
     responses: { 200: data('The released invoice', 'Invoice'), ...failures(401, 404, 409) },
   },
+  'PUT /api/v1/invoices/:id/document': {
+    operationId: 'attachInvoiceDocument',
+    tags: ['Documents'],
+    summary: 'Upload the invoice’s PDF (replaces the one it had)',
+    description:
+      'Multipart field `file`: a PDF by its bytes (`%PDF-` header, `%%EOF` end; not its name or content type), 5 MB at most: 413 past it, 422 for anything else, nothing stored. Relances attach it as `<number>.pdf`; the client’s page links it.',
+    security: bearer,
+    requestBody: {
+      required: true,
+      content: {
+        'multipart/form-data': {
+          schema: { type: 'object', properties: { file: pdfFile }, required: ['file'] },
+        },
+      },
+    },
+    responses: {
+      200: data('The invoice, with its `document`', 'Invoice'),
+      ...failures(400, 401, 404, 413, 422),
+    },
+  },
+  'GET /api/v1/invoices/:id/document': {
+    operationId: 'downloadInvoiceDocument',
+    tags: ['Documents'],
+    summary: 'The invoice’s PDF, under the name it was uploaded with',
+    security: bearer,
+    responses: {
+      200: pdfDownload('The PDF'),
+      ...failures(401, 404),
+    },
+  },
+  'DELETE /api/v1/invoices/:id/document': {
+    operationId: 'deleteInvoiceDocument',
+    tags: ['Documents'],
+    summary: 'Remove the invoice’s PDF (none: nothing to do); the file is deleted',
+    security: bearer,
+    responses: { ...noContent, ...failures(401, 404) },
+  },
   'POST /api/v1/import-batches': {
     operationId: 'createImportBatch',
     tags: ['Import batches'],
-    summary: 'Upload a CSV file or JSON rows as a draft, every row with its errors',
+    summary:
+      'Upload a CSV file, Factur-X / ZUGFeRD PDFs, or JSON rows as a draft, every row with its errors',
+    description:
+      'One of: multipart `file` (a CSV, 5 MB at most); multipart `files` (1 to 50 PDFs, each 5 MB at most, 50 MB together): each PDF gives one row from the CII XML it carries (`factur-x.xml`, `zugferd-invoice.xml` or `xrechnung.xml`), or a row error "no Factur-X data in this PDF", and becomes the invoice’s document on validate; a file that is no whole PDF, or whose XML cannot be read safely (a DTD, entities, over 2 MB, a PDF that takes over 5 s or too much memory to read), refuses the import (422 naming it), nothing stored; JSON `{rows}`.',
     security: bearer,
     requestBody: {
       required: true,
@@ -378,8 +439,11 @@ export const routeOperations: Record<string, Operation> = {
         'multipart/form-data': {
           schema: {
             type: 'object',
-            properties: { file: { type: 'string', contentMediaType: 'text/csv' } },
-            required: ['file'],
+            properties: {
+              file: { type: 'string', contentMediaType: 'text/csv' },
+              files: { type: 'array', minItems: 1, maxItems: 50, items: pdfFile },
+            },
+            oneOf: [{ required: ['file'] }, { required: ['files'] }],
           },
         },
         'application/json': {
@@ -405,14 +469,25 @@ export const routeOperations: Record<string, Operation> = {
   'DELETE /api/v1/import-batches/:id': {
     operationId: 'discardImportBatch',
     tags: ['Import batches'],
-    summary: 'Discard a draft',
+    summary: 'Discard a draft (its PDFs are deleted)',
     security: bearer,
     responses: { ...noContent, ...failures(401, 404, 409) },
+  },
+  'PATCH /api/v1/import-batches/:id/rows/:line': {
+    operationId: 'updateImportRow',
+    tags: ['Import batches'],
+    summary: 'Complete a row of a draft (a due date or an email its PDF lacked) and check it again',
+    description:
+      'The fields of `data` replace the row’s (null clears one); the row is then checked as `POST /invoices` checks an invoice, and against the numbers of the earlier rows and of the user’s invoices: its errors are replaced by what is wrong now. Only a draft (409 otherwise).',
+    security: bearer,
+    requestBody: jsonBody(updateImportRowValidator),
+    responses: { 200: data('The draft', 'ImportBatch'), ...failures(401, 404, 409, 422) },
   },
   'POST /api/v1/import-batches/:id/validate': {
     operationId: 'validateImportBatch',
     tags: ['Import batches'],
-    summary: 'Import the valid rows of a draft, in one transaction',
+    summary:
+      'Import the valid rows of a draft, in one transaction; each PDF of a Factur-X import becomes its invoice’s document',
     security: bearer,
     responses: { 200: data('The validated batch', 'ImportBatch'), ...failures(401, 404, 409) },
   },
@@ -511,6 +586,18 @@ export const routeOperations: Record<string, Operation> = {
     'Held `disputed` until the freelancer releases it; the freelancer gets a notice quoting the message, Reply-To the client (at most one per invoice a day).',
     disputeInvoiceValidator.toJSONSchema() as Schema
   ),
+  'GET /client/:token/invoices/:id/document': {
+    operationId: 'downloadDocumentFromClientPage',
+    tags: ['Client page'],
+    security: [],
+    summary: 'The PDF of one of the page’s invoices, as `<number>.pdf`',
+    description:
+      'Outside /api/v1, limited as the page. An invoice of another client, or without a PDF: the 404 page. Same private headers as the page.',
+    responses: {
+      200: pdfDownload('The PDF'),
+      ...clientPageFailures,
+    },
+  },
   'GET /api/v1/metrics': {
     operationId: 'getMetrics',
     tags: ['Health'],
@@ -594,6 +681,13 @@ const PATH_PARAMETERS: Record<string, OpenAPIV3_1.ParameterObject> = {
     description:
       'The token of the email’s link (a check-in, an address verification, or a relance’s client page)',
     schema: { type: 'string' },
+  },
+  line: {
+    name: 'line',
+    in: 'path',
+    required: true,
+    description: 'The row’s `line`, as the draft gives it',
+    schema: { type: 'integer', minimum: 1 },
   },
   sequence: {
     name: 'sequence',

@@ -118,6 +118,12 @@ export const schemas = {
     subject: string,
     text: string,
     scheduledAt: dateTime,
+    attachments: {
+      type: 'array',
+      description:
+        'The invoices’ PDFs the email attaches, as `<number>.pdf`, 10 MB in all at most; the text sends the client to the page for the others',
+      items: object({ filename: string, sizeBytes: integer }),
+    },
   }),
   Checkin: object({
     status: { enum: ['scheduled', 'sent', 'answered', 'cancelled'] },
@@ -159,6 +165,11 @@ export const schemas = {
     paidAt: nullable(dateTime),
     paidVia: nullable({ enum: ['manual', 'checkin'] }),
     hold: nullable({ $ref: '#/components/schemas/Hold' }),
+    document: {
+      ...nullable(object({ filename: string, sizeBytes: integer, uploadedAt: dateTime })),
+      description:
+        'The invoice’s PDF (`GET /invoices/{id}/document`): the name it was uploaded with, its size',
+    },
     client: { $ref: '#/components/schemas/ClientSummary' },
     checkin: nullable({ $ref: '#/components/schemas/Checkin' }),
     relances: { type: 'array', items: { $ref: '#/components/schemas/RelanceStep' } },
@@ -197,11 +208,25 @@ export const schemas = {
     invalidRows: integer,
     rows: {
       type: 'array',
-      items: object({
-        line: integer,
-        data: { type: 'object' },
-        errors: { type: 'array', items: object({ field: string, message: string }) },
-      }),
+      items: {
+        type: 'object',
+        properties: {
+          line: {
+            type: 'integer',
+            description:
+              'The row’s line in the CSV (header = 1), its index in `rows`, or its PDF’s',
+          },
+          data: { type: 'object' },
+          errors: { type: 'array', items: object({ field: string, message: string }) },
+          document: {
+            ...object({ filename: string, sizeBytes: integer }),
+            description:
+              'A Factur-X import: the PDF the row was read from, which becomes its invoice’s document',
+          },
+        },
+        required: ['line', 'data', 'errors'],
+        additionalProperties: false,
+      },
     },
   }),
   WebhookEndpoint: object(webhookEndpoint),

@@ -10,6 +10,18 @@ function holdJson(invoice: Invoice) {
   return hold && { reason: hold.reason, since: hold.since, until: hold.until, note: hold.note }
 }
 
+/** The invoice's PDF as the API shows it: its storage key stays inside. */
+function documentJson(invoice: Invoice) {
+  const document = invoice.document
+  return (
+    document && {
+      filename: document.filename,
+      sizeBytes: document.sizeBytes,
+      uploadedAt: document.uploadedAt,
+    }
+  )
+}
+
 export default class InvoiceTransformer extends BaseTransformer<Invoice> {
   toObject() {
     const invoice = this.resource
@@ -26,6 +38,7 @@ export default class InvoiceTransformer extends BaseTransformer<Invoice> {
       issuedAt: invoice.issuedAt?.toISODate() ?? null,
       dueDate: invoice.dueDate.toISODate(),
       hold: holdJson(invoice),
+      document: documentJson(invoice),
       client: ClientTransformer.transform(this.whenLoaded(invoice.customer))?.useVariant(
         'forEmbedding'
       ),

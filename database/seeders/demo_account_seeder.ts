@@ -6,6 +6,11 @@ import User from '#models/user'
 import { createInvoice, type NewInvoice } from '#services/invoices/create_invoices'
 import { markInvoicePaid } from '#services/invoices/mark_invoice_paid'
 import sendRelanceJob, { relanceJob } from '#jobs/send_relance_job'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import { PDFDocument, StandardFonts, rgb } from 'pdf-lib'
+import drive from '@adonisjs/drive/services/main'
+import { newDocumentKey, removeDocuments } from '#services/documents/document_storage'
+import { formatAmount, formatDate } from '#mails/formatting'
 
 export const DEMO_ACCOUNT = {
   email: 'demo@relance.test',
@@ -30,6 +35,50 @@ const DEMO_IBAN = 'FR7630006000011234567890189'
  * the client's page from it. Run again, it creates nothing twice and sets
  * the printed password back.
  */
+/** A one-page PDF of the invoice, made here: what a freelancer would upload. */
+async function demoInvoicePdf(invoice: Invoice, client: string) {
+  const pdf = await PDFDocument.create()
+  pdf.setTitle(`Facture ${invoice.number}`)
+  const page = pdf.addPage([595, 842])
+  const bold = await pdf.embedFont(StandardFonts.HelveticaBold)
+  const regular = await pdf.embedFont(StandardFonts.Helvetica)
+  const line = (text: string, y: number, size = 12, font = regular) =>
+    page.drawText(text, { x: 64, y, size, font, color: rgb(0.11, 0.14, 0.19) })
+  line(DEMO_ACCOUNT.fullName, 770, 14, bold)
+  line(`FACTURE ${invoice.number}`, 700, 22, bold)
+  line(`Client : ${client}`, 660)
+  line(`Échéance : ${formatDate(invoice.dueDate, 'fr')}`, 640)
+  // The standard fonts have no narrow no-break space, which French amounts group thousands with
+  const amount = formatAmount(invoice.amountCents, invoice.currency, 'fr').replace(/\u202f/g, ' ')
+  line(`Montant à payer : ${amount}`, 610, 14, bold)
+  line('Exemple de démonstration généré par Relance.', 96, 9)
+  return pdf.save()
+}
+
+/**
+ * DEMO-1 carries its PDF, so its relance has it attached and the client's
+ * page links it. Written before the row records it; gone if the seed fails.
+ */
+async function attachDemoPdf(
+  invoice: Invoice,
+  details: NewInvoice,
+  trx: TransactionClientContract
+) {
+  const bytes = await demoInvoicePdf(invoice, details.clientName)
+  const path = newDocumentKey(invoice.userId)
+  await drive.use().put(path, bytes, { contentType: 'application/pdf' })
+  trx.after('rollback', () => removeDocuments([path]))
+  await invoice
+    .useTransaction(trx)
+    .merge({
+      documentPath: path,
+      documentFilename: `Facture ${invoice.number}.pdf`,
+      documentSizeBytes: bytes.length,
+      documentUploadedAt: DateTime.now(),
+    })
+    .save()
+}
+
 export default class DemoAccountSeeder extends BaseSeeder {
   static environment = ['development']
 
@@ -77,6 +126,7 @@ export default class DemoAccountSeeder extends BaseSeeder {
         const invoice = await createInvoice(user, details, trx)
         if (paid) await markInvoicePaid(invoice, { via: 'manual' }, trx)
         if (details.number === 'DEMO-1') {
+          await attachDemoPdf(invoice, details, trx)
           const relances = await trx
             .from('relances')
             .where('invoice_id', invoice.id)
@@ -101,7 +151,7 @@ export default class DemoAccountSeeder extends BaseSeeder {
           (created.length ? `created ${created.join(', ')}` : 'all there already'),
         `With npm run dev running, the check-in email of DEMO-1 reaches the inbox within ` +
           `CHECKIN_PAST_DUE_DELAY_MS, and its first relance reaches ${DEMO_CLIENT.clientEmail} ` +
-          `at once: the link at its end opens the client's page.`,
+          `at once, its PDF attached: the link at its end opens the client's page.`,
       ].join('\n')
     )
   }

@@ -208,13 +208,20 @@ test.group('npm run dev', (group) => {
         receivedAt: DateTime.now(),
       }
     )
-    // DEMO-1's relance, sent at once: its last line opens the client's page
+    // DEMO-1's relance, sent at once with its PDF: its last line opens the client's page
     const [relance] = await smtp.waitForMessageTo(DEMO_CLIENT.clientEmail)
+    assert.deepEqual(
+      relance.attachments.map(({ filename, contentType }) => [filename, contentType]),
+      [['DEMO-1.pdf', 'application/pdf']]
+    )
+    assert.equal(relance.attachments[0].content.subarray(0, 5).toString(), '%PDF-')
     const link = /(https?:\/\/\S+\/client\/[\w-]{43})\s*$/.exec(relance.text ?? '')
     assert.exists(link, relance.text)
     const page = await fetch(link![1])
     assert.equal(page.status, 200)
-    assert.include(await page.text(), 'Facture DEMO-1')
+    const html = await page.text()
+    assert.include(html, 'Facture DEMO-1')
+    assert.include(html, 'Télécharger la facture DEMO-1 (PDF,')
 
     dev.interrupt()
     await waitUntilNoneLeft(groups)

@@ -18,6 +18,23 @@ export function multipartFile(boundary: string, filename: string, content: Buffe
   ])
 }
 
+export type Part = { field: string; filename: string; content: Buffer; contentType?: string }
+
+/** A multipart/form-data body of several file parts, in order. */
+export function multipartParts(boundary: string, parts: Part[]) {
+  return Buffer.concat([
+    ...parts.flatMap(({ field, filename, content, contentType = 'application/pdf' }) => [
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\n` +
+          `Content-Type: ${contentType}\r\n\r\n`
+      ),
+      content,
+      Buffer.from('\r\n'),
+    ]),
+    Buffer.from(`--${boundary}--\r\n`),
+  ])
+}
+
 /** A multipart body whose file holds `size` bytes of "a": for uploads over a size limit. */
 export function multipartFileOfSize(boundary: string, filename: string, size: number) {
   return multipartFile(boundary, filename, Buffer.alloc(size, 'a'))

@@ -63,6 +63,17 @@ async function transferQrSvg(user: User, invoice: Invoice, label: string) {
 const escapeAttribute = (value: string) =>
   value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')
 
+/** "296 ko", "1,2 Mo", "296 KB": a document's size in the client's words. */
+function fileSize(bytes: number, locale: string) {
+  const [value, unit] =
+    bytes < 1024 * 1024 ? [bytes / 1024, 'kilobyte'] : [bytes / 1024 / 1024, 'megabyte']
+  return new Intl.NumberFormat(locale, {
+    style: 'unit',
+    unit,
+    maximumFractionDigits: unit === 'kilobyte' ? 0 : 1,
+  }).format(Math.max(1, value))
+}
+
 /** What a form sent back with its errors: shown again beside its fields. */
 export type FormErrors = {
   invoiceId: number
@@ -140,6 +151,10 @@ export async function clientPageState(
           isLate: daysLate > 0,
           hold: holdText(invoice),
           qrSvg: await transferQrSvg(user, invoice, t.qrLabel(invoice.number)),
+          document: invoice.document && {
+            url: `${base}/${invoice.id}/document`,
+            label: t.document(invoice.number, fileSize(invoice.document.sizeBytes, locale)),
+          },
           actions: {
             paid: `${base}/${invoice.id}/paid`,
             promise: `${base}/${invoice.id}/promise`,

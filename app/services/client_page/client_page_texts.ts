@@ -37,6 +37,7 @@ export const CLIENT_PAGE_TEXTS = {
       `QR code de virement SEPA pour la facture ${number}, à scanner avec l’application de votre banque`,
     qrHint: 'Scannez ce code avec l’application de votre banque : le virement est prérempli.',
     instructionsHeading: 'Modalités de paiement',
+    document: (number: string, size: string) => `Télécharger la facture ${number} (PDF, ${size})`,
     paid: {
       summary: 'J’ai déjà payé',
       paidOn: 'Date du paiement',
@@ -106,6 +107,7 @@ export const CLIENT_PAGE_TEXTS = {
       `SEPA transfer QR code for invoice ${number}, to scan with your banking app`,
     qrHint: 'Scan this code with your banking app: the transfer is filled in for you.',
     instructionsHeading: 'How to pay',
+    document: (number: string, size: string) => `Download invoice ${number} (PDF, ${size})`,
     paid: {
       summary: 'I have already paid',
       paidOn: 'Payment date',

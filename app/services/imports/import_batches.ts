@@ -1,7 +1,9 @@
 import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import ImportBatch, { type ImportRow } from '#models/import_batch'
 import type User from '#models/user'
+import { Exception } from '@adonisjs/core/exceptions'
 import ConflictException from '#exceptions/conflict_exception'
 import ActivityEvent from '#models/activity_event'
 import { findOwned } from '#support/owned_records'
@@ -11,13 +13,22 @@ import {
   IMPORT_FIELDS,
   parseImportFile,
   parseImportRows,
+  quoted,
   type ParsedRow,
   type RowError,
 } from '#services/imports/import_parser'
 import { importRowValidator } from '#validators/import_batch'
+import { readFacturXFiles } from '#services/imports/facturx_reader'
+import { facturXRow } from '#services/imports/facturx_rows'
+import { assertPdf, cleanUploadName } from '#services/documents/pdf_files'
+import { removeDocuments, withStoredDocuments } from '#services/documents/document_storage'
 
-/** An import read and validated, not stored yet. */
-export type DraftSource = { filename: string | null; rows: ImportRow[] }
+/** An import read and validated, not stored yet; a Factur-X import has a PDF per row. */
+export type DraftSource = {
+  filename: string | null
+  rows: ImportRow[]
+  documents?: { line: number; filename: string; bytes: Uint8Array }[]
+}
 
 /** What a valid row holds: the invoice as `POST /invoices` takes it, stored as JSON (dates YYYY-MM-DD). */
 type ValidRowData = Omit<NewInvoice, 'currency' | 'issuedAt' | 'dueDate'> & {
@@ -48,8 +59,11 @@ async function validateRows(parsed: ParsedRow[]): Promise<ImportRow[]> {
   for (const row of parsed) {
     const errors: RowError[] = [...row.errors]
     let data: Record<string, unknown>
-    const [failure, valid] = await importRowValidator.tryValidate(row.input)
-    if (failure || errors.length > 0) {
+    // A file that gave no row at all (a PDF without Factur-X data) says only that
+    const [failure, valid] = errors.some((error) => error.field === 'file')
+      ? [null, null]
+      : await importRowValidator.tryValidate(row.input)
+    if (failure || !valid || errors.length > 0) {
       // A value the parser could not convert already has its own message
       const converted = new Set(errors.map((error) => error.field))
       for (const { field, message } of (failure?.messages ?? []) as RowError[]) {
@@ -84,13 +98,6 @@ async function validateRows(parsed: ParsedRow[]): Promise<ImportRow[]> {
   return rows
 }
 
-/** A file name fit for the column: no control characters, 255 characters at most. */
-function cleanFilename(name: string | null | undefined): string | null {
-  // eslint-disable-next-line no-control-regex
-  const cleaned = (name ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim()
-  return cleaned ? cleaned.slice(0, 255) : null
-}
-
 /**
  * Reads an import — a CSV upload or JSON rows — and validates every row.
  * No database work: it runs before the transaction opens.
@@ -101,11 +108,105 @@ export async function readImport(source: {
 }): Promise<DraftSource> {
   if (source.file) {
     return {
-      filename: cleanFilename(source.file.clientName),
+      filename: cleanUploadName(source.file.clientName),
       rows: await validateRows(await parseImportFile(source.file.bytes)),
     }
   }
   return { filename: null, rows: await validateRows(parseImportRows(source.rows ?? [])) }
+}
+
+/**
+ * The rows of a client named as the buyer, when the Factur-X gives no buyer
+ * email: the email of the user's client of that name, when there is one.
+ */
+async function completeBuyerEmails(userId: number, rows: ParsedRow[]) {
+  const missing = rows.filter(
+    (row) => row.input.clientEmail === undefined && typeof row.input.clientName === 'string'
+  )
+  if (missing.length === 0) return
+  const names = [...new Set(missing.map((row) => (row.input.clientName as string).toLowerCase()))]
+  const clients: { name: string; email: string }[] = await db
+    .from('clients')
+    .select('name', 'email')
+    .where('user_id', userId)
+    .whereRaw('lower(name) IN (SELECT json_array_elements_text(?::json))', [JSON.stringify(names)])
+  for (const row of missing) {
+    const name = row.input.clientName as string
+    const known = clients.filter((client) => client.name.toLowerCase() === name.toLowerCase())
+    if (known.length === 1) {
+      row.input.clientEmail = known[0].email
+    } else {
+      row.errors.push({
+        field: 'clientEmail',
+        message:
+          known.length > 1
+            ? `This Factur-X gives no buyer email, and several of your clients are named ${quoted(name)}: give the row one`
+            : `This Factur-X gives no buyer email, and no client of yours is named ${quoted(name)}: give the row one`,
+      })
+    }
+  }
+}
+
+export type PdfUpload = { clientName: string | null; bytes: Uint8Array }
+
+/**
+ * Reads PDFs to import (1 to 50): each must be a whole PDF of at most
+ * 5 MB, checked before any is parsed; each gives one row, from its
+ * Factur-X / ZUGFeRD data, or a row error when it has none. A PDF refused
+ * refuses the import (413 / 422 naming it). No database write.
+ */
+export async function readPdfImport(userId: number, files: PdfUpload[]): Promise<DraftSource> {
+  for (const file of files) assertPdf(file.bytes, file.clientName)
+  const results = await readFacturXFiles(files)
+  const parsed = results.map((result, index) => facturXRow(index + 1, result))
+  await completeBuyerEmails(userId, parsed)
+  const rows = await validateRows(parsed)
+  const names = files.map((file, index) => cleanUploadName(file.clientName) ?? `${index + 1}.pdf`)
+  rows.forEach((row, index) => {
+    row.document = { filename: names[index], sizeBytes: files[index].bytes.length }
+  })
+  return {
+    filename: names.join(', ').slice(0, 255),
+    rows,
+    documents: files.map((file, index) => ({
+      line: index + 1,
+      filename: names[index],
+      bytes: file.bytes,
+    })),
+  }
+}
+
+/**
+ * Stores a draft and its PDFs: the files are written first, under keys of
+ * their own, and deleted again if the draft's transaction fails.
+ */
+export function storeDraft(user: User, source: DraftSource) {
+  const documents = source.documents ?? []
+  return withStoredDocuments(
+    user.id,
+    documents.map((document) => document.bytes),
+    (paths) =>
+      db.transaction(async (trx) => {
+        const batch = await createDraft(user, source, trx)
+        if (documents.length > 0) {
+          const now = new Date()
+          await trx
+            .insertQuery()
+            .table('import_batch_documents')
+            .multiInsert(
+              documents.map((document, index) => ({
+                import_batch_id: batch.id,
+                line: document.line,
+                path: paths[index],
+                filename: document.filename,
+                size_bytes: document.bytes.length,
+                created_at: now,
+              }))
+            )
+        }
+        return batch
+      })
+  )
 }
 
 /** The numbers, among these, that the user's invoices already have. */
@@ -209,6 +310,11 @@ export async function validateDraft(user: User, batchId: number, trx: Transactio
     { importBatchId: batch.id }
   )
   const created = new Set(invoices.map((invoice) => invoice.number))
+  await keepDocumentsOfImported(
+    batch,
+    candidates.filter((row) => created.has(row.data.number as string)),
+    trx
+  )
   const rows = batch.rows.map((row) => {
     const number = row.data.number as string
     return row.errors.length === 0 && !created.has(number)
@@ -244,6 +350,98 @@ export async function validateDraft(user: User, batchId: number, trx: Transactio
   return batch
 }
 
+/**
+ * Each imported row's PDF becomes its invoice's document, in the validate's
+ * transaction; the PDFs of the rows left out are deleted once it commits.
+ * No file is written here: a validate that fails changes nothing.
+ */
+async function keepDocumentsOfImported(
+  batch: ImportBatch,
+  imported: ImportRow[],
+  trx: TransactionClientContract
+) {
+  const documents = imported.map((row) => ({ line: row.line, number: row.data.number }))
+  await trx.rawQuery(
+    `UPDATE invoices SET document_path = document.path, document_filename = document.filename,
+       document_size_bytes = document.size_bytes, document_uploaded_at = document.created_at
+     FROM import_batch_documents document
+     JOIN json_to_recordset(?::json) AS imported(line int, number text) ON imported.line = document.line
+     WHERE document.import_batch_id = ? AND invoices.import_batch_id = ?
+       AND invoices.user_id = ? AND invoices.number = imported.number`,
+    [JSON.stringify(documents), batch.id, batch.id, batch.userId]
+  )
+  await releaseDraftDocuments(batch, new Set(imported.map((row) => row.line)), trx)
+}
+
+/**
+ * Removes the draft's PDF rows; the files of the lines not kept are
+ * deleted once the transaction commits.
+ */
+async function releaseDraftDocuments(
+  batch: ImportBatch,
+  kept: Set<number>,
+  trx: TransactionClientContract
+) {
+  const released: { line: number; path: string }[] = await trx
+    .from('import_batch_documents')
+    .where('import_batch_id', batch.id)
+    .delete()
+    .returning(['line', 'path'])
+  const orphans = released.filter((document) => !kept.has(document.line))
+  if (orphans.length > 0) {
+    trx.after('commit', () => removeDocuments(orphans.map((document) => document.path)))
+  }
+}
+
+/**
+ * Completes a row of a draft with `data` (a due date, an email the
+ * Factur-X lacked…) and checks it again as `POST /invoices` would: its
+ * errors are replaced by those of its new values. Only a draft: 409
+ * otherwise; a line the draft has not: 404.
+ */
+export async function updateDraftRow(
+  userId: number,
+  batchId: number,
+  line: number,
+  changes: Record<string, unknown>,
+  trx: TransactionClientContract
+) {
+  const batch = await findOwned(ImportBatch, userId, batchId, trx)
+  if (batch.status !== 'draft') {
+    throw new ConflictException(`This import batch is ${batch.status}, not a draft`)
+  }
+  const index = batch.rows.findIndex((row) => row.line === line)
+  if (index < 0) throw new Exception(`This draft has no row on line ${line}`, { status: 404 })
+  const current = batch.rows[index]
+  const input: ParsedRow['input'] = {}
+  for (const field of IMPORT_FIELDS) {
+    const value = field in changes ? changes[field] : current.data[field]
+    if (value !== null && value !== undefined && value !== '') input[field] = value
+  }
+  const [checked] = await validateRows([{ line, input, errors: [] }])
+  const number = checked.data.number
+  if (typeof number === 'string' && number !== '') {
+    const earlier = batch.rows.find((row) => row.line < line && row.data.number === number)
+    if (earlier) {
+      checked.errors.push({
+        field: 'number',
+        message: `The number ${number} is already used on line ${earlier.line} of this import`,
+      })
+    }
+    const taken = await takenNumbers(userId, [number], trx)
+    if (taken.has(number)) {
+      checked.errors.push(alreadyExists(number))
+    }
+  }
+  const rows = batch.rows.map((row, at) =>
+    at === index ? { ...checked, ...(row.document ? { document: row.document } : {}) } : row
+  )
+  const validRows = countValid(rows)
+  batch.useTransaction(trx)
+  await batch.merge({ rows, validRows, invalidRows: rows.length - validRows }).save()
+  return batch
+}
+
 /** Discards a draft (again: no-op). A validated batch stays: 409. */
 export async function discardDraft(
   userId: number,
@@ -257,6 +455,7 @@ export async function discardDraft(
   if (batch.status === 'draft') {
     batch.useTransaction(trx)
     await batch.merge({ status: 'discarded' }).save()
+    await releaseDraftDocuments(batch, new Set(), trx)
   }
   return batch
 }

@@ -21,6 +21,9 @@ export const INVOICE_JSON = `json_build_object(
   'hold', CASE WHEN page.hold_reason IS NOT NULL AND (page.hold_until IS NULL OR page.hold_until > now())
     THEN json_build_object('reason', page.hold_reason, 'since', ${epochMs('page.held_at')},
       'until', ${epochMs('page.hold_until')}, 'note', page.hold_note) END,
+  'document', CASE WHEN page.document_path IS NOT NULL
+    THEN json_build_object('filename', page.document_filename, 'sizeBytes', page.document_size_bytes,
+      'uploadedAt', ${epochMs('page.document_uploaded_at')}) END,
   'client', json_build_object('id', customer.id, 'name', customer.name, 'email', customer.email),
   'checkin', (
     SELECT json_build_object(

@@ -27,6 +27,7 @@ type Timestamp = number | null
 export type InvoiceJson = {
   paidAt: Timestamp | string
   hold: { since: Timestamp | string; until: Timestamp | string } | null
+  document: { uploadedAt: Timestamp | string } | null
   checkin: {
     scheduledAt: Timestamp | string
     sentAt: Timestamp | string
@@ -41,6 +42,9 @@ export function withIsoTimestamps(invoice: InvoiceJson) {
   if (invoice.hold) {
     invoice.hold.since = isoTimestamp(invoice.hold.since as Timestamp)
     invoice.hold.until = isoTimestamp(invoice.hold.until as Timestamp)
+  }
+  if (invoice.document) {
+    invoice.document.uploadedAt = isoTimestamp(invoice.document.uploadedAt as Timestamp)
   }
   if (invoice.checkin) {
     invoice.checkin.scheduledAt = isoTimestamp(invoice.checkin.scheduledAt as Timestamp)

@@ -5,6 +5,7 @@ import RelanceTemplate from '#models/relance_template'
 import { renderRelance, type RenderedRelance } from '#mails/relance_content'
 import { groupStep, relancesDueWith } from '#services/relances/relance_groups'
 import { PREVIEW_PAGE_URL } from '#services/client_page/client_page_links'
+import { relanceAttachments } from '#services/documents/relance_attachments'
 
 /**
  * The email that covers these relances (their invoice, user and client
@@ -25,7 +26,18 @@ export async function composeRelanceEmail(
     .where('sequence', sequence)
     .where('locale', customer.locale)
     .first()
-  return renderRelance({ user, client: customer, invoices, sequence, template, pageUrl, now })
+  const { attachments, onPage } = relanceAttachments(invoices)
+  return renderRelance({
+    user,
+    client: customer,
+    invoices,
+    sequence,
+    template,
+    pageUrl,
+    attachments,
+    documentsOnPage: onPage,
+    now,
+  })
 }
 
 function byDueDate(a: Invoice, b: Invoice) {
@@ -34,6 +46,7 @@ function byDueDate(a: Invoice, b: Invoice) {
 
 export type RelancePreview = Pick<RenderedRelance, 'to' | 'replyTo' | 'subject' | 'text'> & {
   scheduledAt: DateTime
+  attachments: { filename: string; sizeBytes: number }[]
 }
 
 /**
@@ -69,5 +82,6 @@ export async function previewRelance(
     subject: email.subject,
     text: email.text,
     scheduledAt: relance.scheduledAt,
+    attachments: email.attachments.map(({ filename, sizeBytes }) => ({ filename, sizeBytes })),
   }
 }

@@ -8,6 +8,9 @@ import Invoice from '#models/invoice'
 import Relance from '#models/relance'
 import User from '#models/user'
 import ActivityEvent from '#models/activity_event'
+import CheckinTask from '#models/checkin_task'
+import { readFile } from 'node:fs/promises'
+import { simplePdf } from '#tests/helpers/documents'
 import { epcQrPayload } from '#support/epc_qr_payload'
 import { getQueue } from '#queue/queues'
 import sendRelanceJob from '#jobs/send_relance_job'
@@ -330,6 +333,80 @@ test.group('The client is heard (headless Chromium, SMTP, web and worker)', (gro
       await page.locator(`#invoice-${invoiceId}-dispute button[type=submit]`).click()
       await page.getByText('Write a message of 1 to 2,000 characters.').first().waitFor()
       await screenshotAtWidths(page, 'client_page-en-error')
+    } finally {
+      await context.close()
+    }
+  })
+
+  test('the relance attaches each invoice PDF byte for byte, one per invoice, and the page links them', async ({
+    assert,
+  }) => {
+    const { app, inbox } = scene
+    const token = await registerVerifiedOn(app, inbox, FREELANCER)
+    const dueDate = DateTime.now().setZone('Europe/Paris').minus({ days: 12 }).toISODate()!
+    const invoices: { id: number; number: string; pdf: Buffer; clientId: number }[] = []
+    for (const number of ['F-2026/401', 'F-2026/402']) {
+      const created = await postInvoiceOn(app, token, { number, amountCents: 64_000, dueDate })
+      if (created.status !== 201) throw new Error(JSON.stringify(created.body))
+      const { id, client } = created.body.data
+      const { bytes: pdf } = await simplePdf(`Facture ${number}`)
+      const form = new FormData()
+      form.append('file', new Blob([pdf], { type: 'application/pdf' }), `facture-${id}.pdf`)
+      const uploaded = await fetch(`${app.baseUrl}/api/v1/invoices/${id}/document`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}` },
+        body: form,
+      })
+      assert.equal(uploaded.status, 200)
+      invoices.push({ id, number, pdf, clientId: client.id })
+    }
+    // The check-ins of the due dates go first; both relances are then due together
+    await waitFor('both check-ins sent', async () => {
+      const sent = await CheckinTask.query()
+        .whereIn(
+          'invoice_id',
+          invoices.map(({ id }) => id)
+        )
+        .where('status', 'sent')
+      return sent.length === 2
+    })
+    await relancesDueNow(
+      invoices.map(({ id }) => id),
+      [1]
+    )
+
+    const [relance] = await inbox.waitForMessageTo(CLIENT)
+    assert.deepEqual(
+      relance.attachments.map(({ filename, contentType }) => [filename, contentType]),
+      [
+        ['F-2026-401.pdf', 'application/pdf'],
+        ['F-2026-402.pdf', 'application/pdf'],
+      ]
+    )
+    for (const [index, attachment] of relance.attachments.entries()) {
+      assert.isTrue(attachment.content.equals(invoices[index].pdf), attachment.filename)
+    }
+
+    const context = await browser.newContext({ acceptDownloads: true })
+    const page = await context.newPage()
+    try {
+      await page.goto(pageLinkIn(relance))
+      const link = page.getByRole('link', { name: /Télécharger la facture F-2026\/401/ })
+      await link.waitFor()
+      assert.equal(await page.getByRole('link', { name: /Télécharger la facture/ }).count(), 2)
+      await screenshotAtWidths(page, 'client_page-documents-fr')
+      const [download] = await Promise.all([page.waitForEvent('download'), link.click()])
+      assert.equal(download.suggestedFilename(), 'F-2026-401.pdf')
+      const saved = await readFile(await download.path())
+      assert.isTrue(saved.equals(invoices[0].pdf))
+
+      await callApi(app, 'PATCH', `/clients/${invoices[0].clientId}`, {
+        token,
+        body: { locale: 'en' },
+      })
+      await page.reload()
+      await page.getByRole('link', { name: /Download invoice F-2026\/402/ }).waitFor()
+      await screenshotAtWidths(page, 'client_page-documents-en')
     } finally {
       await context.close()
     }

@@ -144,6 +144,16 @@ function routes(): Route[] {
     },
     // The corpus invoice is not held: a release is a 409 whatever the body
     { method: 'POST', pattern: '/api/v1/invoices/:id/release', auth: true },
+    // Multipart `file` only: any JSON body lacks it. The corpus invoice has no PDF:
+    // GET is a 404, DELETE has nothing to remove
+    { method: 'PUT', pattern: '/api/v1/invoices/:id/document', auth: true },
+    { method: 'GET', pattern: '/api/v1/invoices/:id/document', auth: true },
+    {
+      method: 'DELETE',
+      pattern: '/api/v1/invoices/:id/document',
+      auth: true,
+      actsWithoutFields: true,
+    },
     {
       method: 'POST',
       pattern: '/api/v1/import-batches',
@@ -153,6 +163,13 @@ function routes(): Route[] {
     { method: 'GET', pattern: '/api/v1/import-batches/:id', auth: true },
     { method: 'DELETE', pattern: '/api/v1/import-batches/:id', auth: true },
     { method: 'POST', pattern: '/api/v1/import-batches/:id/validate', auth: true },
+    {
+      method: 'PATCH',
+      pattern: '/api/v1/import-batches/:id/rows/:line',
+      auth: true,
+      // The row's own number: the row stays as it is
+      fields: { data: { number: 'F-DRAFT' } },
+    },
     { method: 'GET', pattern: '/api/v1/clients', auth: true, query: ['page', 'perPage'] },
     { method: 'GET', pattern: '/api/v1/clients/:id', auth: true },
     {
@@ -207,6 +224,8 @@ function routes(): Route[] {
       auth: false,
       fields: { message: 'The amount is wrong' },
     },
+    // The corpus invoice has no PDF: the 404 page
+    { method: 'GET', pattern: '/client/:token/invoices/:id/document', auth: false },
     // Answers 404 while METRICS_TOKEN is unset, as in the tests
     { method: 'GET', pattern: '/api/v1/metrics', auth: false },
     {
@@ -230,13 +249,13 @@ function routes(): Route[] {
 /** A route's path with its parameters filled: the fixture's ids, `value` in the first. */
 function pathOf(route: Route, value?: string) {
   let first = true
-  return route.pattern.replace(/:(id|token|sequence)/g, (_, name: string) => {
+  return route.pattern.replace(/:(id|token|sequence|line)/g, (_, name: string) => {
     const isFirst = first
     first = false
     if (value !== undefined && isFirst) return value
     if (name === 'token')
       return route.pattern.startsWith('/client') ? fixtures.pageToken : 'A'.repeat(43)
-    if (name === 'sequence') return '1'
+    if (name === 'sequence' || name === 'line') return '1'
     if (route.pattern.includes('/invoices/')) return String(fixtures.invoiceId)
     if (route.pattern.includes('/clients/')) return String(fixtures.clientId)
     if (route.pattern.includes('/webhooks/')) return String(fixtures.webhookId)
@@ -245,7 +264,7 @@ function pathOf(route: Route, value?: string) {
 }
 
 const readsBody = (route: Route) => route.method !== 'GET'
-const hasParameter = (route: Route) => /:(id|token|sequence)/.test(route.pattern)
+const hasParameter = (route: Route) => /:(id|token|sequence|line)/.test(route.pattern)
 
 type Answer = { path: string; status: number; contentType: string; text: string; json: any }
 
@@ -881,22 +900,38 @@ test.group('Bad input corpus', (group) => {
         content,
         Buffer.from(`\r\n--${boundary}--\r\n`),
       ])
-    const upload = (body: Buffer, contentType = `multipart/form-data; boundary=${boundary}`) =>
-      send('POST', '/api/v1/import-batches', {
+    const upload = (
+      body: Buffer,
+      contentType = `multipart/form-data; boundary=${boundary}`,
+      [method, path] = ['POST', '/api/v1/import-batches']
+    ) =>
+      send(method, path, {
         token: fixtures.token,
         headers: { 'content-type': contentType },
         body,
       })
+    // A CSV, PDFs to import, an invoice's PDF
+    const targets: [string, string, string][] = [
+      ['POST', '/api/v1/import-batches', 'file'],
+      ['POST', '/api/v1/import-batches', 'files'],
+      ['PUT', `/api/v1/invoices/${fixtures.invoiceId}/document`, 'file'],
+    ]
 
-    for (const filename of filenames) {
-      for (const content of contents) {
-        const answer = await upload(parts(filename, content))
-        assertHandled(
-          assert,
-          `upload ${filename.slice(0, 30)} (${content.length} bytes)`,
-          answer,
-          [400, 413, 415, 422]
-        )
+    for (const [method, path, field] of targets) {
+      for (const filename of filenames) {
+        for (const content of contents) {
+          const answer = await upload(
+            parts(filename, content, `form-data; name="${field}"`),
+            undefined,
+            [method, path]
+          )
+          assertHandled(
+            assert,
+            `${method} ${path} ${field} ${filename.slice(0, 30)} (${content.length} bytes)`,
+            answer,
+            [400, 413, 415, 422]
+          )
+        }
       }
     }
     // Broken multipart framing

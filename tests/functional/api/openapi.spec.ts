@@ -92,6 +92,7 @@ test.group('OpenAPI document', () => {
         const url = `${item.servers ? '' : '/api/v1'}${path}`
           .replace('{id}', '1')
           .replace('{sequence}', '1')
+          .replace('{line}', '1')
           .replace('{token}', 'A'.repeat(43))
         const answer = await client[method as 'get'](url)
           .header('x-forwarded-for', '198.18.0.1')

@@ -19,7 +19,11 @@ import { queuedJobIds, resetState, rowsAndJobs } from '#tests/helpers/state'
 import { countRows } from '#tests/helpers/rows'
 import { assertErrorBody } from '#tests/helpers/api_assertions'
 import { storeInvoice } from '#tests/helpers/invoice_requests'
-import { multipartFileOfSize, postKeepingEarlyAnswer } from '#tests/helpers/multipart'
+import {
+  multipartParts,
+  multipartFileOfSize,
+  postKeepingEarlyAnswer,
+} from '#tests/helpers/multipart'
 import { draftOf, fixture, upload, validate } from '#tests/helpers/import_requests'
 
 /** Validates a draft that must import; answers the batch. */
@@ -408,7 +412,7 @@ test.group('Import batches / draft', (group) => {
     assert.include(error.message, '"reference"')
   })
 
-  test('a 6 MB file is a 413 naming the 5 MB limit, and writes nothing', async ({
+  test('a 6 MB file is a 413 naming the 5 MB limit, read no further, and writes nothing', async ({
     client,
     assert,
   }) => {
@@ -425,7 +429,7 @@ test.group('Import batches / draft', (group) => {
     const response = await upload(client, user, path)
 
     const [error] = assertErrorBody(assert, response, 413)
-    assert.match(error.message, /^The file is 6\.\d MB; the limit is 5 MB$/)
+    assert.equal(error.message, 'The file "six_megabytes.csv" is over the 5 MB limit for one file')
     assert.deepEqual(await rowsAndJobs(), before)
   })
 
@@ -435,17 +439,40 @@ test.group('Import batches / draft', (group) => {
     const user = await UserFactory.create()
     const token = await User.accessTokens.create(user)
     const boundary = 'relance-import-boundary'
-    const body = multipartFileOfSize(boundary, 'huge.csv', 12 * 1024 * 1024)
-    const before = await rowsAndJobs()
-
-    const response = await postKeepingEarlyAnswer('/api/v1/import-batches', body, {
+    const headers = {
       'authorization': `Bearer ${token.value!.release()}`,
       'content-type': `multipart/form-data; boundary=${boundary}`,
+    }
+    const before = await rowsAndJobs()
+
+    // One file past 5 MB: refused at its 5 MB + 1st byte
+    const huge = await postKeepingEarlyAnswer(
+      '/api/v1/import-batches',
+      multipartFileOfSize(boundary, 'huge.csv', 12 * 1024 * 1024),
+      headers
+    )
+    assert.equal(huge.status, 413)
+    assert.deepEqual(huge.body, {
+      errors: [{ message: 'The file "huge.csv" is over the 5 MB limit for one file' }],
     })
 
-    assert.equal(response.status, 413)
-    assert.deepEqual(response.body, {
-      errors: [{ message: 'The request body is over the 8 MB limit for uploads' }],
+    // PDFs of an import: 50 MB together at most
+    const part = Buffer.alloc(4.5 * 1024 * 1024, 'a')
+    const many = await postKeepingEarlyAnswer(
+      '/api/v1/import-batches',
+      multipartParts(
+        boundary,
+        Array.from({ length: 12 }, (_, index) => ({
+          field: 'files',
+          filename: `f${index}.pdf`,
+          content: part,
+        }))
+      ),
+      headers
+    )
+    assert.equal(many.status, 413)
+    assert.deepEqual(many.body, {
+      errors: [{ message: 'The request body is over the 50 MB limit for uploads' }],
     })
     assert.deepEqual(await rowsAndJobs(), before)
   })

@@ -157,6 +157,7 @@ test.group('Relance preview', (group) => {
     response.assertStatus(200)
     const preview = response.body().data
     assert.deepEqual(Object.keys(preview).sort(), [
+      'attachments',
       'replyTo',
       'scheduledAt',
       'subject',
@@ -167,6 +168,8 @@ test.group('Relance preview', (group) => {
     assert.equal(preview.replyTo, 'camille@example.test')
     assert.equal(preview.scheduledAt, relance.scheduledAt.toISO())
     assert.include(preview.text, 'pénalités de retard au taux annuel de 12,5 %')
+    // No PDF uploaded: nothing attached
+    assert.deepEqual(preview.attachments, [])
 
     await deliverRelance(relance.id)
     const sent = sentMessages(fake)[0].toJSON().message

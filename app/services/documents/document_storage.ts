@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto'
+import type { Readable } from 'node:stream'
+import drive from '@adonisjs/drive/services/main'
+import logger from '@adonisjs/core/services/logger'
+
+/**
+ * Invoice documents in Drive (DRIVE_DISK: the app's storage/ folder, or an
+ * S3 bucket). Keys are made here, from the user's id and a random UUID,
+ * never from anything a request sent: `documents/<user id>/<uuid>.pdf`.
+ */
+
+const disk = () => drive.use()
+
+/** A fresh key for one of the user's documents. */
+export function newDocumentKey(userId: number) {
+  return `documents/${userId}/${randomUUID()}.pdf`
+}
+
+/**
+ * Writes the files, then runs `work` (the transaction that records them).
+ * When `work` fails, the files written are deleted again, so a failed
+ * request leaves no file behind; a failed write deletes those written before.
+ */
+export async function withStoredDocuments<T>(
+  userId: number,
+  files: Uint8Array[],
+  work: (keys: string[]) => Promise<T>
+): Promise<T> {
+  const keys: string[] = []
+  try {
+    for (const bytes of files) {
+      const key = newDocumentKey(userId)
+      keys.push(key)
+      await disk().put(key, bytes, { contentType: 'application/pdf' })
+    }
+    return await work(keys)
+  } catch (error) {
+    await removeDocuments(keys)
+    throw error
+  }
+}
+
+/**
+ * Deletes stored documents, once the rows that held them are gone. A
+ * failure is logged, not thrown: the change it follows is committed.
+ */
+export async function removeDocuments(keys: string[]) {
+  for (const key of keys) {
+    try {
+      await disk().delete(key)
+    } catch (error) {
+      logger.error({ err: error, key }, 'could not delete a stored document')
+    }
+  }
+}
+
+/** A stored document's bytes, streamed. */
+export function documentStream(key: string): Promise<Readable> {
+  return disk().getStream(key)
+}
+
+export function documentExists(key: string): Promise<boolean> {
+  return disk().exists(key)
+}
+
+/** A stored document's bytes; null when the file is gone from the storage. */
+export async function documentBytes(key: string): Promise<Uint8Array | null> {
+  if (!(await documentExists(key))) return null
+  return disk().getBytes(key)
+}
