@@ -103,7 +103,7 @@ export default await Env.create(new URL('../', import.meta.url), {
 
   EMAIL_VERIFICATION: Env.schema.enum.optional(['required', 'off'] as const),
 
-  // Relance emails a user may send a calendar day; past it, the next weekday
+  // Emails to clients (relances, thank-yous) a user may send in any 24 hours; past it, later
   MAX_CLIENT_EMAILS_PER_DAY: Env.schema.number.optional(),
 
   CHECKIN_PAST_DUE_DELAY_MS: Env.schema.number(),
@@ -113,6 +113,8 @@ export default await Env.create(new URL('../', import.meta.url), {
   RATE_LIMIT_AUTH_PER_MINUTE: Env.schema.number(),
   RATE_LIMIT_CHECKIN_PER_MINUTE: Env.schema.number(),
   RATE_LIMIT_WRITES_PER_MINUTE: positiveInteger(60),
+  // Failed logins per account in 15 minutes, whatever the addresses they come from
+  RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: positiveInteger(10),
 
   AUTH_TOKEN_TTL_DAYS: positiveInteger(30),
 })

@@ -1,4 +1,5 @@
 import { BaseMail } from '@adonisjs/mail'
+import { displayName } from '#mails/display_name'
 import { urlFor } from '@adonisjs/core/services/url_builder'
 import env from '#start/env'
 import CheckinTask from '#models/checkin_task'
@@ -57,6 +58,6 @@ export default class CheckinMail extends BaseMail {
       invoices.length === 1
         ? CHECKIN_MAIL_TEXTS[user.locale]({ ...common, ...invoices[0] })
         : CHECKIN_DIGEST_TEXTS[user.locale]({ ...common, invoices })
-    this.message.to(user.email, user.fullName).subject(subject).text(lines.join('\n'))
+    this.message.to(user.email, displayName(user.fullName)).subject(subject).text(lines.join('\n'))
   }
 }

@@ -1,8 +1,16 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
 import type { MultipartFile } from '@adonisjs/core/bodyparser'
+import PayloadTooLargeException from '#exceptions/payload_too_large_exception'
 
 const contents = new WeakMap<MultipartFile, Buffer>()
+
+/**
+ * File parts one request may carry, whatever their names: a body of
+ * thousands of tiny parts is refused at the first one past it, the rest
+ * unread.
+ */
+export const MAX_UPLOAD_FILES = 50
 
 /** The bytes of a file of the request's multipart body. */
 export function uploadedBytes(file: MultipartFile): Buffer {
@@ -21,9 +29,15 @@ export function uploadedBytes(file: MultipartFile): Buffer {
 export default class MultipartMiddleware {
   async handle({ request }: HttpContext, next: NextFn) {
     if (request.bodyType === 'multipart' && request.multipart.state === 'idle') {
+      let files = 0
       request.multipart.onFile('*', {}, async (part, reportChunk) => {
         const chunks: Buffer[] = []
         try {
+          if (++files > MAX_UPLOAD_FILES) {
+            throw new PayloadTooLargeException(
+              `The request carries more than ${MAX_UPLOAD_FILES} files; the limit is ${MAX_UPLOAD_FILES}`
+            )
+          }
           for await (const chunk of part) {
             // Counts the bytes against the limit: past it, the part errors
             reportChunk(chunk)

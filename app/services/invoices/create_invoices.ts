@@ -59,7 +59,7 @@ export async function createInvoices(
      RETURNING *`,
     [user.id, JSON.stringify(rows)]
   )
-  const invoices = modelsFromRows(Invoice, inserted)
+  const invoices = await modelsFromRows(Invoice, inserted)
   const clientsById = new Map([...clients.values()].map((client) => [client.id, client]))
   for (const invoice of invoices) {
     invoice.$setRelated('customer', clientsById.get(invoice.clientId)!)

@@ -137,7 +137,7 @@ export async function resumeCancelledRelances(
     .where('status', 'cancelled')
     .where('scheduled_at', '>', new Date())
     .update({ status: 'scheduled', updated_at: new Date() }, ['*'])
-  const relances = modelsFromRows(Relance, rows)
+  const relances = await modelsFromRows(Relance, rows)
   sendRelanceJob.replaceAfterCommit(trx, relances.map(relanceJob))
   return relances
 }
