@@ -5,6 +5,7 @@ import ActivityEvent from '#models/activity_event'
 import ConflictException from '#exceptions/conflict_exception'
 import { resumeFollowUps } from '#services/invoices/invoice_follow_ups'
 import { paymentsOf } from '#services/invoices/mark_invoice_paid'
+import { withdrawThankYou } from '#services/invoices/thank_yous'
 
 /**
  * Undoes a payment (a wrong "paid" click): the invoice, locked by the
@@ -28,6 +29,7 @@ export async function reopenInvoice(user: User, invoice: Invoice, trx: Transacti
     },
     trx
   )
+  await withdrawThankYou(invoice.id, trx)
   await resumeFollowUps(invoice, user, trx)
   return invoice
 }
