@@ -83,7 +83,9 @@ export async function deferPastDailyCap(
   const freesAt = await clientEmailCapFreesAt(invoice.userId, trx, now)
   if (!freesAt) return null
 
-  const nextSendingTime = onWeekday(sendingTimeOn(todayIn(timezone, now).plus({ days: 1 }), timezone))
+  const nextSendingTime = onWeekday(
+    sendingTimeOn(todayIn(timezone, now).plus({ days: 1 }), timezone)
+  )
   const until = freesAt > nextSendingTime ? onWeekday(freesAt.setZone(timezone)) : nextSendingTime
   const limit = env.get('MAX_CLIENT_EMAILS_PER_DAY', 200)
   await relance.useTransaction(trx).merge({ scheduledAt: until }).save()

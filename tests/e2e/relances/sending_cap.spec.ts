@@ -58,8 +58,8 @@ test.group('Relances: the daily cap per user', (group) => {
 
     await waitFor('the three emails', () => inbox.messages.length === 3)
     // The next weekday's sending time, unless the 24 hours since the first email end later
-    const sentAt = (await Relance.query().where('status', 'sent').orderBy('sent_at'))[0].sentAt!
-    const freesAt = sentAt.plus({ hours: 24 })
+    const [firstSent] = await Relance.query().where('status', 'sent').orderBy('sent_at')
+    const freesAt = firstSent.sentAt!.plus({ hours: 24 })
     const nextWeekday = nextWeekdaySendingTime(user.timezone)
     assert.equal(
       deferred.scheduledAt.toMillis(),
