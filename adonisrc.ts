@@ -11,6 +11,7 @@ export default defineConfig({
       environment: ['repl', 'test'],
     },
     () => import('@adonisjs/core/providers/vinejs_provider'),
+    () => import('@adonisjs/core/providers/edge_provider'),
     () => import('@adonisjs/lucid/database_provider'),
     () => import('@adonisjs/auth/auth_provider'),
     () => import('@adonisjs/redis/redis_provider'),
@@ -49,5 +50,6 @@ export default defineConfig({
     forceExit: false,
   },
 
-  metaFiles: [],
+  // Copied into the build: the pages are read at run time
+  metaFiles: [{ pattern: 'resources/views/**/*.edge', reloadServer: false }],
 })

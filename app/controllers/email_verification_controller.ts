@@ -2,6 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
 import { requestVerification, verifyEmail } from '#services/accounts/email_verification'
+import { keepLinkPrivate } from '#support/private_pages'
 
 /**
  * The link of the verification email, and asking for a new one. The link
@@ -9,10 +10,7 @@ import { requestVerification, verifyEmail } from '#services/accounts/email_verif
  */
 export default class EmailVerificationController {
   async show({ params, request, response }: HttpContext) {
-    response
-      .header('Cache-Control', 'no-store')
-      .header('Referrer-Policy', 'no-referrer')
-      .header('X-Robots-Tag', 'noindex')
+    keepLinkPrivate(response)
     // GET routes answer HEAD too: a HEAD (link preview, scanner) changes nothing
     if (request.method() === 'HEAD') return response.noContent()
 

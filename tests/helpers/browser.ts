@@ -1,5 +1,7 @@
+import { mkdir } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
-import { chromium, type Browser } from 'playwright-core'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type Page } from 'playwright-core'
 
 /** Debian's Chromium (`apt-get install chromium`): no browser is downloaded from npm. */
 export const CHROMIUM_PATH = '/usr/bin/chromium'
@@ -25,4 +27,26 @@ export async function serveHtml(port: number, html: (path: string) => string) {
     origin: `http://localhost:${port}`,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
+}
+
+/** Where the screenshots of the pages people see are saved, to be looked at. */
+export const SCREENSHOTS_DIR = fileURLToPath(new URL('../../tmp/browser/', import.meta.url))
+
+const WIDTHS = {
+  phone: { width: 390, height: 844 },
+  desktop: { width: 1280, height: 800 },
+}
+
+/**
+ * Screenshots of the page as it is now, at a phone's width and a desktop's:
+ * `tmp/browser/<name>-phone.png` and `<name>-desktop.png`, whole pages.
+ */
+export async function screenshotAtWidths(page: Page, name: string) {
+  await mkdir(SCREENSHOTS_DIR, { recursive: true })
+  const original = page.viewportSize()
+  for (const [device, size] of Object.entries(WIDTHS)) {
+    await page.setViewportSize(size)
+    await page.screenshot({ path: `${SCREENSHOTS_DIR}/${name}-${device}.png`, fullPage: true })
+  }
+  if (original) await page.setViewportSize(original)
 }

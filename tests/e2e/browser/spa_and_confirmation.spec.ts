@@ -1,13 +1,10 @@
 import { test } from '@japa/runner'
-import { mkdir } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import type { Browser } from 'playwright-core'
 import { freePort, postInvoiceOn, registerOn, startWeb } from '#tests/helpers/app_processes'
-import { launchChromium, serveHtml } from '#tests/helpers/browser'
+import { launchChromium, screenshotAtWidths, serveHtml } from '#tests/helpers/browser'
 import { invoiceStatusOf, invoiceWithSentCheckin } from '#tests/helpers/invoices'
 import { resetState } from '#tests/helpers/state'
 
-const SCREENSHOTS = new URL('../../tmp/browser/', import.meta.url)
 const PASSWORD = 'a-long-password'
 
 /**
@@ -108,8 +105,7 @@ test.group('In a real browser (headless Chromium)', (group) => {
     const page = await context.newPage()
     const shown = await page.goto(`${apiBase}/checkin/${token}/paid`)
     assert.equal(shown?.status(), 200)
-    await mkdir(SCREENSHOTS, { recursive: true })
-    await page.screenshot({ path: fileURLToPath(new URL('checkin_confirmation.png', SCREENSHOTS)) })
+    await screenshotAtWidths(page, 'checkin_confirmation')
     assert.equal(await invoiceStatusOf(invoice.id), 'pending', 'showing the page changes nothing')
 
     await page.getByRole('button', { name: /Yes, I have been paid/ }).click()
