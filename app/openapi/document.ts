@@ -169,11 +169,24 @@ export const routeOperations: Record<string, Operation> = {
   },
   'GET /api/v1/auth/verify-email/:token': {
     tags: ['Auth'],
-    summary: 'The link of the verification email',
+    summary: 'The link of the verification email: a confirmation page',
     description:
-      'Public: the token is the credential. Verifies the address (valid 48 h after the email was sent) and releases what came due meanwhile. HEAD changes nothing.',
+      'Public: the token is the credential. Mail scanners open links, so a GET only shows a page (bilingual, no script, no-store, no-referrer, noindex, a strict Content-Security-Policy) whose button POSTs to the same URL; the token is not looked up. HEAD changes nothing.',
     responses: {
-      302: {
+      200: {
+        description: 'The confirmation page',
+        content: { 'text/html': { schema: { type: 'string' } } },
+      },
+      ...failures(429),
+    },
+  },
+  'POST /api/v1/auth/verify-email/:token': {
+    tags: ['Auth'],
+    summary: 'The button of the verification page: verifies the address',
+    description:
+      'Verifies the address (the link is valid 48 h after the email was sent) and releases what came due meanwhile, then redirects with 303.',
+    responses: {
+      303: {
         description: 'To WEB_URL/email-verification/<result>',
         headers: {
           Location: {
