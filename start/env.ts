@@ -106,6 +106,12 @@ export default await Env.create(new URL('../', import.meta.url), {
   // Emails to clients (relances, thank-yous) a user may send in any 24 hours; past it, later
   MAX_CLIENT_EMAILS_PER_DAY: Env.schema.number.optional(),
 
+  // What an account may hold: invoices before its address is verified,
+  // pending invoices, and emails waiting in the queues (app/services/accounts/quotas.ts)
+  MAX_INVOICES_UNVERIFIED: positiveInteger(20),
+  MAX_PENDING_INVOICES_PER_USER: positiveInteger(10_000),
+  MAX_SCHEDULED_EMAILS_PER_USER: positiveInteger(50_000),
+
   CHECKIN_PAST_DUE_DELAY_MS: Env.schema.number(),
   CHECKIN_CONFIRMATION: Env.schema.enum(['direct', 'page'] as const),
   QUEUE_RECONCILE_INTERVAL_MS: Env.schema.number(),

@@ -3,8 +3,10 @@ import db from '@adonisjs/lucid/services/db'
 import ImportBatchTransformer from '#transformers/import_batch_transformer'
 import { createImportBatchValidator } from '#validators/import_batch'
 import { uploadedBytes } from '#middleware/multipart_middleware'
+import { assertImportSizeAllowed } from '#services/accounts/quotas'
 import {
   createDraft,
+  inImportLine,
   discardDraft,
   findImportBatch,
   readImport,
@@ -15,11 +17,14 @@ export default class ImportBatchesController {
   async store({ auth, request, response, serialize }: HttpContext) {
     const { file, rows } = await request.validateUsing(createImportBatchValidator)
     const user = auth.getUserOrFail()
-    const source = await readImport({
-      rows,
-      file: file && { clientName: file.clientName, bytes: uploadedBytes(file) },
+    if (rows) assertImportSizeAllowed(user, rows.length)
+    const batch = await inImportLine(async () => {
+      const source = await readImport({
+        rows,
+        file: file && { clientName: file.clientName, bytes: uploadedBytes(file) },
+      })
+      return db.transaction((trx) => createDraft(user, source, trx))
     })
-    const batch = await db.transaction((trx) => createDraft(user, source, trx))
     response.status(201)
     return serialize(ImportBatchTransformer.transform(batch))
   }
@@ -31,7 +36,9 @@ export default class ImportBatchesController {
 
   async validateDraft({ auth, params, serialize }: HttpContext) {
     const user = auth.getUserOrFail()
-    const batch = await db.transaction((trx) => validateDraft(user, params.id, trx))
+    const batch = await inImportLine(() =>
+      db.transaction((trx) => validateDraft(user, params.id, trx))
+    )
     return serialize(ImportBatchTransformer.transform(batch))
   }
 

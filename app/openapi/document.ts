@@ -74,11 +74,12 @@ const page = (description: string, name: SchemaName) =>
 const ERRORS = {
   400: 'Malformed request (a body that does not parse or decompress)',
   401: 'Missing, expired or revoked bearer token, or wrong credentials',
+  403: 'Past a quota of the account: invoices before its address is verified, pending invoices, emails waiting',
   404: 'No such resource among the user’s own',
   409: 'Conflicts with the resource’s state or another resource',
   413: 'Body or upload over the size limit',
   422: 'Validation failed: each error names its field and rule',
-  429: 'Rate limited per client IP: retry after the Retry-After header',
+  429: 'Rate limited (per client IP, per account or per user): retry after the Retry-After header, or later',
 } as const
 
 /** The listed error statuses; any other error answer still has the Error shape. */
@@ -246,7 +247,7 @@ export const routeOperations: Record<string, Operation> = {
     summary: 'Record an invoice; schedules its check-in and relances',
     security: bearer,
     requestBody: jsonBody(createInvoiceValidator),
-    responses: { 201: data('Created', 'Invoice'), ...failures(401, 409, 413, 422) },
+    responses: { 201: data('Created', 'Invoice'), ...failures(401, 403, 409, 413, 422, 429) },
   },
   'GET /api/v1/invoices/:id': {
     tags: ['Invoices'],
@@ -305,7 +306,7 @@ export const routeOperations: Record<string, Operation> = {
         },
       },
     },
-    responses: { 201: data('The draft', 'ImportBatch'), ...failures(400, 401, 413, 422) },
+    responses: { 201: data('The draft', 'ImportBatch'), ...failures(400, 401, 403, 413, 422, 429) },
   },
   'GET /api/v1/import-batches/:id': {
     tags: ['Import batches'],
@@ -323,7 +324,10 @@ export const routeOperations: Record<string, Operation> = {
     tags: ['Import batches'],
     summary: 'Import the valid rows of a draft, in one transaction',
     security: bearer,
-    responses: { 200: data('The validated batch', 'ImportBatch'), ...failures(401, 404, 409) },
+    responses: {
+      200: data('The validated batch', 'ImportBatch'),
+      ...failures(401, 403, 404, 409, 429),
+    },
   },
   'GET /api/v1/clients': {
     tags: ['Clients'],

@@ -17,6 +17,19 @@ import {
 } from '#services/imports/import_parser'
 import { importRowValidator } from '#validators/import_batch'
 import { eachInSlices } from '#support/time_slices'
+import { workLine } from '#support/work_line'
+import { assertImportSizeAllowed } from '#services/accounts/quotas'
+
+/**
+ * Reading a draft and validating one are the heaviest requests: each web
+ * process runs two at a time, the others wait their turn (eleven users
+ * validating 5,000 rows at once took every connection of the pool).
+ */
+export const inImportLine = workLine({
+  concurrency: 2,
+  waiting: 50,
+  busyMessage: 'Too many imports are running right now: try again in a minute',
+})
 
 /** An import read and validated, not stored yet. */
 export type DraftSource = { filename: string | null; rows: ImportRow[] }
@@ -156,6 +169,7 @@ export async function createDraft(
   source: DraftSource,
   trx: TransactionClientContract
 ): Promise<ImportBatchView> {
+  assertImportSizeAllowed(user, source.rows.length)
   const numbers = source.rows
     .map((row) => row.data.number)
     .filter((number): number is string => typeof number === 'string' && number !== '')

@@ -5,6 +5,7 @@ import type User from '#models/user'
 import ActivityEvent from '#models/activity_event'
 import ConflictException from '#exceptions/conflict_exception'
 import { modelsFromRows } from '#support/bulk_rows'
+import { assertRoomForInvoices } from '#services/accounts/quotas'
 import { findOrCreateClients } from '#services/clients/client_directory'
 import { scheduleFollowUpsForNewInvoices } from '#services/invoices/invoice_follow_ups'
 import { assertNumberIsFree, numberTakenMessage } from '#services/invoices/invoice_numbers'
@@ -25,7 +26,8 @@ export type NewInvoice = {
  * upsert, the invoices in one INSERT, their check-ins and relances in one
  * INSERT each — and enqueues the follow-up jobs in bulk after commit. A
  * number the user already has is skipped, never overwritten: the result
- * holds the invoices created, each with its `customer` set.
+ * holds the invoices created, each with its `customer` set. Past the
+ * account's quotas nothing is created (403).
  */
 export async function createInvoices(
   user: User,
@@ -34,6 +36,7 @@ export async function createInvoices(
   { importBatchId = null }: { importBatchId?: number | null } = {}
 ): Promise<Invoice[]> {
   if (details.length === 0) return []
+  await assertRoomForInvoices(user, details.length, trx)
   const clients = await findOrCreateClients(
     user,
     details.map((invoice) => ({ name: invoice.clientName, email: invoice.clientEmail })),
