@@ -206,14 +206,22 @@ export async function createDraft(
   return { id, ...draft, rows }
 }
 
-/** The user's import batch; another user's is a 404. */
-export function findImportBatch(userId: number, batchId: number): Promise<ImportBatchView> {
-  return db
+/**
+ * The user's import batch; another user's is a 404. Inside a transaction
+ * the row is locked (FOR NO KEY UPDATE).
+ */
+export function findImportBatch(
+  userId: number,
+  batchId: number,
+  trx?: TransactionClientContract
+): Promise<ImportBatchView> {
+  const query = (trx ?? db)
     .from(ImportBatch.table)
     .select(VIEW_COLUMNS)
     .where('user_id', userId)
     .where('id', batchId)
-    .firstOrFail()
+  if (trx) query.knexQuery.forNoKeyUpdate()
+  return query.firstOrFail()
 }
 
 function toNewInvoice(data: ValidRowData): NewInvoice {
@@ -254,7 +262,7 @@ async function lockUserImports(userId: number, trx: TransactionClientContract) {
  */
 export async function validateDraft(user: User, batchId: number, trx: TransactionClientContract) {
   await lockUserImports(user.id, trx)
-  const batch = await findOwned(ImportBatch, user.id, batchId, trx)
+  const batch = await findImportBatch(user.id, batchId, trx)
   if (batch.status !== 'draft') {
     throw new ConflictException(`This import batch is ${batch.status}, not a draft`)
   }
@@ -273,16 +281,22 @@ export async function validateDraft(user: User, batchId: number, trx: Transactio
       : row
   })
   const imported = invoices.length
-  batch.useTransaction(trx)
-  await batch
-    .merge({
-      status: 'validated',
-      validatedAt: DateTime.now(),
-      rows,
-      validRows: imported,
-      invalidRows: batch.totalRows - imported,
-    })
-    .save()
+  const validated = {
+    ...batch,
+    status: 'validated' as const,
+    rows,
+    validRows: imported,
+    invalidRows: batch.totalRows - imported,
+  }
+  const now = new Date()
+  await trx.from(ImportBatch.table).where('id', batch.id).update({
+    status: validated.status,
+    rows: JSON.stringify(rows),
+    valid_rows: validated.validRows,
+    invalid_rows: validated.invalidRows,
+    validated_at: now,
+    updated_at: now,
+  })
   await ActivityEvent.record(
     {
       userId: user.id,
@@ -298,7 +312,7 @@ export async function validateDraft(user: User, batchId: number, trx: Transactio
     },
     trx
   )
-  return batch
+  return validated
 }
 
 /** Discards a draft (again: no-op). A validated batch stays: 409. */
