@@ -25,3 +25,12 @@ export async function eachInSlices<T>(
     }
   }
 }
+
+/** `items.map(step)`, in slices as `eachInSlices` runs them. */
+export async function mapInSlices<T, R>(items: T[], step: (item: T) => R): Promise<R[]> {
+  const results: R[] = []
+  await eachInSlices(items, (item) => {
+    results.push(step(item))
+  })
+  return results
+}

@@ -289,14 +289,17 @@ export async function validateDraft(user: User, batchId: number, trx: Transactio
     invalidRows: batch.totalRows - imported,
   }
   const now = new Date()
-  await trx.from(ImportBatch.table).where('id', batch.id).update({
-    status: validated.status,
-    rows: JSON.stringify(rows),
-    valid_rows: validated.validRows,
-    invalid_rows: validated.invalidRows,
-    validated_at: now,
-    updated_at: now,
-  })
+  await trx
+    .from(ImportBatch.table)
+    .where('id', batch.id)
+    .update({
+      status: validated.status,
+      rows: JSON.stringify(rows),
+      valid_rows: validated.validRows,
+      invalid_rows: validated.invalidRows,
+      validated_at: now,
+      updated_at: now,
+    })
   await ActivityEvent.record(
     {
       userId: user.id,

@@ -5,6 +5,7 @@ import type Invoice from '#models/invoice'
 import sendRelanceJob, { relanceJob } from '#jobs/send_relance_job'
 import { afterPause, laterDay, onWeekday, sendingTimeOn, todayIn } from '#support/business_calendar'
 import { modelsFromRows } from '#support/bulk_rows'
+import { mapInSlices } from '#support/time_slices'
 import {
   insertScheduledRows,
   type ScheduledRowRef,
@@ -85,7 +86,7 @@ export async function scheduleRelancesForNewInvoices(
     rows,
     trx
   )
-  sendRelanceJob.enqueueAfterCommit(trx, relances.map(relanceJob))
+  sendRelanceJob.enqueueAfterCommit(trx, await mapInSlices(relances, relanceJob))
   return relances
 }
 
