@@ -22,11 +22,13 @@ import { assertImportSizeAllowed } from '#services/accounts/quotas'
 
 /**
  * Reading a draft and validating one are the heaviest requests: each web
- * process runs two at a time, the others wait their turn (eleven users
- * validating 5,000 rows at once took every connection of the pool).
+ * process runs one at a time, the others wait their turn holding no
+ * connection (eleven users validating 5,000 rows at once took every
+ * connection of the pool). One, not two: on two cores, a second import at
+ * once held /health and /me past 300 ms.
  */
 export const inImportLine = workLine({
-  concurrency: 2,
+  concurrency: 1,
   waiting: 50,
   busyMessage: 'Too many imports are running right now: try again in a minute',
 })
