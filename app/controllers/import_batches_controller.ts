@@ -10,7 +10,7 @@ import {
   discardDraft,
   findImportBatch,
   readImport,
-  validateDraft,
+  validateDraftInLine,
 } from '#services/imports/import_batches'
 
 export default class ImportBatchesController {
@@ -36,9 +36,7 @@ export default class ImportBatchesController {
 
   async validateDraft({ auth, params, serialize }: HttpContext) {
     const user = auth.getUserOrFail()
-    const batch = await inImportLine(() =>
-      db.transaction((trx) => validateDraft(user, params.id, trx))
-    )
+    const batch = await validateDraftInLine(user, params.id)
     return serialize(ImportBatchTransformer.transform(batch))
   }
 

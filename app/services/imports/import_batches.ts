@@ -22,13 +22,13 @@ import { assertImportSizeAllowed } from '#services/accounts/quotas'
 
 /**
  * Reading a draft and validating one are the heaviest requests: each web
- * process runs one at a time, the others wait their turn holding no
+ * process runs two at a time, the others wait their turn holding no
  * connection (eleven users validating 5,000 rows at once took every
- * connection of the pool). One, not two: on two cores, a second import at
- * once held /health and /me past 300 ms.
+ * connection of the pool). Two, so that one held up (a lock, a slow
+ * disk) does not hold every other user's.
  */
 export const inImportLine = workLine({
-  concurrency: 1,
+  concurrency: 2,
   waiting: 50,
   busyMessage: 'Too many imports are running right now: try again in a minute',
 })
@@ -238,6 +238,27 @@ function toNewInvoice(data: ValidRowData): NewInvoice {
   }
 }
 
+const ANOTHER_VALIDATE_RUNS =
+  'Another import of this account is being validated: try again once it is done'
+
+/** The users whose validate is running or waiting in this process's line. */
+const validating = new Set<number>()
+
+/**
+ * Validates a draft in the import line. A second validate of the same user
+ * is a 409 at once, not a turn in the line behind the first (another
+ * process's is caught by the lock below).
+ */
+export async function validateDraftInLine(user: User, batchId: number) {
+  if (validating.has(user.id)) throw new ConflictException(ANOTHER_VALIDATE_RUNS)
+  validating.add(user.id)
+  try {
+    return await inImportLine(() => db.transaction((trx) => validateDraft(user, batchId, trx)))
+  } finally {
+    validating.delete(user.id)
+  }
+}
+
 /**
  * One validate per user at a time: a second one, of any of their batches,
  * is a 409 while the first runs, rather than another heavy transaction
@@ -248,11 +269,7 @@ async function lockUserImports(userId: number, trx: TransactionClientContract) {
     "SELECT pg_try_advisory_xact_lock(hashtext('import_batches.validate'), ?) AS locked",
     [userId]
   )
-  if (!rows[0].locked) {
-    throw new ConflictException(
-      'Another import of this account is being validated: try again once it is done'
-    )
-  }
+  if (!rows[0].locked) throw new ConflictException(ANOTHER_VALIDATE_RUNS)
 }
 
 /**
