@@ -16,7 +16,7 @@ import {
   type RowError,
 } from '#services/imports/import_parser'
 import { importRowValidator } from '#validators/import_batch'
-import { eachInSlices } from '#support/time_slices'
+import { eachInSlices, mapInSlices } from '#support/time_slices'
 import { workLine } from '#support/work_line'
 import { assertImportSizeAllowed } from '#services/accounts/quotas'
 
@@ -288,7 +288,7 @@ export async function validateDraft(user: User, batchId: number, trx: Transactio
   const candidates = batch.rows.filter((row) => row.errors.length === 0)
   const invoices = await createInvoices(
     user,
-    candidates.map((row) => toNewInvoice(row.data as ValidRowData)),
+    await mapInSlices(candidates, (row) => toNewInvoice(row.data as ValidRowData)),
     trx,
     { importBatchId: batch.id }
   )

@@ -5,6 +5,7 @@ import type User from '#models/user'
 import ActivityEvent from '#models/activity_event'
 import ConflictException from '#exceptions/conflict_exception'
 import { modelsFromRows } from '#support/bulk_rows'
+import { mapInSlices } from '#support/time_slices'
 import { assertRoomForInvoices } from '#services/accounts/quotas'
 import { findOrCreateClients } from '#services/clients/client_directory'
 import { scheduleFollowUpsForNewInvoices } from '#services/invoices/invoice_follow_ups'
@@ -42,7 +43,7 @@ export async function createInvoices(
     details.map((invoice) => ({ name: invoice.clientName, email: invoice.clientEmail })),
     trx
   )
-  const rows = details.map((invoice) => ({
+  const rows = await mapInSlices(details, (invoice) => ({
     import_batch_id: importBatchId,
     client_id: clients.get(invoice.clientEmail.toLowerCase())!.id,
     number: invoice.number,
