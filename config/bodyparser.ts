@@ -1,4 +1,5 @@
 import { defineConfig } from '@adonisjs/core/bodyparser'
+import { JSON_BODY_TYPES } from '#middleware/json_body_middleware'
 
 const bodyParserConfig = defineConfig({
   allowedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
@@ -7,10 +8,15 @@ const bodyParserConfig = defineConfig({
     limit: '1mb',
     types: ['application/x-www-form-urlencoded'],
   },
+  // JSON is read as text here, then parsed and bounded by
+  // app/middleware/json_body_middleware.ts: the body parser's JSON parser
+  // walks every value with a reviver and deep-copies the result, recursively
   json: {
-    convertEmptyStringsToNull: true,
+    types: [],
+  },
+  raw: {
     limit: '2mb',
-    types: ['application/json', 'application/json-patch+json', 'application/vnd.api+json'],
+    types: JSON_BODY_TYPES,
   },
   multipart: {
     // Read by app/middleware/multipart_middleware.ts instead, files in memory:

@@ -122,8 +122,14 @@ export default await Env.create(new URL('../', import.meta.url), {
 
   EMAIL_VERIFICATION: Env.schema.enum.optional(['required', 'off'] as const),
 
-  // Relance emails a user may send a calendar day; past it, the next weekday
+  // Emails to clients (relances, thank-yous) a user may send in any 24 hours; past it, later
   MAX_CLIENT_EMAILS_PER_DAY: Env.schema.number.optional(),
+
+  // What an account may hold: invoices before its address is verified,
+  // pending invoices, and emails waiting in the queues (app/services/accounts/quotas.ts)
+  MAX_INVOICES_UNVERIFIED: positiveInteger(20),
+  MAX_PENDING_INVOICES_PER_USER: positiveInteger(10_000),
+  MAX_SCHEDULED_EMAILS_PER_USER: positiveInteger(50_000),
 
   CHECKIN_PAST_DUE_DELAY_MS: Env.schema.number(),
   CHECKIN_CONFIRMATION: Env.schema.enum(['direct', 'page'] as const),
@@ -136,6 +142,8 @@ export default await Env.create(new URL('../', import.meta.url), {
   RATE_LIMIT_CLIENT_PAGE_PER_MINUTE: positiveInteger(30),
   // A client's "already paid" (or reply) holds the relances this long, unless the freelancer answers
   CLIENT_SIGNAL_HOLD_DAYS: positiveInteger(7),
+  // Failed logins per account in 15 minutes, whatever the addresses they come from
+  RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: positiveInteger(10),
 
   AUTH_TOKEN_TTL_DAYS: positiveInteger(30),
 

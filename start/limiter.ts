@@ -92,3 +92,35 @@ export const throttleClientPage = throttle(
   env.get('RATE_LIMIT_CLIENT_PAGE_PER_MINUTE'),
   perIp
 )
+/**
+ * Failed logins per account, whatever addresses they come from: the per-IP
+ * limit alone lets many addresses guess one account's password. A success
+ * clears the account's count; past the limit the account's logins answer
+ * 429 for the rest of the 15 minutes, even with the right password. Fails
+ * open while Redis is down, as the other limits do.
+ */
+export async function limitLoginFailures<T>(email: string, attempt: () => Promise<T>): Promise<T> {
+  let outcome: { value: T } | { error: unknown } | undefined
+  const once = async () => {
+    try {
+      const value = await attempt()
+      outcome = { value }
+      return value
+    } catch (error) {
+      outcome = { error }
+      throw error
+    }
+  }
+  try {
+    const [refusal, value] = await limiter
+      .use({ requests: env.get('RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT'), duration: '15 minutes' })
+      .penalize(`login-account_${limiterKey('login-account', email)}`, once)
+    if (refusal) throw refusal
+    return value as T
+  } catch (error) {
+    if (error instanceof errors.E_TOO_MANY_REQUESTS) throw error
+    if (outcome && 'error' in outcome) throw outcome.error
+    logger.warn({ err: error }, 'rate limiter "login-account" unavailable: login let through')
+    return outcome ? outcome.value : attempt()
+  }
+}

@@ -52,9 +52,15 @@ router
       .prefix('auth')
       .use(throttleAuth)
 
-    // Public: the link of the verification email, limited as the check-in links are
+    // Public: the link of the verification email (a page on GET, its button
+    // POSTs), limited as the check-in links are. `resend`, below, is no token
     router
-      .get('auth/verify-email/:token', [EmailVerificationController, 'show'])
+      .group(() => {
+        router.get(':token', [EmailVerificationController, 'show'])
+        router.post(':token', [EmailVerificationController, 'verify'])
+      })
+      .prefix('auth/verify-email')
+      .where('token', /^(?!resend$)[^/]+$/)
       .use(throttleCheckin)
 
     // Public: the links of the check-in email, no auth middleware

@@ -5,6 +5,7 @@ import UserTransformer from '#transformers/user_transformer'
 import { loginValidator, logoutValidator, registerValidator } from '#validators/user'
 import { registerUser, revokeAllAccessTokens } from '#services/accounts/user_accounts'
 import { requestVerification } from '#services/accounts/email_verification'
+import { limitLoginFailures } from '#start/limiter'
 
 export default class AuthController {
   async register({ request, response, serialize }: HttpContext) {
@@ -21,7 +22,7 @@ export default class AuthController {
 
   async login({ request, serialize }: HttpContext) {
     const { email, password } = await request.validateUsing(loginValidator)
-    const user = await User.verifyCredentials(email, password)
+    const user = await limitLoginFailures(email, () => User.verifyCredentials(email, password))
     const token = await User.accessTokens.create(user)
     return serialize({ user: UserTransformer.transform(user), token: token.value!.release() })
   }

@@ -4,14 +4,16 @@ import db from '@adonisjs/lucid/services/db'
 import ImportBatchTransformer from '#transformers/import_batch_transformer'
 import { createImportBatchValidator, updateImportRowValidator } from '#validators/import_batch'
 import { uploadedBytes } from '#middleware/multipart_middleware'
+import { assertImportSizeAllowed } from '#services/accounts/quotas'
 import {
   discardDraft,
   findImportBatch,
+  inImportLine,
   readImport,
   readPdfImport,
   storeDraft,
   updateDraftRow,
-  validateDraft,
+  validateDraftInLine,
 } from '#services/imports/import_batches'
 
 export default class ImportBatchesController {
@@ -26,16 +28,19 @@ export default class ImportBatchesController {
       })
     }
     const user = auth.getUserOrFail()
-    const source = files
-      ? await readPdfImport(
-          user.id,
-          files.map((pdf) => ({ clientName: pdf.clientName, bytes: uploadedBytes(pdf) }))
-        )
-      : await readImport({
-          rows,
-          file: file && { clientName: file.clientName, bytes: uploadedBytes(file) },
-        })
-    const batch = await storeDraft(user, source)
+    if (rows) assertImportSizeAllowed(user, rows.length)
+    const batch = await inImportLine(async () => {
+      const source = files
+        ? await readPdfImport(
+            user.id,
+            files.map((pdf) => ({ clientName: pdf.clientName, bytes: uploadedBytes(pdf) }))
+          )
+        : await readImport({
+            rows,
+            file: file && { clientName: file.clientName, bytes: uploadedBytes(file) },
+          })
+      return storeDraft(user, source)
+    })
     response.status(201)
     return serialize(ImportBatchTransformer.transform(batch))
   }
@@ -56,7 +61,7 @@ export default class ImportBatchesController {
 
   async validateDraft({ auth, params, serialize }: HttpContext) {
     const user = auth.getUserOrFail()
-    const batch = await db.transaction((trx) => validateDraft(user, params.id, trx))
+    const batch = await validateDraftInLine(user, params.id)
     return serialize(ImportBatchTransformer.transform(batch))
   }
 

@@ -11,8 +11,24 @@ import {
   isClientPageRequest,
   renderClientPageError,
 } from '#services/client_page/client_page_errors'
+import MalformedBodyException from '#exceptions/malformed_body_exception'
 
 type ApiError = { message: string; field?: string; rule?: string }
+
+/**
+ * A request body the body parser could not read: refused with a plain 400
+ * (never the parser's own text, which may quote the body or name internals)
+ * and logged at warn level as what it is, the client's mistake.
+ */
+function unreadableBody(error: unknown): string | null {
+  const code = (error as { code?: unknown })?.code
+  // zlib's codes: a body sent gzip- or deflate-encoded that does not inflate
+  if (typeof code === 'string' && code.startsWith('Z_')) {
+    return 'The request body could not be decompressed'
+  }
+  if (error instanceof MalformedBodyException) return error.message
+  return null
+}
 
 /**
  * Every error leaves the API as `{errors: [{message, field?, rule?}]}`; the
@@ -41,8 +57,8 @@ export default class HttpExceptionHandler extends ExceptionHandler {
   #bodyTooLarge(ctx: HttpContext): { status: number; errors: ApiError[] } {
     const [kind, limit] = ctx.request.is(bodyParserConfig.multipart.types)
       ? ['uploads', uploadLimitOf(ctx)]
-      : ctx.request.is(bodyParserConfig.json.types)
-        ? ['JSON bodies', bodyParserConfig.json.limit]
+      : ctx.request.is(bodyParserConfig.raw.types)
+        ? ['JSON bodies', bodyParserConfig.raw.limit]
         : ['request bodies', bodyParserConfig.form.limit]
     const size = String(limit).replace(/^(\d+)\s*mb$/i, '$1 MB')
     return {
@@ -69,11 +85,9 @@ export default class HttpExceptionHandler extends ExceptionHandler {
     if (error instanceof authErrors.E_UNAUTHORIZED_ACCESS) {
       return { status: 401, errors: [{ message: 'Authentication required' }] }
     }
+    const unreadable = unreadableBody(error)
+    if (unreadable) return { status: 400, errors: [{ message: unreadable }] }
     const code = (error as { code?: unknown })?.code
-    // zlib's codes: a body sent gzip- or deflate-encoded that does not inflate
-    if (typeof code === 'string' && code.startsWith('Z_')) {
-      return { status: 400, errors: [{ message: 'The request body could not be decompressed' }] }
-    }
     if (code === '23505') {
       return { status: 409, errors: [{ message: 'This resource already exists' }] }
     }
@@ -89,6 +103,11 @@ export default class HttpExceptionHandler extends ExceptionHandler {
   }
 
   async report(error: unknown, ctx: HttpContext) {
+    const unreadable = unreadableBody(error)
+    if (unreadable) {
+      ctx.logger.warn({ status: 400, ...this.context(ctx) }, unreadable)
+      return
+    }
     // A route-not-found message quotes the URL, which may hold a check-in token
     if (error instanceof Error) error.message = maskSecretPaths(error.message)
     return super.report(error, ctx)

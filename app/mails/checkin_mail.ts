@@ -1,4 +1,5 @@
 import { BaseMail } from '@adonisjs/mail'
+import { displayName } from '#mails/display_name'
 import { urlFor } from '@adonisjs/core/services/url_builder'
 import env from '#start/env'
 import { DateTime } from 'luxon'
@@ -85,6 +86,6 @@ export default class CheckinMail extends BaseMail {
         : single.signal
           ? SIGNAL_CHECKIN_MAIL_TEXTS[user.locale]({ ...common, ...single, signal: single.signal })
           : CHECKIN_MAIL_TEXTS[user.locale]({ ...common, ...single })
-    this.message.to(user.email, user.fullName).subject(subject).text(lines.join('\n'))
+    this.message.to(user.email, displayName(user.fullName)).subject(subject).text(lines.join('\n'))
   }
 }

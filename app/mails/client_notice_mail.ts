@@ -6,6 +6,7 @@ import type User from '#models/user'
 import type ClientNotice from '#models/client_notice'
 import { DISPUTE_NOTICE_TEXTS, PROMISE_NOTICE_TEXTS } from '#mails/client_notice_mail_texts'
 import { formatAmount, formatShortDate } from '#mails/formatting'
+import { displayName } from '#mails/display_name'
 
 /**
  * What a client said on its page, to the freelancer, in the freelancer's
@@ -41,7 +42,7 @@ export default class ClientNoticeMail extends BaseMail {
             resumesOn: date(notice.details.promisedOn!, 1),
           })
         : DISPUTE_NOTICE_TEXTS[user.locale]({ ...values, message: notice.details.message ?? '' })
-    this.message.to(user.email, user.fullName).subject(subject).text(lines.join('\n'))
-    if (notice.kind === 'dispute') this.message.replyTo(client.email, client.name)
+    this.message.to(user.email, displayName(user.fullName)).subject(subject).text(lines.join('\n'))
+    if (notice.kind === 'dispute') this.message.replyTo(client.email, displayName(client.name))
   }
 }

@@ -13,6 +13,7 @@ import {
   type RelanceTemplateText,
 } from '#mails/relance_mail_texts'
 import { formatAmount, formatDate, formatRate } from '#mails/formatting'
+import { displayName, senderDisplayName } from '#mails/display_name'
 import { lateInterestCents, owesRecoveryIndemnity } from '#support/late_payment'
 import {
   fillPlaceholders,
@@ -185,10 +186,10 @@ export function renderRelance(draft: RelanceDraft): RenderedRelance {
   }
   return {
     to: client.email,
-    toName: client.name,
+    toName: displayName(client.name),
     replyTo: user.email,
-    replyToName: user.fullName,
-    senderName: `${user.fullName} via Relance`,
+    replyToName: displayName(user.fullName),
+    senderName: senderDisplayName(user.fullName),
     // A subject is one line whatever a value holds
     subject: fillPlaceholders(template.subject, shared).replace(/\s*[\r\n]+\s*/g, ' '),
     text: [

@@ -5,6 +5,7 @@ import type Invoice from '#models/invoice'
 import type User from '#models/user'
 import { THANK_YOU_MAIL_TEXTS } from '#mails/thank_you_mail_texts'
 import { formatAmount } from '#mails/formatting'
+import { displayName, senderDisplayName } from '#mails/display_name'
 
 /**
  * "Thank you for your payment", to the client, in the client's language,
@@ -28,9 +29,9 @@ export default class ThankYouMail extends BaseMail {
       userName: user.fullName,
     })
     this.message
-      .from(env.get('MAIL_FROM_ADDRESS'), `${user.fullName} via Relance`)
-      .to(client.email, client.name)
-      .replyTo(user.email, user.fullName)
+      .from(env.get('MAIL_FROM_ADDRESS'), senderDisplayName(user.fullName))
+      .to(client.email, displayName(client.name))
+      .replyTo(user.email, displayName(user.fullName))
       .subject(subject)
       .text(lines.join('\n'))
   }

@@ -5,7 +5,10 @@ import User from '#models/user'
 import { VERIFICATION_MAIL_TEXTS } from '#mails/verification_mail_texts'
 import { formatDuration } from '#mails/formatting'
 
-/** "Confirm your address", to a new user, with the one link that proves it. */
+/**
+ * "Confirm your address", to a new user, with the one link that proves it.
+ * It carries no text the user wrote, not even their name: only the address.
+ */
 export default class VerificationMail extends BaseMail {
   constructor(
     private readonly user: User,
@@ -17,7 +20,6 @@ export default class VerificationMail extends BaseMail {
   prepare() {
     const { user } = this
     const { subject, lines } = VERIFICATION_MAIL_TEXTS[user.locale]({
-      userName: user.fullName,
       verifyUrl: urlFor(
         'email_verification.show',
         { token: this.plainToken },
@@ -25,6 +27,6 @@ export default class VerificationMail extends BaseMail {
       ),
       linkLifetime: formatDuration(User.VERIFICATION_TTL, user.locale),
     })
-    this.message.to(user.email, user.fullName).subject(subject).text(lines.join('\n'))
+    this.message.to(user.email).subject(subject).text(lines.join('\n'))
   }
 }

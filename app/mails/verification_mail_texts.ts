@@ -1,6 +1,11 @@
 import type { Locale } from '#models/user'
 
-export type VerificationMailValues = { userName: string; verifyUrl: string; linkLifetime: string }
+/**
+ * Nothing the registering person typed goes in: the email goes to any
+ * address someone registers with, and a name ("Visit http://evil.test now")
+ * would make it a channel for their text.
+ */
+export type VerificationMailValues = { verifyUrl: string; linkLifetime: string }
 
 /** The address verification email, per locale. */
 export const VERIFICATION_MAIL_TEXTS: Record<
@@ -10,7 +15,7 @@ export const VERIFICATION_MAIL_TEXTS: Record<
   en: (v) => ({
     subject: 'Confirm your email address for Relance',
     lines: [
-      `Hello ${v.userName},`,
+      'Hello,',
       '',
       'Confirm that this address is yours, and Relance can start sending on your behalf:',
       v.verifyUrl,
@@ -24,7 +29,7 @@ export const VERIFICATION_MAIL_TEXTS: Record<
   fr: (v) => ({
     subject: 'Confirme ton adresse email pour Relance',
     lines: [
-      `Bonjour ${v.userName},`,
+      'Bonjour,',
       '',
       'Confirme que cette adresse est bien la tienne, et Relance pourra envoyer des emails en ton nom :',
       v.verifyUrl,

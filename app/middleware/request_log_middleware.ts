@@ -3,8 +3,8 @@ import type { NextFn } from '@adonisjs/core/types/http'
 import { maskSecretPaths } from '#support/secret_paths'
 
 /**
- * One log line per request: method, path (check-in tokens masked), status
- * and duration.
+ * One log line per request: method, path (the tokens of links masked, the
+ * query string left out), status and duration.
  */
 export default class RequestLogMiddleware {
   async handle({ request, response, logger }: HttpContext, next: NextFn) {
@@ -13,7 +13,7 @@ export default class RequestLogMiddleware {
       logger.info(
         {
           method: request.method(),
-          url: maskSecretPaths(request.url(true)),
+          url: maskSecretPaths(request.url(false)),
           status: response.response.statusCode,
           durationMs: Number(process.hrtime.bigint() - startedAt) / 1e6,
         },

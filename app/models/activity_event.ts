@@ -15,6 +15,7 @@ export type ActivityType =
   | 'relance_failed'
   | 'relance_deferred'
   | 'thank_you_sent'
+  | 'thank_you_skipped'
   | 'import_validated'
   | 'invoice_held'
   | 'hold_released'

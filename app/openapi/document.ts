@@ -82,11 +82,12 @@ const page = (description: string, name: SchemaName) =>
 const ERRORS = {
   400: 'Malformed request (a body that does not parse or decompress)',
   401: 'Missing, expired or revoked bearer token, or wrong credentials',
+  403: 'Past a quota of the account: invoices before its address is verified, pending invoices, emails waiting',
   404: 'No such resource among the user’s own',
   409: 'Conflicts with the resource’s state or another resource',
   413: 'Body or upload over the size limit',
   422: 'Validation failed: each error names its field and rule',
-  429: 'Rate limited per client IP: retry after the Retry-After header',
+  429: 'Rate limited (per client IP, per account or per user): retry after the Retry-After header, or later',
 } as const
 
 /** The listed error statuses; any other error answer still has the Error shape. */
@@ -261,11 +262,24 @@ export const routeOperations: Record<string, Operation> = {
     operationId: 'openVerificationLink',
     security: [],
     tags: ['Auth'],
-    summary: 'The link of the verification email',
+    summary: 'The link of the verification email: a confirmation page',
     description:
-      'Public: the token is the credential. Verifies the address (valid 48 h after the email was sent) and releases what came due meanwhile. HEAD changes nothing.',
+      'Public: the token is the credential. Mail scanners open links, so a GET only shows a page (bilingual, no script, no-store, no-referrer, noindex, a strict Content-Security-Policy) whose button POSTs to the same URL; the token is not looked up. HEAD changes nothing.',
     responses: {
-      302: {
+      200: {
+        description: 'The confirmation page',
+        content: { 'text/html': { schema: { type: 'string' } } },
+      },
+      ...failures(429),
+    },
+  },
+  'POST /api/v1/auth/verify-email/:token': {
+    tags: ['Auth'],
+    summary: 'The button of the verification page: verifies the address',
+    description:
+      'Verifies the address (the link is valid 48 h after the email was sent) and releases what came due meanwhile, then redirects with 303.',
+    responses: {
+      303: {
         description: 'To WEB_URL/email-verification/<result>',
         headers: {
           Location: {
@@ -330,7 +344,7 @@ export const routeOperations: Record<string, Operation> = {
     summary: 'Record an invoice; schedules its check-in and relances',
     security: bearer,
     requestBody: jsonBody(createInvoiceValidator),
-    responses: { 201: data('Created', 'Invoice'), ...failures(401, 409, 413, 422) },
+    responses: { 201: data('Created', 'Invoice'), ...failures(401, 403, 409, 413, 422, 429) },
   },
   'GET /api/v1/invoices/:id': {
     operationId: 'getInvoice',
@@ -457,7 +471,7 @@ export const routeOperations: Record<string, Operation> = {
         },
       },
     },
-    responses: { 201: data('The draft', 'ImportBatch'), ...failures(400, 401, 413, 422) },
+    responses: { 201: data('The draft', 'ImportBatch'), ...failures(400, 401, 403, 413, 422, 429) },
   },
   'GET /api/v1/import-batches/:id': {
     operationId: 'getImportBatch',
@@ -489,7 +503,10 @@ export const routeOperations: Record<string, Operation> = {
     summary:
       'Import the valid rows of a draft, in one transaction; each PDF of a Factur-X import becomes its invoice’s document',
     security: bearer,
-    responses: { 200: data('The validated batch', 'ImportBatch'), ...failures(401, 404, 409) },
+    responses: {
+      200: data('The validated batch', 'ImportBatch'),
+      ...failures(401, 403, 404, 409, 429),
+    },
   },
   'GET /api/v1/clients': {
     operationId: 'listClients',

@@ -18,14 +18,14 @@ export function forNoKeyUpdate<Query extends { knexQuery: { forNoKeyUpdate(): un
 const OWNER_KEYS = { users: 'user_id', clients: 'client_id' } as const
 
 /**
- * Locks, FOR NO KEY UPDATE, the user or the client a check-in task or a
- * relance belongs to (through its invoice): the deliveries that could send
+ * Locks, FOR NO KEY UPDATE, the user or the client a check-in task, a
+ * relance or a thank-you belongs to (through its invoice): the deliveries that could send
  * the same rows then run one at a time, and always take their locks in the
  * same order, users before clients.
  */
 export function lockOwnerOf(
   owner: keyof typeof OWNER_KEYS,
-  row: { table: 'checkin_tasks' | 'relances'; id: number },
+  row: { table: 'checkin_tasks' | 'relances' | 'thank_yous'; id: number },
   trx: TransactionClientContract
 ) {
   return trx.rawQuery(

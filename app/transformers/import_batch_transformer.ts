@@ -1,7 +1,7 @@
-import type ImportBatch from '#models/import_batch'
+import type { ImportBatchView } from '#services/imports/import_batches'
 import { BaseTransformer } from '@adonisjs/core/transformers'
 
-export default class ImportBatchTransformer extends BaseTransformer<ImportBatch> {
+export default class ImportBatchTransformer extends BaseTransformer<ImportBatchView> {
   toObject() {
     return this.pick(this.resource, [
       'id',

@@ -4,15 +4,33 @@ import { MAX_UPLOAD_FILES } from '#middleware/multipart_middleware'
 import { IMPORT_FIELDS } from '#services/imports/import_parser'
 
 /**
+ * Each row must be a JSON object. Checked over the whole list at once, and
+ * reported once: ten thousand rows of `0` make one message, not ten
+ * thousand.
+ */
+const objectItemsRule = vine.createRule((value, _options, field) => {
+  if (!Array.isArray(value)) return
+  const index = value.findIndex((item) => !vine.helpers.isObject(item))
+  if (index !== -1) {
+    field.report(
+      `The {{ field }} field must hold objects, one per invoice: item ${index} is not one`,
+      'objectItems',
+      field
+    )
+  }
+})
+
+/**
  * `POST /import-batches`: a CSV file in the multipart field `file`, PDFs
- * (Factur-X / ZUGFeRD) in `files`, or JSON `{rows: [...]}`. The rows
- * themselves are checked one by one with `importRowValidator`, so that the
- * draft shows every row's errors.
+ * (Factur-X / ZUGFeRD) in `files`, or JSON `{rows: [...]}`. The rows themselves are checked one by one with
+ * `importRowValidator`, so that the draft shows every row's errors. The
+ * list was bounded (10,000 items) before: app/middleware/json_body_middleware.ts.
  */
 export const createImportBatchValidator = vine.create({
   file: vine.file().optional().requiredIfMissing(['rows', 'files']),
   files: vine.array(vine.file()).minLength(1).maxLength(MAX_UPLOAD_FILES).optional(),
-  rows: vine.array(vine.object({}).allowUnknownProperties()).optional(),
+  // A rule on the list runs before its items are looked at, and stops there when it fails
+  rows: vine.array(vine.any()).use(objectItemsRule()).optional(),
 })
 
 /**

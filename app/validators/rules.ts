@@ -57,12 +57,28 @@ const noBidiControlsRule = vine.createRule((value, _options, field) => {
 })
 
 // A name is shown as the sender of the emails sent on the user's behalf:
-// `PayPal <security@paypal.com>` must not read as an address there
+// `PayPal <security@paypal.com>` must not read as an address there. Looked
+// for after NFKC normalization, as mail clients may fold look-alikes: the
+// full-width ＠＜＞＂ and the small ﹫﹤﹥ are refused too
 const ADDRESS_CHARACTERS = /[<>@"]/
 
 const noAddressCharactersRule = vine.createRule((value, _options, field) => {
-  if (typeof value === 'string' && ADDRESS_CHARACTERS.test(value)) {
+  if (typeof value === 'string' && ADDRESS_CHARACTERS.test(value.normalize('NFKC'))) {
     field.report('The {{ field }} field must not contain <, >, @ or "', 'addressCharacters', field)
+  }
+})
+
+// An RFC 2047 encoded word (`=?utf-8?b?…?=`) in a header is decoded by mail
+// clients: a name holding one could carry an address past the rule above
+const ENCODED_WORD = /=\?[\s\S]*\?=/
+
+const noEncodedWordsRule = vine.createRule((value, _options, field) => {
+  if (typeof value === 'string' && ENCODED_WORD.test(value.normalize('NFKC'))) {
+    field.report(
+      'The {{ field }} field must not contain an encoded word such as =?utf-8?…?=',
+      'encodedWord',
+      field
+    )
   }
 })
 
@@ -173,6 +189,7 @@ export const personName = () =>
     .use(noControlCharactersRule())
     .use(noBidiControlsRule())
     .use(noAddressCharactersRule())
+    .use(noEncodedWordsRule())
 
 export const timezone = () => text().trim().maxLength(64).use(ianaTimezoneRule())
 

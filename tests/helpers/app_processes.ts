@@ -245,7 +245,8 @@ export async function registerVerifiedOn(
 ) {
   const token = await registerOn(app, email, fullName)
   const [mail] = await inbox.waitForMessageTo(email)
-  const click = await fetch(verificationLinkFrom(mail), { redirect: 'manual' })
+  // The link shows a page; its button POSTs to the same URL
+  const click = await fetch(verificationLinkFrom(mail), { method: 'POST', redirect: 'manual' })
   if (!click.headers.get('location')?.endsWith('/email-verification/verified')) {
     throw new Error(`verification failed: ${click.status} ${click.headers.get('location')}`)
   }

@@ -9,6 +9,7 @@ import { generateCheckinToken } from '#services/checkins/checkin_token'
 import { relanceMayGoAt, waitsOf, type RelanceWaits } from '#services/relances/relance_waits'
 import { sendingTimeOn } from '#support/business_calendar'
 import { loadInTurn } from '#support/load_in_turn'
+import { mapInSlices } from '#support/time_slices'
 import {
   cancelScheduledRows,
   insertScheduledRows,
@@ -67,7 +68,7 @@ export async function scheduleCheckinsForInvoices(
   // Imports share due dates: each day's moment is computed once
   const momentOn = new Map<string, number>()
   const tokens = new Map<number, string>()
-  const rows = invoices.map((invoice) => {
+  const rows = await mapInSlices(invoices, (invoice) => {
     const day = invoice.dueDate.toISODate()!
     if (!momentOn.has(day)) {
       momentOn.set(day, checkinTimeFor(invoice.dueDate, timezone, now).toMillis())
@@ -82,9 +83,10 @@ export async function scheduleCheckinsForInvoices(
     rows,
     trx
   )
+  // Each job encrypts its token: 10,000 of them take tens of milliseconds
   sendCheckinJob.enqueueAfterCommit(
     trx,
-    tasks.map((task) => checkinJob(task, tokens.get(task.invoiceId)!))
+    await mapInSlices(tasks, (task) => checkinJob(task, tokens.get(task.invoiceId)!))
   )
   return tasks
 }
@@ -190,9 +192,10 @@ export async function scheduleCheckinsBeforeNextRelance(
     trx,
     { onConflict: "ON CONFLICT (invoice_id) WHERE status = 'scheduled' DO NOTHING" }
   )
+  // Each job encrypts its token: 10,000 of them take tens of milliseconds
   sendCheckinJob.enqueueAfterCommit(
     trx,
-    tasks.map((task) => checkinJob(task, tokens.get(task.invoiceId)!))
+    await mapInSlices(tasks, (task) => checkinJob(task, tokens.get(task.invoiceId)!))
   )
   return tasks
 }

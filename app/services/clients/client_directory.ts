@@ -42,7 +42,7 @@ export async function findOrCreateClients(
     .from('clients')
     .where('user_id', user.id)
     .whereRaw('lower(email) IN (SELECT json_array_elements_text(?::json))', [emails])
-  const found = modelsFromRows(Client, rows)
+  const found = await modelsFromRows(Client, rows)
   return new Map(found.map((client) => [client.email.toLowerCase(), client]))
 }
 

@@ -22,6 +22,22 @@ import { readFacturXFiles } from '#services/imports/facturx_reader'
 import { facturXRow } from '#services/imports/facturx_rows'
 import { assertPdf, cleanUploadName } from '#services/documents/pdf_files'
 import { removeDocuments, withStoredDocuments } from '#services/documents/document_storage'
+import { eachInSlices, mapInSlices } from '#support/time_slices'
+import { workLine } from '#support/work_line'
+import { assertImportSizeAllowed } from '#services/accounts/quotas'
+
+/**
+ * Reading a draft and validating one are the heaviest requests: each web
+ * process runs two at a time, the others wait their turn holding no
+ * connection (eleven users validating 5,000 rows at once took every
+ * connection of the pool). Two, so that one held up (a lock, a slow
+ * disk) does not hold every other user's.
+ */
+export const inImportLine = workLine({
+  concurrency: 2,
+  waiting: 50,
+  busyMessage: 'Too many imports are running right now: try again in a minute',
+})
 
 /** An import read and validated, not stored yet; a Factur-X import has a PDF per row. */
 export type DraftSource = {
@@ -56,7 +72,7 @@ function invalidRowData(input: ParsedRow['input']): Record<string, unknown> {
 async function validateRows(parsed: ParsedRow[]): Promise<ImportRow[]> {
   const firstLineOf = new Map<string, number>()
   const rows: ImportRow[] = []
-  for (const row of parsed) {
+  await eachInSlices(parsed, async (row) => {
     const errors: RowError[] = [...row.errors]
     let data: Record<string, unknown>
     // A file that gave no row at all (a PDF without Factur-X data) says only that
@@ -94,7 +110,7 @@ async function validateRows(parsed: ParsedRow[]): Promise<ImportRow[]> {
       }
     }
     rows.push({ line: row.line, data, errors })
-  }
+  })
   return rows
 }
 
@@ -228,9 +244,34 @@ const alreadyExists = (number: string): RowError => ({
 const countValid = (rows: ImportRow[]) => rows.filter((row) => row.errors.length === 0).length
 
 /**
+ * What a draft shows. Drafts are written and read as plain rows, not
+ * models: a model deep-copies its attributes at every load and save, and
+ * the copy of 10,000 rows held the event loop for 30 ms.
+ */
+export type ImportBatchView = Pick<
+  ImportBatch,
+  'id' | 'status' | 'filename' | 'totalRows' | 'validRows' | 'invalidRows' | 'rows'
+>
+
+const VIEW_COLUMNS = [
+  'id',
+  'status',
+  'filename',
+  'total_rows as totalRows',
+  'valid_rows as validRows',
+  'invalid_rows as invalidRows',
+  'rows',
+]
+
+/**
  * Stores the draft of an import, flagging the numbers the user already has.
  */
-export async function createDraft(user: User, source: DraftSource, trx: TransactionClientContract) {
+export async function createDraft(
+  user: User,
+  source: DraftSource,
+  trx: TransactionClientContract
+): Promise<ImportBatchView> {
+  assertImportSizeAllowed(user, source.rows.length)
   const numbers = source.rows
     .map((row) => row.data.number)
     .filter((number): number is string => typeof number === 'string' && number !== '')
@@ -241,23 +282,48 @@ export async function createDraft(user: User, source: DraftSource, trx: Transact
       : row
   )
   const validRows = countValid(rows)
-  return ImportBatch.create(
-    {
-      userId: user.id,
-      status: 'draft',
-      filename: source.filename,
-      rows,
-      totalRows: rows.length,
-      validRows,
-      invalidRows: rows.length - validRows,
-    },
-    { client: trx }
-  )
+  const now = new Date()
+  const draft = {
+    status: 'draft' as const,
+    filename: source.filename,
+    totalRows: rows.length,
+    validRows,
+    invalidRows: rows.length - validRows,
+  }
+  const [{ id }] = await trx
+    .insertQuery()
+    .table(ImportBatch.table)
+    .insert({
+      user_id: user.id,
+      status: draft.status,
+      filename: draft.filename,
+      rows: JSON.stringify(rows),
+      total_rows: draft.totalRows,
+      valid_rows: draft.validRows,
+      invalid_rows: draft.invalidRows,
+      created_at: now,
+      updated_at: now,
+    })
+    .returning('id')
+  return { id, ...draft, rows }
 }
 
-/** The user's import batch; another user's is a 404. */
-export function findImportBatch(userId: number, batchId: number) {
-  return findOwned(ImportBatch, userId, batchId)
+/**
+ * The user's import batch; another user's is a 404. Inside a transaction
+ * the row is locked (FOR NO KEY UPDATE).
+ */
+export function findImportBatch(
+  userId: number,
+  batchId: number,
+  trx?: TransactionClientContract
+): Promise<ImportBatchView> {
+  const query = (trx ?? db)
+    .from(ImportBatch.table)
+    .select(VIEW_COLUMNS)
+    .where('user_id', userId)
+    .where('id', batchId)
+  if (trx) query.knexQuery.forNoKeyUpdate()
+  return query.firstOrFail()
 }
 
 function toNewInvoice(data: ValidRowData): NewInvoice {
@@ -272,6 +338,27 @@ function toNewInvoice(data: ValidRowData): NewInvoice {
   }
 }
 
+const ANOTHER_VALIDATE_RUNS =
+  'Another import of this account is being validated: try again once it is done'
+
+/** The users whose validate is running or waiting in this process's line. */
+const validating = new Set<number>()
+
+/**
+ * Validates a draft in the import line. A second validate of the same user
+ * is a 409 at once, not a turn in the line behind the first (another
+ * process's is caught by the lock below).
+ */
+export async function validateDraftInLine(user: User, batchId: number) {
+  if (validating.has(user.id)) throw new ConflictException(ANOTHER_VALIDATE_RUNS)
+  validating.add(user.id)
+  try {
+    return await inImportLine(() => db.transaction((trx) => validateDraft(user, batchId, trx)))
+  } finally {
+    validating.delete(user.id)
+  }
+}
+
 /**
  * One validate per user at a time: a second one, of any of their batches,
  * is a 409 while the first runs, rather than another heavy transaction
@@ -282,11 +369,7 @@ async function lockUserImports(userId: number, trx: TransactionClientContract) {
     "SELECT pg_try_advisory_xact_lock(hashtext('import_batches.validate'), ?) AS locked",
     [userId]
   )
-  if (!rows[0].locked) {
-    throw new ConflictException(
-      'Another import of this account is being validated: try again once it is done'
-    )
-  }
+  if (!rows[0].locked) throw new ConflictException(ANOTHER_VALIDATE_RUNS)
 }
 
 /**
@@ -298,20 +381,20 @@ async function lockUserImports(userId: number, trx: TransactionClientContract) {
  */
 export async function validateDraft(user: User, batchId: number, trx: TransactionClientContract) {
   await lockUserImports(user.id, trx)
-  const batch = await findOwned(ImportBatch, user.id, batchId, trx)
+  const batch = await findImportBatch(user.id, batchId, trx)
   if (batch.status !== 'draft') {
     throw new ConflictException(`This import batch is ${batch.status}, not a draft`)
   }
   const candidates = batch.rows.filter((row) => row.errors.length === 0)
   const invoices = await createInvoices(
     user,
-    candidates.map((row) => toNewInvoice(row.data as ValidRowData)),
+    await mapInSlices(candidates, (row) => toNewInvoice(row.data as ValidRowData)),
     trx,
     { importBatchId: batch.id }
   )
   const created = new Set(invoices.map((invoice) => invoice.number))
   await keepDocumentsOfImported(
-    batch,
+    { id: batch.id, userId: user.id },
     candidates.filter((row) => created.has(row.data.number as string)),
     trx
   )
@@ -322,16 +405,25 @@ export async function validateDraft(user: User, batchId: number, trx: Transactio
       : row
   })
   const imported = invoices.length
-  batch.useTransaction(trx)
-  await batch
-    .merge({
-      status: 'validated',
-      validatedAt: DateTime.now(),
-      rows,
-      validRows: imported,
-      invalidRows: batch.totalRows - imported,
+  const validated = {
+    ...batch,
+    status: 'validated' as const,
+    rows,
+    validRows: imported,
+    invalidRows: batch.totalRows - imported,
+  }
+  const now = new Date()
+  await trx
+    .from(ImportBatch.table)
+    .where('id', batch.id)
+    .update({
+      status: validated.status,
+      rows: JSON.stringify(rows),
+      valid_rows: validated.validRows,
+      invalid_rows: validated.invalidRows,
+      validated_at: now,
+      updated_at: now,
     })
-    .save()
   await ActivityEvent.record(
     {
       userId: user.id,
@@ -347,7 +439,7 @@ export async function validateDraft(user: User, batchId: number, trx: Transactio
     },
     trx
   )
-  return batch
+  return validated
 }
 
 /**
@@ -356,7 +448,7 @@ export async function validateDraft(user: User, batchId: number, trx: Transactio
  * No file is written here: a validate that fails changes nothing.
  */
 async function keepDocumentsOfImported(
-  batch: ImportBatch,
+  batch: { id: number; userId: number },
   imported: ImportRow[],
   trx: TransactionClientContract
 ) {
@@ -378,7 +470,7 @@ async function keepDocumentsOfImported(
  * deleted once the transaction commits.
  */
 async function releaseDraftDocuments(
-  batch: ImportBatch,
+  batch: { id: number },
   kept: Set<number>,
   trx: TransactionClientContract
 ) {

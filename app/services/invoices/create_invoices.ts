@@ -5,6 +5,8 @@ import type User from '#models/user'
 import ActivityEvent from '#models/activity_event'
 import ConflictException from '#exceptions/conflict_exception'
 import { modelsFromRows } from '#support/bulk_rows'
+import { mapInSlices } from '#support/time_slices'
+import { assertRoomForInvoices } from '#services/accounts/quotas'
 import { findOrCreateClients } from '#services/clients/client_directory'
 import { scheduleFollowUpsForNewInvoices } from '#services/invoices/invoice_follow_ups'
 import { assertNumberIsFree, numberTakenMessage } from '#services/invoices/invoice_numbers'
@@ -25,7 +27,8 @@ export type NewInvoice = {
  * upsert, the invoices in one INSERT, their check-ins and relances in one
  * INSERT each — and enqueues the follow-up jobs in bulk after commit. A
  * number the user already has is skipped, never overwritten: the result
- * holds the invoices created, each with its `customer` set.
+ * holds the invoices created, each with its `customer` set. Past the
+ * account's quotas nothing is created (403).
  */
 export async function createInvoices(
   user: User,
@@ -34,12 +37,13 @@ export async function createInvoices(
   { importBatchId = null }: { importBatchId?: number | null } = {}
 ): Promise<Invoice[]> {
   if (details.length === 0) return []
+  await assertRoomForInvoices(user, details.length, trx)
   const clients = await findOrCreateClients(
     user,
     details.map((invoice) => ({ name: invoice.clientName, email: invoice.clientEmail })),
     trx
   )
-  const rows = details.map((invoice) => ({
+  const rows = await mapInSlices(details, (invoice) => ({
     import_batch_id: importBatchId,
     client_id: clients.get(invoice.clientEmail.toLowerCase())!.id,
     number: invoice.number,
@@ -61,7 +65,7 @@ export async function createInvoices(
      RETURNING *`,
     [user.id, now, now, JSON.stringify(rows)]
   )
-  const invoices = modelsFromRows(Invoice, inserted)
+  const invoices = await modelsFromRows(Invoice, inserted)
   const clientsById = new Map([...clients.values()].map((client) => [client.id, client]))
   for (const invoice of invoices) {
     invoice.$setRelated('customer', clientsById.get(invoice.clientId)!)

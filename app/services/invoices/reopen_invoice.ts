@@ -7,6 +7,7 @@ import { resumeFollowUps } from '#services/invoices/invoice_follow_ups'
 import { paymentsOf } from '#services/invoices/mark_invoice_paid'
 import { NO_HOLD } from '#services/holds/invoice_holds'
 import { recordWebhookEvent } from '#services/webhooks/webhook_events'
+import { withdrawThankYou } from '#services/invoices/thank_yous'
 
 /**
  * Undoes a payment (a wrong "paid" click): the invoice, locked by the
@@ -34,6 +35,7 @@ export async function reopenInvoice(user: User, invoice: Invoice, trx: Transacti
     },
     trx
   )
+  await withdrawThankYou(invoice.id, trx)
   await resumeFollowUps(invoice, user, trx)
   await recordWebhookEvent('invoice.reopened', invoice.id, { paymentNumber }, trx)
   return invoice

@@ -6,8 +6,9 @@ import sendThankYouJob, { thankYouJob } from '#jobs/send_thank_you_job'
 /**
  * Promises the client a thank-you for this payment when the user wants
  * them and the client was chased (a relance was sent): a row in the
- * payment's transaction, its job enqueued after commit. One payment, one
- * row: a second call for the same payment adds nothing.
+ * payment's transaction, its job enqueued after commit. At most one per
+ * invoice, ever: once one was sent (or failed), or while one waits, paying
+ * again after a reopen adds nothing, whatever the client's address is now.
  */
 export async function promiseThankYou(
   invoice: Pick<Invoice, 'id' | 'userId' | 'paidAt'>,
@@ -20,11 +21,24 @@ export async function promiseThankYou(
      SELECT ?, ?, 'scheduled', ?::timestamptz, ?::timestamptz, ?::timestamptz
      WHERE EXISTS (SELECT 1 FROM users WHERE id = ? AND thank_clients_on_payment)
        AND EXISTS (SELECT 1 FROM relances WHERE invoice_id = ? AND status = 'sent')
-     ON CONFLICT (invoice_id, paid_at) DO NOTHING
+       AND NOT EXISTS (SELECT 1 FROM thank_yous WHERE invoice_id = ? AND status <> 'cancelled')
+     ON CONFLICT DO NOTHING
      RETURNING *`,
-    [invoice.id, invoice.paidAt!.toJSDate(), now, now, now, invoice.userId, invoice.id]
+    [invoice.id, invoice.paidAt!.toJSDate(), now, now, now, invoice.userId, invoice.id, invoice.id]
   )
   const promised = ThankYou.$createMultipleFromAdapterResult(rows)
   sendThankYouJob.enqueueAfterCommit(trx, promised.map(thankYouJob))
   return promised[0] ?? null
+}
+
+/**
+ * A reopened invoice was not paid after all: the thank-you still waiting
+ * for that payment will not go (a later payment may promise one again).
+ */
+export async function withdrawThankYou(invoiceId: number, trx: TransactionClientContract) {
+  await trx
+    .from('thank_yous')
+    .where('invoice_id', invoiceId)
+    .where('status', 'scheduled')
+    .update({ status: 'cancelled', updated_at: new Date() })
 }

@@ -12,6 +12,7 @@ import {
   todayIn,
 } from '#support/business_calendar'
 import { modelsFromRows } from '#support/bulk_rows'
+import { mapInSlices } from '#support/time_slices'
 import {
   insertScheduledRows,
   type ScheduledRowRef,
@@ -92,7 +93,7 @@ export async function scheduleRelancesForNewInvoices(
     rows,
     trx
   )
-  sendRelanceJob.enqueueAfterCommit(trx, relances.map(relanceJob))
+  sendRelanceJob.enqueueAfterCommit(trx, await mapInSlices(relances, relanceJob))
   return relances
 }
 
@@ -144,7 +145,7 @@ export async function resumeCancelledRelances(
     .where('status', 'cancelled')
     .where('scheduled_at', '>', new Date())
     .update({ status: 'scheduled', updated_at: new Date() }, ['*'])
-  const relances = modelsFromRows(Relance, rows)
+  const relances = await modelsFromRows(Relance, rows)
   sendRelanceJob.replaceAfterCommit(trx, relances.map(relanceJob))
   return relances
 }
@@ -187,7 +188,7 @@ export async function resumeWaitingRelances(
     .from('relances')
     .whereIn('invoice_id', invoiceIds)
     .where('status', 'scheduled')
-  const relances = modelsFromRows(Relance, rows)
+  const relances = await modelsFromRows(Relance, rows)
   sendRelanceJob.replaceAfterCommit(trx, relances.map(relanceJob))
   return relances
 }

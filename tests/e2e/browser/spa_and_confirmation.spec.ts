@@ -9,6 +9,9 @@ import {
 } from '#tests/helpers/browser'
 import { invoiceStatusOf, invoiceWithSentCheckin } from '#tests/helpers/invoices'
 import { resetState } from '#tests/helpers/state'
+import { DateTime } from 'luxon'
+import { UserFactory } from '#database/factories/user_factory'
+import { generateLinkToken } from '#support/link_tokens'
 
 await requireChromium()
 
@@ -120,5 +123,36 @@ test.group('In a real browser (headless Chromium)', (group) => {
 
     assert.equal(await page.textContent('h1'), '/checkin/paid')
     assert.equal(await invoiceStatusOf(invoice.id), 'paid')
+  })
+
+  test('the verification page: a screenshot, then its button verifies and lands on WEB_URL/email-verification/verified', async ({
+    assert,
+  }) => {
+    const { apiBase } = await startApi()
+    const spa = await serveHtml(
+      spaPort,
+      (path) => `<!doctype html><title>SPA</title><h1>${path}</h1>`
+    )
+    stops.push(spa.stop)
+    const token = generateLinkToken()
+    const user = await UserFactory.apply('unverified')
+      .merge({ emailVerificationTokenHash: token.hashed, emailVerificationSentAt: DateTime.now() })
+      .create()
+
+    const context = await browser.newContext()
+    stops.push(() => context.close())
+    const page = await context.newPage()
+    const shown = await page.goto(`${apiBase}/auth/verify-email/${token.plain}`)
+    assert.equal(shown?.status(), 200)
+    await screenshotAtWidths(page, 'email_verification_confirmation')
+    await user.refresh()
+    assert.isNull(user.emailVerifiedAt, 'showing the page changes nothing')
+
+    await page.getByRole('button', { name: /Confirm my address/ }).click()
+    await page.waitForURL(`${spa.origin}/email-verification/verified`, { timeout: 10_000 })
+
+    assert.equal(await page.textContent('h1'), '/email-verification/verified')
+    await user.refresh()
+    assert.isNotNull(user.emailVerifiedAt)
   })
 })

@@ -1,15 +1,20 @@
 import { test } from '@japa/runner'
 import { startWeb } from '#tests/helpers/app_processes'
-import { resetRateLimits } from '#tests/helpers/state'
+import { resetState } from '#tests/helpers/state'
+import { UserFactory } from '#database/factories/user_factory'
 
 const LIMIT = 3
 
-/** A failed login from this test (a loopback peer) claiming to forward `forwardedFor`. */
-async function loginAs(baseUrl: string, forwardedFor: string) {
+/** A login from this test (a loopback peer) claiming to forward `forwardedFor`; failed unless `credentials` say otherwise. */
+async function loginAs(
+  baseUrl: string,
+  forwardedFor: string,
+  credentials = { email: 'nobody@example.test', password: 'not-the-password' }
+) {
   const response = await fetch(`${baseUrl}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
-    body: JSON.stringify({ email: 'nobody@example.test', password: 'not-the-password' }),
+    body: JSON.stringify(credentials),
   })
   return response.status
 }
@@ -24,7 +29,9 @@ async function burst(baseUrl: string, forwardedFor: (n: number) => string) {
 test.group(
   'Trusted proxies: the rate-limit key is the client IP only proxies may vouch for',
   (group) => {
-    group.each.setup(() => resetRateLimits())
+    group.each.setup(async () => {
+      await resetState({ rateLimits: true })
+    })
 
     test('TRUSTED_PROXIES=false: a spoofed X-Forwarded-For does not change the limiter key', async ({
       assert,
@@ -64,6 +71,42 @@ test.group(
         assert.deepEqual(await burst(baseUrl, (n) => `203.0.113.${n}`), [401, 401, 401, 401])
         // and one client stays one client, whatever the proxy
         assert.deepEqual(await burst(baseUrl, () => '198.51.100.7'), [401, 401, 401, 429])
+      } finally {
+        await web.stop()
+      }
+    })
+
+    test('forwarded values that are no address are ignored: they never make a budget of their own', async ({
+      assert,
+    }) => {
+      const { web, baseUrl } = await startWeb({ RATE_LIMIT_AUTH_PER_MINUTE: String(LIMIT) })
+      try {
+        const notAddresses = ['garbage', '300.1.1.1', 'x'.repeat(5_000), '203.0.113.1:8080']
+        // Each is ignored: the client is the loopback proxy itself, one budget for all
+        assert.deepEqual(await burst(baseUrl, (n) => notAddresses[n - 1]), [401, 401, 401, 429])
+      } finally {
+        await web.stop()
+      }
+    })
+
+    test('failed logins are limited per account too, from any address; another account is not', async ({
+      assert,
+    }) => {
+      const user = await UserFactory.merge({ password: 'the-right-password' }).create()
+      const { web, baseUrl } = await startWeb({
+        RATE_LIMIT_AUTH_PER_MINUTE: '1000',
+        RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: String(LIMIT),
+      })
+      try {
+        const wrong = { email: user.email, password: 'a-wrong-password' }
+        const right = { email: user.email, password: 'the-right-password' }
+        const statuses = []
+        for (let n = 1; n <= LIMIT; n++)
+          statuses.push(await loginAs(baseUrl, `203.0.113.${n}`, wrong))
+        // Past the limit even the right password waits, whatever the address
+        statuses.push(await loginAs(baseUrl, '198.51.100.9', right))
+        assert.deepEqual(statuses, [401, 401, 401, 429])
+        assert.equal(await loginAs(baseUrl, '198.51.100.9'), 401)
       } finally {
         await web.stop()
       }

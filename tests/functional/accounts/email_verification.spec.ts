@@ -67,6 +67,9 @@ test.group('Email verification', (group) => {
       const text = message.toJSON().message.text as string
       assert.include(text, `/api/v1/auth/verify-email/${token.plain}`)
       assert.include(text, '48 hours')
+      // Nothing the user typed: not even their name
+      assert.notInclude(text, user.fullName)
+      assert.deepEqual(message.toJSON().message.to, [user.email])
       await user.refresh()
       assert.isNotNull(user.emailVerificationSentAt)
     } finally {
@@ -74,7 +77,7 @@ test.group('Email verification', (group) => {
     }
   })
 
-  test('the link verifies once, then says already verified; HEAD changes nothing', async ({
+  test('GET and HEAD of the link change nothing: GET shows a page whose button posts to the link', async ({
     client,
     assert,
   }) => {
@@ -82,28 +85,49 @@ test.group('Email verification', (group) => {
 
     const head = await client.head(`/api/v1/auth/verify-email/${token}`).redirects(0)
     head.assertStatus(204)
+    // A mail scanner opens the link: a page, no verification
+    const page = await client.get(`/api/v1/auth/verify-email/${token}`).redirects(0)
+    page.assertStatus(200)
+    assert.match(page.header('content-type')!, /^text\/html/)
+    assert.equal(page.header('cache-control'), 'no-store')
+    assert.equal(page.header('referrer-policy'), 'no-referrer')
+    assert.equal(page.header('x-robots-tag'), 'noindex')
+    assert.include(page.header('content-security-policy')!, "form-action 'self'")
+    assert.include(page.header('content-security-policy')!, "frame-ancestors 'none'")
+    assert.include(
+      page.text(),
+      `<form method="post" action="${env.get('APP_URL')}/api/v1/auth/verify-email/${token}">`
+    )
     await user.refresh()
     assert.isNull(user.emailVerifiedAt)
+  })
 
-    const first = await client.get(`/api/v1/auth/verify-email/${token}`).redirects(0)
-    first.assertStatus(302)
+  test('the button verifies once with a 303, then says already verified', async ({
+    client,
+    assert,
+  }) => {
+    const { user, token } = await userWithSentVerification()
+
+    const first = await client.post(`/api/v1/auth/verify-email/${token}`).redirects(0)
+    first.assertStatus(303)
     assert.equal(first.header('location'), verificationResult('verified'))
     assert.equal(first.header('cache-control'), 'no-store')
     assert.equal(first.header('referrer-policy'), 'no-referrer')
     await user.refresh()
     assert.isNotNull(user.emailVerifiedAt)
 
-    const second = await client.get(`/api/v1/auth/verify-email/${token}`).redirects(0)
+    const second = await client.post(`/api/v1/auth/verify-email/${token}`).redirects(0)
+    second.assertStatus(303)
     assert.equal(second.header('location'), verificationResult('already_verified'))
   })
 
   test('an expired, unknown or malformed link changes nothing', async ({ client, assert }) => {
     const { user, token } = await userWithSentVerification(DateTime.now().minus({ hours: 49 }))
 
-    const expired = await client.get(`/api/v1/auth/verify-email/${token}`).redirects(0)
+    const expired = await client.post(`/api/v1/auth/verify-email/${token}`).redirects(0)
     assert.equal(expired.header('location'), verificationResult('expired'))
     for (const bad of [generateLinkToken().plain, 'short', 'x'.repeat(43)]) {
-      const response = await client.get(`/api/v1/auth/verify-email/${bad}`).redirects(0)
+      const response = await client.post(`/api/v1/auth/verify-email/${bad}`).redirects(0)
       assert.equal(response.header('location'), verificationResult('invalid'), bad)
     }
     await user.refresh()
@@ -124,7 +148,7 @@ test.group('Email verification', (group) => {
     const queue = getQueue('checkins')
     await queue.remove(sendCheckinJob.jobId(task.id))
 
-    await client.get(`/api/v1/auth/verify-email/${token}`).redirects(0)
+    await client.post(`/api/v1/auth/verify-email/${token}`).redirects(0)
 
     const job = await waitFor('the check-in job to be back', () =>
       queue.getJob(sendCheckinJob.jobId(task.id))
@@ -142,7 +166,7 @@ test.group('Email verification', (group) => {
 
     const response = await client.post('/api/v1/auth/verify-email/resend').loginAs(user)
     response.assertStatus(202)
-    const stale = await client.get(`/api/v1/auth/verify-email/${token}`).redirects(0)
+    const stale = await client.post(`/api/v1/auth/verify-email/${token}`).redirects(0)
     assert.equal(stale.header('location'), verificationResult('invalid'))
 
     const verified = await UserFactory.create()

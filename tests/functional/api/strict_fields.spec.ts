@@ -152,6 +152,15 @@ test.group('Strict fields', (group) => {
         ['a name with an @', 'ada@example.com'],
         ['a name with double quotes', 'Ada "Countess" Lovelace'],
         ['a name with >', 'Ada > Lovelace'],
+        // Compared after NFKC: full-width and small look-alikes are the same characters
+        ['a name with full-width ＜＠＞', 'PayPal ＜service＠paypal.com＞'],
+        ['a name with a full-width quote', 'Ada ＂Countess＂'],
+        ['a name with a small commercial at', 'ada﹫example.com'],
+      ]),
+      // An RFC 2047 encoded word: mail clients decode it into whatever it hides
+      ...refused('name', 'encodedWord', [
+        ['a name holding an encoded word', '=?utf-8?b?UGF5UGFsIDxzZXJ2aWNlQHBheXBhbC5jb20+?='],
+        ['a name holding a Q-encoded word', 'Ada =?iso-8859-1?q?=3Cx=40y.test=3E?='],
       ]),
       // Invoice numbers: 1 to 50 printable characters
       ...refused('number', 'printable', [

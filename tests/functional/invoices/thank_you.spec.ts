@@ -5,6 +5,8 @@ import mail from '@adonisjs/mail/services/main'
 import Client from '#models/client'
 import Invoice from '#models/invoice'
 import Relance from '#models/relance'
+import ActivityEvent from '#models/activity_event'
+import env from '#start/env'
 import ThankYou from '#models/thank_you'
 import type User from '#models/user'
 import { UserFactory } from '#database/factories/user_factory'
@@ -112,6 +114,109 @@ test.group('Thank-you on payment', (group) => {
     assert.equal(await deliverThankYou(second.id), 'skipped')
 
     assert.lengthOf(sentMessages(fake), 0)
+  })
+
+  test('pay and reopen cycles, with the client address changed between them, thank the client once', async ({
+    client,
+    assert,
+  }) => {
+    const fake = mail.fake()
+    const { user, invoice } = await paidChasedInvoice(client)
+    const first = await ThankYou.findByOrFail('invoice_id', invoice.id)
+    assert.equal(await deliverThankYou(first.id), 'sent')
+
+    for (const n of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const reopened = await client.post(`/api/v1/invoices/${invoice.id}/reopen`).loginAs(user)
+      reopened.assertStatus(200)
+      const moved = await client
+        .patch(`/api/v1/clients/${invoice.clientId}`)
+        .json({ email: `new-${n}@acme.test` })
+        .loginAs(user)
+      moved.assertStatus(200)
+      const paid = await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(user)
+      paid.assertStatus(200)
+    }
+
+    assert.lengthOf(await ThankYou.query().where('invoice_id', invoice.id), 1)
+    // The first payment's job only (done: its row is sent), none for the later payments
+    assert.deepEqual(await queuedJobIds('thank-yous'), [sendThankYouJob.jobId(first.id)])
+    assert.lengthOf(sentMessages(fake), 1)
+  })
+
+  test('a thank-you waiting when its payment is undone is withdrawn; the next payment may thank', async ({
+    client,
+    assert,
+  }) => {
+    const { user, invoice } = await paidChasedInvoice(client)
+    const reopened = await client.post(`/api/v1/invoices/${invoice.id}/reopen`).loginAs(user)
+    reopened.assertStatus(200)
+    const paid = await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(user)
+    paid.assertStatus(200)
+
+    const rows = await ThankYou.query().where('invoice_id', invoice.id).orderBy('id')
+    assert.deepEqual(
+      rows.map((row) => row.status),
+      ['cancelled', 'scheduled']
+    )
+  })
+
+  test('a client is thanked once a day, however many of its invoices are paid, and the feed says why', async ({
+    client,
+    assert,
+  }) => {
+    const fake = mail.fake()
+    const user = await UserFactory.create()
+    const first = await chasedInvoice(user, { clientEmail: 'twice@acme.test' })
+    const second = await chasedInvoice(user, { clientEmail: 'twice@acme.test' })
+    for (const invoice of [first, second]) {
+      const paid = await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(user)
+      paid.assertStatus(200)
+    }
+    const [thanked, skipped] = await ThankYou.query()
+      .whereIn('invoice_id', [first.id, second.id])
+      .orderBy('id')
+
+    assert.equal(await deliverThankYou(thanked.id), 'sent')
+    assert.equal(await deliverThankYou(skipped.id), 'skipped')
+    await skipped.refresh()
+    assert.equal(skipped.status, 'cancelled')
+    const event = await ActivityEvent.query().where('type', 'thank_you_skipped').firstOrFail()
+    assert.equal(event.invoiceId, second.id)
+    assert.include(event.label, 'already thanked in the last 24 hours')
+    assert.lengthOf(sentMessages(fake), 1)
+  })
+
+  test('thank-yous count in the daily cap of emails to clients, and are dropped past it', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
+    const fake = mail.fake()
+    const limit = env.get('MAX_CLIENT_EMAILS_PER_DAY')
+    env.set('MAX_CLIENT_EMAILS_PER_DAY', 1)
+    cleanup(() => env.set('MAX_CLIENT_EMAILS_PER_DAY', limit as number))
+    const user = await UserFactory.create()
+    const invoices = [
+      await chasedInvoice(user, { clientEmail: 'one@acme.test' }),
+      await chasedInvoice(user, { clientEmail: 'two@acme.test' }),
+    ]
+    for (const invoice of invoices) {
+      const paid = await client.post(`/api/v1/invoices/${invoice.id}/mark-paid`).loginAs(user)
+      paid.assertStatus(200)
+    }
+    // The relances the helper marked sent have no sending time: none counts yet
+    const [first, second] = await ThankYou.query()
+      .whereIn(
+        'invoice_id',
+        invoices.map((invoice) => invoice.id)
+      )
+      .orderBy('id')
+
+    assert.equal(await deliverThankYou(first.id), 'sent')
+    assert.equal(await deliverThankYou(second.id), 'skipped')
+    const event = await ActivityEvent.query().where('type', 'thank_you_skipped').firstOrFail()
+    assert.include(event.label, 'the limit of 1 emails to clients a day is reached')
+    assert.lengthOf(sentMessages(fake), 1)
   })
 
   test('a lost thank-you job is rebuilt from its row, under the same id', async ({
