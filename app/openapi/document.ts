@@ -274,6 +274,9 @@ export const routeOperations: Record<string, Operation> = {
     },
   },
   'POST /api/v1/auth/verify-email/:token': {
+    operationId: 'verifyEmail',
+    // The token in the path is the credential
+    security: [],
     tags: ['Auth'],
     summary: 'The button of the verification page: verifies the address',
     description:

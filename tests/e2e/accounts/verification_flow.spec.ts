@@ -73,8 +73,9 @@ test.group('Email verification when Redis lost the job', (group) => {
     const lost = await getQueue('verifications').getJob(sendVerificationJob.jobId(user.id))
     const lostToken = encryption.decrypt<string>(lost!.data.encryptedToken)!
     await resetQueues()
+    // The button of the link's page, as a user clicks it
     const answer = async (link: string) => {
-      const click = await fetch(link, { redirect: 'manual' })
+      const click = await fetch(link, { method: 'POST', redirect: 'manual' })
       return click.headers.get('location')!.split('/').pop()
     }
     const lostLink = `${api.baseUrl}/api/v1/auth/verify-email/${lostToken}`

@@ -573,34 +573,37 @@ test.group('Bad input corpus', (group) => {
       const token = route.auth ? fixtures.token : undefined
       const long = await sendJson(route, million)
       assertHandled(assert, `${label} a million items`, long, [413])
-      assert.isBelow(long.text.length, 300, label)
-      assert.match(
-        long.json.errors[0].message,
-        /^The list rows holds 1,000,000 items; the limit is 10,000$/
-      )
-
       const nested = await sendJson(route, deep)
       assertHandled(assert, `${label} nested 3,000 deep`, nested, [400])
-      assert.deepEqual(nested.json, {
-        errors: [{ message: 'The request body is nested too deeply' }],
-      })
-
       const gzip = await send(route.method, pathOf(route), {
         token,
         headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
         body: brokenGzip,
       })
       assertHandled(assert, `${label} broken gzip`, gzip, [400])
-      assert.deepEqual(gzip.json, {
-        errors: [{ message: 'The request body could not be decompressed' }],
-      })
-
       const uploads = await send(route.method, pathOf(route), {
         token,
         headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
         body: files,
       })
       assertHandled(assert, `${label} 51 files`, uploads, [413])
+
+      // The client's page answers its refusals as a page of its own, short too
+      if (isPage(long)) {
+        for (const page of [long, nested, gzip, uploads]) assert.isBelow(page.text.length, 4_000)
+        continue
+      }
+      assert.isBelow(long.text.length, 300, label)
+      assert.match(
+        long.json.errors[0].message,
+        /^The list rows holds 1,000,000 items; the limit is 10,000$/
+      )
+      assert.deepEqual(nested.json, {
+        errors: [{ message: 'The request body is nested too deeply' }],
+      })
+      assert.deepEqual(gzip.json, {
+        errors: [{ message: 'The request body could not be decompressed' }],
+      })
       assert.include(uploads.json.errors[0].message, 'the limit is 50')
     }
     assert.deepEqual(await databaseState(), before)
