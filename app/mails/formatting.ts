@@ -32,6 +32,11 @@ export function formatDate(date: DateTime, locale: Locale) {
   return date.setLocale(INTL_LOCALES[locale]).toLocaleString(DateTime.DATE_FULL)
 }
 
+/** "3 Dec 2026, 10:42": a moment, such as when a client's reply was written. */
+export function formatDateTime(moment: DateTime, locale: Locale) {
+  return moment.setLocale(INTL_LOCALES[locale]).toLocaleString(DateTime.DATETIME_MED)
+}
+
 /** 02/12/2026: a date the client gave, as it is written on a bank statement. */
 export function formatShortDate(date: DateTime, locale: Locale) {
   return date.setLocale(INTL_LOCALES[locale]).toLocaleString(DateTime.DATE_SHORT)
