@@ -1,5 +1,6 @@
 import type { Locale } from '#models/user'
 import type { BounceCause } from '#inbound/delivery_reports'
+import { invoicesPhrase } from '#mails/formatting'
 
 export type ClientNoticeValues = {
   userName: string
@@ -101,16 +102,6 @@ export const BOUNCE_REASONS: Record<Locale, Record<BounceCause, string>> = {
 /** The reason of a bounce in words, with its status code when there is one: "… (5.1.1)". */
 export function bounceReason(cause: BounceCause, status: string | null | undefined, locale: Locale) {
   return `${BOUNCE_REASONS[locale][cause]}${status ? ` (${status})` : ''}`
-}
-
-/** "invoice FR-1", "invoices FR-1 and FR-2"; "la facture FR-1", "les factures FR-1 et FR-2". */
-export function invoicesPhrase(numbers: string[], locale: Locale) {
-  const list =
-    numbers.length > 1
-      ? `${numbers.slice(0, -1).join(', ')} ${locale === 'fr' ? 'et' : 'and'} ${numbers.at(-1)}`
-      : numbers[0]
-  if (locale === 'fr') return `${numbers.length > 1 ? 'les factures' : 'la facture'} ${list}`
-  return `${numbers.length > 1 ? 'invoices' : 'invoice'} ${list}`
 }
 
 export type ReplyNoticeValues = Pick<ClientNoticeValues, 'userName' | 'clientName' | 'clientEmail'> & {

@@ -51,3 +51,13 @@ export function formatDuration(duration: DurationLikeObject, locale: Locale) {
     .toHuman()
     .replaceAll('\u00a0', ' ')
 }
+
+/** "invoice FR-1", "invoices FR-1 and FR-2"; "la facture FR-1", "les factures FR-1 et FR-2". */
+export function invoicesPhrase(numbers: string[], locale: Locale) {
+  const list =
+    numbers.length > 1
+      ? `${numbers.slice(0, -1).join(', ')} ${locale === 'fr' ? 'et' : 'and'} ${numbers.at(-1)}`
+      : numbers[0]
+  if (locale === 'fr') return `${numbers.length > 1 ? 'les factures' : 'la facture'} ${list}`
+  return `${numbers.length > 1 ? 'invoices' : 'invoice'} ${list}`
+}

@@ -31,6 +31,8 @@ export type RelanceDraft = {
   template: RelanceTemplateText | null
   /** The client's page, where the client answers: the last line of every relance. */
   pageUrl: string
+  /** Where replies go: the email's own reply address (INBOUND_DOMAIN), else the user. */
+  replyTo?: string
   now?: DateTime
 }
 
@@ -43,6 +45,9 @@ export type RenderedRelance = {
   senderName: string
   subject: string
   text: string
+  /** With INBOUND_DOMAIN: the email's bounce address (envelope sender) and own Message-ID. */
+  envelopeFrom?: string
+  messageId?: string
 }
 
 /** The values that differ per invoice: a line naming one is repeated for each invoice. */
@@ -178,7 +183,7 @@ export function renderRelance(draft: RelanceDraft): RenderedRelance {
   return {
     to: client.email,
     toName: client.name,
-    replyTo: user.email,
+    replyTo: draft.replyTo ?? user.email,
     replyToName: user.fullName,
     senderName: `${user.fullName} via Relance`,
     // A subject is one line whatever a value holds

@@ -5,5 +5,10 @@
  * route-not-found message does).
  */
 export function maskSecretPaths(text: string): string {
-  return text.replace(/(\/(?:checkin|client)\/)[^/?#\s]+/g, '$1[token]')
+  return (
+    text
+      .replace(/(\/(?:checkin|client)\/)[^/?#\s]+/g, '$1[token]')
+      // The inbound webhook's reply or bounce address holds its email's token
+      .replace(/([?&]recipient=)[^&#\s]+/g, '$1[address]')
+  )
 }

@@ -5,6 +5,7 @@ import RelanceTemplate from '#models/relance_template'
 import { renderRelance, type RenderedRelance } from '#mails/relance_content'
 import { groupStep, relancesDueWith } from '#services/relances/relance_groups'
 import { PREVIEW_PAGE_URL } from '#services/client_page/client_page_links'
+import { previewReplyAddress } from '#services/inbound/reply_addresses'
 
 /**
  * The email that covers these relances (their invoice, user and client
@@ -14,7 +15,11 @@ import { PREVIEW_PAGE_URL } from '#services/client_page/client_page_links'
  */
 export async function composeRelanceEmail(
   relances: Relance[],
-  { pageUrl, now = DateTime.now() }: { pageUrl: string; now?: DateTime }
+  {
+    pageUrl,
+    replyTo,
+    now = DateTime.now(),
+  }: { pageUrl: string; replyTo?: string; now?: DateTime }
 ): Promise<RenderedRelance> {
   const { user, customer } = relances[0].invoice
   const sequence = groupStep(relances)
@@ -25,7 +30,16 @@ export async function composeRelanceEmail(
     .where('sequence', sequence)
     .where('locale', customer.locale)
     .first()
-  return renderRelance({ user, client: customer, invoices, sequence, template, pageUrl, now })
+  return renderRelance({
+    user,
+    client: customer,
+    invoices,
+    sequence,
+    template,
+    pageUrl,
+    replyTo,
+    now,
+  })
 }
 
 function byDueDate(a: Invoice, b: Invoice) {
@@ -58,9 +72,10 @@ export async function previewRelance(
     relance.isScheduled && relance.invoice.isPending
       ? await relancesDueWith(relance, DateTime.max(now, relance.scheduledAt))
       : []
-  // The page link is made when the email leaves: the preview shows where it goes
+  // The page link and the reply address are made when the email leaves: the preview shows where they go
   const email = await composeRelanceEmail([relance, ...companions], {
     pageUrl: PREVIEW_PAGE_URL,
+    replyTo: previewReplyAddress() ?? undefined,
     now,
   })
   return {
