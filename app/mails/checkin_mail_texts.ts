@@ -265,7 +265,7 @@ function repliesQuoted(locale: Locale, v: CheckinDigestValues): string[] {
   return (v.replies ?? []).flatMap((reply) => [
     '',
     locale === 'fr'
-      ? `— Réponse de ${reply.clientName} au sujet de ${invoicesPhrase(reply.invoiceNumbers, 'fr')} —`
+      ? `— Réponse de ${reply.clientName} concernant ${invoicesPhrase(reply.invoiceNumbers, 'fr')} —`
       : `— ${reply.clientName}'s reply about ${invoicesPhrase(reply.invoiceNumbers, 'en')} —`,
     '',
     ...reply.quote,
@@ -297,7 +297,7 @@ function replyLinks(locale: Locale, invoices: CheckinInvoiceValues[]): string[] 
  */
 export const REPLY_CHECKIN_MAIL_TEXTS: Record<Locale, (v: ReplyCheckinValues) => MailText> = {
   fr: (v) => ({
-    subject: `${v.clientName} a répondu au sujet de ${invoicesPhrase(v.invoiceNumbers, 'fr')}`,
+    subject: `${v.clientName} a répondu concernant ${invoicesPhrase(v.invoiceNumbers, 'fr')}`,
     lines: [
       `Bonjour ${v.userName},`,
       '',

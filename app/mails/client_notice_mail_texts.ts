@@ -112,7 +112,7 @@ export type ReplyNoticeValues = Pick<ClientNoticeValues, 'userName' | 'clientNam
 /** A client's reply about invoices already settled, quoted; replies go to the client. */
 export const REPLY_NOTICE_TEXTS: Record<Locale, (v: ReplyNoticeValues) => MailText> = {
   fr: (v) => ({
-    subject: `${v.clientName} a répondu au sujet de ${invoicesPhrase(v.invoiceNumbers, 'fr')}`,
+    subject: `${v.clientName} a répondu concernant ${invoicesPhrase(v.invoiceNumbers, 'fr')}`,
     lines: [
       `Bonjour ${v.userName},`,
       '',

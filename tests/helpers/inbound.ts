@@ -1,0 +1,78 @@
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import env from '#start/env'
+import Relance from '#models/relance'
+import type Invoice from '#models/invoice'
+import { generateLinkToken, hashLinkToken } from '#support/link_tokens'
+import { recordRelanceEmail } from '#services/relances/relance_emails'
+import { generateReplyToken, inboundAddress } from '#inbound/inbound_addresses'
+import { storeInboundMessage } from '#services/inbound/inbound_messages'
+import { processInboundMessage } from '#services/inbound/inbound_processing'
+
+/** The inbound domain of the tests that turn inbound mail on. */
+export const TEST_INBOUND_DOMAIN = 'inbound.relance.test'
+
+/** Turns inbound mail on in this process for a group's tests (INBOUND_DOMAIN), off after. */
+export function inboundDomainFor(group: { each: { setup(fn: () => () => void): void } }) {
+  group.each.setup(() => {
+    const previous = env.get('INBOUND_DOMAIN')
+    env.set('INBOUND_DOMAIN', TEST_INBOUND_DOMAIN)
+    return () => env.set('INBOUND_DOMAIN', previous ?? '')
+  })
+}
+
+/**
+ * Plays a relance email sent to the client of these invoices (of one
+ * client), with the reply and bounce addresses it carried: its row, the
+ * first relance of each invoice `sent` and pointing to it.
+ */
+export async function sentRelanceEmailWithAddresses(invoices: Invoice[], sentAt = DateTime.now()) {
+  const token = generateReplyToken()
+  const relances = await Relance.query()
+    .whereIn(
+      'invoice_id',
+      invoices.map((invoice) => invoice.id)
+    )
+    .where('sequence', 1)
+    .preload('invoice')
+  const emailId = await db.transaction((trx) =>
+    recordRelanceEmail(
+      relances,
+      {
+        linkTokenHash: generateLinkToken().hashed,
+        replyTokenHash: hashLinkToken(token),
+        messageId: `<relance.test-${token}@${TEST_INBOUND_DOMAIN}>`,
+      },
+      trx
+    )
+  )
+  await Relance.query()
+    .whereIn(
+      'id',
+      relances.map((relance) => relance.id)
+    )
+    .update({ status: 'sent', sent_at: sentAt.toJSDate() })
+  return {
+    emailId,
+    replyAddress: inboundAddress('reply', token, TEST_INBOUND_DOMAIN),
+    bounceAddress: inboundAddress('bounce', token, TEST_INBOUND_DOMAIN),
+  }
+}
+
+/** A raw message received for `address` and processed, as the receiver and the worker do it. */
+export async function receiveAndProcess(address: string, raw: string | Buffer) {
+  const [id] = await storeInboundMessage({
+    recipients: [address],
+    raw: Buffer.isBuffer(raw) ? raw : Buffer.from(raw),
+    source: 'smtp',
+    envelopeFrom: '',
+  })
+  if (id === undefined) throw new Error(`${address} is not a known address`)
+  await processInboundMessage(id)
+  return id
+}
+
+/** The inbound message row, as processing left it. */
+export function inboundMessageRow(id: number) {
+  return db.from('inbound_messages').where('id', id).firstOrFail()
+}
