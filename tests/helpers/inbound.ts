@@ -1,4 +1,6 @@
 import { DateTime } from 'luxon'
+import nodemailer from 'nodemailer'
+import type Mail from 'nodemailer/lib/mailer/index.js'
 import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
 import Relance from '#models/relance'
@@ -8,6 +10,7 @@ import { recordRelanceEmail } from '#services/relances/relance_emails'
 import { generateReplyToken, inboundAddress } from '#inbound/inbound_addresses'
 import { storeInboundMessage } from '#services/inbound/inbound_messages'
 import { processInboundMessage } from '#services/inbound/inbound_processing'
+import { AppProcess, freePort } from '#tests/helpers/app_processes'
 
 /** The inbound domain of the tests that turn inbound mail on. */
 export const TEST_INBOUND_DOMAIN = 'inbound.relance.test'
@@ -75,4 +78,51 @@ export async function receiveAndProcess(address: string, raw: string | Buffer) {
 /** The inbound message row, as processing left it. */
 export function inboundMessageRow(id: number) {
   return db.from('inbound_messages').where('id', id).firstOrFail()
+}
+
+/** The inbound receiver (`node ace inbound:serve`) on a free port; resolves once it listens. */
+export async function startReceiver(env: Record<string, string> = {}) {
+  const port = await freePort()
+  const receiver = new AppProcess('inbound', {
+    LOG_LEVEL: 'info',
+    INBOUND_DOMAIN: TEST_INBOUND_DOMAIN,
+    INBOUND_SMTP_HOST: '127.0.0.1',
+    INBOUND_SMTP_PORT: String(port),
+    ...env,
+  })
+  try {
+    await receiver.waitForOutput('inbound receiver listening')
+  } catch (error) {
+    await receiver.stop('SIGKILL')
+    throw error
+  }
+  return Object.assign(receiver, { port })
+}
+
+/** Sends a message to the receiver as a client's mail server would; resolves with its answer. */
+export async function sendToReceiver(
+  port: number,
+  message: Mail.Options
+): Promise<{ accepted: string[]; rejected: string[]; response: string }> {
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, ignoreTLS: true })
+  try {
+    const info = await transport.sendMail(message)
+    return {
+      accepted: info.accepted.map(String),
+      rejected: info.rejected.map(String),
+      response: info.response,
+    }
+  } finally {
+    transport.close()
+  }
+}
+
+/** The SMTP code a refused message got (550, 552…). */
+export async function refusalOf(port: number, message: Mail.Options): Promise<number> {
+  try {
+    await sendToReceiver(port, message)
+  } catch (error) {
+    return (error as { responseCode: number }).responseCode
+  }
+  throw new Error('the receiver took the message')
 }
