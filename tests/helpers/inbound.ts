@@ -1,3 +1,5 @@
+import { createConnection, type Socket } from 'node:net'
+import { once } from 'node:events'
 import { DateTime } from 'luxon'
 import nodemailer from 'nodemailer'
 import type Mail from 'nodemailer/lib/mailer/index.js'
@@ -11,6 +13,7 @@ import { generateReplyToken, inboundAddress } from '#inbound/inbound_addresses'
 import { storeInboundMessage } from '#services/inbound/inbound_messages'
 import { processInboundMessage } from '#services/inbound/inbound_processing'
 import { AppProcess, freePort } from '#tests/helpers/app_processes'
+import { waitFor } from '#tests/helpers/wait_for'
 
 /** The inbound domain of the tests that turn inbound mail on. */
 export const TEST_INBOUND_DOMAIN = 'inbound.relance.test'
@@ -125,4 +128,51 @@ export async function refusalOf(port: number, message: Mail.Options): Promise<nu
     return (error as { responseCode: number }).responseCode
   }
   throw new Error('the receiver took the message')
+}
+
+/**
+ * An SMTP session typed by hand, one command at a time: for what a mail
+ * library does in one go (a signal between DATA and its end).
+ */
+export class RawSmtpSession {
+  #socket: Socket
+  #received = ''
+
+  private constructor(socket: Socket) {
+    this.#socket = socket
+    socket.on('data', (chunk) => (this.#received += chunk))
+  }
+
+  static async open(port: number) {
+    const socket = createConnection({ host: '127.0.0.1', port })
+    await once(socket, 'connect')
+    const session = new RawSmtpSession(socket)
+    await session.reply()
+    return session
+  }
+
+  /** The next complete reply (its last line), removed from what was received. */
+  async reply(): Promise<string> {
+    const line = await waitFor('an SMTP reply', () => {
+      const match = /^(\d{3}) .*\r\n/m.exec(this.#received)
+      if (!match) return undefined
+      this.#received = this.#received.slice(match.index + match[0].length)
+      return match[0].trim()
+    })
+    return line
+  }
+
+  write(data: string) {
+    this.#socket.write(data)
+  }
+
+  /** Sends a command and resolves with its reply. */
+  async command(line: string) {
+    this.write(`${line}\r\n`)
+    return this.reply()
+  }
+
+  close() {
+    this.#socket.destroy()
+  }
 }
