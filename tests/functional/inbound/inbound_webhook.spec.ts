@@ -9,6 +9,8 @@ import { getQueue } from '#queue/queues'
 import { sampleReply } from '#inbound/sample_messages'
 import { generateReplyToken, inboundAddress } from '#inbound/inbound_addresses'
 import { maskSecretPaths } from '#support/secret_paths'
+import { processInboundMessage } from '#services/inbound/inbound_processing'
+import { HOSTILE_CASES } from '#tests/helpers/hostile_mail'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
 import { inboundDomainFor, sentRelanceEmailWithAddresses, TEST_INBOUND_DOMAIN } from '#tests/helpers/inbound'
 import { countRows } from '#tests/helpers/rows'
@@ -120,6 +122,29 @@ test.group('Inbound webhook', (group) => {
     const response = await post().unsafeJson(oversized).type('message/rfc822')
     response.assertStatus(413)
     assert.equal(await countRows('inbound_messages'), 0)
+  })
+
+  test('the hostile corpus through the webhook: each stored with 202, then read as the receiver’s', async ({
+    client,
+    assert,
+  }) => {
+    for (const hostile of HOSTILE_CASES) {
+      await resetState()
+      const { invoice, replyAddress } = await relancedInvoice()
+      const response = await client
+        .post(PATH)
+        .qs({ recipient: replyAddress })
+        .header('authorization', `Bearer ${SECRET}`)
+        .unsafeJson(hostile.build(replyAddress))
+        .type('message/rfc822')
+      response.assertStatus(202)
+      const row = await db.from('inbound_messages').firstOrFail()
+      assert.equal(await processInboundMessage(row.id), 'processed', hostile.name)
+      const processed = await db.from('inbound_messages').where('id', row.id).firstOrFail()
+      assert.equal(processed.kind, hostile.kind, hostile.name)
+      await invoice.refresh()
+      assert.equal(invoice.holdReason, hostile.kind === 'reply' ? 'client_replied' : null, hostile.name)
+    }
   })
 
   test('the reply address in the URL never reaches a log line', ({ assert }) => {
