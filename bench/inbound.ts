@@ -30,11 +30,18 @@ type Reply = { envelope: { from: string; to: string }; raw: string }
  * `count` relance emails, one per pending invoice (its relance `sent` and
  * pointing to it), each with its reply token; and the reply each client sends.
  */
-async function seedReplies(resources: BenchResources, tag: string, count: number): Promise<Reply[]> {
+async function seedReplies(
+  resources: BenchResources,
+  tag: string,
+  count: number
+): Promise<Reply[]> {
   const { pool } = resources
   const userIds = await seedUsers(pool, tag, Math.ceil(count / 10))
   const invoices = await seedInvoices(pool, { tag, userIds, count, clientsPerUser: 10 })
-  await seedRelances(pool, invoices.map((invoice) => invoice.id))
+  await seedRelances(
+    pool,
+    invoices.map((invoice) => invoice.id)
+  )
   const tokens = invoices.map(() => generateReplyToken())
   const { rows } = await pool.query(
     `WITH email AS (
@@ -53,7 +60,9 @@ async function seedReplies(resources: BenchResources, tag: string, count: number
       tokens.map((token) => createHash('sha256').update(token).digest('hex')),
     ]
   )
-  const clientOf = new Map(rows.map((row) => [row.invoice_id as number, row.client_email as string]))
+  const clientOf = new Map(
+    rows.map((row) => [row.invoice_id as number, row.client_email as string])
+  )
   await analyze(pool)
   return invoices.map((invoice, index) =>
     sampleReply({
@@ -114,7 +123,11 @@ const inbound: Benchmark = {
 
     log(`baseline: bare smtp-server + mailparser, ${MESSAGES} replies`)
     const baseReplies = await seedReplies(resources, 'inb-base', MESSAGES)
-    const bare = new BenchChild('bare_inbound.ts', [DOMAIN, String(WORKER_CONCURRENCY)], resources.env)
+    const bare = new BenchChild(
+      'bare_inbound.ts',
+      [DOMAIN, String(WORKER_CONCURRENCY)],
+      resources.env
+    )
     defer(() => bare.stop())
     const { port: barePort } = await bare.ready<{ port: number }>()
     const bareCpu = await cpuSeconds(bare.pid)
@@ -191,7 +204,13 @@ const inbound: Benchmark = {
         `${held[0].n} of ${MESSAGES} invoices held client_replied after the app's pass (one per reply, as expected).`,
         'The processing ratio is the price of the domain work the baseline does not do (holds, check-ins, events, outbox, the locks that keep a reply from racing a send or a click); the acceptance ratio is that of the framework, the job enqueue and the after-commit step.',
       ],
-      details: { appAccepted, bareAccepted, appProcessed, bareProcessed, receiverRssPeak: rss.peak },
+      details: {
+        appAccepted,
+        bareAccepted,
+        appProcessed,
+        bareProcessed,
+        receiverRssPeak: rss.peak,
+      },
     }
   },
 }

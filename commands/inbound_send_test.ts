@@ -21,7 +21,8 @@ export default class InboundSendTest extends BaseCommand {
   static options: CommandOptions = { startApp: true }
 
   @args.string({
-    description: 'The relance email’s Reply-To (reply+<token>@…); default: the newest in the dev inbox',
+    description:
+      'The relance email’s Reply-To (reply+<token>@…); default: the newest in the dev inbox',
     required: false,
   })
   declare address?: string
@@ -29,13 +30,21 @@ export default class InboundSendTest extends BaseCommand {
   @flags.string({ description: 'reply, auto-reply or bounce', default: 'reply' })
   declare kind: string
 
-  @flags.string({ description: 'The reply’s text', default: 'Hello, we paid this invoice on Monday.' })
+  @flags.string({
+    description: 'The reply’s text',
+    default: 'Hello, we paid this invoice on Monday.',
+  })
   declare text: string
 
-  @flags.string({ description: 'A bounce’s status code (5.x.x for good, 4.x.x a delay)', default: '5.1.1' })
+  @flags.string({
+    description: 'A bounce’s status code (5.x.x for good, 4.x.x a delay)',
+    default: '5.1.1',
+  })
   declare status: string
 
-  @flags.string({ description: 'The client’s address (default: the To of the relance in the dev inbox)' })
+  @flags.string({
+    description: 'The client’s address (default: the To of the relance in the dev inbox)',
+  })
   declare client?: string
 
   async run() {
@@ -44,7 +53,8 @@ export default class InboundSendTest extends BaseCommand {
     const { parseInboundAddress, inboundAddress } = await import('#inbound/inbound_addresses')
     const samples = await import('#inbound/sample_messages')
     const domain = env.get('INBOUND_DOMAIN')
-    if (!domain) return this.#fail('INBOUND_DOMAIN is not set: relance emails carry no reply address')
+    if (!domain)
+      return this.#fail('INBOUND_DOMAIN is not set: relance emails carry no reply address')
     if (!['reply', 'auto-reply', 'bounce'].includes(this.kind)) {
       return this.#fail(`--kind must be reply, auto-reply or bounce (got "${this.kind}")`)
     }
@@ -74,7 +84,10 @@ export default class InboundSendTest extends BaseCommand {
             status: this.status,
           })
         : this.kind === 'auto-reply'
-          ? samples.sampleOutOfOffice({ from: clientAddress, to: inboundAddress('reply', parsed.token, domain) })
+          ? samples.sampleOutOfOffice({
+              from: clientAddress,
+              to: inboundAddress('reply', parsed.token, domain),
+            })
           : samples.sampleReply({
               from: clientAddress,
               to: inboundAddress('reply', parsed.token, domain),

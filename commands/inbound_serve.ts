@@ -31,9 +31,8 @@ export default class InboundServe extends BaseCommand {
       return this.terminate()
     }
     const { InboundReceiver } = await import('#inbound/inbound_receiver')
-    const { acceptsInboundAddress, storeInboundMessage, MAX_INBOUND_BYTES } = await import(
-      '#services/inbound/inbound_messages'
-    )
+    const { acceptsInboundAddress, storeInboundMessage, MAX_INBOUND_BYTES } =
+      await import('#services/inbound/inbound_messages')
     const { serveMetrics } = await import('#metrics/metrics_server')
     const { default: logger } = await import('@adonisjs/core/services/logger')
 

@@ -84,7 +84,11 @@ function durationList(fallback: string) {
 function inboundDomain(key: string, value?: string): string | undefined {
   const domain = (value ?? '').trim().toLowerCase().replace(/\.$/, '')
   if (!domain) return undefined
-  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/.test(domain)) {
+  if (
+    !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/.test(
+      domain
+    )
+  ) {
     throw new Error(`"${key}" must be a domain name such as inbound.example.com (got "${value}")`)
   }
   return domain

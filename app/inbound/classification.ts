@@ -37,7 +37,8 @@ export function automaticMarker(mail: InboundMail): string | null {
     }
   }
   const precedence = mail.headers.get('precedence')
-  if (precedence && BULK_PRECEDENCE.test(precedence)) return `precedence: ${precedence.slice(0, 30)}`
+  if (precedence && BULK_PRECEDENCE.test(precedence))
+    return `precedence: ${precedence.slice(0, 30)}`
   if (/vacation/i.test(mail.headers.get('x-apple-action') ?? '')) return 'x-apple-action: vacation'
   if (AUTO_SUBJECT_ANYWHERE.test(mail.subject) || AUTO_SUBJECT_START.test(mail.subject)) {
     return 'subject'
@@ -57,7 +58,8 @@ export function classifyInboundMail(mail: InboundMail, to: InboundAddressKind): 
   if (report) return { kind: 'bounce', ...report }
   const marker = automaticMarker(mail)
   if (marker) return { kind: 'auto_reply', marker }
-  if (to === 'bounce') return { kind: 'unknown', why: 'a message to the bounce address that is no bounce' }
+  if (to === 'bounce')
+    return { kind: 'unknown', why: 'a message to the bounce address that is no bounce' }
   const reply = replyText(mail.text)
   if (!reply.text && !mail.attachments.some((attachment) => attachment.filename)) {
     return { kind: 'unknown', why: 'no text and no attachment' }

@@ -40,13 +40,18 @@ type DsnRecipient = {
 
 const ENHANCED_CODE = /(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)/
 const BASIC_CODE = /(?<![\d.])([45][0-9]{2})(?=[ -]|$)/m
-const ADDRESS = /[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+/gi
+const ADDRESS =
+  /[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+/gi
 const MAILER = /^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@/i
 
 /** `rfc822; a@b` or `rfc822;<a@b>` → `a@b`. */
 function addressOf(value: string | undefined): string | null {
   if (!value) return null
-  const address = value.replace(/^[^;]*;/, '').trim().replace(/^<|>$/g, '').toLowerCase()
+  const address = value
+    .replace(/^[^;]*;/, '')
+    .trim()
+    .replace(/^<|>$/g, '')
+    .toLowerCase()
   return address.includes('@') ? address : null
 }
 
@@ -63,7 +68,8 @@ export function parseDeliveryStatus(text: string): DsnRecipient[] {
       const fields = new Map<string, string>()
       for (const line of block.split('\n')) {
         const colon = line.indexOf(':')
-        if (colon > 0) fields.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim())
+        if (colon > 0)
+          fields.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim())
       }
       return fields
     })
@@ -75,7 +81,11 @@ export function parseDeliveryStatus(text: string): DsnRecipient[] {
       originalRecipient: addressOf(fields.get('original-recipient')),
       action: fields.get('action')?.toLowerCase().split(/\s/)[0] ?? null,
       status: ENHANCED_CODE.exec(fields.get('status') ?? '')?.[0] ?? null,
-      diagnostic: fields.get('diagnostic-code')?.replace(/^[^;]*;\s*/, '').slice(0, 500) ?? null,
+      diagnostic:
+        fields
+          .get('diagnostic-code')
+          ?.replace(/^[^;]*;\s*/, '')
+          .slice(0, 500) ?? null,
     }))
 }
 
@@ -88,7 +98,8 @@ function statusAmong(texts: (string | null)[]): string | null {
   return codes.find((code) => !code.endsWith('.0.0')) ?? codes[0] ?? null
 }
 
-const FULL = /mailbox (is )?full|over ?quota|quota exceeded|insufficient (disk )?space|boîte (aux lettres )?pleine/i
+const FULL =
+  /mailbox (is )?full|over ?quota|quota exceeded|insufficient (disk )?space|boîte (aux lettres )?pleine/i
 const UNKNOWN =
   /user unknown|unknown (user|recipient|or illegal alias)|no such (user|mailbox|recipient|address)|does ?n[o']t exist|address (not found|rejected)|recipient ?not ?found|invalid (recipient|mailbox|address)|introuvable|n'existe pas|not (a )?valid (recipient|mailbox)|mailbox unavailable/i
 

@@ -99,7 +99,8 @@ export class InboundReceiver {
         }
         callback()
       },
-      onRcptTo: (address, session, callback) => this.#checkRecipient(address.address, session, callback),
+      onRcptTo: (address, session, callback) =>
+        this.#checkRecipient(address.address, session, callback),
       onData: (stream, session, callback) => this.#receive(stream, session, callback),
     })
     this.#server.on('error', (error) => options.log.warn(`inbound SMTP: ${error.message}`))
@@ -109,11 +110,7 @@ export class InboundReceiver {
     return `${Math.round(this.options.maxBytes / 1024 / 1024)} MB`
   }
 
-  #checkRecipient(
-    address: string,
-    session: SMTPServerSession,
-    callback: (error?: Error) => void
-  ) {
+  #checkRecipient(address: string, session: SMTPServerSession, callback: (error?: Error) => void) {
     if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) {
       return callback(smtpError(452, 'Too many recipients'))
     }
@@ -146,7 +143,8 @@ export class InboundReceiver {
       .then(async () => {
         try {
           const raw = await this.#read(stream)
-          if (!raw) return finish(smtpError(552, `Message size exceeds the ${this.#limitText} limit`))
+          if (!raw)
+            return finish(smtpError(552, `Message size exceeds the ${this.#limitText} limit`))
           await this.options.store({
             recipients: session.envelope.rcptTo.map((recipient) => recipient.address),
             envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
@@ -200,7 +198,8 @@ export class InboundReceiver {
   async close() {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()))
     if (this.#inHand > 0) await new Promise<void>((resolve) => this.#idle.push(resolve))
-    const sessions = (this.#server as unknown as { connections: Set<SessionConnection> }).connections
+    const sessions = (this.#server as unknown as { connections: Set<SessionConnection> })
+      .connections
     for (const connection of sessions) {
       connection.send(421, 'Server shutting down')
       connection.close()

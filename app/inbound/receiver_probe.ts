@@ -16,7 +16,9 @@ export function probeSmtpReceiver(
       socket.destroy()
       resolve(result)
     }
-    socket.setTimeout(timeoutMs, () => done({ up: false, detail: `no greeting within ${timeoutMs} ms` }))
+    socket.setTimeout(timeoutMs, () =>
+      done({ up: false, detail: `no greeting within ${timeoutMs} ms` })
+    )
     socket.once('error', (error: NodeJS.ErrnoException) =>
       done({ up: false, detail: error.code ?? error.message })
     )

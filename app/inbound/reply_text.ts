@@ -11,6 +11,7 @@ export const EXCERPT_LIMIT = 500
 const STRIP_WINDOW = 20_000
 
 /** C0 controls but tab and newline, DEL, C1 controls, bidi embeddings and isolates. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200E\u200F\u202A-\u202E\u2066-\u2069]/g
 
 /** Text as it may be quoted in a plain-text email: no control or direction characters. */

@@ -106,7 +106,11 @@ export function sampleBounce(options: {
   return {
     envelope: { from: '', to: options.to },
     raw: `${headers({
-      ...common('Mail Delivery System <mailer-daemon@mx.sample.relance.test>', options.to, permanent ? 'Undelivered Mail Returned to Sender' : 'Delivery Status Notification (Delay)'),
+      ...common(
+        'Mail Delivery System <mailer-daemon@mx.sample.relance.test>',
+        options.to,
+        permanent ? 'Undelivered Mail Returned to Sender' : 'Delivery Status Notification (Delay)'
+      ),
       'Auto-Submitted': 'auto-replied',
       'Content-Type': `multipart/report; report-type=delivery-status; boundary="${boundary}"`,
     })}${CRLF}${CRLF}${parts.join(CRLF)}${CRLF}`,

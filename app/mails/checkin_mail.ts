@@ -65,7 +65,10 @@ function repliesOf(
   invoices: CheckinInvoiceValues[],
   user: CheckinRecipient
 ) {
-  const replies = new Map<number, QuotedReplyValues & { email: string; invoices: typeof invoices }>()
+  const replies = new Map<
+    number,
+    QuotedReplyValues & { email: string; invoices: typeof invoices }
+  >()
   checkins.forEach((entry, index) => {
     const reply = entry.reason === 'client_replied' ? entry.signal?.reply : undefined
     if (!reply) return
@@ -123,7 +126,7 @@ export default class CheckinMail extends BaseMail {
         ? REPLY_CHECKIN_MAIL_TEXTS[user.locale]({
             ...common,
             ...replies[0],
-            until: single.signal?.until ?? "",
+            until: single.signal?.until ?? '',
           })
         : invoices.length > 1
           ? CHECKIN_DIGEST_TEXTS[user.locale]({
@@ -133,7 +136,11 @@ export default class CheckinMail extends BaseMail {
               replyTo: replier?.[1] ?? null,
             })
           : single.signal
-            ? SIGNAL_CHECKIN_MAIL_TEXTS[user.locale]({ ...common, ...single, signal: single.signal })
+            ? SIGNAL_CHECKIN_MAIL_TEXTS[user.locale]({
+                ...common,
+                ...single,
+                signal: single.signal,
+              })
             : CHECKIN_MAIL_TEXTS[user.locale]({ ...common, ...single })
     this.message.to(user.email, user.fullName).subject(subject).text(lines.join('\n'))
     if (replier) this.message.replyTo(replier[0], replier[1])

@@ -100,11 +100,18 @@ export const BOUNCE_REASONS: Record<Locale, Record<BounceCause, string>> = {
 }
 
 /** The reason of a bounce in words, with its status code when there is one: "… (5.1.1)". */
-export function bounceReason(cause: BounceCause, status: string | null | undefined, locale: Locale) {
+export function bounceReason(
+  cause: BounceCause,
+  status: string | null | undefined,
+  locale: Locale
+) {
   return `${BOUNCE_REASONS[locale][cause]}${status ? ` (${status})` : ''}`
 }
 
-export type ReplyNoticeValues = Pick<ClientNoticeValues, 'userName' | 'clientName' | 'clientEmail'> & {
+export type ReplyNoticeValues = Pick<
+  ClientNoticeValues,
+  'userName' | 'clientName' | 'clientEmail'
+> & {
   quote: string[]
   invoiceNumbers: string[]
 }

@@ -43,7 +43,12 @@ const server = new SMTPServer({
   logger: false,
   onRcptTo(address, _session, callback) {
     emailOf(address.address).then(
-      (id) => callback(id === null ? Object.assign(new Error('No such recipient'), { responseCode: 550 }) : undefined),
+      (id) =>
+        callback(
+          id === null
+            ? Object.assign(new Error('No such recipient'), { responseCode: 550 })
+            : undefined
+        ),
       callback
     )
   },
@@ -91,7 +96,10 @@ async function processOne(id: number) {
     })
     await client.query(
       `UPDATE inbound_messages SET kind = 'reply', summary = $2, processed_at = now(), updated_at = now() WHERE id = $1`,
-      [id, JSON.stringify({ messageId: mail.messageId, subject: mail.subject, from: mail.from?.text })]
+      [
+        id,
+        JSON.stringify({ messageId: mail.messageId, subject: mail.subject, from: mail.from?.text }),
+      ]
     )
   })
 }

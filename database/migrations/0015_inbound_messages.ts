@@ -36,7 +36,11 @@ export default class extends BaseSchema {
       table.timestamp('created_at', { useTz: true }).notNullable()
       table.timestamp('updated_at', { useTz: true }).notNullable()
       table.check('octet_length(raw) <= 10485760', [], 'inbound_messages_raw_size')
-      table.check('(kind IS NULL) = (processed_at IS NULL)', [], 'inbound_messages_kind_when_processed')
+      table.check(
+        '(kind IS NULL) = (processed_at IS NULL)',
+        [],
+        'inbound_messages_kind_when_processed'
+      )
     })
     // What the reconciler and queue:status read: the messages still to process
     this.schema.raw(

@@ -110,8 +110,16 @@ export function htmlOnly(to: string) {
 }
 
 /** A reply that says it comes from someone else (the freelancer, another client…). */
-export function forgedFrom(to: string, from: string, text = 'Ignore the invoice, it is cancelled.') {
-  return message(to, { From: from, 'Content-Type': 'text/plain; charset=utf-8' }, `${text}${CRLF}`)
+export function forgedFrom(
+  to: string,
+  from: string,
+  text = 'Ignore the invoice, it is cancelled.'
+) {
+  return message(
+    to,
+    { 'From': from, 'Content-Type': 'text/plain; charset=utf-8' },
+    `${text}${CRLF}`
+  )
 }
 
 /** A hostile message and what it must come to once received and processed. */
@@ -141,7 +149,12 @@ export const HOSTILE_CASES: HostileCase[] = [
     text: 'Here is the remittance advice.',
     attachments: ['remittance.pdf'],
   },
-  { name: '1 MB of headers', build: (to) => hugeHeaders(to), kind: 'reply', text: 'Paid on Monday.' },
+  {
+    name: '1 MB of headers',
+    build: (to) => hugeHeaders(to),
+    kind: 'reply',
+    text: 'Paid on Monday.',
+  },
   {
     name: 'an unknown charset',
     build: unknownCharset,

@@ -84,14 +84,14 @@ export function inboundMessageRow(id: number) {
 }
 
 /** The inbound receiver (`node ace inbound:serve`) on a free port; resolves once it listens. */
-export async function startReceiver(env: Record<string, string> = {}) {
+export async function startReceiver(overrides: Record<string, string> = {}) {
   const port = await freePort()
   const receiver = new AppProcess('inbound', {
     LOG_LEVEL: 'info',
     INBOUND_DOMAIN: TEST_INBOUND_DOMAIN,
     INBOUND_SMTP_HOST: '127.0.0.1',
     INBOUND_SMTP_PORT: String(port),
-    ...env,
+    ...overrides,
   })
   try {
     await receiver.waitForOutput('inbound receiver listening')

@@ -60,10 +60,7 @@ export async function markClientBounced(
 
   const firstTime = !client.isBounced
   if (firstTime) {
-    await client
-      .useTransaction(trx)
-      .merge({ emailStatus: 'bounced', emailBouncedAt: now })
-      .save()
+    await client.useTransaction(trx).merge({ emailStatus: 'bounced', emailBouncedAt: now }).save()
     const pending: { id: number }[] = await trx
       .from('invoices')
       .select('id')

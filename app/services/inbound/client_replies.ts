@@ -91,7 +91,11 @@ export async function recordAutomaticReply(
         invoiceId: invoice.id,
         type: 'client_auto_reply',
         label: `Automatic reply from ${context.email.customer.name} about invoice ${invoice.number}: "${details.subject}"`,
-        metadata: { subject: details.subject, marker: details.marker, inboundMessageId: details.messageId },
+        metadata: {
+          subject: details.subject,
+          marker: details.marker,
+          inboundMessageId: details.messageId,
+        },
       },
       trx
     )

@@ -15,11 +15,7 @@ import { previewReplyAddress } from '#services/inbound/reply_addresses'
  */
 export async function composeRelanceEmail(
   relances: Relance[],
-  {
-    pageUrl,
-    replyTo,
-    now = DateTime.now(),
-  }: { pageUrl: string; replyTo?: string; now?: DateTime }
+  { pageUrl, replyTo, now = DateTime.now() }: { pageUrl: string; replyTo?: string; now?: DateTime }
 ): Promise<RenderedRelance> {
   const { user, customer } = relances[0].invoice
   const sequence = groupStep(relances)

@@ -29,8 +29,14 @@ import { resetState } from '#tests/helpers/state'
 let receiver: Awaited<ReturnType<typeof startReceiver>>
 
 /** A freelancer's pending invoice whose relance went out, with its reply address. */
-async function relancedInvoice(freelancer = 'camille@example.test', clientEmail = 'compta@acme.test') {
-  const user = await UserFactory.merge({ email: freelancer, checkinBeforeEachRelance: false }).create()
+async function relancedInvoice(
+  freelancer = 'camille@example.test',
+  clientEmail = 'compta@acme.test'
+) {
+  const user = await UserFactory.merge({
+    email: freelancer,
+    checkinBeforeEachRelance: false,
+  }).create()
   const invoice = await createScheduledInvoice(user, {
     clientName: 'Acme SAS',
     clientEmail,
@@ -87,10 +93,15 @@ test.group('Hostile mail at the receiver', (group) => {
     })
   }
 
-  test('the HTML-only reply reaches the freelancer as text: no HTML, no script', async ({ assert }) => {
+  test('the HTML-only reply reaches the freelancer as text: no HTML, no script', async ({
+    assert,
+  }) => {
     const fake = mail.fake()
     const { replyAddress } = await relancedInvoice()
-    await deliver(replyAddress, HOSTILE_CASES.find((hostile) => hostile.name.startsWith('HTML'))!.build(replyAddress))
+    await deliver(
+      replyAddress,
+      HOSTILE_CASES.find((hostile) => hostile.name.startsWith('HTML'))!.build(replyAddress)
+    )
     const task = await CheckinTask.findByOrFail('reason', 'client_replied')
     const job = await getQueue('checkins').getJob(sendCheckinJob.jobId(task.id))
     assert.equal(await sendCheckinJob.handle(job!), 'sent')
@@ -121,7 +132,10 @@ test.group('Hostile mail at the receiver', (group) => {
       `postmaster@${TEST_INBOUND_DOMAIN}`,
       replyAddress.replace(TEST_INBOUND_DOMAIN, 'other.test'),
     ]) {
-      const code = await refusalOf(receiver.port, sampleReply({ from: 'x@evil.test', to, text: 'hi' }))
+      const code = await refusalOf(
+        receiver.port,
+        sampleReply({ from: 'x@evil.test', to, text: 'hi' })
+      )
       assert.equal(code, 550, to)
     }
     // One known recipient among unknown ones: only it gets the message
@@ -154,19 +168,27 @@ test.group('Hostile mail at the receiver', (group) => {
   }) => {
     const mine = await relancedInvoice('camille@example.test', 'compta@acme.test')
     const theirs = await relancedInvoice('other@example.test', 'billing@globex.test')
-    await deliver(theirs.replyAddress, forgedFrom(theirs.replyAddress, 'Compta Acme <compta@acme.test>'))
+    await deliver(
+      theirs.replyAddress,
+      forgedFrom(theirs.replyAddress, 'Compta Acme <compta@acme.test>')
+    )
     await mine.invoice.refresh()
     await theirs.invoice.refresh()
     assert.isNull(mine.invoice.holdReason)
     assert.equal(theirs.invoice.holdReason, 'client_replied')
-    assert.equal(await countRows('checkin_tasks', { reason: 'client_replied', invoice_id: mine.invoice.id }), 0)
+    assert.equal(
+      await countRows('checkin_tasks', { reason: 'client_replied', invoice_id: mine.invoice.id }),
+      0
+    )
   })
 
   test('a reply to a paid invoice holds nothing; the freelancer gets a notice quoting it', async ({
     assert,
   }) => {
     const { invoice, replyAddress } = await relancedInvoice()
-    await db.transaction((trx) => markInvoicePaid(invoice.useTransaction(trx), { via: 'manual' }, trx))
+    await db.transaction((trx) =>
+      markInvoicePaid(invoice.useTransaction(trx), { via: 'manual' }, trx)
+    )
     const row = await deliver(replyAddress, forgedFrom(replyAddress, 'compta@acme.test', 'Thanks!'))
     assert.equal(row.kind, 'reply')
     const paid = await Invoice.findOrFail(invoice.id)

@@ -20,7 +20,10 @@ import { holdsFor, waitFor } from '#tests/helpers/wait_for'
 
 /** A freelancer whose relance to a client went out, and the reply that client sends. */
 async function relanceAnsweredBy(freelancer: string, number: string) {
-  const user = await UserFactory.merge({ email: freelancer, checkinBeforeEachRelance: false }).create()
+  const user = await UserFactory.merge({
+    email: freelancer,
+    checkinBeforeEachRelance: false,
+  }).create()
   const invoice = await createScheduledInvoice(user, {
     number,
     clientEmail: `compta-${number.toLowerCase()}@client.test`,
@@ -128,10 +131,10 @@ test.group('Faults: the receiver dies, Redis forgets', (group) => {
 
     // The signal comes with the message half received: it is finished, stored and answered
     const exit = receiver.stop('SIGTERM')
-    await waitFor(
-      'the receiver to refuse new connections',
-      async () => !(await probeSmtpReceiver('127.0.0.1', receiver.port, 500)).up
-    )
+    await waitFor('the receiver to refuse new connections', async () => {
+      const probe = await probeSmtpReceiver('127.0.0.1', receiver.port, 500)
+      return !probe.up
+    })
     session.write(`${body}\r\n.\r\n`)
     assert.match(await session.reply(), /^250/)
     session.close()

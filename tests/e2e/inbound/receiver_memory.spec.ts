@@ -3,7 +3,11 @@ import { readFile } from 'node:fs/promises'
 import { DateTime } from 'luxon'
 import { UserFactory } from '#database/factories/user_factory'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
-import { sendToReceiver, sentRelanceEmailWithAddresses, startReceiver } from '#tests/helpers/inbound'
+import {
+  sendToReceiver,
+  sentRelanceEmailWithAddresses,
+  startReceiver,
+} from '#tests/helpers/inbound'
 import { bigAttachment, rawBytes } from '#tests/helpers/hostile_mail'
 import { processSceneForEach } from '#tests/helpers/running_app'
 import { countRows } from '#tests/helpers/rows'
@@ -58,7 +62,10 @@ test.group('The receiver under load', (group) => {
     const sampler = rssPeak(receiver.pid)
     const answers = await Promise.all(
       Array.from({ length: PARALLEL }, () =>
-        sendToReceiver(receiver.port, { envelope: { from: 'a@client.test', to: replyAddress }, raw: message })
+        sendToReceiver(receiver.port, {
+          envelope: { from: 'a@client.test', to: replyAddress },
+          raw: message,
+        })
       )
     )
     const peak = sampler.stop()

@@ -46,7 +46,8 @@ test.group('Inbound mail end to end', (group) => {
     const token = await registerVerifiedOn(app, inbox, 'camille@example.test')
     const created = await postInvoiceOn(app, token, { number: 'F-2026-301', amountCents: 120_000 })
     const invoiceId = created.body.data.id as number
-    inbox.take((await inbox.waitForMessageTo('camille@example.test'))[0])
+    const [dueCheckin] = await inbox.waitForMessageTo('camille@example.test')
+    inbox.take(dueCheckin)
     const [first, second] = await Relance.query().where('invoice_id', invoiceId).orderBy('sequence')
 
     // The relance carries its own reply and bounce addresses and Message-ID
@@ -60,7 +61,9 @@ test.group('Inbound mail end to end', (group) => {
     assert.match(relance.messageId!, new RegExp(`@${TEST_INBOUND_DOMAIN.replaceAll('.', '\\.')}>$`))
     const email = await RelanceEmail.findByOrFail('reply_token_hash', hashLinkToken(parsed!.token))
     assert.equal(email.messageId, relance.messageId)
-    const preview = await callApi(app, 'GET', `/invoices/${invoiceId}/relances/2/preview`, { token })
+    const preview = await callApi(app, 'GET', `/invoices/${invoiceId}/relances/2/preview`, {
+      token,
+    })
     assert.equal(preview.body.data.replyTo, `reply+token@${TEST_INBOUND_DOMAIN}`)
 
     // The client replies, with nodemailer, to the Reply-To at the receiver
@@ -114,7 +117,8 @@ test.group('Inbound mail end to end', (group) => {
       feed.body.data.map((event: { type: string }) => event.type),
       'client_auto_reply'
     )
-    assert.isNull((await callApi(app, 'GET', `/invoices/${invoiceId}`, { token })).body.data.hold)
+    const afterAutoReply = await callApi(app, 'GET', `/invoices/${invoiceId}`, { token })
+    assert.isNull(afterAutoReply.body.data.hold)
 
     // A DSN to the envelope sender: the client is bounced, the freelancer told
     const bounce = sampleBounce({
@@ -138,11 +142,19 @@ test.group('Inbound mail end to end', (group) => {
 
     // No further relance to the bounced address
     const job = await makeDueNow(second.id)
-    await waitFor('the second relance’s job to finish', async () => (await job.isCompleted()) || undefined)
-    assert.equal((await getQueue('relances').getJob(job.id!))?.returnvalue, 'held')
-    await holdsFor('no relance to the bounced address', () => inbox.to('compta@acme.test').length === 1, {
-      forMs: 1_000,
-    })
+    await waitFor(
+      'the second relance’s job to finish',
+      async () => (await job.isCompleted()) || undefined
+    )
+    const finished = await getQueue('relances').getJob(job.id!)
+    assert.equal(finished?.returnvalue, 'held')
+    await holdsFor(
+      'no relance to the bounced address',
+      () => inbox.to('compta@acme.test').length === 1,
+      {
+        forMs: 1_000,
+      }
+    )
 
     // A new address: the relance waiting goes at the next weekday 09:00, not in a burst
     const changed = await callApi(app, 'PATCH', `/clients/${client.id}`, {

@@ -16,7 +16,10 @@ import { getQueue } from '#queue/queues'
 import { sampleBounce, sampleOutOfOffice, sampleReply } from '#inbound/sample_messages'
 import { markInvoicePaid } from '#services/invoices/mark_invoice_paid'
 import { disputeInvoice } from '#services/client_page/client_signals'
-import { processInboundMessage, REPLY_EMAILS_PER_CLIENT_PER_DAY } from '#services/inbound/inbound_processing'
+import {
+  processInboundMessage,
+  REPLY_EMAILS_PER_CLIENT_PER_DAY,
+} from '#services/inbound/inbound_processing'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
 import {
   inboundDomainFor,
@@ -52,8 +55,10 @@ async function relancedInvoices(overrides: { email?: string; locale?: 'fr' | 'en
   return { user, invoices, ...email }
 }
 
-const reply = (to: string, text = 'We paid both invoices on Monday.\nThe transfer reference is 4411.') =>
-  sampleReply({ from: 'Jean Dupont <compta@atelier-dupont.test>', to, text }).raw
+const reply = (
+  to: string,
+  text = 'We paid both invoices on Monday.\nThe transfer reference is 4411.'
+) => sampleReply({ from: 'Jean Dupont <compta@atelier-dupont.test>', to, text }).raw
 
 async function eventsOf(type: string) {
   return ActivityEvent.query().where('type', type).orderBy('id')
@@ -97,14 +102,19 @@ test.group('Inbound: a client replies to a relance', (group) => {
 
     const tasks = await CheckinTask.query().where('reason', 'client_replied').orderBy('id')
     assert.lengthOf(tasks, 2)
-    assert.equal(tasks[0].signal?.reply?.text, 'We paid both invoices on Monday.\nThe transfer reference is 4411.')
+    assert.equal(
+      tasks[0].signal?.reply?.text,
+      'We paid both invoices on Monday.\nThe transfer reference is 4411.'
+    )
     const job = await getQueue('checkins').getJob(sendCheckinJob.jobId(tasks[0].id))
     assert.equal(await sendCheckinJob.handle(job!), 'sent')
 
     const [message] = sentMessages(fake)
     const email = message.toJSON().message
     assert.equal(email.subject, 'Atelier Dupont replied about invoices FR-1 and FR-2')
-    assert.deepEqual(email.replyTo, [{ address: 'compta@atelier-dupont.test', name: 'Atelier Dupont' }])
+    assert.deepEqual(email.replyTo, [
+      { address: 'compta@atelier-dupont.test', name: 'Atelier Dupont' },
+    ])
     assert.isUndefined(email.html)
     const text = email.text as string
     assert.include(text, 'From: Jean Dupont <compta@atelier-dupont.test>')
@@ -140,11 +150,14 @@ test.group('Inbound: a client replies to a relance', (group) => {
     assert.equal(row.summary.duplicateOf, first)
   })
 
-  test('invoices already settled: no hold, a plain notice quoting the reply', async ({ assert }) => {
+  test('invoices already settled: no hold, a plain notice quoting the reply', async ({
+    assert,
+  }) => {
     const fake = mail.fake()
     const { invoices, replyAddress } = await relancedInvoices({ locale: 'fr' })
     await db.transaction(async (trx) => {
-      for (const invoice of invoices) await markInvoicePaid(invoice.useTransaction(trx), { via: 'manual' }, trx)
+      for (const invoice of invoices)
+        await markInvoicePaid(invoice.useTransaction(trx), { via: 'manual' }, trx)
     })
     await receiveAndProcess(replyAddress, reply(replyAddress, 'Merci, bonne journée'))
 
@@ -160,14 +173,23 @@ test.group('Inbound: a client replies to a relance', (group) => {
     const email = sentMessages(fake)[0].toJSON().message
     assert.equal(email.subject, 'Atelier Dupont a répondu concernant les factures FR-1 et FR-2')
     assert.include(email.text as string, '> Merci, bonne journée')
-    assert.deepEqual(email.replyTo, [{ address: 'compta@atelier-dupont.test', name: 'Atelier Dupont' }])
+    assert.deepEqual(email.replyTo, [
+      { address: 'compta@atelier-dupont.test', name: 'Atelier Dupont' },
+    ])
   })
 
-  test('a reply never shortens a longer hold: a dispute stays until released', async ({ assert }) => {
+  test('a reply never shortens a longer hold: a dispute stays until released', async ({
+    assert,
+  }) => {
     const { user, invoices, replyAddress, emailId } = await relancedInvoices()
     const email = await RelanceEmail.findOrFail(emailId)
     await db.transaction((trx) =>
-      disputeInvoice({ userId: email.userId, clientId: email.clientId, user }, invoices[0].id, { message: 'Wrong amount' }, trx)
+      disputeInvoice(
+        { userId: email.userId, clientId: email.clientId, user },
+        invoices[0].id,
+        { message: 'Wrong amount' },
+        trx
+      )
     )
     await receiveAndProcess(replyAddress, reply(replyAddress))
 
@@ -209,7 +231,8 @@ test.group('Inbound: automatic replies and unknown messages', (group) => {
       replyAddress,
       sampleOutOfOffice({ from: 'compta@atelier-dupont.test', to: replyAddress }).raw
     )
-    assert.equal((await inboundMessageRow(id)).kind, 'auto_reply')
+    const row = await inboundMessageRow(id)
+    assert.equal(row.kind, 'auto_reply')
     for (const invoice of invoices) {
       await invoice.refresh()
       assert.isNull(invoice.holdReason)
@@ -223,13 +246,17 @@ test.group('Inbound: automatic replies and unknown messages', (group) => {
     assert,
   }) => {
     const { replyAddress } = await relancedInvoices()
-    const empty = await receiveAndProcess(replyAddress, 'From: x@example.test\r\nSubject: \r\n\r\n\r\n')
+    const empty = await receiveAndProcess(
+      replyAddress,
+      'From: x@example.test\r\nSubject: \r\n\r\n\r\n'
+    )
     const nested = await receiveAndProcess(replyAddress, nestedParts(5_000))
     for (const id of [empty, nested]) {
       const row = await inboundMessageRow(id)
       assert.equal(row.kind, 'unknown')
     }
-    assert.match((await inboundMessageRow(nested)).summary.why, /^unreadable message/)
+    const unreadable = await inboundMessageRow(nested)
+    assert.match(unreadable.summary.why, /^unreadable message/)
     assert.equal(await countRows('activity_events', { type: 'client_replied' }), 0)
     assert.lengthOf(await Invoice.query().whereNotNull('hold_reason'), 0)
   })
@@ -245,10 +272,14 @@ test.group('Inbound: bounces', (group) => {
   }) => {
     const fake = mail.fake()
     const { invoices, bounceAddress } = await relancedInvoices()
-    const dsn = sampleBounce({ to: bounceAddress, failedRecipient: 'compta@atelier-dupont.test' }).raw
+    const dsn = sampleBounce({
+      to: bounceAddress,
+      failedRecipient: 'compta@atelier-dupont.test',
+    }).raw
     const id = await receiveAndProcess(bounceAddress, dsn)
 
-    assert.equal((await inboundMessageRow(id)).kind, 'bounce')
+    const row = await inboundMessageRow(id)
+    assert.equal(row.kind, 'bounce')
     const client = await Client.findByOrFail('email', 'compta@atelier-dupont.test')
     assert.equal(client.emailStatus, 'bounced')
     assert.exists(client.emailBouncedAt)
@@ -262,10 +293,16 @@ test.group('Inbound: bounces', (group) => {
     const job = await getQueue('client-notices').getJob(sendClientNoticeJob.jobId(notice.id))
     assert.equal(await sendClientNoticeJob.handle(job!), 'sent')
     const text = sentMessages(fake)[0].toJSON().message.text as string
-    assert.include(text, "(compta@atelier-dupont.test) for invoices FR-1 and FR-2 was not delivered: the client's address does not exist (5.1.1)")
+    assert.include(
+      text,
+      "(compta@atelier-dupont.test) for invoices FR-1 and FR-2 was not delivered: the client's address does not exist (5.1.1)"
+    )
 
     // Another bounce of the same address: events, no second notice
-    await receiveAndProcess(bounceAddress, sampleBounce({ to: bounceAddress, failedRecipient: 'compta@atelier-dupont.test' }).raw)
+    await receiveAndProcess(
+      bounceAddress,
+      sampleBounce({ to: bounceAddress, failedRecipient: 'compta@atelier-dupont.test' }).raw
+    )
     assert.equal(await countRows('client_notices', { kind: 'bounce' }), 1)
     assert.lengthOf(await eventsOf('client_email_bounced'), 4)
     // The invoices' relances now wait: none is cancelled
@@ -278,11 +315,17 @@ test.group('Inbound: bounces', (group) => {
     assert.lengthOf(waiting, 4)
   })
 
-  test('a delay (4.x.x) only writes client_email_delayed; the client stays ok', async ({ assert }) => {
+  test('a delay (4.x.x) only writes client_email_delayed; the client stays ok', async ({
+    assert,
+  }) => {
     const { bounceAddress } = await relancedInvoices()
     await receiveAndProcess(
       bounceAddress,
-      sampleBounce({ to: bounceAddress, failedRecipient: 'compta@atelier-dupont.test', status: '4.4.1' }).raw
+      sampleBounce({
+        to: bounceAddress,
+        failedRecipient: 'compta@atelier-dupont.test',
+        status: '4.4.1',
+      }).raw
     )
     const client = await Client.findByOrFail('email', 'compta@atelier-dupont.test')
     assert.equal(client.emailStatus, 'ok')
@@ -296,7 +339,8 @@ test.group('Inbound: bounces', (group) => {
       bounceAddress,
       sampleBounce({ to: bounceAddress, failedRecipient: 'someone-else@example.test' }).raw
     )
-    assert.equal((await inboundMessageRow(id)).summary.outcome, 'other_address')
+    const row = await inboundMessageRow(id)
+    assert.equal(row.summary.outcome, 'other_address')
     const client = await Client.findByOrFail('email', 'compta@atelier-dupont.test')
     assert.equal(client.emailStatus, 'ok')
     assert.equal(await countRows('activity_events', { type: 'client_email_bounced' }), 0)

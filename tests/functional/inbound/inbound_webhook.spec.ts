@@ -12,7 +12,11 @@ import { maskSecretPaths } from '#support/secret_paths'
 import { processInboundMessage } from '#services/inbound/inbound_processing'
 import { HOSTILE_CASES } from '#tests/helpers/hostile_mail'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
-import { inboundDomainFor, sentRelanceEmailWithAddresses, TEST_INBOUND_DOMAIN } from '#tests/helpers/inbound'
+import {
+  inboundDomainFor,
+  sentRelanceEmailWithAddresses,
+  TEST_INBOUND_DOMAIN,
+} from '#tests/helpers/inbound'
 import { countRows } from '#tests/helpers/rows'
 import { queuedJobIds, resetState } from '#tests/helpers/state'
 
@@ -55,8 +59,9 @@ test.group('Inbound webhook', (group) => {
       .post(PATH)
       .qs({ recipient: replyAddress })
       .header('authorization', `Bearer ${SECRET}`)
-      
-      .unsafeJson(replyTo(replyAddress)).type('message/rfc822')
+
+      .unsafeJson(replyTo(replyAddress))
+      .type('message/rfc822')
 
     response.assertStatus(202)
     response.assertBody({ data: { accepted: true } })
@@ -74,7 +79,13 @@ test.group('Inbound webhook', (group) => {
 
   test('a wrong or missing secret is a 401 and stores nothing', async ({ client, assert }) => {
     const { replyAddress } = await relancedInvoice()
-    for (const authorization of [`Bearer ${SECRET}x`, 'Bearer ', SECRET, `Basic ${SECRET}`, undefined]) {
+    for (const authorization of [
+      `Bearer ${SECRET}x`,
+      'Bearer ',
+      SECRET,
+      `Basic ${SECRET}`,
+      undefined,
+    ]) {
       const request = client.post(PATH).qs({ recipient: replyAddress })
       if (authorization !== undefined) request.header('authorization', authorization)
       const response = await request.unsafeJson(replyTo(replyAddress)).type('message/rfc822')
@@ -100,7 +111,9 @@ test.group('Inbound webhook', (group) => {
     ]) {
       const request = client.post(PATH).header('authorization', `Bearer ${SECRET}`)
       if (recipient !== undefined) request.qs({ recipient })
-      const response = await request.unsafeJson('From: a@b.test\r\n\r\nhello\r\n').type('message/rfc822')
+      const response = await request
+        .unsafeJson('From: a@b.test\r\n\r\nhello\r\n')
+        .type('message/rfc822')
       response.assertStatus(422)
       assert.equal(response.body().errors[0].field, 'recipient', String(recipient))
     }
@@ -114,10 +127,13 @@ test.group('Inbound webhook', (group) => {
     const { replyAddress } = await relancedInvoice()
     const post = () =>
       client.post(PATH).qs({ recipient: replyAddress }).header('authorization', `Bearer ${SECRET}`)
-    ;(await post().json({ raw: 'From: a@b.test' })).assertStatus(415)
-    ;(
-      await post().header('content-encoding', 'gzip').unsafeJson('x').type('message/rfc822')
-    ).assertStatus(415)
+    const json = await post().json({ raw: 'From: a@b.test' })
+    json.assertStatus(415)
+    const gzipped = await post()
+      .header('content-encoding', 'gzip')
+      .unsafeJson('x')
+      .type('message/rfc822')
+    gzipped.assertStatus(415)
     const oversized = 'a'.repeat(10 * 1024 * 1024 + 1)
     const response = await post().unsafeJson(oversized).type('message/rfc822')
     response.assertStatus(413)
@@ -143,7 +159,11 @@ test.group('Inbound webhook', (group) => {
       const processed = await db.from('inbound_messages').where('id', row.id).firstOrFail()
       assert.equal(processed.kind, hostile.kind, hostile.name)
       await invoice.refresh()
-      assert.equal(invoice.holdReason, hostile.kind === 'reply' ? 'client_replied' : null, hostile.name)
+      assert.equal(
+        invoice.holdReason,
+        hostile.kind === 'reply' ? 'client_replied' : null,
+        hostile.name
+      )
     }
   })
 
@@ -165,8 +185,9 @@ test.group('Inbound webhook without its secret', (group) => {
       .post(PATH)
       .qs({ recipient: replyAddress })
       .header('authorization', 'Bearer ')
-      
-      .unsafeJson(replyTo(replyAddress)).type('message/rfc822')
+
+      .unsafeJson(replyTo(replyAddress))
+      .type('message/rfc822')
     response.assertStatus(404)
     assert.equal(await countRows('inbound_messages'), 0)
     assert.lengthOf(await Invoice.query().whereNotNull('hold_reason'), 0)

@@ -2,7 +2,9 @@ import { test } from '@japa/runner'
 import { generateReplyToken, inboundAddress, parseInboundAddress } from '#inbound/inbound_addresses'
 
 test.group('Inbound addresses', () => {
-  test('a reply token is 160 random bits in lowercase base32, a new one each time', ({ assert }) => {
+  test('a reply token is 160 random bits in lowercase base32, a new one each time', ({
+    assert,
+  }) => {
     const tokens = new Set(Array.from({ length: 1_000 }, generateReplyToken))
     assert.equal(tokens.size, 1_000)
     for (const token of tokens) assert.match(token, /^[a-z2-7]{32}$/)
@@ -17,7 +19,10 @@ test.group('Inbound addresses', () => {
       token,
     })
     assert.deepEqual(
-      parseInboundAddress(inboundAddress('bounce', token, 'inbound.relance.test'), 'INBOUND.relance.test'),
+      parseInboundAddress(
+        inboundAddress('bounce', token, 'inbound.relance.test'),
+        'INBOUND.relance.test'
+      ),
       { kind: 'bounce', token }
     )
   })
