@@ -49,7 +49,7 @@ const deliverWebhookJob: QueueJob<DeliverWebhookPayload, DeliveryRef> = defineJo
     jobsFor: async (deliveries) => deliveries.map(webhookJob),
   },
 
-  rowStatus: () => scheduledRowStatus('webhook_deliveries', 'delivered_at'),
+  rowStatus: () => scheduledRowStatus('webhook_deliveries', { sentColumn: 'delivered_at' }),
 })
 
 export default deliverWebhookJob

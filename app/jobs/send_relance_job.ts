@@ -65,7 +65,7 @@ const sendRelanceJob: QueueJob<SendRelancePayload, ScheduledRowRef> = defineJob(
     jobsFor: async (relances) => relances.map(relanceJob),
   },
 
-  rowStatus: () => scheduledRowStatus('relances'),
+  rowStatus: () => scheduledRowStatus('relances', { except: RELANCE_WAITS_FOR_ACTION_SQL }),
 })
 
 export default sendRelanceJob

@@ -274,6 +274,12 @@ export const schemas = {
             description: 'Their average days late, 0 for one paid on time',
           },
         }),
+        promised: {
+          type: 'array',
+          description:
+            'Pending invoices whose client promised a payment date on their page, by the week of that date (weekOf: its Monday, in the user’s timezone), oldest first',
+          items: object({ weekOf: date, cents: integer, count: integer }),
+        },
       }),
     },
   }),

@@ -139,11 +139,15 @@ function waitsForVerification(table: string) {
 /**
  * One table's promises, sends and failures, in one statement; `sentColumn`
  * is when a row's work was done. The lag counts the rows a worker could
- * send now.
+ * send now: not those `except` says wait for someone to act (as the
+ * reconciler leaves them alone).
  */
 export async function scheduledRowStatus(
   table: ScheduledRows['table'] | 'thank_yous' | 'webhook_deliveries',
-  sentColumn: 'sent_at' | 'delivered_at' = 'sent_at'
+  {
+    sentColumn = 'sent_at',
+    except,
+  }: { sentColumn?: 'sent_at' | 'delivered_at'; except?: string } = {}
 ): Promise<RowStatus> {
   const {
     rows: [row],
@@ -151,7 +155,7 @@ export async function scheduledRowStatus(
     `SELECT count(*) FILTER (WHERE status = 'scheduled')::int AS scheduled,
             count(*) FILTER (WHERE ${sentColumn} IS NOT NULL)::int AS sent,
             count(*) FILTER (WHERE status = 'failed')::int AS failed,
-            min(scheduled_at) FILTER (WHERE status = 'scheduled' AND scheduled_at < ?${waitsForVerification(table)})
+            min(scheduled_at) FILTER (WHERE status = 'scheduled' AND scheduled_at < ?${waitsForVerification(table)}${except ? ` AND NOT (${except})` : ''})
               AS oldest_overdue_at,
             count(*) FILTER (WHERE status = 'failed' AND updated_at > ?)::int AS failed_last_day
      FROM ${table}`,

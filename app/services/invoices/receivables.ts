@@ -10,6 +10,9 @@ export const PAYMENT_PERIOD_DAYS = 365
 
 type Amount = { cents: number; count: number }
 
+/** Invoices a client promised to pay within one week (Monday to Sunday, the user's). */
+export type PromisedWeek = Amount & { weekOf: string }
+
 export type CurrencyReceivables = {
   currency: string
   outstanding: Amount & { byAge: (Amount & { bucket: AgeBucket })[] }
@@ -20,6 +23,7 @@ export type CurrencyReceivables = {
     onTimeRate: number | null
     averageDaysLate: number | null
   }
+  promised: PromisedWeek[]
 }
 
 /** The SQL condition of a bucket on `days_late` (today − due date). */
@@ -40,11 +44,15 @@ const BUCKET_CONDITIONS: Record<AgeBucket, string> = {
  *   else the day it was recorded; cancelled invoices left out), null when
  *   nothing was invoiced then;
  * - payments of the last 365 days: how many, the share paid on or before
- *   the due date, and the average days late (0 for one paid on time).
+ *   the due date, and the average days late (0 for one paid on time);
+ * - promised: pending invoices whose client promised a date (a
+ *   `payment_promised` hold still running at `now`), by the week of that
+ *   date. The hold ends at 09:00 the day after the promised date.
  */
 export async function receivablesOf(
   user: { id: number; timezone: string },
-  today: string
+  today: string,
+  now: Date = new Date()
 ): Promise<CurrencyReceivables[]> {
   const pending = (condition: string, value: string) =>
     `coalesce(${value} FILTER (WHERE status = 'pending' AND ${condition}), 0)::bigint`
@@ -58,10 +66,19 @@ export async function receivablesOf(
        SELECT currency, amount_cents, status, due_date,
               ?::date - due_date AS days_late,
               coalesce(issued_at, (created_at AT TIME ZONE ?)::date) AS issued_on,
-              (paid_at AT TIME ZONE ?)::date AS paid_on
+              (paid_at AT TIME ZONE ?)::date AS paid_on,
+              CASE WHEN status = 'pending' AND hold_reason = 'payment_promised' AND hold_until > ?
+                THEN date_trunc('week', (hold_until AT TIME ZONE ?)::date - 1)::date END AS promised_week
        FROM invoices WHERE user_id = ? AND status <> 'cancelled'
+     ),
+     promised AS (
+       SELECT currency, jsonb_agg(jsonb_build_object(
+                'weekOf', promised_week, 'cents', cents, 'count', count) ORDER BY promised_week) AS weeks
+       FROM (SELECT currency, promised_week, sum(amount_cents)::bigint AS cents, count(*) AS count
+             FROM invoice WHERE promised_week IS NOT NULL GROUP BY currency, promised_week) AS week
+       GROUP BY currency
      )
-     SELECT currency,
+     SELECT currency, coalesce(max(promised.weeks::text), '[]') AS promised,
             ${pending('true', 'sum(amount_cents)')} AS outstanding_cents,
             ${pending('true', 'count(*)')} AS outstanding_count,
             ${buckets.join(',\n')},
@@ -71,10 +88,12 @@ export async function receivablesOf(
             count(*) FILTER (WHERE paid_on > ?::date - ?::int AND paid_on <= due_date) AS paid_on_time,
             avg(greatest(paid_on - due_date, 0)) FILTER (WHERE paid_on > ?::date - ?::int)
               AS average_days_late
-     FROM invoice GROUP BY currency ORDER BY currency`,
+     FROM invoice LEFT JOIN promised USING (currency) GROUP BY currency ORDER BY currency`,
     [
       today,
       user.timezone,
+      user.timezone,
+      now,
       user.timezone,
       user.id,
       today,
@@ -116,6 +135,11 @@ export async function receivablesOf(
         averageDaysLate:
           row.average_days_late === null ? null : round(Number(row.average_days_late), 1),
       },
+      promised: (JSON.parse(String(row.promised)) as PromisedWeek[]).map((week) => ({
+        weekOf: week.weekOf,
+        cents: Number(week.cents),
+        count: Number(week.count),
+      })),
     }
   })
 }

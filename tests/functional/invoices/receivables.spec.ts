@@ -20,6 +20,8 @@ type Seeded = {
   dueDate: string
   paidAt: DateTime | null
   createdAt: DateTime
+  /** A `payment_promised` hold: it ends at 09:00 the day after the promised date. */
+  promisedOn?: string
 }
 
 /** A small deterministic generator: the same year of invoices on every run. */
@@ -39,6 +41,8 @@ function random(start: number) {
  */
 function aYearOfInvoices(today: DateTime): Seeded[] {
   const pick = random(24)
+  // Promises of pending invoices: from yesterday's (ended) to five weeks ahead
+  const promise = random(7)
   const invoices: Seeded[] = []
   for (let day = 365; day >= 0; day -= 1 + pick(2)) {
     const issued = today.minus({ days: day })
@@ -53,7 +57,9 @@ function aYearOfInvoices(today: DateTime): Seeded[] {
         pick(2) === 0 ? paidDay.set({ hour: 23, minute: 59 }) : paidDay.set({ hour: 0, minute: 1 })
       paidAt = candidate > today.endOf('day') ? null : candidate
     }
+    const promised = status === 'pending' && promise(3) === 0
     invoices.push({
+      promisedOn: promised ? today.plus({ days: promise(37) - 1 }).toISODate()! : undefined,
       currency: pick(3) === 0 ? 'USD' : 'EUR',
       amountCents: 10_000 + pick(500_000),
       status: status === 'paid' && !paidAt ? 'pending' : status,
@@ -82,6 +88,14 @@ async function seed(user: User, invoices: Seeded[]) {
       paid_via: invoice.paidAt ? 'manual' : null,
       created_at: invoice.createdAt.toJSDate(),
       updated_at: invoice.createdAt.toJSDate(),
+      hold_reason: invoice.promisedOn ? 'payment_promised' : null,
+      hold_until: invoice.promisedOn
+        ? DateTime.fromISO(invoice.promisedOn, { zone: user.timezone })
+            .plus({ days: 1 })
+            .set({ hour: 9 })
+            .toJSDate()
+        : null,
+      held_at: invoice.promisedOn ? invoice.createdAt.toJSDate() : null,
     }))
   )
 }
@@ -90,7 +104,11 @@ const round = (value: number, decimals: number) =>
   Math.round(value * 10 ** decimals) / 10 ** decimals
 
 /** The same figures computed here, invoice by invoice, with luxon in the user's zone. */
-function expectedReceivables(invoices: Seeded[], today: DateTime): CurrencyReceivables[] {
+function expectedReceivables(
+  invoices: Seeded[],
+  today: DateTime,
+  now: DateTime
+): CurrencyReceivables[] {
   const currencies = [
     ...new Set(invoices.filter((i) => i.status !== 'cancelled').map((i) => i.currency)),
   ].sort()
@@ -120,6 +138,15 @@ function expectedReceivables(invoices: Seeded[], today: DateTime): CurrencyRecei
     const paid = mine.filter(
       (i) => i.paidAt && daysBetween(i.paidAt.setZone(today.zone), today) < 365
     )
+    const promises = new Map<string, { cents: number; count: number }>()
+    for (const invoice of pending) {
+      if (!invoice.promisedOn) continue
+      const promisedOn = dayOf(invoice.promisedOn)
+      if (promisedOn.plus({ days: 1 }).set({ hour: 9 }) <= now) continue
+      const weekOf = promisedOn.startOf('week').toISODate()!
+      const week = promises.get(weekOf) ?? { cents: 0, count: 0 }
+      promises.set(weekOf, { cents: week.cents + invoice.amountCents, count: week.count + 1 })
+    }
     const daysLate = paid.map((i) =>
       Math.max(0, daysBetween(dayOf(i.dueDate), i.paidAt!.setZone(today.zone)))
     )
@@ -148,6 +175,9 @@ function expectedReceivables(invoices: Seeded[], today: DateTime): CurrencyRecei
           ? round(daysLate.reduce((a, b) => a + b, 0) / paid.length, 1)
           : null,
       },
+      promised: [...promises.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([weekOf, week]) => ({ weekOf, ...week })),
     }
   })
 }
@@ -175,12 +205,14 @@ test.group('Receivables statistics', (group) => {
       const knex = db.connection().getWriteClient()
       const listener = (query: { sql: string }) => statements.push(query.sql)
       knex.on('query', listener)
-      const computed = await receivablesOf(user, todayIso).finally(() =>
+      // Noon in the user's zone: yesterday's promises have ended, today's still run
+      const now = today.set({ hour: 12 })
+      const computed = await receivablesOf(user, todayIso, now.toJSDate()).finally(() =>
         knex.off('query', listener)
       )
 
       assert.lengthOf(statements, 1)
-      const expected = expectedReceivables(invoices, today)
+      const expected = expectedReceivables(invoices, today, now)
       assert.deepEqual(computed, expected)
       // The seed covers every case the figures distinguish
       assert.sameMembers(
@@ -194,7 +226,10 @@ test.group('Receivables statistics', (group) => {
         )
         assert.isAbove(entry.payments.onTimeRate!, 0)
         assert.isBelow(entry.payments.onTimeRate!, 1)
+        assert.isAbove(entry.promised.length, 1, JSON.stringify(entry.promised))
       }
+      const ended = invoices.filter((i) => i.promisedOn && i.promisedOn < todayIso)
+      assert.isAbove(ended.length, 0, 'an ended promise counts for nothing')
     })
 
   test('GET /stats answers the user’s receivables as of today in the user’s timezone', async ({

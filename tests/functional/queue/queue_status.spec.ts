@@ -1,5 +1,7 @@
 import { test } from '@japa/runner'
 import ace from '@adonisjs/core/services/ace'
+import { DateTime } from 'luxon'
+import Client from '#models/client'
 import Relance from '#models/relance'
 import { UserFactory } from '#database/factories/user_factory'
 import QueueStatus from '../../../commands/queue_status.js'
@@ -66,6 +68,24 @@ test.group('Queue status', (group) => {
 
     const verified = await createScheduledInvoice(await UserFactory.create())
     await relanceDueNow(verified.id)
+    assert.match(await relanceLag(), /^\d+ s$/)
+  })
+})
+
+test.group('Queue status: relances waiting for someone to act', (group) => {
+  group.each.setup(() => resetState())
+
+  test('a relance held until released, or to a bounced address, is no lag', async ({ assert }) => {
+    const user = await UserFactory.create()
+    const disputed = await createScheduledInvoice(user, { clientEmail: 'ap@disputed.test' })
+    await relanceDueNow(disputed.id)
+    await disputed.merge({ holdReason: 'disputed', heldAt: DateTime.now() }).save()
+    const bounced = await createScheduledInvoice(user, { clientEmail: 'ap@bounced.test' })
+    await relanceDueNow(bounced.id)
+    await Client.query().where('id', bounced.clientId).update({ email_status: 'bounced' })
+    assert.equal(await relanceLag(), '-')
+
+    await disputed.merge({ holdReason: null, heldAt: null }).save()
     assert.match(await relanceLag(), /^\d+ s$/)
   })
 })
