@@ -59,7 +59,12 @@ test.group('Inbound mail end to end', (group) => {
     assert.equal(parsed?.kind, 'reply')
     assert.equal(inbox.envelopeOf(relance).from, `bounce+${parsed!.token}@${TEST_INBOUND_DOMAIN}`)
     assert.match(relance.messageId!, new RegExp(`@${TEST_INBOUND_DOMAIN.replaceAll('.', '\\.')}>$`))
-    const email = await RelanceEmail.findByOrFail('reply_token_hash', hashLinkToken(parsed!.token))
+    // The worker commits the email's row once SMTP has answered: it may still be on its way
+    const email = await waitFor(
+      'the relance email’s row',
+      async () =>
+        (await RelanceEmail.findBy('reply_token_hash', hashLinkToken(parsed!.token))) ?? undefined
+    )
     assert.equal(email.messageId, relance.messageId)
     const preview = await callApi(app, 'GET', `/invoices/${invoiceId}/relances/2/preview`, {
       token,
