@@ -122,20 +122,18 @@ test.group('Queue status: the inbound receiver', (group) => {
     assert.include(await receiverLine(), 'inbound receiver: off (INBOUND_DOMAIN is not set)')
 
     const smtp = await SmtpInbox.start()
+    const { port } = smtp
     try {
       env.set('INBOUND_DOMAIN', 'inbound.relance.test')
-      env.set('INBOUND_SMTP_PORT', smtp.port as never)
+      env.set('INBOUND_SMTP_PORT', port as never)
       assert.match(
         await receiverLine(),
-        new RegExp(`inbound receiver 127\\.0\\.0\\.1:${smtp.port}: up \\(220 `)
+        new RegExp(`inbound receiver 127\\.0\\.0\\.1:${port}: up \\(220 `)
       )
     } finally {
       await smtp.close()
     }
-    assert.include(
-      await receiverLine(),
-      `inbound receiver 127.0.0.1:${smtp.port}: down (ECONNREFUSED)`
-    )
+    assert.include(await receiverLine(), `inbound receiver 127.0.0.1:${port}: down (ECONNREFUSED)`)
   })
 
   test('its messages still to process are the inbound row of the table', async ({ assert }) => {
