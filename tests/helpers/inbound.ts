@@ -151,15 +151,16 @@ export class RawSmtpSession {
     return session
   }
 
-  /** The next complete reply (its last line), removed from what was received. */
-  async reply(): Promise<string> {
-    const line = await waitFor('an SMTP reply', () => {
-      const match = /^(\d{3}) .*\r\n/m.exec(this.#received)
+  /** The next complete reply, every line of it (EHLO's are many), removed from what was received. */
+  reply(): Promise<string> {
+    return waitFor('an SMTP reply', () => {
+      const match = /^\d{3} .*\r\n/m.exec(this.#received)
       if (!match) return undefined
-      this.#received = this.#received.slice(match.index + match[0].length)
-      return match[0].trim()
+      const end = match.index + match[0].length
+      const reply = this.#received.slice(0, end).trim()
+      this.#received = this.#received.slice(end)
+      return reply
     })
-    return line
   }
 
   write(data: string) {

@@ -1,4 +1,8 @@
 import { test } from '@japa/runner'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import nodemailer from 'nodemailer'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import { UserFactory } from '#database/factories/user_factory'
@@ -14,6 +18,7 @@ import {
 } from '#tests/helpers/inbound'
 import { processSceneForEach } from '#tests/helpers/running_app'
 import type { SmtpInbox } from '#tests/helpers/smtp_inbox'
+import { selfSignedCertificate } from '#tests/helpers/certificates'
 import { countRows } from '#tests/helpers/rows'
 import { dropQueueKeys, queuedJobIds } from '#tests/helpers/state'
 import { holdsFor, waitFor } from '#tests/helpers/wait_for'
@@ -140,5 +145,42 @@ test.group('Faults: the receiver dies, Redis forgets', (group) => {
     session.close()
     assert.equal(await exit, 0)
     assert.equal(await countRows('inbound_messages'), 1)
+  })
+
+  test('with a key and a certificate the receiver offers STARTTLS; without, it offers none', async ({
+    assert,
+    cleanup,
+  }) => {
+    const reply = await relanceAnsweredBy('tls@example.test', 'TLS-1')
+    const dir = await mkdtemp(join(tmpdir(), 'relance-inbound-tls-'))
+    cleanup(() => rm(dir, { recursive: true, force: true }))
+    const certificate = await selfSignedCertificate(dir)
+    const secure = scene.track(
+      await startReceiver({
+        INBOUND_TLS_KEY: join(dir, 'key.pem'),
+        INBOUND_TLS_CERT: certificate.certPath,
+      })
+    )
+    assert.include(secure.output, 'STARTTLS on')
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: secure.port,
+      requireTLS: true,
+      tls: { ca: certificate.cert, servername: 'localhost' },
+    })
+    try {
+      const info = await transport.sendMail(reply)
+      assert.match(info.response, /^250/)
+    } finally {
+      transport.close()
+    }
+    assert.equal(await countRows('inbound_messages'), 1)
+
+    const plain = scene.track(await startReceiver())
+    const session = await RawSmtpSession.open(plain.port)
+    const capabilities = await session.command('EHLO client.test')
+    session.close()
+    assert.notInclude(capabilities, 'STARTTLS')
+    assert.include(plain.output, 'STARTTLS off')
   })
 })
