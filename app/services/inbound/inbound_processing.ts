@@ -119,7 +119,9 @@ function quotedReply(
     messageId: rowId,
     from: safeLine(
       mail.from
-        ? `${mail.from.name ? `${mail.from.name} ` : ''}<${mail.from.address}>`
+        ? mail.from.name
+          ? `${mail.from.name} <${mail.from.address}>`
+          : mail.from.address
         : (mail.headers.get('from') ?? '')
     ),
     date: mail.date ? DateTime.fromJSDate(mail.date).toISO() : null,

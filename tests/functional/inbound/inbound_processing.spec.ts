@@ -133,6 +133,38 @@ test.group('Inbound: a client replies to a relance', (group) => {
     assert.lengthOf(sentMessages(fake), 1)
   })
 
+  test('replies of two clients in one digest: each quoted once, no Reply-To (it would write to both)', async ({
+    assert,
+  }) => {
+    const fake = mail.fake()
+    const { user, replyAddress } = await relancedInvoices()
+    const other = await createScheduledInvoice(user, {
+      number: 'GX-9',
+      clientName: 'Globex',
+      clientEmail: 'ap@globex.test',
+      dueDate: DateTime.utc().minus({ days: 10 }).startOf('day'),
+    })
+    const globex = await sentRelanceEmailWithAddresses([other])
+    await receiveAndProcess(replyAddress, reply(replyAddress, 'Atelier paid.'))
+    await receiveAndProcess(
+      globex.replyAddress,
+      sampleReply({ from: 'ap@globex.test', to: globex.replyAddress, text: 'Globex disputes.' }).raw
+    )
+
+    const [first] = await CheckinTask.query().where('reason', 'client_replied').orderBy('id')
+    const job = await getQueue('checkins').getJob(sendCheckinJob.jobId(first.id))
+    assert.equal(await sendCheckinJob.handle(job!), 'sent')
+    const [message] = sentMessages(fake)
+    const email = message.toJSON().message
+    assert.equal(email.subject, 'Have you been paid? 3 invoices')
+    assert.isUndefined(email.replyTo)
+    const text = email.text as string
+    assert.equal(text.split('> Atelier paid.').length, 2)
+    assert.equal(text.split('> Globex disputes.').length, 2)
+    assert.include(text, "— Atelier Dupont's reply about invoices FR-1 and FR-2 —")
+    assert.include(text, "— Globex's reply about invoice GX-9 —\n\nFrom: ap@globex.test\n")
+  })
+
   test('processed once: a second run of the job, or the same message again, changes nothing', async ({
     assert,
   }) => {
