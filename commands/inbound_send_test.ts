@@ -2,10 +2,10 @@ import { BaseCommand, args, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 
 type DevInboxEmail = {
+  id: string
   to?: { address: string }[]
-  replyTo?: { address: string }[]
   subject?: string
-  date?: string
+  time?: string
 }
 
 /**
@@ -112,27 +112,32 @@ export default class InboundSendTest extends BaseCommand {
     }
   }
 
-  /** The newest email of the dev inbox with a reply address at the domain. */
+  /**
+   * The newest email of the dev inbox (maildev) with a reply address at the
+   * domain: its list has no Reply-To, each message's raw source has.
+   */
   async #newestRelance(inboxPort: number, domain: string) {
+    const inbox = `http://127.0.0.1:${inboxPort}/api/email`
     let emails: DevInboxEmail[]
     try {
-      const response = await fetch(`http://127.0.0.1:${inboxPort}/api/email`, {
-        signal: AbortSignal.timeout(5_000),
-      })
+      const response = await fetch(inbox, { signal: AbortSignal.timeout(5_000) })
       emails = (await response.json()) as DevInboxEmail[]
     } catch {
       return null
     }
-    const relances = emails
-      .map((email) => ({
-        replyTo: email.replyTo?.[0]?.address ?? '',
-        to: email.to?.[0]?.address ?? '',
-        subject: email.subject ?? '',
-        date: Date.parse(email.date ?? '') || 0,
-      }))
-      .filter((email) => email.replyTo.toLowerCase().endsWith(`@${domain}`))
-      .sort((a, b) => b.date - a.date)
-    return relances[0] ?? null
+    const address = new RegExp(`reply\\+[a-z2-7]{32}@${domain.replaceAll('.', '\\.')}`, 'i')
+    const newestFirst = [...emails].sort(
+      (a, b) => Date.parse(b.time ?? '') - Date.parse(a.time ?? '')
+    )
+    for (const email of newestFirst.slice(0, 50)) {
+      const source = await fetch(`${inbox}/${email.id}/source`).then((response) => response.text())
+      const header = /^reply-to:.*(?:\r?\n[ \t].*)*/im.exec(source)?.[0] ?? ''
+      const replyTo = address.exec(header)?.[0]
+      if (replyTo) {
+        return { replyTo, to: email.to?.[0]?.address ?? '', subject: email.subject ?? '' }
+      }
+    }
+    return null
   }
 
   #fail(message: string) {
