@@ -2,7 +2,7 @@
 | npm run bench                 every benchmark, in order
 | npm run bench -- <name> …     only these (checkin_click, invoice_list,
 |                               validate_draft, worker_throughput,
-|                               checkin_timing, scale)
+|                               checkin_timing, scale, inbound)
 |
 | Each benchmark gets its own database and queue prefix, measures the app and
 | its baseline in the same run, and cleans up. The table goes to the console;
@@ -18,6 +18,7 @@ import validateDraft from './validate_draft.js'
 import workerThroughput from './worker_throughput.js'
 import checkinTiming from './checkin_timing.js'
 import scale from './scale.js'
+import inbound from './inbound.js'
 import {
   APP_ROOT,
   buildApp,
@@ -41,6 +42,7 @@ const BENCHMARKS: Benchmark[] = [
   workerThroughput,
   checkinTiming,
   scale,
+  inbound,
 ]
 
 const RESULTS = new URL('./results/', import.meta.url)

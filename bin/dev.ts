@@ -6,8 +6,9 @@
 | The app for local work in one command: .env and the database when missing
 | (bin/setup.ts), the migrations, the dev inbox when nothing listens on
 | SMTP_HOST:SMTP_PORT (maildev: SMTP there, web UI on DEV_INBOX_PORT), then
-| the web server in watch mode and the worker as child processes, their
-| output prefixed with their name.
+| the web server in watch mode, the worker and, when INBOUND_DOMAIN is set,
+| the inbound SMTP receiver as child processes, their output prefixed with
+| their name.
 |
 | SIGINT (Ctrl-C), SIGTERM or the end of the npm process that started it
 | stops everything: SIGTERM to each child, SIGKILL to the process group of
@@ -28,7 +29,7 @@ const GRACE_MS = 7_000
 const POSIX = process.platform !== 'win32'
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::'])
 
-type Color = 'blue' | 'magenta' | 'cyan' | 'gray' | 'red'
+type Color = 'blue' | 'magenta' | 'yellow' | 'cyan' | 'gray' | 'red'
 
 function say(
   label: string,
@@ -238,6 +239,8 @@ async function main() {
 
   start('web', 'blue', ['ace.js', 'serve', '--watch', '--no-clear'])
   start('worker', 'magenta', ['ace.js', 'queue:work'])
+  const inboundDomain = env.get('INBOUND_DOMAIN')
+  if (inboundDomain) start('inbound', 'yellow', ['ace.js', 'inbound:serve'])
 
   const apiUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/api/v1`
   const health = await waitForWeb(`${apiUrl}/health`)
@@ -248,8 +251,11 @@ async function main() {
       `Relance is running on Node.js ${process.version}`,
       `  API    ${apiUrl}${healthNote}`,
       `  Inbox  ${inboxLine}`,
+      inboundDomain
+        ? `  Reply  SMTP ${env.get('INBOUND_SMTP_HOST', '127.0.0.1')}:${env.get('INBOUND_SMTP_PORT', 2525)} for reply+…@${inboundDomain}; node ace inbound:send-test answers the newest relance`
+        : `  Reply  off (INBOUND_DOMAIN is empty): relances reply to the freelancer`,
       `  Demo   npm run db:seed creates an account to log in with, and prints it`,
-      `Ctrl-C stops the web server, the worker and the inbox.`,
+      `Ctrl-C stops the web server, the worker${inboundDomain ? ', the inbound receiver' : ''} and the inbox.`,
     ].join('\n')
   )
 }

@@ -4,7 +4,7 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 /**
  * What an operator looks at first: per queue, what Redis holds beside what
  * PostgreSQL promises, how late the oldest overdue promise is, and the
- * failures of the last day.
+ * failures of the last day; then whether the inbound receiver answers.
  */
 export default class QueueStatus extends BaseCommand {
   static commandName = 'queue:status'
@@ -54,5 +54,21 @@ export default class QueueStatus extends BaseCommand {
       ])
     }
     table.render()
+    await this.#receiverLine()
+  }
+
+  /** The inbound SMTP receiver's health: its greeting at INBOUND_SMTP_HOST:PORT, or why not. */
+  async #receiverLine() {
+    const { default: env } = await import('#start/env')
+    const { probeSmtpReceiver } = await import('#inbound/receiver_probe')
+    if (!env.get('INBOUND_DOMAIN')) {
+      this.logger.info('inbound receiver: off (INBOUND_DOMAIN is not set)')
+      return
+    }
+    const host = env.get('INBOUND_SMTP_HOST', '127.0.0.1')
+    const port = env.get('INBOUND_SMTP_PORT', 2525)
+    const { up, detail } = await probeSmtpReceiver(host, port)
+    if (up) this.logger.info(`inbound receiver ${host}:${port}: up (${detail})`)
+    else this.logger.error(`inbound receiver ${host}:${port}: down (${detail})`)
   }
 }

@@ -77,6 +77,23 @@ function durationList(fallback: string) {
   }
 }
 
+/**
+ * INBOUND_DOMAIN: the domain whose MX points at the receiver (`inbound.example.com`),
+ * lowercased; empty or unset turns inbound mail off.
+ */
+function inboundDomain(key: string, value?: string): string | undefined {
+  const domain = (value ?? '').trim().toLowerCase().replace(/\.$/, '')
+  if (!domain) return undefined
+  if (
+    !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/.test(
+      domain
+    )
+  ) {
+    throw new Error(`"${key}" must be a domain name such as inbound.example.com (got "${value}")`)
+  }
+  return domain
+}
+
 export default await Env.create(new URL('../', import.meta.url), {
   NODE_ENV: Env.schema.enum(['development', 'production', 'test'] as const),
   PORT: Env.schema.number(),
@@ -151,6 +168,17 @@ export default await Env.create(new URL('../', import.meta.url), {
   WEBHOOK_ALLOW_PRIVATE: Env.schema.boolean.optional(),
   // The waits between a webhook's attempts, comma-separated durations (30s,2m,10m,1h,3h,8h,12h)
   WEBHOOK_RETRY_DELAYS: durationList('30s,2m,10m,1h,3h,8h,12h'),
+
+  // Replies and bounces: relance emails carry reply+<token>@ / bounce+<token>@ this domain (unset: Reply-To the user)
+  INBOUND_DOMAIN: inboundDomain,
+  // The inbound SMTP receiver (node ace inbound:serve) listens here
+  INBOUND_SMTP_HOST: Env.schema.string.optional({ format: 'host' }),
+  INBOUND_SMTP_PORT: Env.schema.number.optional(),
+  // PEM files: with both, the receiver offers STARTTLS
+  INBOUND_TLS_KEY: Env.schema.string.optional(),
+  INBOUND_TLS_CERT: Env.schema.string.optional(),
+  // Bearer secret of POST /api/v1/inbound/messages (unset: 404)
+  INBOUND_WEBHOOK_SECRET: Env.schema.string.optional(),
 
   // Prometheus: GET /api/v1/metrics needs this bearer token (unset: 404)
   METRICS_TOKEN: Env.schema.string.optional(),

@@ -32,6 +32,11 @@ function productionWarnings(): string[] {
       'WEBHOOK_ALLOW_PRIVATE=true is ignored in production: webhooks go to https URLs of public addresses only'
     )
   }
+  if (env.get('INBOUND_DOMAIN') && !(env.get('INBOUND_TLS_KEY') && env.get('INBOUND_TLS_CERT'))) {
+    warnings.push(
+      'The inbound receiver offers no STARTTLS: set INBOUND_TLS_KEY and INBOUND_TLS_CERT, or clients’ replies reach it unencrypted'
+    )
+  }
   return warnings
 }
 

@@ -10,6 +10,7 @@ import sendVerificationJob from '#jobs/send_verification_job'
 import sendThankYouJob from '#jobs/send_thank_you_job'
 import sendClientNoticeJob from '#jobs/send_client_notice_job'
 import deliverWebhookJob from '#jobs/deliver_webhook_job'
+import processInboundMessageJob from '#jobs/process_inbound_message_job'
 
 registerWorker('checkins', sendCheckinJob)
 registerWorker('relances', sendRelanceJob)
@@ -17,3 +18,4 @@ registerWorker('verifications', sendVerificationJob)
 registerWorker('thank-yous', sendThankYouJob)
 registerWorker('client-notices', sendClientNoticeJob)
 registerWorker('webhooks', deliverWebhookJob)
+registerWorker('inbound', processInboundMessageJob)

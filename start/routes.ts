@@ -25,6 +25,7 @@ const WebhooksController = () => import('#controllers/webhooks_controller')
 const StatsController = () => import('#controllers/stats_controller')
 const MetricsController = () => import('#controllers/metrics_controller')
 const InvoiceDocumentsController = () => import('#controllers/invoice_documents_controller')
+const InboundMessagesController = () => import('#controllers/inbound_messages_controller')
 
 /**
  * Ids are positive integers that fit PostgreSQL's integer: anything else
@@ -43,6 +44,8 @@ router
     router.get('openapi.json', [OpenapiController, 'show'])
     // Prometheus: bearer METRICS_TOKEN, checked by the controller (404 when unset)
     router.get('metrics', [MetricsController, 'show'])
+    // A provider's inbound webhook: bearer INBOUND_WEBHOOK_SECRET, checked by the controller (404 when unset)
+    router.post('inbound/messages', [InboundMessagesController, 'store'])
 
     router
       .group(() => {

@@ -7,7 +7,12 @@ import {
   settledScheduledRows,
   type ScheduledRowRef,
 } from '#support/scheduled_rows'
-import { classifyMailFailure, describeMailError, isPermanentMailError } from '#mails/mail_errors'
+import {
+  classifyMailFailure,
+  describeMailError,
+  isPermanentMailError,
+  unknownAddressStatus,
+} from '#mails/mail_errors'
 import { RELANCE_WAITS_FOR_ACTION_SQL } from '#services/relances/relance_waits'
 
 export type SendRelancePayload = { relanceId: number; invoiceId: number }
@@ -39,11 +44,19 @@ const sendRelanceJob: QueueJob<SendRelancePayload, ScheduledRowRef> = defineJob(
   isPermanent: isPermanentMailError,
   describeFailure: describeMailError,
 
-  /** The relance becomes `failed`, with the reason in plain words, and the user's feed says so. */
+  /**
+   * The relance becomes `failed`, with the reason in plain words, and the
+   * user's feed says so; an address the client's server does not know
+   * marks the client bounced.
+   */
   async onExhausted(job, error) {
     if (!Number.isInteger(job.data.relanceId)) return
     const { markRelanceFailed } = await import('#services/relances/relance_delivery')
-    await markRelanceFailed(job.data.relanceId, classifyMailFailure(error, job.attemptsMade))
+    await markRelanceFailed(
+      job.data.relanceId,
+      classifyMailFailure(error, job.attemptsMade),
+      unknownAddressStatus(error)
+    )
   },
 
   rebuild: {

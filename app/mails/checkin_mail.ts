@@ -10,10 +10,14 @@ import type User from '#models/user'
 import {
   CHECKIN_DIGEST_TEXTS,
   CHECKIN_MAIL_TEXTS,
+  REPLY_CHECKIN_MAIL_TEXTS,
   SIGNAL_CHECKIN_MAIL_TEXTS,
+  type CheckinInvoiceValues,
+  type QuotedReplyValues,
   type SignalValues,
 } from '#mails/checkin_mail_texts'
 import { formatAmount, formatDate, formatDuration, formatShortDate } from '#mails/formatting'
+import { quotedReplyLines } from '#mails/quoted_reply'
 
 /** The absolute paid and pending links of a check-in token. */
 export function checkinUrls(plainToken: string) {
@@ -27,7 +31,7 @@ export function checkinUrls(plainToken: string) {
 /** One invoice of a check-in email and the plain token of its own task. */
 export type CheckinEntry = {
   invoice: Pick<Invoice, 'number' | 'amountCents' | 'currency' | 'dueDate'>
-  client: Pick<Client, 'name'>
+  client: Pick<Client, 'name' | 'email'>
   plainToken: string
   /** Why: the due date or a relance ahead (by default), or what a client said. */
   reason?: CheckinReason
@@ -47,15 +51,50 @@ function signalValues(entry: CheckinEntry, user: CheckinRecipient): SignalValues
   return {
     reason,
     paidOn: paidOn?.isValid ? formatShortDate(paidOn, user.locale) : null,
-    note: typeof signal?.note === 'string' && signal.note ? signal.note : null,
+    // A reply is quoted whole, once: no excerpt beside each invoice
+    note: typeof signal?.note === 'string' && signal.note && !signal.reply ? signal.note : null,
     until: formatDate(expiresAt.setZone(user.timezone), user.locale),
   }
 }
 
 /**
+ * The replies these check-ins quote, each once, with the invoices it is
+ * about, in the order of the entries.
+ */
+function repliesOf(
+  checkins: CheckinEntry[],
+  invoices: CheckinInvoiceValues[],
+  user: CheckinRecipient
+) {
+  const replies = new Map<
+    number,
+    QuotedReplyValues & { email: string; invoices: typeof invoices }
+  >()
+  checkins.forEach((entry, index) => {
+    const reply = entry.reason === 'client_replied' ? entry.signal?.reply : undefined
+    if (!reply) return
+    let quoted = replies.get(reply.messageId)
+    if (!quoted) {
+      quoted = {
+        clientName: entry.client.name,
+        email: entry.client.email,
+        invoiceNumbers: [],
+        invoices: [],
+        quote: quotedReplyLines(reply, user),
+      }
+      replies.set(reply.messageId, quoted)
+    }
+    quoted.invoiceNumbers.push(entry.invoice.number)
+    quoted.invoices.push(invoices[index])
+  })
+  return [...replies.values()]
+}
+
+/**
  * "Have you been paid?", to the freelancer (never the client), in the
  * freelancer's language: one invoice, or a digest of several, each with the
- * two one-click links of its own task.
+ * two one-click links of its own task. A client's reply is quoted as text;
+ * when one client replied, replies to this email go to that client.
  */
 export default class CheckinMail extends BaseMail {
   constructor(
@@ -80,12 +119,31 @@ export default class CheckinMail extends BaseMail {
       userName: user.fullName,
       linkLifetime: formatDuration(CheckinTask.LINK_TTL, user.locale),
     }
+    const replies = repliesOf(this.checkins, invoices, user)
+    const repliers = new Map(replies.map((reply) => [reply.email, reply.clientName]))
+    const [replier] = repliers.size === 1 ? repliers : []
     const { subject, lines } =
-      invoices.length > 1
-        ? CHECKIN_DIGEST_TEXTS[user.locale]({ ...common, invoices })
-        : single.signal
-          ? SIGNAL_CHECKIN_MAIL_TEXTS[user.locale]({ ...common, ...single, signal: single.signal })
-          : CHECKIN_MAIL_TEXTS[user.locale]({ ...common, ...single })
+      replies.length === 1 && replies[0].invoices.length === invoices.length
+        ? REPLY_CHECKIN_MAIL_TEXTS[user.locale]({
+            ...common,
+            ...replies[0],
+            until: single.signal?.until ?? '',
+          })
+        : invoices.length > 1
+          ? CHECKIN_DIGEST_TEXTS[user.locale]({
+              ...common,
+              invoices,
+              replies,
+              replyTo: replier?.[1] ?? null,
+            })
+          : single.signal
+            ? SIGNAL_CHECKIN_MAIL_TEXTS[user.locale]({
+                ...common,
+                ...single,
+                signal: single.signal,
+              })
+            : CHECKIN_MAIL_TEXTS[user.locale]({ ...common, ...single })
     this.message.to(user.email, displayName(user.fullName)).subject(subject).text(lines.join('\n'))
+    if (replier) this.message.replyTo(replier[0], displayName(replier[1]))
   }
 }

@@ -1,4 +1,5 @@
 import type { Locale } from '#models/user'
+import { invoicesPhrase } from '#mails/formatting'
 
 /** One invoice of a check-in email, with the links of its own task. */
 export type CheckinInvoiceValues = {
@@ -28,11 +29,31 @@ export type CheckinMailValues = CheckinInvoiceValues & {
   linkLifetime: string
 }
 
+/** A client's reply, quoted once however many invoices of the email it is about. */
+export type QuotedReplyValues = {
+  clientName: string
+  invoiceNumbers: string[]
+  /** The quote's lines (app/mails/quoted_reply.ts). */
+  quote: string[]
+}
+
 /** The digest: every invoice whose check-in falls due at the same moment, in one email. */
 export type CheckinDigestValues = {
   userName: string
   linkLifetime: string
   invoices: CheckinInvoiceValues[]
+  /** The replies some of these check-ins are about, quoted after the list. */
+  replies?: QuotedReplyValues[]
+  /** The one client who replied, when replies to this email go to it. */
+  replyTo?: string | null
+}
+
+/** A check-in about one client's reply alone: the reply quoted, then the links of each invoice. */
+export type ReplyCheckinValues = QuotedReplyValues & {
+  userName: string
+  invoices: CheckinInvoiceValues[]
+  /** When the links (and the hold) end, formatted. */
+  until: string
 }
 
 type MailText = { subject: string; lines: string[] }
@@ -92,11 +113,13 @@ export const CHECKIN_DIGEST_TEXTS: Record<Locale, (values: CheckinDigestValues) 
           ? signalDigestLines('en', invoice, invoice.signal)
           : [`   Yes, I have been paid: ${invoice.paidUrl}`, `   Not yet: ${invoice.pendingUrl}`]),
       ]),
+      ...repliesQuoted('en', v),
       '',
       v.invoices.every((invoice) => invoice.signal)
         ? 'One click per invoice is enough.'
         : `One click per invoice is enough. These links expire in ${v.linkLifetime}${v.invoices.some((invoice) => invoice.signal) ? ', unless said otherwise above' : ''}.`,
       'For each invoice not paid yet, Relance keeps reminding the client for you.',
+      ...(v.replyTo ? [`Reply to this email to write to ${v.replyTo} directly.`] : []),
       '',
       'Relance',
     ],
@@ -119,11 +142,13 @@ export const CHECKIN_DIGEST_TEXTS: Record<Locale, (values: CheckinDigestValues) 
               `   Pas encore : ${invoice.pendingUrl}`,
             ]),
       ]),
+      ...repliesQuoted('fr', v),
       '',
       v.invoices.every((invoice) => invoice.signal)
         ? 'Un clic par facture suffit.'
         : `Un clic par facture suffit. Ces liens expirent dans ${v.linkLifetime}${v.invoices.some((invoice) => invoice.signal) ? ', sauf mention contraire ci-dessus' : ''}.`,
       'Pour chaque facture pas encore payée, Relance continue de relancer le client pour toi.',
+      ...(v.replyTo ? [`Réponds à cet email pour écrire directement à ${v.replyTo}.`] : []),
       '',
       'Relance',
     ],
@@ -233,4 +258,78 @@ export function signalDigestLines(
     `   ${texts.no}${colon} ${invoice.pendingUrl}`,
     `   ${texts.until(signal)}`,
   ]
+}
+
+/** After a digest's list, each reply it is about, quoted once. */
+function repliesQuoted(locale: Locale, v: CheckinDigestValues): string[] {
+  return (v.replies ?? []).flatMap((reply) => [
+    '',
+    locale === 'fr'
+      ? `— Réponse de ${reply.clientName} concernant ${invoicesPhrase(reply.invoiceNumbers, 'fr')} —`
+      : `— ${reply.clientName}'s reply about ${invoicesPhrase(reply.invoiceNumbers, 'en')} —`,
+    '',
+    ...reply.quote,
+  ])
+}
+
+/** Each invoice's two links: alone, the links; several, each invoice named above its own. */
+function replyLinks(locale: Locale, invoices: CheckinInvoiceValues[]): string[] {
+  const texts = SIGNAL_TEXTS[locale]
+  const colon = locale === 'fr' ? ' :' : ':'
+  if (invoices.length === 1) {
+    const [invoice] = invoices
+    return [`${texts.yes}${colon} ${invoice.paidUrl}`, `${texts.no}${colon} ${invoice.pendingUrl}`]
+  }
+  return invoices.flatMap((invoice) => [
+    '',
+    locale === 'fr'
+      ? `Facture ${invoice.invoiceNumber}, ${invoice.amount}, échéance le ${invoice.dueDate} :`
+      : `Invoice ${invoice.invoiceNumber}, ${invoice.amount}, due on ${invoice.dueDate}:`,
+    `   ${texts.yes}${colon} ${invoice.paidUrl}`,
+    `   ${texts.no}${colon} ${invoice.pendingUrl}`,
+  ])
+}
+
+/**
+ * The check-in about a client's reply to a relance: the reply quoted as
+ * text (never HTML), then "have you been paid?" with each invoice's links;
+ * replies to this email go to the client.
+ */
+export const REPLY_CHECKIN_MAIL_TEXTS: Record<Locale, (v: ReplyCheckinValues) => MailText> = {
+  fr: (v) => ({
+    subject: `${v.clientName} a répondu concernant ${invoicesPhrase(v.invoiceNumbers, 'fr')}`,
+    lines: [
+      `Bonjour ${v.userName},`,
+      '',
+      `${v.clientName} a répondu à ta relance pour ${invoicesPhrase(v.invoiceNumbers, 'fr')}${v.invoices.length === 1 ? ` (${v.invoices[0].amount})` : ''} :`,
+      '',
+      ...v.quote,
+      '',
+      `Les relances attendent ta réponse jusqu'au ${v.until}. As-tu reçu le paiement ?`,
+      ...replyLinks('fr', v.invoices),
+      '',
+      'Ces liens fonctionnent jusque-là ; sans réponse, les relances reprennent ensuite.',
+      `Réponds à cet email pour écrire directement à ${v.clientName}.`,
+      '',
+      'Relance',
+    ],
+  }),
+  en: (v) => ({
+    subject: `${v.clientName} replied about ${invoicesPhrase(v.invoiceNumbers, 'en')}`,
+    lines: [
+      `Hello ${v.userName},`,
+      '',
+      `${v.clientName} replied to your relance for ${invoicesPhrase(v.invoiceNumbers, 'en')}${v.invoices.length === 1 ? ` (${v.invoices[0].amount})` : ''}:`,
+      '',
+      ...v.quote,
+      '',
+      `Relances wait for your answer until ${v.until}. Have you received the payment?`,
+      ...replyLinks('en', v.invoices),
+      '',
+      'These links work until then; without an answer, the relances resume then.',
+      `Reply to this email to write to ${v.clientName} directly.`,
+      '',
+      'Relance',
+    ],
+  }),
 }

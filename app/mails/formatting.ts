@@ -32,6 +32,11 @@ export function formatDate(date: DateTime, locale: Locale) {
   return date.setLocale(INTL_LOCALES[locale]).toLocaleString(DateTime.DATE_FULL)
 }
 
+/** "3 Dec 2026, 10:42": a moment, such as when a client's reply was written. */
+export function formatDateTime(moment: DateTime, locale: Locale) {
+  return moment.setLocale(INTL_LOCALES[locale]).toLocaleString(DateTime.DATETIME_MED)
+}
+
 /** 02/12/2026: a date the client gave, as it is written on a bank statement. */
 export function formatShortDate(date: DateTime, locale: Locale) {
   return date.setLocale(INTL_LOCALES[locale]).toLocaleString(DateTime.DATE_SHORT)
@@ -45,4 +50,14 @@ export function formatDuration(duration: DurationLikeObject, locale: Locale) {
   return Duration.fromObject(duration, { locale: INTL_LOCALES[locale] })
     .toHuman()
     .replaceAll('\u00a0', ' ')
+}
+
+/** "invoice FR-1", "invoices FR-1 and FR-2"; "la facture FR-1", "les factures FR-1 et FR-2". */
+export function invoicesPhrase(numbers: string[], locale: Locale) {
+  const list =
+    numbers.length > 1
+      ? `${numbers.slice(0, -1).join(', ')} ${locale === 'fr' ? 'et' : 'and'} ${numbers.at(-1)}`
+      : numbers[0]
+  if (locale === 'fr') return `${numbers.length > 1 ? 'les factures' : 'la facture'} ${list}`
+  return `${numbers.length > 1 ? 'invoices' : 'invoice'} ${list}`
 }

@@ -71,3 +71,27 @@ export function classifyMailFailure(error: unknown, attempts: number): string {
       return `temporary failure, gave up after ${attempts} ${attempts === 1 ? 'try' : 'tries'}`
   }
 }
+
+/**
+ * The enhanced status code of a send refused because the recipient's
+ * address does not exist (`5.1.x` at RCPT TO, or a bare 550/551/553 there
+ * that does not speak of relaying or policy), or null for any other
+ * failure: a refused relay or login is Relance's own server, not the
+ * client's address.
+ */
+export function unknownAddressStatus(error: unknown): string | null {
+  const failure = ((error as { cause?: unknown })?.cause ?? error) as SmtpError & {
+    command?: unknown
+    response?: unknown
+  }
+  if (failure?.command !== 'RCPT TO') return null
+  const { responseCode } = failure
+  if (typeof responseCode !== 'number' || responseCode < 500 || responseCode >= 600) return null
+  const text = String(failure.response ?? failure.message ?? '')
+  const status = /(?<![\d.])5\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)/.exec(text)
+  if (status) return status[1] === '1' ? status[0] : null
+  if (![550, 551, 553].includes(responseCode) || /relay|auth|policy|spam|block/i.test(text)) {
+    return null
+  }
+  return String(responseCode)
+}

@@ -36,6 +36,8 @@ export type RelanceDraft = {
   /** The invoices' PDFs the email attaches, and the numbers of those left to the page. */
   attachments?: RelanceAttachment[]
   documentsOnPage?: string[]
+  /** Where replies go: the email's own reply address (INBOUND_DOMAIN), else the user. */
+  replyTo?: string
   now?: DateTime
 }
 
@@ -52,6 +54,9 @@ export type RenderedRelance = {
   subject: string
   text: string
   attachments: RelanceAttachment[]
+  /** With INBOUND_DOMAIN: the email's bounce address (envelope sender) and own Message-ID. */
+  envelopeFrom?: string
+  messageId?: string
 }
 
 /** The values that differ per invoice: a line naming one is repeated for each invoice. */
@@ -187,7 +192,7 @@ export function renderRelance(draft: RelanceDraft): RenderedRelance {
   return {
     to: client.email,
     toName: displayName(client.name),
-    replyTo: user.email,
+    replyTo: draft.replyTo ?? user.email,
     replyToName: displayName(user.fullName),
     senderName: senderDisplayName(user.fullName),
     // A subject is one line whatever a value holds

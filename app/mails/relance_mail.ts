@@ -6,8 +6,10 @@ import { documentBytes } from '#services/documents/document_storage'
 
 /**
  * A reminder to the client, sent in the freelancer's name: visible sender
- * "<full name> via Relance", replies to the freelancer. Its text comes from
- * `renderRelance`, the function the preview shows too.
+ * "<full name> via Relance", replies to the freelancer, or to the email's
+ * own reply address (INBOUND_DOMAIN), whose bounces come back to its own
+ * envelope sender. Its text comes from `renderRelance`, the function the
+ * preview shows too.
  */
 export default class RelanceMail extends BaseMail {
   constructor(private readonly relance: RenderedRelance) {
@@ -22,6 +24,10 @@ export default class RelanceMail extends BaseMail {
       .replyTo(relance.replyTo, relance.replyToName)
       .subject(relance.subject)
       .text(relance.text)
+    if (relance.envelopeFrom) {
+      this.message.envelope({ from: relance.envelopeFrom, to: [relance.to] })
+    }
+    if (relance.messageId) this.message.messageId(relance.messageId)
     // The invoices' PDFs, read as the email leaves; one gone from storage is left out
     // (and logged) rather than holding the relance back
     for (const { filename, path } of relance.attachments) {

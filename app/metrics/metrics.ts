@@ -4,8 +4,8 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 | The Prometheus metrics of this process, one registry per process (web,
 | worker, inbound receiver), each metric created once here. Every process
 | exposes every metric; each moves in the process that does the work:
-| requests in the web, emails, jobs and webhooks in the worker, inbound
-| messages in the receiver. Served by GET /api/v1/metrics (web) and
+| requests in the web, emails, jobs, webhooks and inbound messages (once
+| classified) in the worker. Served by GET /api/v1/metrics (web) and
 | serveMetrics() (app/metrics/metrics_server.ts) on a port of their own.
 */
 
@@ -53,7 +53,7 @@ export const webhookDeliveries = new Counter({
   registers: [registry],
 })
 
-/** Incremented by the inbound receiver, once per message stored, by its classification. */
+/** Incremented once per inbound message, when the worker has classified and processed it. */
 export const inboundMessages = new Counter({
   name: 'relance_inbound_messages_total',
   help: 'Inbound messages received, by kind (reply, auto_reply, bounce, unknown)',

@@ -1,10 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import logger from '@adonisjs/core/services/logger'
 import env from '#start/env'
 import { registry } from '#metrics/metrics'
-
-const digest = (value: string) => createHash('sha256').update(value).digest()
+import { carriesBearerSecret } from '#support/bearer_secrets'
 
 /**
  * Whether an Authorization header carries METRICS_TOKEN, compared in
@@ -13,9 +11,7 @@ const digest = (value: string) => createHash('sha256').update(value).digest()
  */
 export function carriesMetricsToken(authorization: string | undefined): boolean {
   const token = env.get('METRICS_TOKEN')
-  if (!token) return true
-  const match = /^Bearer (.+)$/.exec(authorization ?? '')
-  return match !== null && timingSafeEqual(digest(match[1]), digest(token))
+  return !token || carriesBearerSecret(authorization, token)
 }
 
 /** This process's metrics as Prometheus text. */

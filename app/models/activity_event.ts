@@ -24,6 +24,10 @@ export type ActivityType =
   | 'invoice_disputed'
   | 'client_notice_sent'
   | 'client_email_restored'
+  | 'client_replied'
+  | 'client_auto_reply'
+  | 'client_email_bounced'
+  | 'client_email_delayed'
   | 'webhook_endpoint_disabled'
 
 export type ActivityEntry = {

@@ -15,12 +15,31 @@ export type CheckinAnswer = 'paid' | 'still_pending'
 export type CheckinReason = 'due' | 'before_relance' | 'payment_reported' | 'client_replied'
 
 /**
+ * A client's reply as the freelancer reads it, quoted as plain text: what
+ * its headers say (a `From` may be forged: it is shown, never trusted), its
+ * own text without the quoted history, the names of its attachments.
+ */
+export type QuotedReply = {
+  /** The inbound_messages row: one quote per reply, however many invoices it is about. */
+  messageId: number
+  from: string
+  /** ISO 8601, or null when the Date header is missing or unreadable. */
+  date: string | null
+  subject: string
+  text: string
+  /** The text was cut at its limit. */
+  truncated: boolean
+  attachments: string[]
+}
+
+/**
  * What the client said, carried by a signal's check-in to its email: the
  * payment date and note of a report, or (inbound mail) the reply quoted.
  */
 export type ClientSignal = {
   paidOn?: string | null
   note?: string | null
+  reply?: QuotedReply
   [detail: string]: unknown
 }
 

@@ -22,6 +22,7 @@ import {
   reportPaymentValidator,
 } from '#validators/client_page'
 import { createWebhookValidator, listWebhookDeliveriesValidator } from '#validators/webhook'
+import { inboundMessageValidator } from '#validators/inbound'
 import { webhookOperations } from '#openapi/webhooks'
 
 type Operation = OpenAPIV3_1.OperationObject
@@ -86,6 +87,7 @@ const ERRORS = {
   404: 'No such resource among the user’s own',
   409: 'Conflicts with the resource’s state or another resource',
   413: 'Body or upload over the size limit',
+  415: 'Body of a media type the route does not take',
   422: 'Validation failed: each error names its field and rule',
   429: 'Rate limited (per client IP, per account or per user): retry after the Retry-After header, or later',
 } as const
@@ -633,6 +635,39 @@ export const routeOperations: Record<string, Operation> = {
       ...failures(401, 404),
     },
   },
+  'POST /api/v1/inbound/messages': {
+    operationId: 'receiveInboundMessage',
+    tags: ['Inbound mail'],
+    summary: 'A provider’s inbound webhook: a reply or bounce of a relance email, raw',
+    description:
+      'The raw message as received (RFC 5322, at most 10 MB), for the address it came to: the `reply+<token>@` or `bounce+<token>@` address at INBOUND_DOMAIN of a relance email. Stored, then processed as the SMTP receiver’s messages are (queue `inbound`, once per message): a reply holds the invoices and reaches the freelancer, an automatic reply is noted, a bounce stops the client’s address. Needs `Authorization: Bearer <INBOUND_WEBHOOK_SECRET>` (compared in constant time); without INBOUND_WEBHOOK_SECRET set, answers 404. Any other recipient is a 422.',
+    security: [{ inboundSecret: [] }],
+    parameters: queryOf(inboundMessageValidator),
+    requestBody: {
+      required: true,
+      content: {
+        'message/rfc822': {
+          schema: { type: 'string', contentMediaType: 'message/rfc822', maxLength: 10485760 },
+        },
+      },
+    },
+    responses: {
+      202: json('Stored; processed shortly', {
+        type: 'object',
+        properties: {
+          data: {
+            type: 'object',
+            properties: { accepted: { const: true } },
+            required: ['accepted'],
+            additionalProperties: false,
+          },
+        },
+        required: ['data'],
+        additionalProperties: false,
+      }),
+      ...failures(401, 404, 413, 415, 422),
+    },
+  },
   'POST /api/v1/webhooks': {
     operationId: 'createWebhookEndpoint',
     tags: ['Webhooks'],
@@ -751,6 +786,11 @@ function buildDocument(): OpenAPIV3_1.Document {
           type: 'http',
           scheme: 'bearer',
           description: 'METRICS_TOKEN, for Prometheus',
+        },
+        inboundSecret: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'INBOUND_WEBHOOK_SECRET, for a mail provider’s inbound webhook',
         },
       },
     },

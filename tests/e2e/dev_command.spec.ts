@@ -5,7 +5,7 @@ import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
 import { DEMO_ACCOUNT, DEMO_CLIENT } from '#database/seeders/demo_account_seeder'
 import { checkinPage } from '#tests/helpers/checkin_links'
-import { freePort } from '#tests/helpers/app_processes'
+import { NodeProcess, freePort } from '#tests/helpers/app_processes'
 import { NpmScript, aliveIn, killGroups, processGroupsBelow } from '#tests/helpers/npm_script'
 import { SmtpInbox, checkinTokenFrom } from '#tests/helpers/smtp_inbox'
 import { dropQueueKeys } from '#tests/helpers/state'
@@ -23,11 +23,16 @@ async function resetDevState() {
   await dropQueueKeys(DEV_QUEUE_PREFIX)
 }
 
-/** The environment of `npm run dev` on free ports; SMTP on `smtpPort` when given. */
-async function devEnvironment(smtpPort?: number) {
+/**
+ * The environment of `npm run dev` on free ports; SMTP on `smtpPort` when
+ * given; inbound mail on (the receiver on a free port) or off.
+ */
+async function devEnvironment(smtpPort?: number, { inbound = false } = {}) {
   const port = await freePort()
   const inboxPort = await freePort()
+  const inboundPort = await freePort()
   return {
+    inboundPort,
     apiUrl: `http://127.0.0.1:${port}/api/v1`,
     inboxUrl: `http://127.0.0.1:${inboxPort}`,
     env: {
@@ -42,6 +47,8 @@ async function devEnvironment(smtpPort?: number) {
       SMTP_PORT: String(smtpPort ?? (await freePort())),
       DEV_INBOX_PORT: String(inboxPort),
       CHECKIN_PAST_DUE_DELAY_MS: '500',
+      INBOUND_DOMAIN: inbound ? 'inbound.localhost' : '',
+      INBOUND_SMTP_PORT: String(inboundPort),
     },
   }
 }
@@ -149,6 +156,7 @@ test.group('npm run dev', (group) => {
     // npm runs on the machine's Node; the script on the project's
     assert.include(dev.output, 'Relance is running on Node.js v24.')
     assert.include(dev.output, `Inbox  ${inboxUrl}  maildev, started by npm run dev`)
+    assert.include(dev.output, 'Reply  off (INBOUND_DOMAIN is empty)')
     const health = await fetch(`${apiUrl}/health`)
     assert.equal(health.status, 200)
     const page = await fetch(`${inboxUrl}/`, { headers: { accept: 'text/html' } })
@@ -186,15 +194,22 @@ test.group('npm run dev', (group) => {
     assert.include(dev.output, 'stopping: npm exited')
   }).timeout(120_000)
 
-  test('sends to the SMTP server already listening, and stops whole on Ctrl-C', async ({
+  test('sends to the SMTP server already listening, takes replies with its receiver, and stops whole on Ctrl-C', async ({
     assert,
     cleanup,
   }) => {
     const smtp = await SmtpInbox.start()
     cleanup(() => smtp.close())
-    const { apiUrl, inboxUrl, env: devEnv } = await devEnvironment(smtp.port)
+    const {
+      apiUrl,
+      inboxUrl,
+      inboundPort,
+      env: devEnv,
+    } = await devEnvironment(smtp.port, { inbound: true })
     const { dev, groups } = await startDev(devEnv, cleanup)
     assert.include(dev.output, `Inbox  the SMTP server already listening on 127.0.0.1:${smtp.port}`)
+    await dev.waitForOutput('inbound receiver listening')
+    assert.include(dev.output, `Reply  SMTP 127.0.0.1:${inboundPort} for reply+…@inbound.localhost`)
     await assert.rejects(() => fetch(inboxUrl), 'fetch failed')
 
     const seed = await seedDemo(devEnv)
@@ -222,6 +237,24 @@ test.group('npm run dev', (group) => {
     const html = await page.text()
     assert.include(html, 'Facture DEMO-1')
     assert.include(html, 'Télécharger la facture DEMO-1 (PDF,')
+
+    // The client answers it, as the README says, through the receiver
+    const replyTo = relance.replyTo!.value[0].address!
+    assert.match(replyTo, /^reply\+[a-z2-7]{32}@inbound\.localhost$/)
+    const sendTest = new NodeProcess(
+      ['ace.js', 'inbound:send-test', replyTo, '--text', 'Virement parti ce matin.'],
+      devEnv
+    )
+    assert.equal(await sendTest.exited, 0, sendTest.output)
+    // Alone, or in the digest of a check-in due at the same moment
+    await waitFor(
+      'the reply quoted to the freelancer',
+      () =>
+        smtp
+          .to(DEMO_ACCOUNT.email)
+          .some((mail) => mail.text?.includes('> Virement parti ce matin.')),
+      { timeoutMs: 20_000 }
+    )
 
     dev.interrupt()
     await waitUntilNoneLeft(groups)

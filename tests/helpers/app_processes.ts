@@ -68,12 +68,13 @@ export class NodeProcess {
 }
 
 /**
- * A web or worker process of the app, started as the npm scripts start them,
- * with environment overrides. Its output is kept for failure messages.
+ * A web, worker or inbound receiver process of the app, started as the npm
+ * scripts start them, with environment overrides. Its output is kept for
+ * failure messages.
  */
 export class AppProcess extends NodeProcess {
   constructor(
-    role: 'web' | 'worker',
+    role: 'web' | 'worker' | 'inbound',
     env: Record<string, string>,
     {
       concurrency = 5,
@@ -92,7 +93,11 @@ export class AppProcess extends NodeProcess {
         ? { web: ['build/bin/server.js'], ace: 'build/ace.js' }
         : { web: ['--import=@poppinss/ts-exec', 'bin/server.ts'], ace: 'ace.js' }
     const args =
-      role === 'web' ? entry.web : [entry.ace, 'queue:work', `--concurrency=${concurrency}`]
+      role === 'web'
+        ? entry.web
+        : role === 'inbound'
+          ? [entry.ace, 'inbound:serve']
+          : [entry.ace, 'queue:work', `--concurrency=${concurrency}`]
     super([...nodeFlags, ...args], { NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env })
   }
 

@@ -16,6 +16,8 @@ function recipientsOf(session: SMTPServerSession): string[] {
  */
 export class SmtpInbox {
   readonly messages: ParsedMail[] = []
+  /** The SMTP envelope each message came with (MAIL FROM, RCPT TO). */
+  readonly #envelopes = new WeakMap<ParsedMail, { from: string; to: string[] }>()
   /** While set, every message is refused with this SMTP code. */
   refuseWith: number | null = null
   /** The envelope recipients of every message refused while `refuseWith` was set. */
@@ -57,6 +59,10 @@ export class SmtpInbox {
                 return callback(new Error('The client hung up before the answer'))
               }
             }
+            this.#envelopes.set(mail, {
+              from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+              to: recipientsOf(session),
+            })
             this.messages.push(mail)
             callback()
           })
@@ -74,6 +80,13 @@ export class SmtpInbox {
 
   get port(): number {
     return (this.#server.server.address() as AddressInfo).port
+  }
+
+  /** The envelope a received message came with: its sender is where bounces go. */
+  envelopeOf(mail: ParsedMail) {
+    const envelope = this.#envelopes.get(mail)
+    if (!envelope) throw new Error('not a message of this inbox')
+    return envelope
   }
 
   /** How many messages each recipient got, by address. */

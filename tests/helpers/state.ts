@@ -11,6 +11,7 @@ const QUEUES: string[] = [
   'thank-yous',
   'client-notices',
   'webhooks',
+  'inbound',
 ]
 
 /** Empties the test queues (the test prefix only). */

@@ -53,7 +53,7 @@ type DueCheckin = {
       timezone: string
       maySendEmails: boolean
     }
-    customer: { name: string }
+    customer: { name: string; email: string }
   }
 }
 
@@ -86,7 +86,7 @@ function dueCheckinOf(row: Record<string, any>): DueCheckin {
         timezone: row.timezone,
         maySendEmails: User.maySendEmailsWhenVerifiedAt(row.email_verified_at),
       },
-      customer: { name: row.client_name },
+      customer: { name: row.client_name, email: row.client_email },
     },
   }
 }

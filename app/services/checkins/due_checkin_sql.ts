@@ -26,7 +26,7 @@ export const DUE_CHECKIN_COLUMNS = `
   ${sendableDuringHolds('t', 'i')} AS sendable,
   i.user_id, i.number, i.amount_cents, i.currency, i.due_date::text AS due_date,
   i.status AS invoice_status, u.email, u.full_name, u.locale, u.timezone, u.email_verified_at,
-  c.name AS client_name,
+  c.name AS client_name, c.email AS client_email,
   u.checkin_before_each_relance AND EXISTS (
     SELECT 1 FROM relances AS r
      WHERE r.invoice_id = i.id AND r.sequence >= 2 AND r.status = 'scheduled'

@@ -3,13 +3,15 @@ import { deliverScheduledRow, markScheduledRowFailed } from '#support/scheduled_
 import { sendClientNoticeEmail } from '#mails/mail_dispatcher'
 
 /**
- * Sends the freelancer the notice of what a client said (a promise, a
- * dispute), once, while the invoice is still pending.
+ * Sends the freelancer the notice of what a client said or what came back
+ * from its address, once: a promise or a dispute while the invoice is
+ * still pending, a reply or a bounce in any case.
  */
 export function deliverClientNotice(noticeId: number) {
   return deliverScheduledRow({
     model: ClientNotice,
     id: noticeId,
+    wanted: (notice) => !notice.wantsPendingInvoice || notice.invoice.isPending,
     send: (notice) =>
       sendClientNoticeEmail({
         user: notice.invoice.user,

@@ -212,10 +212,10 @@ export async function disputeInvoice(
 /**
  * Promises the freelancer one notice of this kind for the invoice today
  * (the user's calendar day): a second the same day adds nothing. Its job
- * is enqueued after commit.
+ * is enqueued after commit. Returns whether a notice was promised.
  */
-async function noticeFreelancer(
-  invoice: Invoice,
+export async function noticeFreelancer(
+  invoice: Pick<Invoice, 'id'>,
   user: Pick<User, 'timezone'>,
   kind: ClientNotice['kind'],
   details: ClientNotice['details'],
@@ -243,4 +243,5 @@ async function noticeFreelancer(
       clientNoticeJob({ id: row.id, invoiceId: row.invoice_id, scheduledAt: row.scheduled_at })
     )
   )
+  return rows.length > 0
 }

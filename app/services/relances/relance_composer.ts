@@ -6,6 +6,7 @@ import { renderRelance, type RenderedRelance } from '#mails/relance_content'
 import { groupStep, relancesDueWith } from '#services/relances/relance_groups'
 import { PREVIEW_PAGE_URL } from '#services/client_page/client_page_links'
 import { relanceAttachments } from '#services/documents/relance_attachments'
+import { previewReplyAddress } from '#services/inbound/reply_addresses'
 
 /**
  * The email that covers these relances (their invoice, user and client
@@ -15,7 +16,7 @@ import { relanceAttachments } from '#services/documents/relance_attachments'
  */
 export async function composeRelanceEmail(
   relances: Relance[],
-  { pageUrl, now = DateTime.now() }: { pageUrl: string; now?: DateTime }
+  { pageUrl, replyTo, now = DateTime.now() }: { pageUrl: string; replyTo?: string; now?: DateTime }
 ): Promise<RenderedRelance> {
   const { user, customer } = relances[0].invoice
   const sequence = groupStep(relances)
@@ -36,6 +37,7 @@ export async function composeRelanceEmail(
     pageUrl,
     attachments,
     documentsOnPage: onPage,
+    replyTo,
     now,
   })
 }
@@ -71,9 +73,10 @@ export async function previewRelance(
     relance.isScheduled && relance.invoice.isPending
       ? await relancesDueWith(relance, DateTime.max(now, relance.scheduledAt))
       : []
-  // The page link is made when the email leaves: the preview shows where it goes
+  // The page link and the reply address are made when the email leaves: the preview shows where they go
   const email = await composeRelanceEmail([relance, ...companions], {
     pageUrl: PREVIEW_PAGE_URL,
+    replyTo: previewReplyAddress() ?? undefined,
     now,
   })
   return {

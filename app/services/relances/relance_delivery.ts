@@ -8,6 +8,7 @@ import { composeRelanceEmail } from '#services/relances/relance_composer'
 import { recordRelanceEmail } from '#services/relances/relance_emails'
 import { relanceMayGoAt, waitsOf } from '#services/relances/relance_waits'
 import { clientPageUrl } from '#services/client_page/client_page_links'
+import { newReplyAddressing } from '#services/inbound/reply_addresses'
 import {
   EARLY_MARGIN_MS,
   lockClientOfRelance,
@@ -16,6 +17,7 @@ import {
 import { deferPastDailyCap, lockSenderOfRelance } from '#services/relances/sending_cap'
 import { sendRelanceEmail } from '#mails/mail_dispatcher'
 import { recordWebhookEvents } from '#services/webhooks/webhook_events'
+import { markClientBounced } from '#services/clients/bounced_addresses'
 
 export type RelanceOutcome =
   | { kind: 'sent' }
@@ -39,6 +41,8 @@ export type RelanceOutcome =
  */
 export async function deliverRelance(relanceId: number): Promise<RelanceOutcome> {
   const link = generateLinkToken()
+  // Replies and bounces come back to addresses of this email's own (INBOUND_DOMAIN)
+  const addressing = newReplyAddressing()
   const outcome = await deliverScheduledRow({
     model: Relance,
     id: relanceId,
@@ -65,12 +69,27 @@ export async function deliverRelance(relanceId: number): Promise<RelanceOutcome>
       return nextDay ? ({ kind: 'deferred', until: nextDay } as const) : null
     },
     companions: (relance, trx) => relancesDueWith(relance, DateTime.now(), trx),
-    send: async (relance, companions) =>
-      sendRelanceEmail(
-        await composeRelanceEmail([relance, ...companions], { pageUrl: clientPageUrl(link.plain) })
-      ),
+    send: async (relance, companions) => {
+      const email = await composeRelanceEmail([relance, ...companions], {
+        pageUrl: clientPageUrl(link.plain),
+        replyTo: addressing?.replyTo,
+      })
+      return sendRelanceEmail({
+        ...email,
+        envelopeFrom: addressing?.envelopeFrom,
+        messageId: addressing?.messageId,
+      })
+    },
     afterSent: async (relances, trx) => {
-      await recordRelanceEmail(relances, { linkTokenHash: link.hashed }, trx)
+      await recordRelanceEmail(
+        relances,
+        {
+          linkTokenHash: link.hashed,
+          replyTokenHash: addressing?.tokenHash,
+          messageId: addressing?.messageId,
+        },
+        trx
+      )
       await recordWebhookEvents(
         'relance.sent',
         relances.map(({ invoiceId, sequence }) => ({ invoiceId, fields: { sequence } })),
@@ -90,15 +109,21 @@ export async function deliverRelance(relanceId: number): Promise<RelanceOutcome>
 
 /**
  * After its last attempt a relance is `failed`, with the reason, and so is
- * every relance its email covered; the user's feed says so for each.
+ * every relance its email covered; the user's feed says so for each. When
+ * the client's server refused the address itself (`unknownAddress`, its
+ * status code), the client is bounced as a permanent bounce would make it.
  */
-export async function markRelanceFailed(relanceId: number, reason: string) {
+export async function markRelanceFailed(
+  relanceId: number,
+  reason: string,
+  unknownAddress: string | null = null
+) {
   await db.transaction(async (trx) => {
     await lockClientOfRelance(relanceId, trx)
     const relance = await Relance.query({ client: trx })
       .where('id', relanceId)
       .where('status', 'scheduled')
-      .preload('invoice', (invoice) => invoice.preload('user'))
+      .preload('invoice', (invoice) => invoice.preload('user').preload('customer'))
       .forUpdate()
       .first()
     if (!relance) return
@@ -125,5 +150,19 @@ export async function markRelanceFailed(relanceId: number, reason: string) {
       })),
       trx
     )
+    if (unknownAddress) {
+      const { customer, user } = relance.invoice
+      await markClientBounced(
+        customer,
+        user,
+        {
+          address: customer.email,
+          status: unknownAddress,
+          cause: 'unknown_address',
+          invoices: [...new Map(covered.map(({ invoice }) => [invoice.id, invoice])).values()],
+        },
+        trx
+      )
+    }
   })
 }

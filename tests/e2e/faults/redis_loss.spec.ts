@@ -96,6 +96,7 @@ test.group('Faults: Redis loses every queued job', (group) => {
       'thank-yous': 0,
       'client-notices': 0,
       'webhooks': 0,
+      'inbound': 0,
     })
   })
 })

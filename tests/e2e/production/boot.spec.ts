@@ -22,6 +22,7 @@ test.group('Boot: bad values of the newer keys stop the app, naming the key', ()
     { EMAIL_VERIFICATION: 'maybe' },
     { WEBHOOK_RETRY_DELAYS: '30s,soon' },
     { WORKER_METRICS_PORT: 'ninety' },
+    { INBOUND_DOMAIN: 'reply@example.test' },
   ]
 
   test('{setting} stops the boot')
@@ -46,7 +47,7 @@ test.group('Boot: bad values of the newer keys stop the app, naming the key', ()
 })
 
 test.group('Boot: production mode', () => {
-  test('one warning line each for http APP_URL, SMTP without TLS, Redis without a password, EMAIL_VERIFICATION=off, WEBHOOK_ALLOW_PRIVATE=true', async ({
+  test('one warning line each for http APP_URL, SMTP without TLS, Redis without a password, EMAIL_VERIFICATION=off, WEBHOOK_ALLOW_PRIVATE=true, an inbound receiver without TLS', async ({
     assert,
   }) => {
     const { web, baseUrl } = await startWeb({
@@ -54,6 +55,7 @@ test.group('Boot: production mode', () => {
       LOG_LEVEL: 'warn',
       EMAIL_VERIFICATION: 'off',
       WEBHOOK_ALLOW_PRIVATE: 'true',
+      INBOUND_DOMAIN: 'reply.relance.test',
     })
     try {
       const health = await fetch(`${baseUrl}/api/v1/health`)
@@ -67,6 +69,7 @@ test.group('Boot: production mode', () => {
         /^Redis without a password/,
         /^EMAIL_VERIFICATION=off/,
         /^WEBHOOK_ALLOW_PRIVATE=true is ignored in production/,
+        /^The inbound receiver offers no STARTTLS/,
       ]) {
         assert.lengthOf(
           warnings.filter((warning) => expected.test(warning)),

@@ -1,9 +1,7 @@
 import { test } from '@japa/runner'
-import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { SMTPServer } from 'smtp-server'
 import { simpleParser, type ParsedMail } from 'mailparser'
 import type { AddressInfo } from 'node:net'
@@ -14,33 +12,10 @@ import { freelancerEmail, freelancersWithInvoicesDue } from '#tests/helpers/faul
 import { countRows } from '#tests/helpers/rows'
 import { processSceneForEach } from '#tests/helpers/running_app'
 import { waitFor } from '#tests/helpers/wait_for'
+import { selfSignedCertificate } from '#tests/helpers/certificates'
 
 const USERNAME = 'relance-mailer'
 const PASSWORD = 'the-right-password'
-
-/** A self-signed certificate for localhost and 127.0.0.1, made with openssl. */
-async function selfSignedCertificate(dir: string) {
-  const keyPath = join(dir, 'key.pem')
-  const certPath = join(dir, 'cert.pem')
-  await promisify(execFile)('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-keyout',
-    keyPath,
-    '-out',
-    certPath,
-  ])
-  return { certPath, key: await readFile(keyPath), cert: await readFile(certPath) }
-}
 
 type Received = { mail: ParsedMail; secure: boolean; user: unknown }
 

@@ -229,6 +229,8 @@ function routes(): Route[] {
     { method: 'GET', pattern: '/client/:token/invoices/:id/document', auth: false },
     // Answers 404 while METRICS_TOKEN is unset, as in the tests
     { method: 'GET', pattern: '/api/v1/metrics', auth: false },
+    // Answers 404 while INBOUND_WEBHOOK_SECRET is unset, as in the tests
+    { method: 'POST', pattern: '/api/v1/inbound/messages', auth: false },
     {
       method: 'POST',
       pattern: '/api/v1/webhooks',

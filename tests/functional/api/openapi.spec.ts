@@ -100,7 +100,10 @@ test.group('OpenAPI document', () => {
         if (operation.security.length === 0) {
           assert.notEqual(answer.status(), 401, `${label} is public`)
         } else {
-          assert.equal(answer.status(), operation.security[0].metricsToken ? 404 : 401, label)
+          // A secret of the environment, unset in the tests: the route is not there
+          const secretOfEnv =
+            operation.security[0].metricsToken || operation.security[0].inboundSecret
+          assert.equal(answer.status(), secretOfEnv ? 404 : 401, label)
           const signedIn = await client[method as 'get'](url).loginAs(user).redirects(0)
           assert.notEqual(signedIn.status(), 401, `${label} with a token`)
         }

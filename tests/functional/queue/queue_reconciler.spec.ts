@@ -36,6 +36,7 @@ const NOTHING_RESTORED = {
   'thank-yous': 0,
   'client-notices': 0,
   'webhooks': 0,
+  'inbound': 0,
 }
 
 test.group('Queue reconciler', (group) => {

@@ -7,6 +7,8 @@ import { UserFactory } from '#database/factories/user_factory'
 import QueueStatus from '../../../commands/queue_status.js'
 import { createScheduledInvoice, relanceDueNow } from '#tests/helpers/invoices'
 import { resetState } from '#tests/helpers/state'
+import { SmtpInbox } from '#tests/helpers/smtp_inbox'
+import env from '#start/env'
 
 /** The table `node ace queue:status` prints, one array of cells per queue. */
 async function queueStatusRows() {
@@ -87,5 +89,57 @@ test.group('Queue status: relances waiting for someone to act', (group) => {
 
     await disputed.merge({ holdReason: null, heldAt: null }).save()
     assert.match(await relanceLag(), /^\d+ s$/)
+  })
+})
+
+test.group('Queue status: the inbound receiver', (group) => {
+  group.each.setup(() => resetState())
+  group.each.setup(() => {
+    const previous = {
+      domain: env.get('INBOUND_DOMAIN'),
+      port: env.get('INBOUND_SMTP_PORT'),
+    }
+    return () => {
+      env.set('INBOUND_DOMAIN', previous.domain ?? '')
+      // Unset again, not '': the default port applies
+      env.set('INBOUND_SMTP_PORT', previous.port as never)
+      if (previous.port === undefined) delete process.env.INBOUND_SMTP_PORT
+    }
+  })
+
+  /** The line queue:status ends with. */
+  async function receiverLine() {
+    const rows = await queueStatusRows()
+    return (
+      rows.map((cells) => cells.join('|')).find((line) => line.includes('inbound receiver')) ?? ''
+    )
+  }
+
+  test('says whether the receiver answers: its greeting, or why not; off without INBOUND_DOMAIN', async ({
+    assert,
+  }) => {
+    env.set('INBOUND_DOMAIN', '')
+    assert.include(await receiverLine(), 'inbound receiver: off (INBOUND_DOMAIN is not set)')
+
+    const smtp = await SmtpInbox.start()
+    const { port } = smtp
+    try {
+      env.set('INBOUND_DOMAIN', 'inbound.relance.test')
+      env.set('INBOUND_SMTP_PORT', port as never)
+      assert.match(
+        await receiverLine(),
+        new RegExp(`inbound receiver 127\\.0\\.0\\.1:${port}: up \\(220 `)
+      )
+    } finally {
+      await smtp.close()
+    }
+    assert.include(await receiverLine(), `inbound receiver 127.0.0.1:${port}: down (ECONNREFUSED)`)
+  })
+
+  test('its messages still to process are the inbound row of the table', async ({ assert }) => {
+    const rows = await queueStatusRows()
+    const header = rows.find((cells) => cells.includes('queue'))!
+    const inbound = rows.find((cells) => cells.includes('inbound'))!
+    assert.equal(inbound[header.indexOf('rows scheduled')], '0')
   })
 })

@@ -1,0 +1,218 @@
+/*
+| 7. Inbound mail: replies per second the built receiver (`node build/ace.js
+| inbound:serve`) accepts over SMTP, each stored in PostgreSQL before its 250,
+| and per second the built worker then processes (classified, quote stripped,
+| the invoice held, its check-in and event written), against a bare
+| smtp-server + mailparser process storing and updating the same rows
+| (bench/support/bare_inbound.ts), in the same run.
+*/
+import { createHash } from 'node:crypto'
+import nodemailer from 'nodemailer'
+import { AppProcess, freePort } from '#tests/helpers/app_processes'
+import { SmtpInbox } from '#tests/helpers/smtp_inbox'
+import { waitFor } from '#tests/helpers/wait_for'
+import { generateReplyToken, inboundAddress } from '#inbound/inbound_addresses'
+import { sampleReply } from '#inbound/sample_messages'
+import { analyze, seedInvoices, seedRelances, seedUsers } from './support/seed.js'
+import { BenchChild, cpuSeconds, sampleRss, startWorker } from './support/processes.js'
+import { round, type Benchmark, type Measure } from './support/report.js'
+import type { BenchResources } from './support/environment.js'
+
+const DOMAIN = 'inbound.bench.test'
+const MESSAGES = 1_000
+/** SMTP sessions sending at once, as several mail servers would. */
+const CONNECTIONS = 10
+const WORKER_CONCURRENCY = 10
+
+type Reply = { envelope: { from: string; to: string }; raw: string }
+
+/**
+ * `count` relance emails, one per pending invoice (its relance `sent` and
+ * pointing to it), each with its reply token; and the reply each client sends.
+ */
+async function seedReplies(
+  resources: BenchResources,
+  tag: string,
+  count: number
+): Promise<Reply[]> {
+  const { pool } = resources
+  const userIds = await seedUsers(pool, tag, Math.ceil(count / 10))
+  const invoices = await seedInvoices(pool, { tag, userIds, count, clientsPerUser: 10 })
+  await seedRelances(
+    pool,
+    invoices.map((invoice) => invoice.id)
+  )
+  const tokens = invoices.map(() => generateReplyToken())
+  const { rows } = await pool.query(
+    `WITH email AS (
+       INSERT INTO relance_emails (user_id, client_id, link_token_hash, reply_token_hash, sent_at, created_at)
+       SELECT i.user_id, i.client_id, md5(random()::text) || md5(random()::text), t.hash, now(), now()
+         FROM unnest($1::int[], $2::text[]) AS t(invoice_id, hash)
+         JOIN invoices i ON i.id = t.invoice_id
+       RETURNING id, reply_token_hash
+     )
+     UPDATE relances r SET status = 'sent', sent_at = now(), email_id = email.id
+       FROM email, unnest($1::int[], $2::text[]) AS t(invoice_id, hash)
+      WHERE email.reply_token_hash = t.hash AND r.invoice_id = t.invoice_id AND r.sequence = 1
+     RETURNING r.invoice_id, (SELECT c.email FROM invoices i JOIN clients c ON c.id = i.client_id WHERE i.id = r.invoice_id) AS client_email`,
+    [
+      invoices.map((invoice) => invoice.id),
+      tokens.map((token) => createHash('sha256').update(token).digest('hex')),
+    ]
+  )
+  const clientOf = new Map(
+    rows.map((row) => [row.invoice_id as number, row.client_email as string])
+  )
+  await analyze(pool)
+  return invoices.map((invoice, index) =>
+    sampleReply({
+      from: clientOf.get(invoice.id)!,
+      to: inboundAddress('reply', tokens[index], DOMAIN),
+      text: `Hello,\n\nWe paid invoice ${invoice.id} by transfer yesterday; the reference is ${1000 + index}.\n\nRegards`,
+    })
+  )
+}
+
+/** Sends every reply over CONNECTIONS pooled sessions; messages per second until the last 250. */
+async function sendAll(port: number, replies: Reply[]) {
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port,
+    ignoreTLS: true,
+    pool: true,
+    maxConnections: CONNECTIONS,
+    maxMessages: Infinity,
+  })
+  const started = performance.now()
+  try {
+    await Promise.all(replies.map((reply) => transport.sendMail(reply)))
+  } finally {
+    transport.close()
+  }
+  return (replies.length * 1000) / (performance.now() - started)
+}
+
+/** Messages per second from `started` until every stored row is processed. */
+async function processedRate(resources: BenchResources, started: number, count: number) {
+  await waitFor(
+    `${count} inbound messages processed`,
+    async () => {
+      const { rows } = await resources.pool.query(
+        'SELECT count(*)::int AS n FROM inbound_messages WHERE processed_at IS NOT NULL'
+      )
+      return rows[0].n >= count
+    },
+    { timeoutMs: 300_000, intervalMs: 50 }
+  )
+  return (count * 1000) / (performance.now() - started)
+}
+
+const inbound: Benchmark = {
+  name: 'inbound',
+  title: 'Inbound mail: replies accepted and processed per second',
+  async run({ resources, defer, log }) {
+    // The worker's check-ins and notices go here (after the measure: they wait a minute)
+    const sink = await SmtpInbox.start()
+    defer(() => sink.close())
+    const env = {
+      INBOUND_DOMAIN: DOMAIN,
+      INBOUND_SMTP_HOST: '127.0.0.1',
+      SMTP_PORT: String(sink.port),
+      LOG_LEVEL: 'warn',
+    }
+
+    log(`baseline: bare smtp-server + mailparser, ${MESSAGES} replies`)
+    const baseReplies = await seedReplies(resources, 'inb-base', MESSAGES)
+    const bare = new BenchChild(
+      'bare_inbound.ts',
+      [DOMAIN, String(WORKER_CONCURRENCY)],
+      resources.env
+    )
+    defer(() => bare.stop())
+    const { port: barePort } = await bare.ready<{ port: number }>()
+    const bareCpu = await cpuSeconds(bare.pid)
+    const bareAccepted = await sendAll(barePort, baseReplies)
+    const bareCpuAccept = (await cpuSeconds(bare.pid))! - bareCpu!
+    let started = performance.now()
+    process.kill(bare.pid, 'SIGUSR2')
+    const bareProcessed = await processedRate(resources, started, MESSAGES)
+    await bare.stop()
+    await resources.pool.query('TRUNCATE inbound_messages')
+
+    log(`app: the built receiver, then the built worker, ${MESSAGES} replies`)
+    const appReplies = await seedReplies(resources, 'inb-app', MESSAGES)
+    const port = await freePort()
+    const receiver = new AppProcess(
+      'inbound',
+      { ...resources.env, ...env, INBOUND_SMTP_PORT: String(port) },
+      { code: 'build' }
+    )
+    defer(() => receiver.stop())
+    await receiver.waitForOutput('inbound receiver listening', 60_000)
+    const rss = sampleRss(receiver.pid, 20)
+    const receiverCpu = await cpuSeconds(receiver.pid)
+    const appAccepted = await sendAll(port, appReplies)
+    const receiverCpuAccept = (await cpuSeconds(receiver.pid))! - receiverCpu!
+    rss.stop()
+    started = performance.now()
+    const worker = await startWorker(resources, { concurrency: WORKER_CONCURRENCY, env })
+    defer(() => worker.stop())
+    const appProcessed = await processedRate(resources, started, MESSAGES)
+    const { rows: held } = await resources.pool.query(
+      "SELECT count(*)::int AS n FROM invoices WHERE hold_reason = 'client_replied'"
+    )
+
+    const cpuMs = (seconds: number) => round((seconds * 1000) / MESSAGES, 2)
+    const measures: Measure[] = [
+      {
+        measure: `replies accepted (250 after commit), ${CONNECTIONS} SMTP sessions`,
+        unit: 'msg/s',
+        value: round(appAccepted, 1),
+        baseline: round(bareAccepted, 1),
+        verdict: 'info',
+      },
+      {
+        measure: 'receiver CPU per message accepted',
+        unit: 'ms',
+        value: cpuMs(receiverCpuAccept),
+        baseline: cpuMs(bareCpuAccept),
+        verdict: 'info',
+      },
+      {
+        measure: `replies processed, concurrency ${WORKER_CONCURRENCY}`,
+        unit: 'msg/s',
+        value: round(appProcessed, 1),
+        baseline: round(bareProcessed, 1),
+        verdict: 'info',
+      },
+      {
+        measure: 'receiver RSS peak while accepting',
+        unit: 'MB',
+        value: round(rss.peak / 1024 / 1024, 0),
+        baseline: null,
+        verdict: 'info',
+      },
+    ]
+    return {
+      measures,
+      method: [
+        `${MESSAGES} replies (about 700 bytes, a quoted line included) to as many relance emails of pending invoices, seeded set-based; each side gets its own set.`,
+        `Accepted: nodemailer with a pool of ${CONNECTIONS} connections sends them all at once; rate = messages / time until the last 250. The app's receiver looks the token up at RCPT TO, stores the row in a transaction and enqueues its job after commit; the baseline looks the token up and INSERTs the same row before its 250.`,
+        `Processed: afterwards, the built worker (concurrency ${WORKER_CONCURRENCY}) drains queue \`inbound\`: per message one transaction that locks the row, parses it with mailparser, classifies it, strips the quoted history, locks user, client and invoices, holds the invoice, writes the client_replied check-in, event and webhook outbox rows, and marks the row processed. The baseline, signalled, parses each row with mailparser and UPDATEs it, ${WORKER_CONCURRENCY} at a time. Rate = messages / time from the start (worker start included) until every row is processed.`,
+      ],
+      findings: [
+        `${held[0].n} of ${MESSAGES} invoices held client_replied after the app's pass (one per reply, as expected).`,
+        'The processing ratio is the price of the domain work the baseline does not do (holds, check-ins, events, outbox, the locks that keep a reply from racing a send or a click); the acceptance ratio is that of the framework, the job enqueue and the after-commit step.',
+      ],
+      details: {
+        appAccepted,
+        bareAccepted,
+        appProcessed,
+        bareProcessed,
+        receiverRssPeak: rss.peak,
+      },
+    }
+  },
+}
+
+export default inbound
