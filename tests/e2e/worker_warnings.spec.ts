@@ -1,11 +1,11 @@
 import { test } from '@japa/runner'
-import { DateTime } from 'luxon'
 import Relance from '#models/relance'
 import { UserFactory } from '#database/factories/user_factory'
 import { firstRelancesDueNow } from '#tests/helpers/faults'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
 import { processSceneForEach } from '#tests/helpers/running_app'
 import { waitFor } from '#tests/helpers/wait_for'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 test.group('The worker', (group) => {
   const scene = processSceneForEach(group)
@@ -17,7 +17,7 @@ test.group('The worker', (group) => {
     // while another runs there (pg warns, pg 9 refuses) fails the job
     const worker = await scene.startWorker({}, { nodeFlags: ['--throw-deprecation'] })
     const user = await UserFactory.merge({ email: 'camille@example.test' }).create()
-    const dueDate = DateTime.utc().minus({ days: 1 }).startOf('day')
+    const dueDate = dayFromToday(-1)
     const invoices = []
     for (const number of ['W-1', 'W-2']) {
       invoices.push(

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { DateTime } from 'luxon'
 import { GiveUp, waitFor } from '#tests/helpers/wait_for'
 import { verificationLinkFrom, type SmtpInbox } from '#tests/helpers/smtp_inbox'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 const APP_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -270,7 +270,7 @@ export function postInvoiceOn(
   {
     number,
     amountCents,
-    dueDate = DateTime.utc().minus({ days: 1 }).toISODate()!,
+    dueDate = dayFromToday(-1).toISODate()!,
   }: { number: string; amountCents: number; dueDate?: string }
 ) {
   return callApi(app, 'POST', '/invoices', {

@@ -5,6 +5,7 @@ import { UserFactory } from '#database/factories/user_factory'
 import { getQueue } from '#queue/queues'
 import sendRelanceJob from '#jobs/send_relance_job'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 /** Freelancer `n` of a scenario, and the client of their invoice. */
 export const freelancerEmail = (label: string, n: number) => `${label}-${n}@example.test`
@@ -19,7 +20,7 @@ export const clientEmail = (label: string, n: number) => `client-of-${label}-${n
  * are the ones it created.
  */
 export async function freelancersWithInvoicesDue(count: number, label: string) {
-  const dueDate = DateTime.utc().minus({ days: 1 }).startOf('day')
+  const dueDate = dayFromToday(-1)
   const created = []
   for (let n = 1; n <= count; n++) {
     const user = await UserFactory.merge({

@@ -9,6 +9,7 @@ import Relance from '#models/relance'
 import { UserFactory } from '#database/factories/user_factory'
 import { createInvoice, type NewInvoice } from '#services/invoices/create_invoices'
 import { generateCheckinToken } from '#services/checkins/checkin_token'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 let sequence = 0
 
@@ -23,7 +24,7 @@ export function createScheduledInvoice(user: User, overrides: Partial<NewInvoice
         clientName: 'Acme',
         clientEmail: 'billing@acme.test',
         amountCents: 125_000,
-        dueDate: DateTime.utc().plus({ days: 5 }).startOf('day'),
+        dueDate: dayFromToday(5),
         ...overrides,
       },
       trx

@@ -1,5 +1,4 @@
 import { test } from '@japa/runner'
-import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import type { ParsedMail } from 'mailparser'
 import User from '#models/user'
@@ -14,6 +13,7 @@ import { countRows } from '#tests/helpers/rows'
 import { processSceneForEach } from '#tests/helpers/running_app'
 import { queuesIdle } from '#tests/helpers/state'
 import { holdsFor, waitFor } from '#tests/helpers/wait_for'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 /** The [paid, pending] link pairs of a check-in email, in order. */
 function linkPairsOf(mail: ParsedMail) {
@@ -32,7 +32,7 @@ async function allCheckinsSent(count: number) {
 
 /** `count` invoices of the user due yesterday, written in one transaction as an import does. */
 function invoicesDueYesterday(user: User, count: number) {
-  const dueDate = DateTime.utc().minus({ days: 1 }).startOf('day')
+  const dueDate = dayFromToday(-1)
   return db.transaction((trx) =>
     createInvoices(
       user,

@@ -1,5 +1,4 @@
 import { test } from '@japa/runner'
-import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import CheckinTask from '#models/checkin_task'
 import sendCheckinJob from '#jobs/send_checkin_job'
@@ -16,6 +15,7 @@ import { processSceneForEach } from '#tests/helpers/running_app'
 import { dropQueueKeys, queuedJobIds, queuesIdle } from '#tests/helpers/state'
 import { recipientOf } from '#tests/helpers/faults'
 import { holdsFor, waitFor } from '#tests/helpers/wait_for'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 /** A freelancer's invoice with a relance sent to its client, and the client's page email. */
 async function invoiceOnClientPage(freelancer: string, number: string) {
@@ -27,7 +27,7 @@ async function invoiceOnClientPage(freelancer: string, number: string) {
     number,
     clientName: 'Atelier Dupont',
     clientEmail: `compta-${number.toLowerCase()}@atelier.test`,
-    dueDate: DateTime.utc().plus({ days: 20 }).startOf('day'),
+    dueDate: dayFromToday(20),
   })
   const { token } = await sentRelanceEmailOf(invoice)
   return { user, invoice, email: (await findPageEmail(token))! }

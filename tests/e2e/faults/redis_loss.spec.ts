@@ -1,6 +1,5 @@
 import { test } from '@japa/runner'
 import { Queue } from 'bullmq'
-import { DateTime } from 'luxon'
 import CheckinTask from '#models/checkin_task'
 import User from '#models/user'
 import Relance from '#models/relance'
@@ -24,6 +23,7 @@ import { processSceneForEach } from '#tests/helpers/running_app'
 import { checkinTokenFrom } from '#tests/helpers/smtp_inbox'
 import { dropQueueKeys, queuedJobIds, queuesIdle } from '#tests/helpers/state'
 import { GiveUp, waitFor } from '#tests/helpers/wait_for'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 /** The job ids PostgreSQL promises: one per `scheduled` row. */
 async function promisedJobIds() {
@@ -44,7 +44,7 @@ test.group('Faults: Redis loses every queued job', (group) => {
     const { inbox } = scene
     const due = await freelancersWithInvoicesDue(3, 'lost')
     const later = await createScheduledInvoice(await UserFactory.create(), {
-      dueDate: DateTime.utc().plus({ days: 10 }).startOf('day'),
+      dueDate: dayFromToday(10),
     })
     await firstRelancesDueNow(due.map(({ invoice }) => invoice.id))
     const promised = await promisedJobIds()
@@ -109,7 +109,7 @@ test.group('Faults: Redis loses a digest before it goes out', (group) => {
   }) => {
     const { inbox } = scene
     const user = await UserFactory.merge({ email: 'digest@example.test' }).create()
-    const dueDate = DateTime.utc().minus({ days: 1 }).startOf('day')
+    const dueDate = dayFromToday(-1)
     for (const number of ['DG-1', 'DG-2', 'DG-3']) {
       await createScheduledInvoice(user, { number, dueDate })
     }
@@ -200,7 +200,7 @@ test.group('Faults: Redis unreachable, then back', (group) => {
     const later = await postInvoiceOn(app, token, {
       number: 'F-REDIS-2',
       amountCents: 80_000,
-      dueDate: DateTime.utc().plus({ days: 30 }).toISODate()!,
+      dueDate: dayFromToday(30).toISODate()!,
     })
     assert.equal(later.status, 201)
     const laterTask = await CheckinTask.findByOrFail('invoice_id', later.body.data.id)

@@ -1,5 +1,4 @@
 import { test } from '@japa/runner'
-import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import { UserFactory } from '#database/factories/user_factory'
 import CheckinTask from '#models/checkin_task'
@@ -12,6 +11,7 @@ import { createScheduledInvoice } from '#tests/helpers/invoices'
 import { countRows } from '#tests/helpers/rows'
 import { processSceneForEach } from '#tests/helpers/running_app'
 import { waitFor } from '#tests/helpers/wait_for'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 /** The job ids of an invoice's relances. */
 async function witnessRelanceJobIds(invoiceId: number) {
@@ -41,7 +41,7 @@ test.group('Faults: a transaction rolls back after scheduling', (group) => {
 
   test('nothing reaches Redis, and the worker never sends anything for it', async ({ assert }) => {
     const { inbox } = scene
-    const dueDate = DateTime.utc().minus({ days: 1 }).startOf('day')
+    const dueDate = dayFromToday(-1)
     const rolledBack = await UserFactory.merge({ email: 'rolled-back@example.test' }).create()
     await scene.startWorker()
 

@@ -1,5 +1,4 @@
 import { test } from '@japa/runner'
-import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import router from '@adonisjs/core/services/router'
 import mail from '@adonisjs/mail/services/main'
@@ -25,6 +24,7 @@ import { HOSTILE_CASES, bigAttachment, forgedFrom, rawBytes } from '#tests/helpe
 import { sentMessages } from '#tests/helpers/mail_fake'
 import { countRows } from '#tests/helpers/rows'
 import { resetState } from '#tests/helpers/state'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 let receiver: Awaited<ReturnType<typeof startReceiver>>
 
@@ -40,7 +40,7 @@ async function relancedInvoice(
   const invoice = await createScheduledInvoice(user, {
     clientName: 'Acme SAS',
     clientEmail,
-    dueDate: DateTime.utc().minus({ days: 10 }).startOf('day'),
+    dueDate: dayFromToday(-10),
   })
   return { user, invoice, ...(await sentRelanceEmailWithAddresses([invoice])) }
 }

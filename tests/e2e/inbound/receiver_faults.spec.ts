@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import nodemailer from 'nodemailer'
-import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import { UserFactory } from '#database/factories/user_factory'
 import { sampleReply } from '#inbound/sample_messages'
@@ -22,6 +21,7 @@ import { selfSignedCertificate } from '#tests/helpers/certificates'
 import { countRows } from '#tests/helpers/rows'
 import { dropQueueKeys, queuedJobIds } from '#tests/helpers/state'
 import { holdsFor, waitFor } from '#tests/helpers/wait_for'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 /** A freelancer whose relance to a client went out, and the reply that client sends. */
 async function relanceAnsweredBy(freelancer: string, number: string) {
@@ -32,7 +32,7 @@ async function relanceAnsweredBy(freelancer: string, number: string) {
   const invoice = await createScheduledInvoice(user, {
     number,
     clientEmail: `compta-${number.toLowerCase()}@client.test`,
-    dueDate: DateTime.utc().minus({ days: 10 }).startOf('day'),
+    dueDate: dayFromToday(-10),
   })
   const { replyAddress } = await sentRelanceEmailWithAddresses([invoice])
   const words = `Paid ${number} yesterday.`

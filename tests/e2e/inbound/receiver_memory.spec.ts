@@ -1,6 +1,5 @@
 import { test } from '@japa/runner'
 import { readFile } from 'node:fs/promises'
-import { DateTime } from 'luxon'
 import { UserFactory } from '#database/factories/user_factory'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
 import {
@@ -11,6 +10,7 @@ import {
 import { bigAttachment, rawBytes } from '#tests/helpers/hostile_mail'
 import { processSceneForEach } from '#tests/helpers/running_app'
 import { countRows } from '#tests/helpers/rows'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 /** The process's resident memory, in MB (Linux). */
 async function rssMegabytes(pid: number) {
@@ -50,7 +50,7 @@ test.group('The receiver under load', (group) => {
   }) => {
     const user = await UserFactory.create()
     const invoice = await createScheduledInvoice(user, {
-      dueDate: DateTime.utc().minus({ days: 10 }).startOf('day'),
+      dueDate: dayFromToday(-10),
     })
     const { replyAddress } = await sentRelanceEmailWithAddresses([invoice])
     const receiver = scene.track(await startReceiver())

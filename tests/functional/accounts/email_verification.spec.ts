@@ -16,6 +16,7 @@ import { sentMessages } from '#tests/helpers/mail_fake'
 import { resetState } from '#tests/helpers/state'
 import { assertErrorBody } from '#tests/helpers/api_assertions'
 import { waitFor } from '#tests/helpers/wait_for'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 const verificationResult = (result: string) =>
   `${env.get('WEB_URL').replace(/\/+$/, '')}/email-verification/${result}`
@@ -140,7 +141,7 @@ test.group('Email verification', (group) => {
   }) => {
     const { user, token } = await userWithSentVerification()
     const invoice = await createScheduledInvoice(user, {
-      dueDate: DateTime.utc().minus({ days: 1 }),
+      dueDate: dayFromToday(-1),
     })
     const task = await CheckinTask.findByOrFail('invoice_id', invoice.id)
     // Its job fired while the user was unverified: sent nothing, left the row scheduled

@@ -13,8 +13,8 @@ import { invoicePayload } from '#tests/helpers/invoice_requests'
 import { queuedJobIds, resetState } from '#tests/helpers/state'
 import { multipartFileOfSize } from '#tests/helpers/multipart'
 import { sentRelanceEmailOf } from '#tests/helpers/client_page'
-import { DateTime } from 'luxon'
 import { subscribe } from '#tests/helpers/webhook_receiver'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 /*
 | A data-driven corpus of hostile input, sent to every route of
@@ -217,7 +217,7 @@ function routes(): Route[] {
       method: 'POST',
       pattern: '/client/:token/invoices/:id/promise',
       auth: false,
-      fields: { promisedOn: DateTime.utc().plus({ days: 10 }).toISODate()! },
+      fields: { promisedOn: dayFromToday(10).toISODate()! },
     },
     {
       method: 'POST',

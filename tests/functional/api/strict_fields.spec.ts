@@ -9,6 +9,7 @@ import { register, registration } from '#tests/helpers/auth_requests'
 import { invoicePayload, storeInvoice } from '#tests/helpers/invoice_requests'
 import { assertFieldErrors, type ApiError } from '#tests/helpers/api_assertions'
 import { draftOf } from '#tests/helpers/import_requests'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 /*
 | Names, invoice numbers, emails and due dates are checked by one rule each,
@@ -88,7 +89,7 @@ function csvWith(field: string, value: string) {
     clientName: 'Acme',
     clientEmail: 'billing@acme.test',
     amountCents: '12,50',
-    dueDate: DateTime.utc().plus({ days: 30 }).toISODate()!,
+    dueDate: dayFromToday(30).toISODate()!,
     [field]: value,
   }
   const header = 'number;client;email;amount;due_date\n'

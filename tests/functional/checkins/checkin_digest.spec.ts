@@ -16,10 +16,11 @@ import { queuedJobIds, resetState } from '#tests/helpers/state'
 import { sentMessages } from '#tests/helpers/mail_fake'
 import { countRows } from '#tests/helpers/rows'
 import { checkinTokensIn } from '#tests/helpers/checkin_links'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 /** `count` invoices of the user due yesterday, created together as an import creates them. */
 function invoicesDueYesterday(user: User, count: number, prefix = 'D') {
-  const dueDate = DateTime.utc().minus({ days: 1 }).startOf('day')
+  const dueDate = dayFromToday(-1)
   return db.transaction((trx) =>
     createInvoices(
       user,

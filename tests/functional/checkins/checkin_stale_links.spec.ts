@@ -1,5 +1,4 @@
 import { test } from '@japa/runner'
-import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import mail from '@adonisjs/mail/services/main'
 import CheckinTask from '#models/checkin_task'
@@ -18,6 +17,7 @@ import { checkinPage, checkinTokensIn } from '#tests/helpers/checkin_links'
 import { sentMessages } from '#tests/helpers/mail_fake'
 import { countRows } from '#tests/helpers/rows'
 import { resetState } from '#tests/helpers/state'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 test.group('Check-in links of an invoice no longer pending', (group) => {
   group.each.setup(() => resetState({ rateLimits: true }))
@@ -72,7 +72,7 @@ test.group('Check-in links of an invoice no longer pending', (group) => {
           clientName: 'Acme',
           clientEmail: 'billing@acme.test',
           amountCents: 1_000 * n,
-          dueDate: DateTime.utc().minus({ days: 1 }).startOf('day'),
+          dueDate: dayFromToday(-1),
         })),
         trx
       )

@@ -14,6 +14,7 @@ import { latestCheckinOf } from '#tests/helpers/invoices'
 import { countRows } from '#tests/helpers/rows'
 import { queuedJobIds } from '#tests/helpers/state'
 import { clientFormPath, clientPagePath, sentRelanceEmailOf } from '#tests/helpers/client_page'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 const PAGE_CSP =
   "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'"
@@ -33,7 +34,7 @@ test.group('Client page', (group) => {
     const invoice = await createScheduledInvoice(user, {
       number: 'F-100',
       clientName: 'Atelier Dupont',
-      dueDate: DateTime.utc().minus({ days: 12 }).startOf('day'),
+      dueDate: dayFromToday(-12),
     })
     await createScheduledInvoice(user, { number: 'F-101', clientName: 'Atelier Dupont' })
     const { token } = await sentRelanceEmailOf(invoice)
@@ -64,7 +65,7 @@ async function pageOfOverdueInvoice(overrides: Parameters<typeof UserFactory.mer
     number: 'F-200',
     clientName: 'Atelier Dupont',
     clientEmail: 'compta@atelier.test',
-    dueDate: DateTime.utc().minus({ days: 12 }).startOf('day'),
+    dueDate: dayFromToday(-12),
   })
   const { token } = await sentRelanceEmailOf(invoice)
   return { user, invoice, token }

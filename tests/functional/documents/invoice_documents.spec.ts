@@ -20,6 +20,7 @@ import {
   downloadFrom,
   zipNamedPdf,
 } from '#tests/helpers/documents'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 test.group('Invoice documents', (group) => {
   group.each.setup(() => resetState({ rateLimits: true }))
@@ -192,7 +193,7 @@ test.group('Invoice documents', (group) => {
     assert,
   }) => {
     const user = await UserFactory.create()
-    const dueDate = DateTime.utc().minus({ days: 12 }).startOf('day')
+    const dueDate = dayFromToday(-12)
     const invoices: Invoice[] = []
     for (const number of ['A/1', 'A:1', 'A-3']) {
       const invoice = await createScheduledInvoice(user, { number, dueDate })
@@ -241,7 +242,7 @@ test.group('Invoice documents', (group) => {
     const user = await UserFactory.create()
     const invoice = await createScheduledInvoice(user, {
       number: 'F-77',
-      dueDate: DateTime.utc().minus({ days: 12 }).startOf('day'),
+      dueDate: dayFromToday(-12),
     })
     const pdf = await simplePdf('Facture F-77')
     await attachPdf(client, user, invoice.id, pdf)

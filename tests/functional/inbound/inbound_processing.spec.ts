@@ -31,6 +31,7 @@ import { countRows } from '#tests/helpers/rows'
 import { resetState } from '#tests/helpers/state'
 import { sentMessages } from '#tests/helpers/mail_fake'
 import RelanceEmail from '#models/relance_email'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 /** A freelancer with two pending invoices of one client, and the relance email that covered both. */
 async function relancedInvoices(overrides: { email?: string; locale?: 'fr' | 'en' } = {}) {
@@ -47,7 +48,7 @@ async function relancedInvoices(overrides: { email?: string; locale?: 'fr' | 'en
         number,
         clientName: 'Atelier Dupont',
         clientEmail: 'compta@atelier-dupont.test',
-        dueDate: DateTime.utc().minus({ days: 10 }).startOf('day'),
+        dueDate: dayFromToday(-10),
       })
     )
   }
@@ -142,7 +143,7 @@ test.group('Inbound: a client replies to a relance', (group) => {
       number: 'GX-9',
       clientName: 'Globex',
       clientEmail: 'ap@globex.test',
-      dueDate: DateTime.utc().minus({ days: 10 }).startOf('day'),
+      dueDate: dayFromToday(-10),
     })
     const globex = await sentRelanceEmailWithAddresses([other])
     await receiveAndProcess(replyAddress, reply(replyAddress, 'Atelier paid.'))

@@ -1,5 +1,4 @@
 import { test } from '@japa/runner'
-import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
 import Invoice from '#models/invoice'
@@ -19,6 +18,7 @@ import {
 } from '#tests/helpers/inbound'
 import { countRows } from '#tests/helpers/rows'
 import { queuedJobIds, resetState } from '#tests/helpers/state'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 const SECRET = 'whsec-inbound-test-secret'
 const PATH = '/api/v1/inbound/messages'
@@ -37,7 +37,7 @@ async function relancedInvoice() {
   const invoice = await createScheduledInvoice(user, {
     number: 'WH-1',
     clientEmail: 'compta@atelier-dupont.test',
-    dueDate: DateTime.utc().minus({ days: 10 }).startOf('day'),
+    dueDate: dayFromToday(-10),
   })
   return { invoice, ...(await sentRelanceEmailWithAddresses([invoice])) }
 }
@@ -170,7 +170,8 @@ test.group('Inbound webhook', (group) => {
   test('the reply address in the URL never reaches a log line', ({ assert }) => {
     const address = inboundAddress('reply', generateReplyToken(), TEST_INBOUND_DOMAIN)
     const masked = maskSecretPaths(`POST ${PATH}?recipient=${encodeURIComponent(address)}&x=1`)
-    assert.equal(masked, `POST ${PATH}?recipient=[address]&x=1`)
+    // No query string reaches a log line: the reply address with the rest
+    assert.equal(masked, `POST ${PATH}?[query]`)
   })
 })
 

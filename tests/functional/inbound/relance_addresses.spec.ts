@@ -1,5 +1,4 @@
 import { test } from '@japa/runner'
-import { DateTime } from 'luxon'
 import { UnrecoverableError } from 'bullmq'
 import mail from '@adonisjs/mail/services/main'
 import Client from '#models/client'
@@ -18,6 +17,7 @@ import { inboundDomainFor, TEST_INBOUND_DOMAIN } from '#tests/helpers/inbound'
 import { countRows } from '#tests/helpers/rows'
 import { resetState } from '#tests/helpers/state'
 import { sentMessages } from '#tests/helpers/mail_fake'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 async function dueRelance() {
   const user = await UserFactory.merge({
@@ -28,7 +28,7 @@ async function dueRelance() {
     number: 'F-88',
     clientName: 'Acme',
     clientEmail: 'compta@acme.test',
-    dueDate: DateTime.utc().minus({ days: 12 }).startOf('day'),
+    dueDate: dayFromToday(-12),
   })
   return { user, invoice, relance: await relanceDueNow(invoice.id) }
 }

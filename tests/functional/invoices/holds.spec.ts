@@ -26,6 +26,7 @@ import { assertErrorBody } from '#tests/helpers/api_assertions'
 import { sentMessages } from '#tests/helpers/mail_fake'
 import { resetState } from '#tests/helpers/state'
 import { countRows } from '#tests/helpers/rows'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 const PARIS = 'Europe/Paris'
 
@@ -111,7 +112,7 @@ test.group('Holds', (group) => {
     const fake = mail.fake()
     const user = await UserFactory.create()
     const invoice = await createScheduledInvoice(user, {
-      dueDate: DateTime.utc().minus({ days: 30 }).startOf('day'),
+      dueDate: dayFromToday(-30),
     })
     await db.transaction(async (trx) => {
       const locked = await Invoice.query({ client: trx })
@@ -261,7 +262,7 @@ test.group('Client signals reach the freelancer', (group) => {
     const invoice = await createScheduledInvoice(user, {
       number: 'F-900',
       clientName: 'Atelier Dupont',
-      dueDate: DateTime.utc().plus({ days: 20 }).startOf('day'),
+      dueDate: dayFromToday(20),
     })
     const { token } = await sentRelanceEmailOf(invoice)
     const email = (await findPageEmail(token))!
@@ -278,7 +279,7 @@ test.group('Client signals reach the freelancer', (group) => {
     const { user, invoice } = await reportedPayment()
     const due = await createScheduledInvoice(user, {
       number: 'F-901',
-      dueDate: DateTime.utc().minus({ days: 1 }).startOf('day'),
+      dueDate: dayFromToday(-1),
     })
     const task = await latestCheckinOf(invoice.id)
     const plain = await freshToken(task.id)

@@ -6,6 +6,7 @@ import { ClientFactory } from '#database/factories/client_factory'
 import sendRelanceJob from '#jobs/send_relance_job'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
 import { queuedJobIds, resetState } from '#tests/helpers/state'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 test.group('Clients', (group) => {
   group.each.setup(() => resetState())
@@ -157,7 +158,7 @@ test.group('Relances', (group) => {
   test('the check-in comes before the first relance', async ({ assert }) => {
     const user = await UserFactory.create()
     const invoice = await createScheduledInvoice(user, {
-      dueDate: DateTime.utc().minus({ days: 40 }).startOf('day'),
+      dueDate: dayFromToday(-40),
     })
     await invoice.load('checkin')
     const first = await Relance.query()

@@ -18,6 +18,7 @@ import {
 import { resetState } from '#tests/helpers/state'
 import { waitFor } from '#tests/helpers/wait_for'
 import { sentMessages } from '#tests/helpers/mail_fake'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 /** Pauses the reminders of a client until that day. */
 function pauseClientUntil(clientId: number, isoDate: string) {
@@ -43,7 +44,7 @@ test.group('Relance delivery', (group) => {
       number: 'F-77',
       clientName: 'Acme',
       clientEmail: 'compta@acme.test',
-      dueDate: DateTime.utc().minus({ days: 12 }).startOf('day'),
+      dueDate: dayFromToday(-12),
     })
     const relance = await relanceDueNow(invoice.id)
 
@@ -123,7 +124,7 @@ test.group('Relance delivery', (group) => {
   }) => {
     const fake = mail.fake()
     const user = await UserFactory.create()
-    const dueDate = DateTime.utc().minus({ days: 12 }).startOf('day')
+    const dueDate = dayFromToday(-12)
     const first = await createScheduledInvoice(user, { number: 'F-101', dueDate })
     const second = await createScheduledInvoice(user, { number: 'F-102', dueDate })
     const elsewhere = await createScheduledInvoice(user, {

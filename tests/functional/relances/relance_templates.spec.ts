@@ -1,7 +1,6 @@
 import { test } from '@japa/runner'
 import RelanceEmail from '#models/relance_email'
 import { hashLinkToken } from '#support/link_tokens'
-import { DateTime } from 'luxon'
 import mail from '@adonisjs/mail/services/main'
 import { UserFactory } from '#database/factories/user_factory'
 import { deliverRelance } from '#services/relances/relance_delivery'
@@ -9,6 +8,7 @@ import { createScheduledInvoice, relanceDueNow } from '#tests/helpers/invoices'
 import { resetState } from '#tests/helpers/state'
 import { assertErrorBody } from '#tests/helpers/api_assertions'
 import { sentMessages } from '#tests/helpers/mail_fake'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 const TEMPLATE = {
   locale: 'fr',
@@ -116,7 +116,7 @@ test.group('Relance templates', (group) => {
     const invoice = await createScheduledInvoice(user, {
       number: 'F-200',
       clientName: 'Acme {{userName}}',
-      dueDate: DateTime.utc().minus({ days: 12 }).startOf('day'),
+      dueDate: dayFromToday(-12),
     })
     const relance = await relanceDueNow(invoice.id)
 
@@ -146,7 +146,7 @@ test.group('Relance preview', (group) => {
     const invoice = await createScheduledInvoice(user, {
       number: 'F-300',
       clientEmail: 'compta@acme.test',
-      dueDate: DateTime.utc().minus({ days: 20 }).startOf('day'),
+      dueDate: dayFromToday(-20),
     })
     const relance = await relanceDueNow(invoice.id, 2)
 

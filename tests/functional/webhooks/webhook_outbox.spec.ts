@@ -19,6 +19,7 @@ import { countRows } from '#tests/helpers/rows'
 import { queuedJobIds, resetState } from '#tests/helpers/state'
 import { subscribe } from '#tests/helpers/webhook_receiver'
 import { clientFormPath, sentRelanceEmailOf } from '#tests/helpers/client_page'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 const HOOK = 'https://hooks.relance.test/incoming'
 
@@ -225,7 +226,7 @@ test.group('Webhook outbox', (group) => {
     const user = await UserFactory.create()
     const invoice = await createScheduledInvoice(user, {
       number: 'F-WH-CLIENT',
-      dueDate: DateTime.utc().minus({ days: 5 }).startOf('day'),
+      dueDate: dayFromToday(-5),
     })
     await subscribe(user, HOOK, [
       'client.payment_reported',

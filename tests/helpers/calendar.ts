@@ -1,0 +1,13 @@
+import { DateTime } from 'luxon'
+
+/** The users' time zone unless a test sets another (the factory's and the app's default). */
+export const USERS_ZONE = 'Europe/Paris'
+
+/**
+ * The calendar day `days` from today in the zone, at its midnight: a due
+ * date "12 days ago" as the app counts days late, in the user's zone. Today
+ * in UTC is another day for an hour or two each night.
+ */
+export function dayFromToday(days: number, zone = USERS_ZONE): DateTime {
+  return DateTime.now().setZone(zone).startOf('day').plus({ days })
+}
