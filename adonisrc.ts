@@ -47,6 +47,13 @@ export default defineConfig({
         name: 'e2e',
         timeout: 90_000,
       },
+      {
+        // Run by `npm run test:scale`, not `npm test`: each test starts its own
+        // Redis Cluster, Sentinel, TLS Redis or PgBouncer
+        files: ['tests/scale/**/*.spec.ts'],
+        name: 'scale',
+        timeout: 300_000,
+      },
     ],
     forceExit: false,
   },
