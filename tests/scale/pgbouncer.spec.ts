@@ -89,7 +89,9 @@ test.group('Scale: PgBouncer in transaction pooling mode', (group) => {
     const yesterday = dayFromToday(-1).toISODate()
     const csv = [
       'Number,Client Name,Client Email,Amount,Due Date',
-      ...[1, 2, 3].map((n) => `CSV-${n},Client ${n},client-${n}@example.test,${n}00.00,${yesterday}`),
+      ...[1, 2, 3].map(
+        (n) => `CSV-${n},Client ${n},client-${n}@example.test,${n}00.00,${yesterday}`
+      ),
     ].join('\n')
     const form = new FormData()
     form.append('file', new Blob([csv], { type: 'text/csv' }), 'invoices.csv')
@@ -116,12 +118,9 @@ test.group('Scale: PgBouncer in transaction pooling mode', (group) => {
 
     // Redis loses a relance's job: the reconciler (every 500 ms, through
     // PgBouncer) puts it back under the same id, and it sends once
-    const invoiceIds: number[] = (await db.from('invoices').orderBy('number').select('id')).map(
-      (row: { id: number }) => row.id
-    )
-    const [lost] = await Relance.query()
-      .where('invoice_id', invoiceIds[2])
-      .where('sequence', 1)
+    const invoiceRows = await db.from('invoices').orderBy('number').select('id')
+    const invoiceIds: number[] = invoiceRows.map((row: { id: number }) => row.id)
+    const [lost] = await Relance.query().where('invoice_id', invoiceIds[2]).where('sequence', 1)
     const jobId = sendRelanceJob.jobId(lost.id)
     const relances = getQueue('relances')
     await (await relances.getJob(jobId))!.remove()
