@@ -79,8 +79,15 @@ export async function answerCheckin(
       currency: row.currency,
       status: row.status,
     }
-    await markInvoiceRowPaid(payable, { via: 'checkin' }, trx)
-    await recordWebhookEvent('checkin.answered', row.id, { answer: 'paid' }, trx)
+    const answered = { answer: 'paid' } as const
+    await markInvoiceRowPaid(
+      payable,
+      {
+        via: 'checkin',
+        alsoReported: [{ type: 'checkin.answered', invoiceId: row.id, fields: answered }],
+      },
+      trx
+    )
     return 'paid'
   }
   // Not on the hot path: the hold's rules live on the model

@@ -5,7 +5,7 @@ import ConflictException from '#exceptions/conflict_exception'
 import { cancelFollowUps } from '#services/invoices/invoice_follow_ups'
 import { promiseThankYou } from '#services/invoices/thank_yous'
 import { NO_HOLD } from '#services/holds/invoice_holds'
-import { recordWebhookEvent } from '#services/webhooks/webhook_events'
+import { recordTypedWebhookEvents, type TypedWebhookEvent } from '#services/webhooks/webhook_events'
 
 const PAYMENT_LABELS: Record<PaidVia, string> = {
   manual: 'marked as paid',
@@ -80,13 +80,17 @@ function paymentChanges(via: PaidVia, paidAt: DateTime) {
 async function recordPaymentConsequences(
   invoice: PayableInvoice,
   { paidVia, paidAt }: { paidVia: PaidVia; paidAt: DateTime },
-  trx: TransactionClientContract
+  trx: TransactionClientContract,
+  alsoReported: TypedWebhookEvent[] = []
 ) {
   await trx.from('users').where('id', invoice.userId).increment('rubis', 1)
   const paymentNumber = await recordPayment(invoice, paidVia, trx)
   await cancelFollowUps(invoice.id, trx)
   await promiseThankYou({ id: invoice.id, userId: invoice.userId, paidAt }, trx)
-  await recordWebhookEvent('invoice.paid', invoice.id, { paymentNumber }, trx)
+  await recordTypedWebhookEvents(
+    [{ type: 'invoice.paid', invoiceId: invoice.id, fields: { paymentNumber } }, ...alsoReported],
+    trx
+  )
 }
 
 /**
@@ -114,11 +118,13 @@ export async function markInvoicePaid(
 /**
  * markInvoicePaid on the invoice's plain row, locked by the caller, with
  * the same changes written by one UPDATE: the check-in click's path, which
- * hydrates no model. Returns whether this call is the one that paid it.
+ * hydrates no model. `alsoReported`: the caller's own webhook events,
+ * written with invoice.paid (one statement asks who subscribed). Returns
+ * whether this call is the one that paid it.
  */
 export async function markInvoiceRowPaid(
   locked: PayableInvoice,
-  { via }: { via: PaidVia },
+  { via, alsoReported }: { via: PaidVia; alsoReported?: TypedWebhookEvent[] },
   trx: TransactionClientContract
 ): Promise<boolean> {
   if (!isToBePaid(locked)) return false
@@ -129,6 +135,6 @@ export async function markInvoiceRowPaid(
       value instanceof DateTime ? value.toJSDate() : value
   }
   await trx.from(Invoice.table).where('id', locked.id).update(columns)
-  await recordPaymentConsequences(locked, changes, trx)
+  await recordPaymentConsequences(locked, changes, trx, alsoReported)
   return true
 }
