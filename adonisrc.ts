@@ -11,7 +11,11 @@ export default defineConfig({
       environment: ['repl', 'test'],
     },
     () => import('@adonisjs/core/providers/vinejs_provider'),
-    () => import('@adonisjs/core/providers/edge_provider'),
+    {
+      // Pages only (the emails are classes): the worker and the commands never load edge.js
+      file: () => import('@adonisjs/core/providers/edge_provider'),
+      environment: ['web', 'test', 'repl'],
+    },
     () => import('@adonisjs/lucid/database_provider'),
     () => import('@adonisjs/auth/auth_provider'),
     () => import('@adonisjs/redis/redis_provider'),

@@ -76,20 +76,29 @@ export default class CheckinTask extends compose(BaseModel, Timestamps, Schedule
   @column.dateTime()
   declare answeredAt: DateTime | null
 
-  /** Only a sent, unanswered task has working links. */
-  get isAnswerable() {
-    return this.status === 'sent' && this.sentAt !== null
+  /**
+   * Only a sent, unanswered task has working links. Static, on plain
+   * values: the click reads its row without hydrating a model.
+   */
+  static isAnswerable(task: { status: CheckinStatus; sentAt: Date | null }) {
+    return task.status === 'sent' && task.sentAt !== null
   }
 
-  linksExpiredAt(now: DateTime) {
-    if (this.expiresAt) return now > this.expiresAt
-    return this.sentAt !== null && now > this.sentAt.plus(CheckinTask.LINK_TTL)
+  /** Whether the task's links no longer work at `now`. */
+  static linksExpired(task: { sentAt: Date | null; expiresAt: Date | null }, now: Date) {
+    if (task.expiresAt) return now.getTime() > task.expiresAt.getTime()
+    return (
+      task.sentAt !== null &&
+      now.getTime() > DateTime.fromJSDate(task.sentAt).plus(this.LINK_TTL).toMillis()
+    )
   }
 
-  recordAnswer(answer: CheckinAnswer, trx: TransactionClientContract) {
-    this.status = 'answered'
-    this.answer = answer
-    this.answeredAt = DateTime.now()
-    return this.useTransaction(trx).save()
+  /** Records the freelancer's answer on the task's row (locked by the caller). */
+  static recordAnswer(taskId: number, answer: CheckinAnswer, trx: TransactionClientContract) {
+    const now = new Date()
+    return trx
+      .from(this.table)
+      .where('id', taskId)
+      .update({ status: 'answered', answer, answered_at: now, updated_at: now })
   }
 }

@@ -114,8 +114,13 @@ export default class Invoice extends compose(BaseModel, Timestamps) {
   @hasMany(() => Relance)
   declare relances: HasMany<typeof Relance>
 
+  /** Static, on plain values too: the check-in click reads its row without a model. */
+  static isPending(invoice: { status: InvoiceStatus }) {
+    return invoice.status === 'pending'
+  }
+
   get isPending() {
-    return this.status === 'pending'
+    return Invoice.isPending(this)
   }
 
   /**

@@ -1,11 +1,9 @@
-import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import CheckinTask from '#models/checkin_task'
-import Invoice from '#models/invoice'
+import CheckinTask, { type CheckinStatus } from '#models/checkin_task'
+import Invoice, { type InvoiceStatus } from '#models/invoice'
 import ActivityEvent from '#models/activity_event'
-import { forNoKeyUpdate } from '#support/row_locks'
 import { hashCheckinToken, looksLikeCheckinToken } from '#services/checkins/checkin_token'
-import { markInvoicePaid } from '#services/invoices/mark_invoice_paid'
+import { markInvoiceRowPaid } from '#services/invoices/mark_invoice_paid'
 import { scheduleCheckinsBeforeNextRelance } from '#services/checkins/checkin_scheduler'
 import { liftHold } from '#services/holds/invoice_holds'
 import { recordWebhookEvent } from '#services/webhooks/webhook_events'
@@ -13,10 +11,31 @@ import { recordWebhookEvent } from '#services/webhooks/webhook_events'
 export type CheckinAnswerChoice = 'paid' | 'pending'
 export type CheckinResult = 'paid' | 'pending' | 'already_answered' | 'expired' | 'invalid'
 
+type TaskRow = {
+  id: number
+  invoice_id: number
+  status: CheckinStatus
+  reason: CheckinTask['reason']
+  sent_at: Date | null
+  expires_at: Date | null
+}
+
+type InvoiceRow = {
+  id: number
+  user_id: number
+  number: string
+  amount_cents: string | number
+  currency: string
+  status: InvoiceStatus
+}
+
 /**
  * Records the freelancer's answer to a check-in. The task row is locked, so
  * concurrent clicks, or paid racing pending, record exactly one answer. A
  * link whose invoice is no longer pending records nothing.
+ *
+ * The rows are read plain, the models' rules applied to them (CheckinTask,
+ * Invoice): a click that pays hydrates no model, as the invoice list.
  */
 export async function answerCheckin(
   plainToken: string,
@@ -24,29 +43,55 @@ export async function answerCheckin(
   trx: TransactionClientContract
 ): Promise<CheckinResult> {
   if (!looksLikeCheckinToken(plainToken)) return 'invalid'
-  const task = await CheckinTask.query({ client: trx })
-    .where('token_hash', hashCheckinToken(plainToken))
-    .forUpdate()
-    .first()
+  const {
+    rows: [task],
+  } = await trx.rawQuery<{ rows: TaskRow[] }>(
+    `SELECT id, invoice_id, status, reason, sent_at, expires_at FROM checkin_tasks
+     WHERE token_hash = ? LIMIT 1 FOR UPDATE`,
+    [hashCheckinToken(plainToken)]
+  )
 
   if (!task) return 'invalid'
   if (task.status === 'answered') return 'already_answered'
-  if (!task.isAnswerable) return 'invalid'
-  if (task.linksExpiredAt(DateTime.now())) return 'expired'
+  const times = { sentAt: task.sent_at, expiresAt: task.expires_at }
+  if (!CheckinTask.isAnswerable({ status: task.status, ...times })) return 'invalid'
+  if (CheckinTask.linksExpired(times, new Date())) return 'expired'
 
   // Paid or cancelled meanwhile (the SPA, another link): nothing is left to answer
-  const invoice = await forNoKeyUpdate(
-    Invoice.query({ client: trx }).where('id', task.invoiceId)
-  ).firstOrFail()
-  if (!invoice.isPending) return 'already_answered'
+  const {
+    rows: [row],
+  } = await trx.rawQuery<{ rows: InvoiceRow[] }>(
+    `SELECT id, user_id, number, amount_cents, currency, status FROM invoices
+     WHERE id = ? FOR NO KEY UPDATE`,
+    [task.invoice_id]
+  )
+  if (!row) throw new Error(`check-in task ${task.id}: invoice ${task.invoice_id} not found`)
+  if (!Invoice.isPending(row)) return 'already_answered'
 
-  await task.recordAnswer(choice === 'paid' ? 'paid' : 'still_pending', trx)
+  await CheckinTask.recordAnswer(task.id, choice === 'paid' ? 'paid' : 'still_pending', trx)
   if (choice === 'paid') {
     // Paid ends the hold the client's signal placed, as any payment does
-    await markInvoicePaid(invoice, { via: 'checkin' }, trx)
-    await recordWebhookEvent('checkin.answered', invoice.id, { answer: 'paid' }, trx)
+    const payable = {
+      id: row.id,
+      userId: row.user_id,
+      number: row.number,
+      amountCents: Number(row.amount_cents),
+      currency: row.currency,
+      status: row.status,
+    }
+    const answered = { answer: 'paid' } as const
+    await markInvoiceRowPaid(
+      payable,
+      {
+        via: 'checkin',
+        alsoReported: [{ type: 'checkin.answered', invoiceId: row.id, fields: answered }],
+      },
+      trx
+    )
     return 'paid'
   }
+  // Not on the hot path: the hold's rules live on the model
+  const invoice = await Invoice.query({ client: trx }).where('id', row.id).firstOrFail()
   const isSignal = task.reason === 'payment_reported' || task.reason === 'client_replied'
   await ActivityEvent.record(
     {

@@ -1,13 +1,11 @@
 import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import type Invoice from '#models/invoice'
-import type { PaidVia } from '#models/invoice'
-import User from '#models/user'
+import Invoice, { type PaidVia } from '#models/invoice'
 import ConflictException from '#exceptions/conflict_exception'
 import { cancelFollowUps } from '#services/invoices/invoice_follow_ups'
 import { promiseThankYou } from '#services/invoices/thank_yous'
 import { NO_HOLD } from '#services/holds/invoice_holds'
-import { recordWebhookEvent } from '#services/webhooks/webhook_events'
+import { recordTypedWebhookEvents, type TypedWebhookEvent } from '#services/webhooks/webhook_events'
 
 const PAYMENT_LABELS: Record<PaidVia, string> = {
   manual: 'marked as paid',
@@ -27,6 +25,12 @@ export async function paymentsOf(invoiceId: number, trx: TransactionClientContra
   return Number(total)
 }
 
+/** What a payment needs of the invoice: a model, or the plain row the check-in click reads. */
+export type PayableInvoice = Pick<
+  Invoice,
+  'id' | 'userId' | 'number' | 'amountCents' | 'currency' | 'status'
+>
+
 /**
  * Appends the payment's `invoice_paid` event, numbered in the same
  * statement from the events before it: one round trip on the hot path of
@@ -34,7 +38,7 @@ export async function paymentsOf(invoiceId: number, trx: TransactionClientContra
  * for the same payment. Returns the payment's number.
  */
 async function recordPayment(
-  invoice: Invoice,
+  invoice: PayableInvoice,
   via: PaidVia,
   trx: TransactionClientContract
 ): Promise<number> {
@@ -55,6 +59,40 @@ async function recordPayment(
   return rows[0].payment_number
 }
 
+/** Whether the locked invoice is still to be paid; a cancelled one cannot be. */
+function isToBePaid(locked: PayableInvoice) {
+  if (locked.status === 'cancelled') {
+    throw new ConflictException('A cancelled invoice cannot be marked as paid')
+  }
+  return locked.status !== 'paid'
+}
+
+/** What a payment changes on the invoice. Paid ends any hold: nothing is left to wait for. */
+function paymentChanges(via: PaidVia, paidAt: DateTime) {
+  return { status: 'paid', paidAt, paidVia: via, ...NO_HOLD } as const
+}
+
+/**
+ * What follows the invoice's new state in the payment's transaction: the
+ * rubis, the numbered event, the follow-ups cancelled, the thank-you
+ * promised, the webhook.
+ */
+async function recordPaymentConsequences(
+  invoice: PayableInvoice,
+  { paidVia, paidAt }: { paidVia: PaidVia; paidAt: DateTime },
+  trx: TransactionClientContract,
+  alsoReported: TypedWebhookEvent[] = []
+) {
+  await trx.from('users').where('id', invoice.userId).increment('rubis', 1)
+  const paymentNumber = await recordPayment(invoice, paidVia, trx)
+  await cancelFollowUps(invoice.id, trx)
+  await promiseThankYou({ id: invoice.id, userId: invoice.userId, paidAt }, trx)
+  await recordTypedWebhookEvents(
+    [{ type: 'invoice.paid', invoiceId: invoice.id, fields: { paymentNumber } }, ...alsoReported],
+    trx
+  )
+}
+
 /**
  * Marks an invoice paid, once per payment. The caller has locked the
  * invoice row for its transaction (FOR NO KEY UPDATE), so concurrent calls
@@ -70,20 +108,33 @@ export async function markInvoicePaid(
   { via }: { via: PaidVia },
   trx: TransactionClientContract
 ): Promise<{ invoice: Invoice; newlyPaid: boolean }> {
-  if (locked.status === 'paid') return { invoice: locked, newlyPaid: false }
-  if (locked.status === 'cancelled') {
-    throw new ConflictException('A cancelled invoice cannot be marked as paid')
-  }
-
-  // Paid ends any hold: nothing is left to wait for
-  await locked
-    .useTransaction(trx)
-    .merge({ status: 'paid', paidAt: DateTime.now(), paidVia: via, ...NO_HOLD })
-    .save()
-  await User.query({ client: trx }).where('id', locked.userId).increment('rubis', 1)
-  const paymentNumber = await recordPayment(locked, via, trx)
-  await cancelFollowUps(locked.id, trx)
-  await promiseThankYou(locked, trx)
-  await recordWebhookEvent('invoice.paid', locked.id, { paymentNumber }, trx)
+  if (!isToBePaid(locked)) return { invoice: locked, newlyPaid: false }
+  const changes = paymentChanges(via, DateTime.now())
+  await locked.useTransaction(trx).merge(changes).save()
+  await recordPaymentConsequences(locked, changes, trx)
   return { invoice: locked, newlyPaid: true }
+}
+
+/**
+ * markInvoicePaid on the invoice's plain row, locked by the caller, with
+ * the same changes written by one UPDATE: the check-in click's path, which
+ * hydrates no model. `alsoReported`: the caller's own webhook events,
+ * written with invoice.paid (one statement asks who subscribed). Returns
+ * whether this call is the one that paid it.
+ */
+export async function markInvoiceRowPaid(
+  locked: PayableInvoice,
+  { via, alsoReported }: { via: PaidVia; alsoReported?: TypedWebhookEvent[] },
+  trx: TransactionClientContract
+): Promise<boolean> {
+  if (!isToBePaid(locked)) return false
+  const changes = paymentChanges(via, DateTime.now())
+  const columns: Record<string, unknown> = { updated_at: new Date() }
+  for (const [attribute, value] of Object.entries(changes)) {
+    columns[Invoice.$keys.attributesToColumns.resolve(attribute)] =
+      value instanceof DateTime ? value.toJSDate() : value
+  }
+  await trx.from(Invoice.table).where('id', locked.id).update(columns)
+  await recordPaymentConsequences(locked, changes, trx, alsoReported)
+  return true
 }

@@ -30,7 +30,16 @@ export type WebhookEvent<Type extends WebhookEventType> = {
   fields: WebhookEventFields[Type]
 }
 
-type Subscribed = { invoice_id: number; endpoint_ids: number[]; invoice: InvoiceJson }
+/** An event with its type: events of several types can be written at once. */
+export type TypedWebhookEvent = {
+  [Type in WebhookEventType]: { type: Type } & WebhookEvent<Type>
+}[WebhookEventType]
+
+type Subscribed = {
+  invoice_id: number
+  endpoints: { id: number; events: WebhookEventType[] }[]
+  invoice: InvoiceJson
+}
 
 /**
  * Writes these events of one type to the outbox, in the transaction of the
@@ -41,24 +50,43 @@ type Subscribed = { invoice_id: number; endpoint_ids: number[]; invoice: Invoice
  * transaction, plus the event's own fields. One statement when nobody
  * subscribed, two otherwise.
  */
-export async function recordWebhookEvents<Type extends WebhookEventType>(
+export function recordWebhookEvents<Type extends WebhookEventType>(
   type: Type,
   events: WebhookEvent<Type>[],
   trx: TransactionClientContract
 ) {
+  return recordTypedWebhookEvents(
+    events.map((event) => ({ type, ...event }) as TypedWebhookEvent),
+    trx
+  )
+}
+
+/**
+ * recordWebhookEvents for events of any types, in their order, with the
+ * same statements: a change that is reported twice (a check-in answered
+ * paid: checkin.answered and invoice.paid) asks once who subscribed.
+ */
+export async function recordTypedWebhookEvents(
+  events: TypedWebhookEvent[],
+  trx: TransactionClientContract
+) {
   if (events.length === 0) return
   const { rows } = await trx.rawQuery<{ rows: Subscribed[] }>(
-    `SELECT page.id AS invoice_id, endpoints.ids AS endpoint_ids, ${INVOICE_JSON} AS invoice
+    `SELECT page.id AS invoice_id, endpoints.list AS endpoints, ${INVOICE_JSON} AS invoice
      FROM invoices page
      JOIN clients customer ON customer.id = page.client_id
      CROSS JOIN LATERAL (
-       SELECT array_agg(endpoint.id ORDER BY endpoint.id) AS ids
+       SELECT json_agg(json_build_object('id', endpoint.id, 'events', endpoint.events)
+                       ORDER BY endpoint.id) AS list
        FROM webhook_endpoints endpoint
        WHERE endpoint.user_id = page.user_id AND endpoint.disabled_at IS NULL
-         AND ? = ANY(endpoint.events)
+         AND endpoint.events && ?::text[]
      ) endpoints
-     WHERE page.id = ANY(?::int[]) AND endpoints.ids IS NOT NULL`,
-    [type, [...new Set(events.map((event) => event.invoiceId))]]
+     WHERE page.id = ANY(?::int[]) AND endpoints.list IS NOT NULL`,
+    [
+      [...new Set(events.map((event) => event.type))],
+      [...new Set(events.map((event) => event.invoiceId))],
+    ]
   )
   if (rows.length === 0) return
 
@@ -66,26 +94,30 @@ export async function recordWebhookEvents<Type extends WebhookEventType>(
     rows.map((row) => [row.invoice_id, { ...row, invoice: withIsoTimestamps(row.invoice) }])
   )
   const timestamp = new Date().toISOString()
-  const deliveries = events.flatMap(({ invoiceId, fields }) => {
+  const deliveries = events.flatMap(({ type, invoiceId, fields }) => {
     const row = subscribed.get(invoiceId)
-    if (!row) return []
+    const endpoints = row?.endpoints.filter((endpoint) => endpoint.events.includes(type)) ?? []
+    if (!row || endpoints.length === 0) return []
     // One message id per event, the same on every attempt (receivers dedupe by it)
     const messageId = `msg_${randomBytes(16).toString('hex')}`
     // A json column keeps this text as written, key order included
     const payload = { type, timestamp, data: { invoice: row.invoice, ...fields } }
-    return row.endpoint_ids.map((endpointId) => ({
-      endpoint_id: endpointId,
+    return endpoints.map((endpoint) => ({
+      endpoint_id: endpoint.id,
+      event_type: type,
       message_id: messageId,
       payload,
     }))
   })
+  if (deliveries.length === 0) return
   const { rows: inserted } = await trx.rawQuery<{ rows: { id: number; scheduled_at: Date }[] }>(
     `INSERT INTO webhook_deliveries
        (endpoint_id, event_type, message_id, payload, scheduled_at, created_at, updated_at)
-     SELECT endpoint_id, ?, message_id, payload, now(), now(), now()
-     FROM json_to_recordset(?::json) AS row(endpoint_id integer, message_id text, payload json)
+     SELECT endpoint_id, event_type, message_id, payload, now(), now(), now()
+     FROM json_to_recordset(?::json)
+       AS row(endpoint_id integer, event_type text, message_id text, payload json)
      RETURNING id, scheduled_at`,
-    [type, JSON.stringify(deliveries)]
+    [JSON.stringify(deliveries)]
   )
   deliverWebhookJob.enqueueAfterCommit(
     trx,
