@@ -2,7 +2,7 @@
 | npm run bench                 every benchmark, in order
 | npm run bench -- <name> …     only these (checkin_click, invoice_list,
 |                               validate_draft, worker_throughput,
-|                               checkin_timing, scale, inbound)
+|                               checkin_timing, scale, inbound, stats)
 |
 | Each benchmark gets its own database and queue prefix, measures the app and
 | its baseline in the same run, and cleans up. The table goes to the console;
@@ -19,6 +19,7 @@ import workerThroughput from './worker_throughput.js'
 import checkinTiming from './checkin_timing.js'
 import scale from './scale.js'
 import inbound from './inbound.js'
+import stats from './stats.js'
 import {
   APP_ROOT,
   buildApp,
@@ -43,6 +44,7 @@ const BENCHMARKS: Benchmark[] = [
   checkinTiming,
   scale,
   inbound,
+  stats,
 ]
 
 const RESULTS = new URL('./results/', import.meta.url)
