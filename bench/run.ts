@@ -3,7 +3,7 @@
 | npm run bench -- <name> …     only these (checkin_click, invoice_list,
 |                               validate_draft, worker_throughput,
 |                               checkin_timing, scale, inbound, stats,
-|                               client_page, webhooks)
+|                               client_page, webhooks, facturx_import)
 |
 | Each benchmark gets its own database and queue prefix, measures the app and
 | its baseline in the same run, and cleans up. The table goes to the console;
@@ -23,6 +23,7 @@ import inbound from './inbound.js'
 import stats from './stats.js'
 import clientPage from './client_page.js'
 import webhooks from './webhooks.js'
+import facturxImport from './facturx_import.js'
 import {
   APP_ROOT,
   buildApp,
@@ -50,6 +51,7 @@ const BENCHMARKS: Benchmark[] = [
   stats,
   clientPage,
   webhooks,
+  facturxImport,
 ]
 
 const RESULTS = new URL('./results/', import.meta.url)
