@@ -88,7 +88,8 @@ const facturxImport: Benchmark = {
     const app: Awaited<ReturnType<typeof appImport>>[] = []
     const bare: number[] = []
     for (let index = 0; index < ROUNDS; index++) {
-      bare.push((await bareRead()).ms)
+      const { ms } = await bareRead()
+      bare.push(ms)
       app.push(await appImport())
     }
     await web.stop()
