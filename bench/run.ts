@@ -2,7 +2,8 @@
 | npm run bench                 every benchmark, in order
 | npm run bench -- <name> …     only these (checkin_click, invoice_list,
 |                               validate_draft, worker_throughput,
-|                               checkin_timing, scale, inbound)
+|                               checkin_timing, scale, inbound, stats,
+|                               client_page, webhooks, facturx_import)
 |
 | Each benchmark gets its own database and queue prefix, measures the app and
 | its baseline in the same run, and cleans up. The table goes to the console;
@@ -19,6 +20,10 @@ import workerThroughput from './worker_throughput.js'
 import checkinTiming from './checkin_timing.js'
 import scale from './scale.js'
 import inbound from './inbound.js'
+import stats from './stats.js'
+import clientPage from './client_page.js'
+import webhooks from './webhooks.js'
+import facturxImport from './facturx_import.js'
 import {
   APP_ROOT,
   buildApp,
@@ -43,6 +48,10 @@ const BENCHMARKS: Benchmark[] = [
   checkinTiming,
   scale,
   inbound,
+  stats,
+  clientPage,
+  webhooks,
+  facturxImport,
 ]
 
 const RESULTS = new URL('./results/', import.meta.url)

@@ -9,18 +9,22 @@
 |                                     last_used_at, select user), then the
 |                                     app's one statement for the count and
 |                                     the page's JSON
+|   GET /api/v1/stats                 the same token check, then the app's
+|                                     one receivables statement
 |
 | No rate limiter, no validation library, no logger, no ORM. Same database,
 | same pool size as Lucid's default (10). Prints `READY {"port":…}`.
 */
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Queue } from 'bullmq'
 import { isoTimestamp } from '#support/iso_timestamps'
 import { INVOICE_JSON } from '#services/invoices/invoice_json_sql'
+import { receivablesFromRows, receivablesStatement } from '#services/invoices/receivables_sql'
 import { inTransaction } from './transaction.js'
-import { rawPool, rawRedis } from './raw_connections.js'
+import { authenticate } from './bare_auth.js'
+import { numberedPlaceholders, rawPool, rawRedis } from './raw_connections.js'
 
 const env = process.env
 const pool = rawPool()
@@ -127,35 +131,8 @@ async function checkinPaid(token: string): Promise<string> {
   return result
 }
 
-/** The user behind a bearer token, as @adonisjs/auth checks it; null when refused. */
-async function authenticate(header: string | undefined): Promise<{ id: number } | null> {
-  const match = /^Bearer oat_([^.]+)\.(.+)$/.exec(header ?? '')
-  if (!match) return null
-  const id = Buffer.from(match[1], 'base64url').toString()
-  const secret = Buffer.from(match[2], 'base64url').toString()
-  const {
-    rows: [token],
-  } = await pool.query(
-    'select * from "auth_access_tokens" where "id" = $1 and "type" = $2 limit $3',
-    [id, 'auth_token', 1]
-  )
-  if (!token) return null
-  await pool.query(
-    'update "auth_access_tokens" set "last_used_at" = $1 where "id" = $2 and "type" = $3',
-    [new Date(), token.id, token.type]
-  )
-  const expected = Buffer.from(token.hash)
-  const actual = Buffer.from(createHash('sha256').update(secret).digest('hex'))
-  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return null
-  if (token.expires_at && token.expires_at < new Date()) return null
-  const {
-    rows: [user],
-  } = await pool.query('select * from "users" where "id" = $1 limit $2', [token.tokenable_id, 1])
-  return user ?? null
-}
-
 async function listInvoices(request: IncomingMessage, response: ServerResponse, url: URL) {
-  const user = await authenticate(request.headers.authorization)
+  const user = await authenticate(pool, request.headers.authorization)
   if (!user) {
     response.writeHead(401, { 'content-type': 'application/json' })
     return response.end('{"errors":[{"message":"Unauthorized access"}]}')
@@ -197,6 +174,36 @@ async function listInvoices(request: IncomingMessage, response: ServerResponse, 
   response.end(json)
 }
 
+function sendJson(response: ServerResponse, status: number, body: unknown) {
+  const json = JSON.stringify(body)
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(json),
+  })
+  response.end(json)
+}
+
+/** The user's calendar day, YYYY-MM-DD, as luxon's toISODate() in that zone. */
+function todayIn(timeZone: string) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date())
+}
+
+async function stats(request: IncomingMessage, response: ServerResponse) {
+  const user = await authenticate(pool, request.headers.authorization)
+  if (!user) return sendJson(response, 401, { errors: [{ message: 'Unauthorized access' }] })
+  const today = todayIn(user.timezone)
+  // The app's one statement (app/services/invoices/receivables_sql.ts)
+  const { sql, bindings } = receivablesStatement(
+    user as { id: number; timezone: string },
+    today,
+    new Date()
+  )
+  const { rows } = await pool.query(numberedPlaceholders(sql), bindings)
+  sendJson(response, 200, {
+    data: { asOf: today, timezone: user.timezone, currencies: receivablesFromRows(rows) },
+  })
+}
+
 const server = createServer((request, response) => {
   const url = new URL(request.url ?? '/', 'http://baseline')
   const handle = async () => {
@@ -206,6 +213,8 @@ const server = createServer((request, response) => {
     if (request.method === 'GET' && url.pathname === '/api/v1/invoices') {
       return listInvoices(request, response, url)
     }
+    if (request.method === 'GET' && url.pathname === '/api/v1/stats')
+      return stats(request, response)
     response.writeHead(404).end()
   }
   handle().catch((error) => {

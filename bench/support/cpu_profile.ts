@@ -115,7 +115,9 @@ export async function profileFolder() {
     async summary(): Promise<ProfileSummary | null> {
       try {
         const files = await readdir(dir)
-        const file = files.find((name) => name.endsWith('.cpuprofile'))
+        // The main thread's (thread id 0: CPU.<date>.<time>.<pid>.0.<n>.cpuprofile), not a worker thread's
+        const profiles = files.filter((name) => name.endsWith('.cpuprofile'))
+        const file = profiles.find((name) => /\.\d+\.0\.\d+\.cpuprofile$/.test(name)) ?? profiles[0]
         if (!file) return null
         return summarizeProfile(JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile)
       } finally {

@@ -76,6 +76,7 @@ export function appEnv(database: string, queuePrefix: string): Record<string, st
     QUEUE_RECONCILE_INTERVAL_MS: String(3_600_000),
     RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
     RATE_LIMIT_CHECKIN_PER_MINUTE: '100000000',
+    RATE_LIMIT_CLIENT_PAGE_PER_MINUTE: '100000000',
   }
 }
 

@@ -1,4 +1,7 @@
 import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
+import { Edge } from 'edge.js'
+import { clientPageState, findPageEmail } from '#services/client_page/client_page'
 import { DateTime } from 'luxon'
 import { UserFactory } from '#database/factories/user_factory'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
@@ -55,6 +58,38 @@ test.group('Client page', (group) => {
     assert.include(html, '12 jours de retard')
     assert.include(html, 'FR76 3000 6000 0112 3456 7890 189')
     assert.match(html, /<svg role="img" aria-label="QR code de virement SEPA pour la facture F-100/)
+  })
+
+  test('with the template cache of production, a second page is rendered without compiling anything', async ({
+    assert,
+  }) => {
+    const user = await UserFactory.merge({ fullName: 'Camille Martin' }).create()
+    const invoice = await createScheduledInvoice(user, {
+      number: 'F-200',
+      clientName: 'Atelier Dupont',
+    })
+    await createScheduledInvoice(user, { number: 'F-201', clientName: 'Atelier Dupont' })
+    const { token } = await sentRelanceEmailOf(invoice)
+    const email = (await findPageEmail(token))!
+    const state = await clientPageState(token, email)
+    const edge = Edge.create({ cache: true })
+    edge.mount(app.viewsPath())
+    let compiled = 0
+    const tokenize = edge.asyncCompiler.tokenize.bind(edge.asyncCompiler)
+    edge.asyncCompiler.tokenize = (...args: Parameters<typeof tokenize>) => {
+      compiled++
+      return tokenize(...args)
+    }
+
+    const first = await edge.render('pages/client_page', state)
+    assert.isAbove(compiled, 0)
+    compiled = 0
+    const second = await edge.render('pages/client_page', state)
+
+    // Every template, the forms of each invoice included, came from the cache
+    assert.equal(compiled, 0)
+    assert.equal(second, first)
+    assert.equal(second.split('action="/client/').length - 1, 6)
   })
 })
 
