@@ -32,6 +32,29 @@ export function formatDate(date: DateTime, locale: Locale) {
   return date.setLocale(INTL_LOCALES[locale]).toLocaleString(DateTime.DATE_FULL)
 }
 
+const dayFormats = new Map<string, Intl.DateTimeFormat>()
+
+/** formatDate's words for a plain Date: one Intl.DateTimeFormat per locale and zone, not luxon per call. */
+function dayFormat(locale: Locale, timeZone: string) {
+  const key = `${locale} ${timeZone}`
+  let format = dayFormats.get(key)
+  if (!format) {
+    format = new Intl.DateTimeFormat(INTL_LOCALES[locale], { ...DateTime.DATE_FULL, timeZone })
+    dayFormats.set(key, format)
+  }
+  return format
+}
+
+/** "2 décembre 2026": the calendar day a moment falls on in the zone, as formatDate writes it. */
+export function formatDayIn(moment: Date, timezone: string, locale: Locale) {
+  return dayFormat(locale, timezone).format(moment)
+}
+
+/** "2 décembre 2026": a calendar date (YYYY-MM-DD, such as a due date), as formatDate writes it. */
+export function formatCalendarDate(day: string, locale: Locale) {
+  return dayFormat(locale, 'UTC').format(Date.parse(day))
+}
+
 /** "3 Dec 2026, 10:42": a moment, such as when a client's reply was written. */
 export function formatDateTime(moment: DateTime, locale: Locale) {
   return moment.setLocale(INTL_LOCALES[locale]).toLocaleString(DateTime.DATETIME_MED)

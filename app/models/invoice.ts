@@ -126,37 +126,68 @@ export default class Invoice extends compose(BaseModel, Timestamps) {
   /**
    * The hold in force at `now`, or null: a hold whose end has passed has
    * lapsed by itself (its relances went on at the first weekday 09:00 after).
+   * Static, on plain values too (Date or DateTime): the client's page reads
+   * its rows without models.
    */
-  activeHold(now: DateTime = DateTime.now()): ActiveHold | null {
-    if (!this.holdReason || !this.heldAt) return null
-    if (this.holdUntil && this.holdUntil <= now) return null
+  static activeHold<Moment extends DateTime | Date>(
+    invoice: {
+      holdReason: HoldReason | null
+      heldAt: Moment | null
+      holdUntil: Moment | null
+      holdNote: string | null
+    },
+    now: Moment
+  ): { reason: HoldReason; since: Moment; until: Moment | null; note: string | null } | null {
+    if (!invoice.holdReason || !invoice.heldAt) return null
+    if (invoice.holdUntil && invoice.holdUntil.valueOf() <= now.valueOf()) return null
     return {
-      reason: this.holdReason,
-      since: this.heldAt,
-      until: this.holdUntil,
-      note: this.holdNote,
+      reason: invoice.holdReason,
+      since: invoice.heldAt,
+      until: invoice.holdUntil,
+      note: invoice.holdNote,
     }
   }
 
+  activeHold(now: DateTime = DateTime.now()): ActiveHold | null {
+    return Invoice.activeHold(this, now)
+  }
+
   /** The invoice's PDF, when it has one: what the API shows, and where it is stored. */
-  get document(): InvoiceDocument | null {
-    if (!this.documentPath || !this.documentUploadedAt) return null
+  static documentOf<Moment extends DateTime | Date>(invoice: {
+    number: string
+    documentPath: string | null
+    documentFilename: string | null
+    documentSizeBytes: number | null
+    documentUploadedAt: Moment | null
+  }) {
+    if (!invoice.documentPath || !invoice.documentUploadedAt) return null
     return {
-      path: this.documentPath,
-      filename: this.documentFilename ?? `${this.number}.pdf`,
-      sizeBytes: this.documentSizeBytes ?? 0,
-      uploadedAt: this.documentUploadedAt,
+      path: invoice.documentPath,
+      filename: invoice.documentFilename ?? `${invoice.number}.pdf`,
+      sizeBytes: invoice.documentSizeBytes ?? 0,
+      uploadedAt: invoice.documentUploadedAt,
     }
+  }
+
+  get document(): InvoiceDocument | null {
+    return Invoice.documentOf(this)
   }
 
   isHeld(now: DateTime = DateTime.now()) {
     return this.activeHold(now) !== null
   }
 
+  /**
+   * Calendar days from the due date to `today` (both YYYY-MM-DD, `today`
+   * the user's calendar day); 0 before it. Static, on plain values.
+   */
+  static daysLateOn(dueDate: string, today: string) {
+    const days = (Date.parse(today) - Date.parse(dueDate)) / 86_400_000
+    return Math.max(0, Math.round(days))
+  }
+
   /** Calendar days from the due date to `now`'s day in the zone; 0 before it. */
   daysLate(timezone: string, now: DateTime = DateTime.now()) {
-    const today = now.setZone(timezone).startOf('day')
-    const due = this.dueDate.setZone(timezone, { keepLocalTime: true })
-    return Math.max(0, Math.floor(today.diff(due, 'days').days))
+    return Invoice.daysLateOn(this.dueDate.toISODate()!, now.setZone(timezone).toISODate()!)
   }
 }

@@ -43,7 +43,8 @@ export default class RelanceEmail extends BaseModel {
   @belongsTo(() => Client)
   declare customer: BelongsTo<typeof Client>
 
-  linkExpiredAt(now: DateTime) {
-    return now > this.sentAt.plus(RelanceEmail.LINK_TTL)
+  /** Whether the page link no longer works at `now`. Static, on plain values: the page reads its row without a model. */
+  static linkExpired(email: { sentAt: Date }, now: Date) {
+    return now.getTime() > DateTime.fromJSDate(email.sentAt).plus(this.LINK_TTL).toMillis()
   }
 }

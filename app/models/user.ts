@@ -86,8 +86,12 @@ export default class User extends compose(BaseModel, Timestamps, AuthFinder) {
   declare accountHolder: string | null
 
   /** Who the transfers go to: the holder given, else the user's full name. */
+  static transferHolderOf(user: { accountHolder: string | null; fullName: string }) {
+    return user.accountHolder ?? user.fullName
+  }
+
   get transferHolder() {
-    return this.accountHolder ?? this.fullName
+    return User.transferHolderOf(this)
   }
 
   @hasMany(() => Client)

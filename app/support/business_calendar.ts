@@ -25,6 +25,33 @@ export function todayIn(timezone: string, now: DateTime): DateTime {
   return now.setZone(timezone).startOf('day')
 }
 
+const dayParts = new Map<string, Intl.DateTimeFormat>()
+
+/**
+ * todayIn's calendar day as YYYY-MM-DD, for a plain Date: one
+ * Intl.DateTimeFormat per zone, not luxon's zone offsets per call.
+ */
+export function calendarDayIn(timezone: string, moment: Date): string {
+  let format = dayParts.get(timezone)
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    })
+    dayParts.set(timezone, format)
+  }
+  const parts: Record<string, string> = {}
+  for (const { type, value } of format.formatToParts(moment)) parts[type] = value
+  return `${parts.year}-${parts.month}-${parts.day}`
+}
+
+/** A calendar day (YYYY-MM-DD) plus whole days. */
+export function addCalendarDays(day: string, days: number): string {
+  return new Date(Date.parse(day) + days * 86_400_000).toISOString().slice(0, 10)
+}
+
 /** The later of two calendar days. */
 export function laterDay(a: DateTime, b: DateTime): DateTime {
   return a.toISODate()! >= b.toISODate()! ? a : b

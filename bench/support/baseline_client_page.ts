@@ -1,7 +1,7 @@
 /*
 | The client page's baseline: a bare node:http + pg server answering
-| GET /client/:token with the app's statements (the relance email by its
-| link's hash, its user, its client, the client's pending invoices), the
+| GET /client/:token with the app's 2 statements (the relance email by its
+| link's hash with its user and client, the client's pending invoices), the
 | app's texts and formatting, and the page written with a template string
 | (the same style sheet, headings, amounts, dates, lateness and three forms
 | per invoice) instead of Edge. No rate limiter, no router, no ORM.
@@ -10,15 +10,18 @@
 import { readFileSync } from 'node:fs'
 import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { DateTime } from 'luxon'
 import { hashLinkToken } from '#support/link_tokens'
-import { formatAmount, formatDate } from '#mails/formatting'
+import { formatAmount, formatCalendarDate } from '#mails/formatting'
+import { addCalendarDays, calendarDayIn } from '#support/business_calendar'
 import { CLIENT_PAGE_TEXTS } from '#services/client_page/client_page_texts'
-import { rawPool } from './raw_connections.js'
+import { PAGE_EMAIL_SQL, PAGE_INVOICES_SQL } from '#services/client_page/client_page_sql'
+import { numberedPlaceholders, rawPool } from './raw_connections.js'
 
 const pool = rawPool()
 const TOKEN = /^\/client\/([A-Za-z0-9_-]{43})$/
 const LINK_TTL_MS = 60 * 86_400_000
+const EMAIL_SQL = numberedPlaceholders(PAGE_EMAIL_SQL)
+const INVOICES_SQL = numberedPlaceholders(PAGE_INVOICES_SQL)
 const template = readFileSync(
   new URL('../../resources/views/pages/client_page.edge', import.meta.url),
   'utf8'
@@ -49,36 +52,23 @@ function send(response: ServerResponse, status: number, html: string) {
 async function page(token: string): Promise<string | null> {
   const {
     rows: [email],
-  } = await pool.query('select * from "relance_emails" where "link_token_hash" = $1 limit $2', [
-    hashLinkToken(token),
-    1,
-  ])
+  } = await pool.query(EMAIL_SQL, [hashLinkToken(token)])
   if (!email || Date.now() > email.sent_at.getTime() + LINK_TTL_MS) return null
-  const {
-    rows: [user],
-  } = await pool.query('select * from "users" where "id" in ($1)', [email.user_id])
-  const {
-    rows: [client],
-  } = await pool.query('select * from "clients" where "id" in ($1)', [email.client_id])
-  const { rows: invoices } = await pool.query(
-    'select * from "invoices" where "user_id" = $1 and "client_id" = $2 and "status" = $3 order by "due_date" asc, "id" asc',
-    [user.id, client.id, 'pending']
-  )
-  const locale = client.locale as 'fr' | 'en'
+  const { rows: invoices } = await pool.query(INVOICES_SQL, [email.user_id, email.client_id])
+  const locale = email.client_locale as 'fr' | 'en'
   const t = CLIENT_PAGE_TEXTS[locale]
-  const now = DateTime.now().setZone(user.timezone)
-  const today = now.toISODate()
+  const today = calendarDayIn(email.timezone, new Date())
   const base = `/client/${token}/invoices`
   const sections = invoices.map((invoice) => {
-    const due = DateTime.fromJSDate(invoice.due_date).setZone(user.timezone, {
-      keepLocalTime: true,
-    })
-    const daysLate = Math.max(0, Math.floor(now.startOf('day').diff(due, 'days').days))
+    const daysLate = Math.max(
+      0,
+      Math.round((Date.parse(today) - Date.parse(invoice.due_date)) / 86_400_000)
+    )
     const id = invoice.id
     return `<section class="invoice" aria-labelledby="invoice-${id}-title">
 <h2 id="invoice-${id}-title">${escape(t.number)} ${escape(invoice.number)}</h2>
 <dl><div><dt>${escape(t.amount)}</dt><dd>${escape(formatAmount(Number(invoice.amount_cents), invoice.currency, locale))}</dd></div>
-<div><dt>${escape(t.dueDate)}</dt><dd>${escape(formatDate(due, locale))}</dd></div>
+<div><dt>${escape(t.dueDate)}</dt><dd>${escape(formatCalendarDate(invoice.due_date, locale))}</dd></div>
 <div><dt>${escape(t.status)}</dt><dd class="${daysLate > 0 ? 'late' : ''}">${escape(daysLate > 0 ? t.daysLate(daysLate) : t.notDueYet)}</dd></div></dl>
 <div class="forms">
 <details id="invoice-${id}-paid"><summary>${escape(t.paid.summary)}</summary>
@@ -91,7 +81,7 @@ async function page(token: string): Promise<string | null> {
 <details id="invoice-${id}-promise"><summary>${escape(t.promise.summary)}</summary>
 <form method="post" action="${base}/${id}/promise" novalidate>
 <div id="invoice-${id}-promisedOn"><label for="promised-on-${id}">${escape(t.promise.promisedOn)} <span class="field-hint" id="promised-on-hint-${id}">${escape(t.promise.promisedOnHint)}</span></label>
-<input type="date" id="promised-on-${id}" name="promisedOn" min="${today}" max="${now.plus({ days: 60 }).toISODate()}" required aria-describedby="promised-on-hint-${id}" aria-invalid="false" /></div>
+<input type="date" id="promised-on-${id}" name="promisedOn" min="${today}" max="${addCalendarDays(today, 60)}" required aria-describedby="promised-on-hint-${id}" aria-invalid="false" /></div>
 <div><button type="submit">${escape(t.promise.submit)}</button></div></form></details>
 <details id="invoice-${id}-dispute"><summary>${escape(t.dispute.summary)}</summary>
 <form method="post" action="${base}/${id}/dispute" novalidate>
@@ -100,17 +90,17 @@ async function page(token: string): Promise<string | null> {
 <div><button type="submit">${escape(t.dispute.submit)}</button></div></form></details>
 </div></section>`
   })
-  const instructions = user.payment_instructions?.trim()
+  const instructions = email.payment_instructions?.trim()
   return `<!DOCTYPE html>
 <html lang="${locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(t.title(user.full_name))}</title>${STYLE}</head>
+<title>${escape(t.title(email.full_name))}</title>${STYLE}</head>
 <body><main>
-<h1>${escape(t.heading(user.full_name))}</h1>
-<p class="intro">${escape(t.intro(client.name, user.full_name))}</p>
+<h1>${escape(t.heading(email.full_name))}</h1>
+<p class="intro">${escape(t.intro(email.client_name, email.full_name))}</p>
 ${invoices.length === 0 ? `<p class="notice">${escape(t.none)}</p>` : ''}
 ${sections.join('\n')}
 ${instructions ? `<section aria-labelledby="instructions-title"><h2 id="instructions-title">${escape(t.instructionsHeading)}</h2><p class="instructions">${escape(instructions)}</p></section>` : ''}
-<p class="footer">${escape(t.footer(user.full_name))}</p>
+<p class="footer">${escape(t.footer(email.full_name))}</p>
 </main></body></html>`
 }
 

@@ -1,18 +1,77 @@
 import { DateTime } from 'luxon'
 import QRCode from 'qrcode'
 import { friendlyFormatIBAN } from 'ibantools'
-import Invoice from '#models/invoice'
+import db from '@adonisjs/lucid/services/db'
+import Invoice, { type HoldReason } from '#models/invoice'
 import RelanceEmail from '#models/relance_email'
-import type User from '#models/user'
+import User, { type Locale } from '#models/user'
 import { hashLinkToken, looksLikeLinkToken } from '#support/link_tokens'
 import { epcQrPayload, fitsEpcAmount } from '#support/epc_qr_payload'
-import { formatAmount, formatDate } from '#mails/formatting'
+import { addCalendarDays, calendarDayIn } from '#support/business_calendar'
+import { formatAmount, formatCalendarDate, formatDayIn } from '#mails/formatting'
 import { CLIENT_PAGE_TEXTS } from '#services/client_page/client_page_texts'
+import { PAGE_EMAIL_SQL, PAGE_INVOICES_SQL } from '#services/client_page/client_page_sql'
 
 export type ClientPageAction = 'paid' | 'promise' | 'dispute'
 
 /** What the client's page answers after a form: its confirmation, or `settled`. */
 export type ClientPageDone = ClientPageAction | 'settled'
+
+/*
+| The page reads its rows plain (client_page_sql.ts) and applies the models'
+| rules to them (RelanceEmail, Invoice, User): a page hydrates no model, as
+| the invoice list.
+*/
+
+/** What the page uses of the freelancer. */
+type PageUser = {
+  id: number
+  fullName: string
+  timezone: string
+  paymentInstructions: string | null
+  iban: string | null
+  bic: string | null
+  accountHolder: string | null
+}
+
+/** The relance email of a page link, with its user and client. */
+export type PageEmail = {
+  userId: number
+  clientId: number
+  sentAt: Date
+  user: PageUser
+  customer: { id: number; name: string; locale: Locale }
+}
+
+type PageEmailRow = {
+  user_id: number
+  client_id: number
+  sent_at: Date
+  full_name: string
+  timezone: string
+  payment_instructions: string | null
+  iban: string | null
+  bic: string | null
+  account_holder: string | null
+  client_name: string
+  client_locale: Locale
+}
+
+type PageInvoiceRow = {
+  id: number
+  number: string
+  amount_cents: string
+  currency: string
+  due_date: string
+  hold_reason: HoldReason | null
+  held_at: Date | null
+  hold_until: Date | null
+  hold_note: string | null
+  document_path: string | null
+  document_filename: string | null
+  document_size_bytes: number | null
+  document_uploaded_at: Date | null
+}
 
 /**
  * The relance email of a page link, with its user and client: null for a
@@ -20,20 +79,32 @@ export type ClientPageDone = ClientPageAction | 'settled'
  */
 export async function findPageEmail(
   plainToken: string,
-  now: DateTime = DateTime.now()
-): Promise<(RelanceEmail & { user: User }) | null> {
+  now: Date = new Date()
+): Promise<PageEmail | null> {
   if (!looksLikeLinkToken(plainToken)) return null
-  const email = await RelanceEmail.query()
-    .where('link_token_hash', hashLinkToken(plainToken))
-    .preload('user')
-    .preload('customer')
-    .first()
-  if (!email || email.linkExpiredAt(now)) return null
-  return email
+  const {
+    rows: [row],
+  } = await db.rawQuery<{ rows: PageEmailRow[] }>(PAGE_EMAIL_SQL, [hashLinkToken(plainToken)])
+  if (!row || RelanceEmail.linkExpired({ sentAt: row.sent_at }, now)) return null
+  return {
+    userId: row.user_id,
+    clientId: row.client_id,
+    sentAt: row.sent_at,
+    user: {
+      id: row.user_id,
+      fullName: row.full_name,
+      timezone: row.timezone,
+      paymentInstructions: row.payment_instructions,
+      iban: row.iban,
+      bic: row.bic,
+      accountHolder: row.account_holder,
+    },
+    customer: { id: row.client_id, name: row.client_name, locale: row.client_locale },
+  }
 }
 
 /** One of the page's invoices (any state): null when it is not the page's client's. */
-export function findInvoiceOfPage(email: RelanceEmail, invoiceId: number) {
+export function findInvoiceOfPage(email: PageEmail, invoiceId: number) {
   return Invoice.query()
     .where('id', invoiceId)
     .where('user_id', email.userId)
@@ -46,10 +117,14 @@ export function findInvoiceOfPage(email: RelanceEmail, invoiceId: number) {
  * IBAN, for a EUR amount the code can carry; null otherwise. Error
  * correction level M, as the guidelines ask.
  */
-async function transferQrSvg(user: User, invoice: Invoice, label: string) {
+async function transferQrSvg(
+  user: PageUser,
+  invoice: { currency: string; amountCents: number; number: string },
+  label: string
+) {
   if (!user.iban || invoice.currency !== 'EUR' || !fitsEpcAmount(invoice.amountCents)) return null
   const payload = epcQrPayload({
-    name: user.transferHolder,
+    name: User.transferHolderOf(user),
     iban: user.iban,
     bic: user.bic,
     amountCents: invoice.amountCents,
@@ -90,23 +165,30 @@ export type FormErrors = {
  */
 export async function clientPageState(
   plainToken: string,
-  email: RelanceEmail & { user: User },
-  options: { done?: unknown; errors?: FormErrors; now?: DateTime } = {}
+  email: PageEmail,
+  options: { done?: unknown; errors?: FormErrors; now?: Date } = {}
 ) {
-  const now = options.now ?? DateTime.now()
+  const now = options.now ?? new Date()
   const { user, customer: client } = email
   const locale = client.locale
   const t = CLIENT_PAGE_TEXTS[locale]
-  const day = (moment: DateTime) => formatDate(moment.setZone(user.timezone), locale)
-  const invoices = await Invoice.query()
-    .where('user_id', user.id)
-    .where('client_id', client.id)
-    .where('status', 'pending')
-    .orderBy('due_date', 'asc')
-    .orderBy('id', 'asc')
+  const today = calendarDayIn(user.timezone, now)
+  const day = (moment: Date) => formatDayIn(moment, user.timezone, locale)
+  const { rows } = await db.rawQuery<{ rows: PageInvoiceRow[] }>(PAGE_INVOICES_SQL, [
+    user.id,
+    client.id,
+  ])
 
-  const holdText = (invoice: Invoice) => {
-    const hold = invoice.activeHold(now)
+  const holdText = (row: PageInvoiceRow) => {
+    const hold = Invoice.activeHold(
+      {
+        holdReason: row.hold_reason,
+        heldAt: row.held_at,
+        holdUntil: row.hold_until,
+        holdNote: row.hold_note,
+      },
+      now
+    )
     if (!hold) return null
     switch (hold.reason) {
       case 'payment_reported':
@@ -115,7 +197,11 @@ export async function clientPageState(
         return t.holds[hold.reason](day(hold.since), user.fullName)
       case 'payment_promised':
         // Held until 09:00 the day after the promised date
-        return hold.until ? t.holds.payment_promised(day(hold.until.minus({ days: 1 }))) : null
+        return hold.until
+          ? t.holds.payment_promised(
+              day(DateTime.fromJSDate(hold.until).minus({ days: 1 }).toJSDate())
+            )
+          : null
       default:
         // The freelancer's own hold and its note are the freelancer's business
         return null
@@ -133,32 +219,44 @@ export async function clientPageState(
     clientName: client.name,
     done: done && (done === 'settled' ? t.done.settled : t.done[done](user.fullName)),
     errors: options.errors ?? null,
-    today: now.setZone(user.timezone).toISODate(),
-    promiseMax: now.setZone(user.timezone).plus({ days: 60 }).toISODate(),
+    today,
+    promiseMax: addCalendarDays(today, 60),
     instructions: user.paymentInstructions?.trim() || null,
     transfer: user.iban
-      ? { holder: user.transferHolder, iban: friendlyFormatIBAN(user.iban), bic: user.bic }
+      ? { holder: User.transferHolderOf(user), iban: friendlyFormatIBAN(user.iban), bic: user.bic }
       : null,
     invoices: await Promise.all(
-      invoices.map(async (invoice) => {
-        const daysLate = invoice.daysLate(user.timezone, now)
+      rows.map(async (row) => {
+        const invoice = {
+          number: row.number,
+          amountCents: Number(row.amount_cents),
+          currency: row.currency,
+        }
+        const daysLate = Invoice.daysLateOn(row.due_date, today)
+        const document = Invoice.documentOf({
+          number: row.number,
+          documentPath: row.document_path,
+          documentFilename: row.document_filename,
+          documentSizeBytes: row.document_size_bytes,
+          documentUploadedAt: row.document_uploaded_at,
+        })
         return {
-          id: invoice.id,
-          number: invoice.number,
+          id: row.id,
+          number: row.number,
           amount: formatAmount(invoice.amountCents, invoice.currency, locale),
-          dueDate: formatDate(invoice.dueDate, locale),
+          dueDate: formatCalendarDate(row.due_date, locale),
           lateness: daysLate > 0 ? t.daysLate(daysLate) : t.notDueYet,
           isLate: daysLate > 0,
-          hold: holdText(invoice),
-          qrSvg: await transferQrSvg(user, invoice, t.qrLabel(invoice.number)),
-          document: invoice.document && {
-            url: `${base}/${invoice.id}/document`,
-            label: t.document(invoice.number, fileSize(invoice.document.sizeBytes, locale)),
+          hold: holdText(row),
+          qrSvg: await transferQrSvg(user, invoice, t.qrLabel(row.number)),
+          document: document && {
+            url: `${base}/${row.id}/document`,
+            label: t.document(row.number, fileSize(document.sizeBytes, locale)),
           },
           actions: {
-            paid: `${base}/${invoice.id}/paid`,
-            promise: `${base}/${invoice.id}/promise`,
-            dispute: `${base}/${invoice.id}/dispute`,
+            paid: `${base}/${row.id}/paid`,
+            promise: `${base}/${row.id}/promise`,
+            dispute: `${base}/${row.id}/dispute`,
           },
         }
       })

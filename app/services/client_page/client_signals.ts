@@ -27,8 +27,8 @@ import { sendingTimeOn, todayIn } from '#support/business_calendar'
 /** `settled`: the invoice is no longer pending, nothing was recorded. */
 export type SignalOutcome = 'recorded' | 'settled'
 
-/** The page's email, with its user loaded. */
-type PageEmail = Pick<RelanceEmail, 'userId' | 'clientId'> & { user: User }
+/** The page's email, with its user's zone. */
+type PageEmail = Pick<RelanceEmail, 'userId' | 'clientId'> & { user: Pick<User, 'timezone'> }
 
 /**
  * The invoice of the page's client with this freelancer, locked for the

@@ -1,0 +1,23 @@
+/*
+| The client's page's statements. Plain strings with no import, so the
+| benchmark's framework-free server runs the very same SQL.
+*/
+
+/** The relance email of a page link, by its link's hash, with what the page uses of its user and client. */
+export const PAGE_EMAIL_SQL = `SELECT email.user_id, email.client_id, email.sent_at,
+    owner.full_name, owner.timezone, owner.payment_instructions,
+    owner.iban, owner.bic, owner.account_holder,
+    customer.name AS client_name, customer.locale AS client_locale
+  FROM relance_emails email
+  JOIN users owner ON owner.id = email.user_id
+  JOIN clients customer ON customer.id = email.client_id
+  WHERE email.link_token_hash = ? LIMIT 1`
+
+/** The client's pending invoices with this freelancer, due first, with their hold and document. */
+export const PAGE_INVOICES_SQL = `SELECT id, number, amount_cents, currency,
+    to_char(due_date, 'YYYY-MM-DD') AS due_date,
+    hold_reason, held_at, hold_until, hold_note,
+    document_path, document_filename, document_size_bytes, document_uploaded_at
+  FROM invoices
+  WHERE user_id = ? AND client_id = ? AND status = 'pending'
+  ORDER BY due_date, id`
