@@ -2,12 +2,6 @@ import env from '#start/env'
 import type { DefaultJobOptions } from 'bullmq'
 
 const queueConfig = {
-  connection: {
-    host: env.get('REDIS_HOST'),
-    port: env.get('REDIS_PORT'),
-    password: env.get('REDIS_PASSWORD') || undefined,
-  },
-
   /** Wrap in braces on Redis Cluster so a queue's keys share one slot. */
   prefix: env.get('QUEUE_PREFIX'),
 

@@ -1,28 +1,31 @@
-import env from '#start/env'
 import { defineConfig } from '@adonisjs/redis'
 import type { InferConnections } from '@adonisjs/redis/types'
+import { isRedisCluster, redisClusterOptions, redisOptions } from '#config/redis_connection'
 
 /**
  * Commands wait for at most one reconnection attempt, then fail: an HTTP
  * request never hangs while Redis is down.
  */
-const base = {
-  host: env.get('REDIS_HOST'),
-  port: env.get('REDIS_PORT'),
-  password: env.get('REDIS_PASSWORD'),
+const failFast = {
   connectTimeout: 2_000,
   maxRetriesPerRequest: 1,
   retryStrategy: (times: number) => Math.min(times * 200, 2_000),
 }
 
+/**
+ * One connection, on database 0, for the health check, the durability
+ * warnings and the rate limiter, whose counters carry a prefix of their own
+ * (config/limiter.ts): nothing here ever flushes a database.
+ */
 const redisConfig = defineConfig({
   connection: 'main',
   connections: {
-    main: { ...base, db: 0, keyPrefix: '' },
-    /**
-     * The limiter clears its store with FLUSHDB: it gets a database of its own.
-     */
-    limiter: { ...base, db: 1, keyPrefix: '' },
+    main: isRedisCluster
+      ? (() => {
+          const { nodes, clusterOptions } = redisClusterOptions(failFast)
+          return { clusters: nodes, clusterOptions }
+        })()
+      : redisOptions({ ...failFast, keyPrefix: '' }),
   },
 })
 

@@ -94,7 +94,25 @@ function inboundDomain(key: string, value?: string): string | undefined {
   return domain
 }
 
-export default await Env.create(new URL('../', import.meta.url), {
+/**
+ * REDIS_CLUSTER_NODES, REDIS_SENTINELS: comma-separated `host:port`
+ * addresses; empty or unset: none.
+ */
+function redisNodes(key: string, value?: string): { host: string; port: number }[] {
+  const entries = (value ?? '').split(',').map((entry) => entry.trim())
+  return entries.filter(Boolean).map((entry) => {
+    const match = /^(\[[0-9a-f:.]+\]|[^:\s]+):(\d{1,5})$/i.exec(entry)
+    const port = Number(match?.[2])
+    if (!match || port < 1 || port > 65_535) {
+      throw new Error(
+        `"${key}" must list host:port addresses such as redis-1:6379, comma-separated (got "${entry}")`
+      )
+    }
+    return { host: match[1].replace(/^\[|\]$/g, ''), port }
+  })
+}
+
+const env = await Env.create(new URL('../', import.meta.url), {
   NODE_ENV: Env.schema.enum(['development', 'production', 'test'] as const),
   PORT: Env.schema.number(),
   HOST: Env.schema.string({ format: 'host' }),
@@ -122,6 +140,15 @@ export default await Env.create(new URL('../', import.meta.url), {
   REDIS_HOST: Env.schema.string({ format: 'host' }),
   REDIS_PORT: Env.schema.number(),
   REDIS_PASSWORD: Env.schema.string.optional(),
+  // An ACL user (Redis 6+); unset: the default user
+  REDIS_USERNAME: Env.schema.string.optional(),
+  // TLS, the certificate checked against Node's CAs plus NODE_EXTRA_CA_CERTS
+  REDIS_TLS: Env.schema.boolean.optional(),
+  // Redis Cluster: some of its nodes (host:port, comma-separated); REDIS_HOST/PORT are then unused
+  REDIS_CLUSTER_NODES: redisNodes,
+  // Redis Sentinel: the sentinels (host:port, comma-separated) and the name of the master they watch
+  REDIS_SENTINELS: redisNodes,
+  REDIS_SENTINEL_NAME: Env.schema.string.optional(),
   QUEUE_PREFIX: Env.schema.string(),
 
   SMTP_HOST: Env.schema.string({ format: 'host' }),
@@ -198,3 +225,18 @@ export default await Env.create(new URL('../', import.meta.url), {
   // Bucket in the path (https://host/bucket/key), as MinIO and most self-hosted services need
   S3_FORCE_PATH_STYLE: Env.schema.boolean.optional(),
 })
+
+/**
+ * On Redis Cluster every key of a BullMQ queue must hash to one slot, which
+ * its Lua scripts need: the prefix carries a hash tag, `{relance}`.
+ */
+if (env.get('REDIS_CLUSTER_NODES').length && !/^[^{]*\{[^}]+\}/.test(env.get('QUEUE_PREFIX'))) {
+  throw new Error(
+    `"QUEUE_PREFIX" must be a hash tag such as {relance} on Redis Cluster (REDIS_CLUSTER_NODES is set), got "${env.get('QUEUE_PREFIX')}"`
+  )
+}
+if (env.get('REDIS_CLUSTER_NODES').length && env.get('REDIS_SENTINELS').length) {
+  throw new Error('"REDIS_CLUSTER_NODES" and "REDIS_SENTINELS" cannot both be set: pick one')
+}
+
+export default env

@@ -37,7 +37,7 @@ function failOpen(name: string, middleware: Middleware): Middleware {
 // request: that one would find the connection not ready yet, and go through
 // uncounted. Commands that never start the app (codegen) open nothing.
 app.ready(() => {
-  if (['web', 'test'].includes(app.getEnvironment())) redis.connection('limiter')
+  if (['web', 'test'].includes(app.getEnvironment())) redis.connection()
 })
 
 /**

@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq'
 import logger from '@adonisjs/core/services/logger'
 import queueConfig from '#config/queue'
+import { bullmqConnection, disconnectBullmqClusters } from '#config/redis_connection'
 
 /** A job as BullMQ adds it, under a deterministic id. */
 export type QueuedJob<Payload> = {
@@ -25,15 +26,15 @@ export function getQueue(name: string): Queue {
   if (closed) throw new Error(`queue ${name} is closed: the process is stopping`)
   let queue = queues.get(name)
   if (!queue) {
+    const connection = bullmqConnection({
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: queueConfig.producerTimeoutMs,
+      retryStrategy: (times: number) => Math.min(times * 200, 2_000),
+    })
     queue = new Queue(name, {
       prefix: queueConfig.prefix,
-      connection: {
-        ...queueConfig.connection,
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-        connectTimeout: queueConfig.producerTimeoutMs,
-        retryStrategy: (times: number) => Math.min(times * 200, 2_000),
-      },
+      connection,
       defaultJobOptions: queueConfig.defaultJobOptions,
     })
     queue.on('error', (error) => logger.warn({ err: error, queue: name }, 'queue connection error'))
@@ -46,6 +47,8 @@ export async function closeQueues() {
   closed = true
   await Promise.all([...queues.values()].map((queue) => queue.close()))
   queues.clear()
+  // The workers, if any, closed before (commands/queue_work.ts): their clients go too
+  disconnectBullmqClusters()
 }
 
 /**

@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq'
 import logger from '@adonisjs/core/services/logger'
 import queueConfig from '#config/queue'
+import { bullmqConnection } from '#config/redis_connection'
 import type { QueueJob } from '#queue/job_definition'
 import { jobsProcessed } from '#metrics/metrics'
 
@@ -71,7 +72,8 @@ export function startWorkers(queueNames: string[], concurrency: number): Worker[
       },
       {
         prefix: queueConfig.prefix,
-        connection: { ...queueConfig.connection, maxRetriesPerRequest: null },
+        // Copied by the worker: the given one (on Cluster, a client) never connects
+        connection: bullmqConnection({ maxRetriesPerRequest: null }),
         concurrency,
         lockDuration: queueConfig.worker.lockDurationMs,
         stalledInterval: queueConfig.worker.stalledIntervalMs,

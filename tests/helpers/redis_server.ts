@@ -1,9 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { promisify } from 'node:util'
 import { GiveUp, waitFor } from '#tests/helpers/wait_for'
 
 /**
  * A throwaway redis-server of the test's own, on a given loopback port,
- * without persistence: to play a Redis that comes back. Never the shared one.
+ * without persistence: to play a Redis that comes back, a TLS one, a node of
+ * a Cluster, a replica, a Sentinel. Never the shared one.
  */
 export class RedisServer {
   output = ''
@@ -11,12 +13,11 @@ export class RedisServer {
   readonly #child: ChildProcess
   readonly #exited: Promise<void>
 
-  private constructor(readonly port: number) {
-    this.#child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: ['ignore', 'pipe', 'pipe'] }
-    )
+  private constructor(
+    readonly port: number,
+    argv: string[]
+  ) {
+    this.#child = spawn('redis-server', argv, { stdio: ['ignore', 'pipe', 'pipe'] })
     this.#child.stdout!.on('data', (chunk) => (this.output += chunk))
     this.#child.stderr!.on('data', (chunk) => (this.output += chunk))
     this.#exited = new Promise((resolve) => {
@@ -30,26 +31,46 @@ export class RedisServer {
     })
   }
 
-  /** Starts it and resolves once it accepts connections. */
-  static async start(port: number): Promise<RedisServer> {
-    const server = new RedisServer(port)
+  /**
+   * Starts it and resolves once it accepts connections. `args` come after
+   * the defaults and win over them (`--port 0 --tls-port <port>`: TLS only).
+   */
+  static start(port: number, { args = [] }: { args?: string[] } = {}): Promise<RedisServer> {
+    return RedisServer.launch(
+      port,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args],
+      'Ready to accept connections'
+    )
+  }
+
+  /** Starts `redis-server <argv>` and resolves once its output shows `readyText`. */
+  static async launch(port: number, argv: string[], readyText: string): Promise<RedisServer> {
+    const server = new RedisServer(port, argv)
     await waitFor(
-      `redis-server on port ${port} to accept connections`,
+      `redis-server on port ${port} to be ready`,
       () => {
         if (server.#failed || server.#child.exitCode !== null) {
           throw new GiveUp(`redis-server did not start (is it on PATH?):\n${server.output}`)
         }
-        return server.output.includes('Ready to accept connections')
+        return server.output.includes(readyText)
       },
       { timeoutMs: 10_000 }
     )
     return server
   }
 
+  /** A redis-cli command against this server (plain TCP), its output trimmed. */
+  async cli(...args: string[]): Promise<string> {
+    const { stdout } = await promisify(execFile)('redis-cli', ['-p', String(this.port), ...args])
+    return stdout.trim()
+  }
+
+  get running() {
+    return !this.#failed && this.#child.exitCode === null && this.#child.signalCode === null
+  }
+
   async stop() {
-    if (!this.#failed && this.#child.exitCode === null && this.#child.signalCode === null) {
-      this.#child.kill('SIGKILL')
-    }
+    if (this.running) this.#child.kill('SIGKILL')
     await this.#exited
   }
 }

@@ -55,11 +55,11 @@ export async function resetState({ rateLimits = false } = {}) {
 /**
  * Rate limits are per IP, and every test request comes from 127.0.0.1. Only
  * this run's counters go: the limiter's own clear() would flush the whole
- * Redis database that other environments share.
+ * Redis database, queues included, that other environments share.
  */
 export async function resetRateLimits() {
-  const connection = redis.connection('limiter')
-  const keys = await connection.keys(`*${env.get('QUEUE_PREFIX')}:*`)
+  const connection = redis.connection()
+  const keys = await connection.keys(`limiter:*_${env.get('QUEUE_PREFIX')}:*`)
   if (keys.length > 0) await connection.del(keys)
 }
 

@@ -206,7 +206,7 @@ test.group('Faults: Redis unreachable, then back', (group) => {
     const laterTask = await CheckinTask.findByOrFail('invoice_id', later.body.data.id)
     const revived = new Queue('checkins', {
       prefix: queueConfig.prefix,
-      connection: { host: queueConfig.connection.host, port: redisPort },
+      connection: { host: '127.0.0.1', port: redisPort },
     })
     try {
       assert.exists(await revived.getJob(sendCheckinJob.jobId(laterTask.id)))

@@ -17,6 +17,7 @@ import { createScheduledInvoice } from '#tests/helpers/invoices'
 import { queuedJobIds, resetQueues, resetState } from '#tests/helpers/state'
 import { waitFor } from '#tests/helpers/wait_for'
 import queueConfig from '#config/queue'
+import { bullmqConnection } from '#config/redis_connection'
 
 /** The job ids PostgreSQL says should be waiting in Redis. */
 async function expectedJobIds() {
@@ -106,7 +107,7 @@ test.group('Queue reconciler', (group) => {
       },
       {
         prefix: queueConfig.prefix,
-        connection: { ...queueConfig.connection, maxRetriesPerRequest: null },
+        connection: bullmqConnection({ maxRetriesPerRequest: null }),
       }
     )
     await job!.promote()
