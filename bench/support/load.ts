@@ -27,6 +27,8 @@ export type LoadTarget = {
   /** Whether a response is the one expected; others are counted as wrong. */
   check: (status: number, headers: Record<string, string | string[] | undefined>) => boolean
   headers?: Record<string, string>
+  /** A form posted with every request (application/x-www-form-urlencoded); GET without one. */
+  form?: Record<string, string>
 }
 
 export type RoundResult = {
@@ -53,16 +55,20 @@ export async function runRound(
     finished = resolve
     failed = reject
   })
+  const form = target.form && {
+    body: new URLSearchParams(target.form).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  }
   const instance = autocannon(
     {
       url: target.url,
       connections,
       pipelining: 1,
       duration: seconds,
-      headers: { ...BENCH_HEADERS, ...target.headers },
+      headers: { ...BENCH_HEADERS, ...form?.headers, ...target.headers },
       requests: [
         {
-          method: 'GET',
+          ...(form ? { method: 'POST', body: form.body } : { method: 'GET' }),
           setupRequest: (request) => {
             const path = target.nextPath()
             if (path === null) {
