@@ -17,7 +17,7 @@ import {
   PROFILE_LOAD,
   describeLoadProfile,
   loadProblems,
-  profiledPass,
+  profiledPasses,
   type LoadTarget,
 } from './support/load.js'
 import { describeProfile, placeShare } from './support/cpu_profile.js'
@@ -262,18 +262,16 @@ const clientPage: Benchmark = {
         },
       }
     }
-    log(`profiling a second web under the same load for ${PROFILE_LOAD.seconds} s`)
-    const profile = await profiledPass(
-      profiledWeb,
-      (server) => target(server.baseUrl, server.process.pid),
-      PROFILE_LOAD
+    log(
+      `profiling a second web: the GET for ${PROFILE_LOAD.seconds} s, then the POST for ${POST_PROFILE_LOAD.seconds} s`
     )
-    log(`profiling a third web under the POST's load for ${POST_PROFILE_LOAD.seconds} s`)
-    const postProfile = await profiledPass(
-      profiledWeb,
-      (server) => reportTarget(server.baseUrl, server.process.pid, reports.profile),
-      POST_PROFILE_LOAD
-    )
+    const [profile, postProfile] = await profiledPasses(profiledWeb, [
+      { target: (server) => target(server.baseUrl, server.process.pid), load: PROFILE_LOAD },
+      {
+        target: (server) => reportTarget(server.baseUrl, server.process.pid, reports.profile),
+        load: POST_PROFILE_LOAD,
+      },
+    ])
 
     // Every 303 reported one payment, each written once
     const {
@@ -296,6 +294,9 @@ const clientPage: Benchmark = {
     )
     const share = (place: string) => placeShare(profile, place)
     const postShare = (place: string) => placeShare(postProfile, place)
+    /** A function's share when it is among the costliest of the POST's profile. */
+    const topShare = (name: string) =>
+      postProfile.functions.find((fn) => fn.name.startsWith(name))?.share ?? 0
     findings.push(
       `The app spends ${app.cpuMsPerRequest?.toFixed(2)} ms of CPU per page, the baseline ${base.cpuMsPerRequest?.toFixed(2)} ms, for the same 2 statements (the relance email by its link's hash with its user and client, the client's pending invoices); pages of ${appPage.length} characters (app, Edge) and ${basePage.length} (baseline, a template string with the same style sheet, texts and forms).`
     )
@@ -321,7 +322,11 @@ const clientPage: Benchmark = {
     )
     findings.push(
       `Where the web's time goes under the POST: our code (app, start, config) ${postShare('ours (app, start, config)')}%, Lucid ${postShare('@adonisjs/lucid')}%, the lodash bundled in @poppinss/utils ${postShare('@poppinss/utils')}%, knex ${postShare('knex')}%, luxon ${postShare('luxon')}%, VineJS ${postShare('@vinejs/vine')}%, BullMQ ${postShare('bullmq')}%, ioredis ${postShare('ioredis')}%, the pg driver ${postShare('pg')}%, the IoC container ${postShare('@adonisjs/fold')}%, the rate limiter ${postShare('@adonisjs/limiter')}%. ` +
-        "What the app adds around the same statements is its models: the invoice is hydrated as a Lucid model twice (the page's look-up, then locked in the transaction) with its client preloaded, saved, and the activity event created as one; each fetch and save runs Lucid's `$hydrateOriginals`, a lodash.merge of every attribute into `$original`, whose Stack (a list scanned linearly on each object-valued attribute, a luxon DateTime per timestamp column) is lodash's internal `get` among the costliest functions, beside luxon building those DateTimes and knex compiling the query-builder statements; then VineJS, the body parser, the rate limiter's Redis round trip and the HTTP pipeline. The baseline runs the same statements and the same addBulk with none of it; the socket writes (writev, writeUtf8String, writeBuffer) are system calls both sides make. Closing the gap means taking the signal's path off model hydration as the click did (item 2), in reportPayment and the holds service it shares with the freelancer's holds and the inbound replies: left to that work, not done in the bench."
+        "What the app adds around the same statements is its ORM: the invoice fetched as a Lucid model twice (the page's look-up, then locked in the transaction) with its client preloaded, saved, and the activity event created as one, each statement built and compiled by knex's query builder; " +
+        `each transaction a new knex instance, whose initContext (knex-builder/make-knex.js) copies the knex API onto it (${topShare('initContext ')}% of this profile); ` +
+        "luxon building a DateTime per timestamp column of each model; Lucid's `$hydrateOriginals` on each fetch and save, a lodash.merge of every attribute into `$original` (a first profile, on a web of its own at load 10, had lodash's internal Stack `get` at 9.8%); then VineJS, the body parser, the rate limiter's Redis round trip and the HTTP pipeline. " +
+        'The baseline runs the same statements and the same addBulk with none of it; the socket writes (writev, writeBuffer, writeUtf8String) are system calls both sides make, and at a load above the core count part of the native time is waiting for a core. ' +
+        "Closing the gap means taking the signal off models as the click did (item 2): reportPayment, and placeHold in the holds service, which the freelancer's holds and the inbound replies share; left to that work, not done in the bench."
     )
     const postMeasures = loadMeasures(appPost, basePost).map((measure) => ({
       ...measure,
@@ -334,7 +339,7 @@ const clientPage: Benchmark = {
         `autocannon, ${HTTP_LOAD.connections} connections, ${WARMUP_SECONDS} s warmup per side, then ${HTTP_LOAD.rounds} alternating rounds (baseline first) for ${HTTP_LOAD.seconds} s per side in all; server CPU = user + system time of the server process over the measured rounds, per request.`,
         "App: the compiled build in production mode, the client page's rate limiter on (requests from X-Forwarded-For 10.77.0.1), Edge rendering resources/views/pages/client_page.edge.",
         `"Already paid" POST (/client/:token/invoices/:id/paid, paidOn = yesterday in the users' zone and a note, a 303 to the page with done=paid expected): ${POST_USERS} more users, clients with one pending invoice and one page link each, so that every request reports a payment on an invoice of its own (${POSTS.baseline} for the baseline, ${POSTS.app} for the app, ${POSTS.profile} for the profiled pass; a round ends early if they run out); no check-in scheduled to cancel, no webhook endpoint (the subscriber look-up finds none: no outbox row on either side).`,
-        `The POST on the same web and baseline processes after the GET: ${POST_LOAD.warmupSeconds} s warmup per side, then ${POST_LOAD.rounds} alternating rounds for ${POST_LOAD.seconds} s per side in all; profiled on a third web for ${POST_PROFILE_LOAD.seconds} s after ${POST_PROFILE_LOAD.warmupSeconds} s. One report on each side before the load: its hold, check-in, activity event and BullMQ job compared; after all passes, invoices held = check-ins = events.`,
+        `The POST on the same web and baseline processes after the GET: ${POST_LOAD.warmupSeconds} s warmup per side, then ${POST_LOAD.rounds} alternating rounds for ${POST_LOAD.seconds} s per side in all; profiled for ${POST_PROFILE_LOAD.seconds} s after ${POST_PROFILE_LOAD.warmupSeconds} s on the web profiled under the GET, after it. One report on each side before the load: its hold, check-in, activity event and BullMQ job compared; after all passes, invoices held = check-ins = events.`,
         "Baseline: bench/support/baseline_client_page.ts, node:http + pg (pool 10): the app's 2 statements (app/services/client_page/client_page_sql.ts), the app's texts (client_page_texts.ts) and amount and date formatting, the same headers, and the page written by a template string with the same style sheet and forms; for the POST, the form's two fields checked by hand, then the app's 9 statements and BEGIN and COMMIT with the same texts, order and parameters (checked against PostgreSQL's log, log_statement = all, of one report on each side) and the check-in's job added with addBulk after commit (the app's job name, id and delay, an encrypted token of the app's length); no rate limiter.",
       ],
       findings,
