@@ -294,9 +294,6 @@ const clientPage: Benchmark = {
     )
     const share = (place: string) => placeShare(profile, place)
     const postShare = (place: string) => placeShare(postProfile, place)
-    /** A function's share when it is among the costliest of the POST's profile. */
-    const topShare = (name: string) =>
-      postProfile.functions.find((fn) => fn.name.startsWith(name))?.share ?? 0
     findings.push(
       `The app spends ${app.cpuMsPerRequest?.toFixed(2)} ms of CPU per page, the baseline ${base.cpuMsPerRequest?.toFixed(2)} ms, for the same 2 statements (the relance email by its link's hash with its user and client, the client's pending invoices); pages of ${appPage.length} characters (app, Edge) and ${basePage.length} (baseline, a template string with the same style sheet, texts and forms).`
     )
@@ -323,8 +320,8 @@ const clientPage: Benchmark = {
     findings.push(
       `Where the web's time goes under the POST: our code (app, start, config) ${postShare('ours (app, start, config)')}%, Lucid ${postShare('@adonisjs/lucid')}%, the lodash bundled in @poppinss/utils ${postShare('@poppinss/utils')}%, knex ${postShare('knex')}%, luxon ${postShare('luxon')}%, VineJS ${postShare('@vinejs/vine')}%, BullMQ ${postShare('bullmq')}%, ioredis ${postShare('ioredis')}%, the pg driver ${postShare('pg')}%, the IoC container ${postShare('@adonisjs/fold')}%, the rate limiter ${postShare('@adonisjs/limiter')}%. ` +
         "What the app adds around the same statements is its ORM: the invoice fetched as a Lucid model twice (the page's look-up, then locked in the transaction) with its client preloaded, saved, and the activity event created as one, each statement built and compiled by knex's query builder; " +
-        `each transaction a new knex instance, whose initContext (knex-builder/make-knex.js) copies the knex API onto it (${topShare('initContext ')}% of this profile); ` +
-        "luxon building a DateTime per timestamp column of each model; Lucid's `$hydrateOriginals` on each fetch and save, a lodash.merge of every attribute into `$original` (a first profile, on a web of its own at load 10, had lodash's internal Stack `get` at 9.8%); then VineJS, the body parser, the rate limiter's Redis round trip and the HTTP pipeline. " +
+        "each transaction a new knex instance, whose initContext (knex-builder/make-knex.js) copies the knex API onto it; luxon building a DateTime per timestamp column of each model; Lucid's `$hydrateOriginals` on each fetch and save, a lodash.merge of every attribute into `$original`; then VineJS, the body parser, the rate limiter's Redis round trip and the HTTP pipeline. " +
+        "A 3 s profile varies from run to run: on this machine one had lodash's internal Stack `get` (the merge) at 9.8% of the samples, another knex's initContext at 7.4%. " +
         'The baseline runs the same statements and the same addBulk with none of it; the socket writes (writev, writeBuffer, writeUtf8String) are system calls both sides make, and at a load above the core count part of the native time is waiting for a core. ' +
         "Closing the gap means taking the signal off models as the click did (item 2): reportPayment, and placeHold in the holds service, which the freelancer's holds and the inbound replies share; left to that work, not done in the bench."
     )
