@@ -1,24 +1,53 @@
 /*
 | The client page's baseline: a bare node:http + pg server answering
-| GET /client/:token with the app's 2 statements (the relance email by its
-| link's hash with its user and client, the client's pending invoices), the
-| app's texts and formatting, and the page written with a template string
-| (the same style sheet, headings, amounts, dates, lateness and three forms
-| per invoice) instead of Edge. No rate limiter, no router, no ORM.
+|
+|   GET /client/:token                   the app's 2 statements (the relance
+|                                        email by its link's hash with its
+|                                        user and client, the client's
+|                                        pending invoices), the app's texts
+|                                        and formatting, and the page written
+|                                        with a template string (the same
+|                                        style sheet, headings, amounts,
+|                                        dates, lateness and three forms per
+|                                        invoice) instead of Edge
+|   POST /client/:token/invoices/:id/paid
+|                                        "already paid", first reported: the
+|                                        form's two fields checked by hand,
+|                                        then the app's statements (the
+|                                        email, the invoice, then in one
+|                                        transaction the invoice locked and
+|                                        its client, the hold, the check-in
+|                                        cancelled then inserted, the
+|                                        activity event, the webhook
+|                                        subscribers), the check-in's job
+|                                        added to BullMQ after commit, the 303
+|
+| No rate limiter, no router, no ORM, no validation library.
 | Prints `READY {"port":…}`.
 */
 import { readFileSync } from 'node:fs'
-import { createServer, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { hashLinkToken } from '#support/link_tokens'
+import { Queue } from 'bullmq'
+import { generateLinkToken, hashLinkToken } from '#support/link_tokens'
 import { formatAmount, formatCalendarDate } from '#mails/formatting'
 import { addCalendarDays, calendarDayIn } from '#support/business_calendar'
 import { CLIENT_PAGE_TEXTS } from '#services/client_page/client_page_texts'
 import { PAGE_EMAIL_SQL, PAGE_INVOICES_SQL } from '#services/client_page/client_page_sql'
-import { numberedPlaceholders, rawPool } from './raw_connections.js'
+import { INVOICE_JSON } from '#services/invoices/invoice_json_sql'
+import { checkinJobData } from './bare_jobs.js'
+import { numberedPlaceholders, rawPool, rawRedis } from './raw_connections.js'
+import { inTransaction } from './transaction.js'
 
+const env = process.env
 const pool = rawPool()
+const checkins = new Queue('checkins', { prefix: env.QUEUE_PREFIX, connection: rawRedis(1) })
+/** The length of the app's encrypted check-in token, read from one of its jobs by the bench. */
+const ENCRYPTED_TOKEN_LENGTH = Number(process.argv[2])
+const CHECKIN_DELAY_MS = Number(env.CHECKIN_PAST_DUE_DELAY_MS)
+const HOLD_DAYS = Number(env.CLIENT_SIGNAL_HOLD_DAYS ?? 7)
 const TOKEN = /^\/client\/([A-Za-z0-9_-]{43})$/
+const PAID = /^\/client\/([A-Za-z0-9_-]{43})\/invoices\/(\d{1,9})\/paid$/
 const LINK_TTL_MS = 60 * 86_400_000
 const EMAIL_SQL = numberedPlaceholders(PAGE_EMAIL_SQL)
 const INVOICES_SQL = numberedPlaceholders(PAGE_INVOICES_SQL)
@@ -49,11 +78,16 @@ function send(response: ServerResponse, status: number, html: string) {
   response.end(html)
 }
 
-async function page(token: string): Promise<string | null> {
+async function pageEmail(token: string) {
   const {
     rows: [email],
   } = await pool.query(EMAIL_SQL, [hashLinkToken(token)])
-  if (!email || Date.now() > email.sent_at.getTime() + LINK_TTL_MS) return null
+  return email && Date.now() <= email.sent_at.getTime() + LINK_TTL_MS ? email : null
+}
+
+async function page(token: string): Promise<string | null> {
+  const email = await pageEmail(token)
+  if (!email) return null
   const { rows: invoices } = await pool.query(INVOICES_SQL, [email.user_id, email.client_id])
   const locale = email.client_locale as 'fr' | 'en'
   const t = CLIENT_PAGE_TEXTS[locale]
@@ -104,16 +138,200 @@ ${instructions ? `<section aria-labelledby="instructions-title"><h2 id="instruct
 </main></body></html>`
 }
 
+async function formOf(request: IncomingMessage) {
+  let body = ''
+  for await (const chunk of request) body += chunk
+  return new URLSearchParams(body)
+}
+
+/** A form field as the app's body parser gives it: trimmed by the validator, empty as null. */
+function field(form: URLSearchParams, name: string) {
+  const value = form.get(name)?.trim()
+  return value ? value : null
+}
+
+/**
+ * The "already paid" form, checked as reportPaymentValidator and
+ * reportPayment do: a real calendar day not after the freelancer's today
+ * (nor over a year back), a note of at most 500 characters without NUL.
+ */
+function paymentReport(form: URLSearchParams, timezone: string) {
+  const paidOn = field(form, 'paidOn')
+  const note = field(form, 'note')
+  const today = calendarDayIn(timezone, new Date())
+  const day = paidOn && /^\d{4}-\d{2}-\d{2}$/.test(paidOn) ? Date.parse(paidOn) : Number.NaN
+  if (
+    paidOn !== null &&
+    (Number.isNaN(day) ||
+      new Date(day).toISOString().slice(0, 10) !== paidOn ||
+      paidOn > today ||
+      paidOn < addCalendarDays(today, -366))
+  ) {
+    return null
+  }
+  if (note !== null && (note.length > 500 || note.includes('\u0000'))) return null
+  return { paidOn, note }
+}
+
+/** The 303 back to the page, which confirms. */
+function seeOther(response: ServerResponse, location: string) {
+  response.writeHead(303, {
+    'location': location,
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+    'x-robots-tag': 'noindex',
+    'content-length': '0',
+  })
+  response.end()
+}
+
+/**
+ * A first report of a payment (the bench's case: no hold yet), with the
+ * app's statements in its order. Answers the location of the 303, or null
+ * for a 404 (an unknown link, another client's invoice), or 'invalid'.
+ */
+async function reportPayment(
+  token: string,
+  invoiceId: number,
+  request: IncomingMessage
+): Promise<string | null | 'invalid'> {
+  const email = await pageEmail(token)
+  if (!email) return null
+  const byPage = [invoiceId, email.user_id, email.client_id, 1]
+  const {
+    rows: [invoice],
+  } = await pool.query(
+    'select * from "invoices" where "id" = $1 and "user_id" = $2 and "client_id" = $3 limit $4',
+    byPage
+  )
+  if (!invoice) return null
+  const done = `/client/${token}?done=`
+  if (invoice.status !== 'pending') return `${done}settled`
+  const report = paymentReport(await formOf(request), email.timezone)
+  if (!report) return 'invalid'
+
+  const checkinToken = generateLinkToken()
+  const task = await inTransaction(pool, async (client) => {
+    const {
+      rows: [locked],
+    } = await client.query(
+      'select * from "invoices" where "id" = $1 and "user_id" = $2 and "client_id" = $3 limit $4 for no key update',
+      byPage
+    )
+    if (locked?.status !== 'pending') return null
+    const {
+      rows: [customer],
+    } = await client.query('select * from "clients" where "id" in ($1)', [locked.client_id])
+    const now = new Date()
+    const until = new Date(now.getTime() + HOLD_DAYS * 86_400_000)
+    await client.query(
+      'update "invoices" set "updated_at" = $1, "hold_reason" = $2, "hold_until" = $3, "held_at" = $4, "hold_note" = $5 where "id" = $6',
+      [now, 'payment_reported', until, now, report.note, locked.id]
+    )
+    const { rows: cancelled } = await client.query(
+      `WITH cancelled_0 AS (UPDATE checkin_tasks SET status = 'cancelled', updated_at = $1
+       WHERE invoice_id = ANY($2::int[]) AND status = 'scheduled' RETURNING id)
+     SELECT 0 AS kind, id FROM cancelled_0`,
+      [now, [locked.id]]
+    )
+    const signal = { paidOn: report.paidOn, note: report.note }
+    const {
+      rows: [inserted],
+    } = await client.query(
+      `INSERT INTO checkin_tasks (invoice_id, token_hash, reason, signal, expires_at, status, scheduled_at, created_at, updated_at)
+     SELECT invoice_id, token_hash, reason, signal, expires_at, 'scheduled', to_timestamp(scheduled_ms / 1000.0), $1::timestamptz,
+            $2::timestamptz
+     FROM json_to_recordset($3::json) AS row(invoice_id int, token_hash text, reason text, signal jsonb, expires_at timestamptz, scheduled_ms bigint)
+     
+     RETURNING id, invoice_id, scheduled_at`,
+      [
+        now,
+        now,
+        JSON.stringify([
+          {
+            invoice_id: locked.id,
+            token_hash: checkinToken.hashed,
+            reason: 'payment_reported',
+            signal,
+            expires_at: until.toISOString(),
+            scheduled_ms: Date.now() + CHECKIN_DELAY_MS,
+          },
+        ]),
+      ]
+    )
+    await client.query(
+      'insert into "activity_events" ("created_at", "invoice_id", "label", "metadata", "type", "user_id") values ($1, $2, $3, $4, $5, $6) returning "id"',
+      [
+        now,
+        locked.id,
+        `${customer.name} says invoice ${locked.number} is paid${signal.paidOn ? ` (on ${signal.paidOn})` : ''}: relances wait for your answer`,
+        JSON.stringify(signal),
+        'client_reported_payment',
+        locked.user_id,
+      ]
+    )
+    const { rows: subscribed } = await client.query(
+      `SELECT page.id AS invoice_id, endpoints.list AS endpoints, ${INVOICE_JSON} AS invoice
+     FROM invoices page
+     JOIN clients customer ON customer.id = page.client_id
+     CROSS JOIN LATERAL (
+       SELECT json_agg(json_build_object('id', endpoint.id, 'events', endpoint.events)
+                       ORDER BY endpoint.id) AS list
+       FROM webhook_endpoints endpoint
+       WHERE endpoint.user_id = page.user_id AND endpoint.disabled_at IS NULL
+         AND endpoint.events && $1::text[]
+     ) endpoints
+     WHERE page.id = ANY($2::int[]) AND endpoints.list IS NOT NULL`,
+      [['client.payment_reported'], [locked.id]]
+    )
+    // The bench's users subscribe no endpoint: no outbox row on either side
+    if (subscribed.length > 0) throw new Error('the baseline writes no webhook delivery')
+    return { inserted, cancelled }
+  })
+  if (!task) return `${done}settled`
+  if (task.cancelled.length > 0) {
+    await Promise.all(task.cancelled.map((row) => checkins.remove(`checkin-${row.id}`)))
+  }
+  const { inserted } = task
+  await checkins.addBulk([
+    {
+      name: 'send-checkin',
+      data: checkinJobData(inserted, ENCRYPTED_TOKEN_LENGTH),
+      opts: {
+        jobId: `checkin-${inserted.id}`,
+        delay: Math.max(0, inserted.scheduled_at.getTime() - Date.now()),
+      },
+    },
+  ])
+  return `${done}paid`
+}
+
+function failed(response: ServerResponse, error: unknown) {
+  console.error(error)
+  if (!response.headersSent) response.writeHead(500)
+  response.end()
+}
+
 const server = createServer((request, response) => {
-  const match = TOKEN.exec(request.url ?? '')
+  const url = request.url ?? ''
+  const paid = request.method === 'POST' ? PAID.exec(url) : null
+  if (paid) {
+    reportPayment(paid[1], Number(paid[2]), request)
+      .then((location) =>
+        location === null
+          ? send(response, 404, 'Not found')
+          : location === 'invalid'
+            ? send(response, 422, 'Invalid')
+            : seeOther(response, location)
+      )
+      .catch((error) => failed(response, error))
+    return
+  }
+  const match = TOKEN.exec(url)
   if (request.method !== 'GET' || !match) return void response.writeHead(404).end()
   page(match[1])
     .then((html) => (html === null ? send(response, 404, 'Not found') : send(response, 200, html)))
-    .catch((error) => {
-      console.error(error)
-      if (!response.headersSent) response.writeHead(500)
-      response.end()
-    })
+    .catch((error) => failed(response, error))
 })
 
 server.listen(0, '127.0.0.1', () => {
@@ -123,5 +341,5 @@ server.listen(0, '127.0.0.1', () => {
 process.on('SIGTERM', () => {
   server.close()
   server.closeAllConnections()
-  pool.end().finally(() => process.exit(0))
+  Promise.allSettled([pool.end(), checkins.close()]).finally(() => process.exit(0))
 })

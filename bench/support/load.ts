@@ -27,6 +27,8 @@ export type LoadTarget = {
   /** Whether a response is the one expected; others are counted as wrong. */
   check: (status: number, headers: Record<string, string | string[] | undefined>) => boolean
   headers?: Record<string, string>
+  /** A form posted with every request (application/x-www-form-urlencoded); GET without one. */
+  form?: Record<string, string>
 }
 
 export type RoundResult = {
@@ -53,16 +55,20 @@ export async function runRound(
     finished = resolve
     failed = reject
   })
+  const form = target.form && {
+    body: new URLSearchParams(target.form).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  }
   const instance = autocannon(
     {
       url: target.url,
       connections,
       pipelining: 1,
       duration: seconds,
-      headers: { ...BENCH_HEADERS, ...target.headers },
+      headers: { ...BENCH_HEADERS, ...form?.headers, ...target.headers },
       requests: [
         {
-          method: 'GET',
+          ...(form ? { method: 'POST', body: form.body } : { method: 'GET' }),
           setupRequest: (request) => {
             const path = target.nextPath()
             if (path === null) {
@@ -199,6 +205,9 @@ export function loadProblems(side: string, result: SideResult): string[] {
   return found
 }
 
+type LoadOptions = { connections: number; warmupSeconds: number; seconds: number }
+type ProfiledRound = ProfileSummary & { cpuMs: number | null; wallMs: number; requests: number }
+
 /**
  * Where a server's CPU goes under this load: a separate short pass against a
  * server started with the inspector open, never the figure compared to a
@@ -211,12 +220,19 @@ export async function profiledPass<
 >(
   start: (nodeFlags: string[]) => Promise<Server>,
   target: (server: Server) => LoadTarget,
-  {
-    connections,
-    warmupSeconds,
-    seconds,
-  }: { connections: number; warmupSeconds: number; seconds: number }
-): Promise<ProfileSummary & { cpuMs: number | null; wallMs: number; requests: number }> {
+  load: LoadOptions
+): Promise<ProfiledRound> {
+  const [profile] = await profiledPasses(start, [{ target, load }])
+  return profile
+}
+
+/** profiledPass for several loads in turn on one server (one boot): a profile each. */
+export async function profiledPasses<
+  Server extends { process: { pid: number }; stop(): Promise<void> },
+>(
+  start: (nodeFlags: string[]) => Promise<Server>,
+  passes: { target: (server: Server) => LoadTarget; load: LoadOptions }[]
+): Promise<ProfiledRound[]> {
   const inspectorPort = await freePort()
   const server = await start([`--inspect=127.0.0.1:${inspectorPort}`])
   try {
@@ -224,25 +240,30 @@ export async function profiledPass<
     const [{ webSocketDebuggerUrl }] = (await targets.json()) as { webSocketDebuggerUrl: string }[]
     const inspector = await inspectorSession(webSocketDebuggerUrl)
     try {
-      await runRound(target(server), { connections, seconds: warmupSeconds })
       await inspector.call('Profiler.enable')
-      const cpuBefore = await cpuSeconds(server.process.pid)
-      await inspector.call('Profiler.start')
-      const round = await runRound(target(server), { connections, seconds })
-      const { profile } = (await inspector.call('Profiler.stop')) as {
-        profile: Parameters<typeof summarizeProfile>[0]
+      const profiles: ProfiledRound[] = []
+      for (const { target, load } of passes) {
+        const { connections, warmupSeconds, seconds } = load
+        await runRound(target(server), { connections, seconds: warmupSeconds })
+        const cpuBefore = await cpuSeconds(server.process.pid)
+        await inspector.call('Profiler.start')
+        const round = await runRound(target(server), { connections, seconds })
+        const { profile } = (await inspector.call('Profiler.stop')) as {
+          profile: Parameters<typeof summarizeProfile>[0]
+        }
+        const cpuAfter = await cpuSeconds(server.process.pid)
+        profiles.push({
+          ...summarizeProfile(profile),
+          /** CPU the process was given meanwhile (/proc), beside the sampled busy time */
+          cpuMs:
+            cpuBefore !== null && cpuAfter !== null
+              ? Math.round((cpuAfter - cpuBefore) * 1000)
+              : null,
+          wallMs: Math.round(round.seconds * 1000),
+          requests: round.requests,
+        })
       }
-      const cpuAfter = await cpuSeconds(server.process.pid)
-      return {
-        ...summarizeProfile(profile),
-        /** CPU the process was given meanwhile (/proc), beside the sampled busy time */
-        cpuMs:
-          cpuBefore !== null && cpuAfter !== null
-            ? Math.round((cpuAfter - cpuBefore) * 1000)
-            : null,
-        wallMs: Math.round(round.seconds * 1000),
-        requests: round.requests,
-      }
+      return profiles
     } finally {
       await inspector.close()
     }
