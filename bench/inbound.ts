@@ -3,7 +3,9 @@
 | inbound:serve`) accepts over SMTP, each stored in PostgreSQL before its 250,
 | and per second the built worker then processes (classified, quote stripped,
 | the invoice held, its check-in and event written), against a bare
-| smtp-server + mailparser process storing and updating the same rows
+| smtp-server + mailparser process storing the same rows, which then
+| processes them as the app's design does, without the framework (the goal's
+| baseline), and, for context, with a bare parse and UPDATE
 | (bench/support/bare_inbound.ts), in the same run.
 */
 import { createHash } from 'node:crypto'
@@ -20,11 +22,11 @@ import { round, verdict, type Benchmark, type Measure } from './support/report.j
 import type { BenchResources } from './support/environment.js'
 
 const DOMAIN = 'inbound.bench.test'
-const MESSAGES = 1_000
+const MESSAGES = 600
 /** SMTP sessions sending at once, as several mail servers would. */
 const CONNECTIONS = 10
 const WORKER_CONCURRENCY = 10
-const PROFILED_MESSAGES = 300
+const PROFILED_MESSAGES = 200
 
 type Reply = { envelope: { from: string; to: string }; raw: string }
 
@@ -152,6 +154,23 @@ const inbound: Benchmark = {
     process.kill(bare.pid, 'SIGUSR2')
     const bareProcessed = await processedRate(resources, started, MESSAGES)
     const bareCpuProcess = (await cpuSeconds(bare.pid))! - bareCpuBefore!
+
+    log(
+      `same design: the same rows processed again by a bare BullMQ worker with the app's statements`
+    )
+    await resources.pool.query(
+      'UPDATE inbound_messages SET processed_at = NULL, kind = NULL, summary = NULL'
+    )
+    started = performance.now()
+    const rawCpuBefore = await cpuSeconds(bare.pid)
+    process.kill(bare.pid, 'SIGUSR1')
+    const rawProcessed = await processedRate(resources, started, MESSAGES)
+    const rawCpuProcess = (await cpuSeconds(bare.pid))! - rawCpuBefore!
+    const { rows: rawHeld } = await resources.pool.query(
+      "SELECT count(*)::int AS n FROM invoices WHERE hold_reason = 'client_replied'"
+    )
+    if (rawHeld[0].n !== MESSAGES)
+      throw new Error(`the same-design pass held ${rawHeld[0].n} invoices of ${MESSAGES}`)
     await bare.stop()
     await resources.pool.query('TRUNCATE inbound_messages')
 
@@ -223,26 +242,40 @@ const inbound: Benchmark = {
         verdict: 'info',
       },
       {
-        measure: `replies processed, concurrency ${WORKER_CONCURRENCY}`,
+        measure: `replies processed, concurrency ${WORKER_CONCURRENCY}, vs the same design raw`,
+        unit: 'msg/s',
+        value: round(appProcessed.steady, 1),
+        baseline: round(rawProcessed.steady, 1),
+        goal: '≥ 50% of baseline',
+        verdict: verdict(appProcessed.steady >= 0.5 * rawProcessed.steady),
+      },
+      {
+        measure: 'CPU per message processed, vs the same design raw',
+        unit: 'ms',
+        value: cpuMs(workerCpuProcess),
+        baseline: cpuMs(rawCpuProcess),
+        verdict: 'info',
+        note: "the app's worker from the moment it consumes",
+      },
+      {
+        measure: 'replies processed, vs a bare parse-and-UPDATE (context)',
         unit: 'msg/s',
         value: round(appProcessed.steady, 1),
         baseline: round(bareProcessed.steady, 1),
-        goal: '≥ 50% of baseline',
-        verdict: verdict(appProcessed.steady >= 0.5 * bareProcessed.steady),
+        verdict: 'info',
       },
       {
-        measure: 'CPU per message processed',
+        measure: 'CPU per message processed, vs the bare parse (context)',
         unit: 'ms',
         value: cpuMs(workerCpuProcess),
         baseline: cpuMs(bareCpuProcess),
         verdict: 'info',
-        note: "the app's worker from the moment it consumes",
       },
       {
         measure: 'replies processed, worker start included',
         unit: 'msg/s',
         value: round(appProcessed.fromStart, 1),
-        baseline: round(bareProcessed.fromStart, 1),
+        baseline: round(rawProcessed.fromStart, 1),
         verdict: 'info',
       },
       {
@@ -258,7 +291,7 @@ const inbound: Benchmark = {
       method: [
         `${MESSAGES} replies (about 700 bytes, a quoted line included) to as many relance emails of pending invoices, seeded set-based; each side gets its own set.`,
         `Accepted: nodemailer with a pool of ${CONNECTIONS} connections sends them all at once; rate = messages / time until the last 250. The app's receiver looks the token up at RCPT TO, stores the row in a transaction and enqueues its job after commit; the baseline looks the token up and INSERTs the same row before its 250.`,
-        `Processed: afterwards, the built worker (concurrency ${WORKER_CONCURRENCY}) drains queue \`inbound\`: per message one transaction that locks the row, parses it with mailparser, classifies it, strips the quoted history, locks user, client and invoices, holds the invoice, writes the client_replied check-in, event and webhook outbox rows, and marks the row processed. The baseline, signalled, parses each row with mailparser and UPDATEs it, ${WORKER_CONCURRENCY} at a time. Rate = (messages − 1) / the span of processed_at from the first row to the last on each side (the app's worker boot left out); the same with the time from the start (the worker's boot included) for the record.`,
+        `Processed: afterwards, the built worker (concurrency ${WORKER_CONCURRENCY}) drains queue \`inbound\`: per message one transaction that locks the row, parses it with mailparser, classifies it, strips the quoted history, locks user, client and invoices, holds the invoice, writes the client_replied check-in, event and webhook outbox rows, and marks the row processed. The same-design baseline (the goal's), signalled, adds the rows' jobs to a bare BullMQ queue consumed by a bare Worker at concurrency ${WORKER_CONCURRENCY}, each job the app's statements in the app's order in one transaction, the message read and classified by the app's own modules (app/inbound), the check-in's job enqueued after commit; it must hold all ${MESSAGES} invoices. The bare baseline (context), signalled first, parses each row with mailparser and UPDATEs it, ${WORKER_CONCURRENCY} at a time; the same rows are then reset for the same-design pass. Rate = (messages − 1) / the span of processed_at from the first row to the last on each side (the app's worker boot left out); the same with the time from the start (the worker's boot included) for the record.`,
       ],
       findings: [
         `${held[0].n} of ${MESSAGES} invoices held client_replied after the app's pass (one per reply, as expected).`,
@@ -268,17 +301,19 @@ const inbound: Benchmark = {
               profile
             )
           : 'No CPU profile was written by the profiled worker.',
-        `The worker's rate follows its CPU: ${cpuMs(workerCpuProcess)} ms per message against ${cpuMs(bareCpuProcess)} ms for the bare parse-and-UPDATE, on 2 cores shared with PostgreSQL and the receiver.` +
+        `The worker's rate follows its CPU: ${cpuMs(workerCpuProcess)} ms per message against ${cpuMs(rawCpuProcess)} ms for the same design raw and ${cpuMs(bareCpuProcess)} ms for the bare parse-and-UPDATE, on 2 cores shared with PostgreSQL and the receiver.` +
           (profile
             ? ` In the profile below (boot included, so module loading shows too): knex ${placeShare(profile, 'knex')}% and Lucid ${placeShare(profile, '@adonisjs/lucid')}% (the statements of the message's one transaction), bullmq ${placeShare(profile, 'bullmq')}% and ioredis ${placeShare(profile, 'ioredis')}%, pg ${placeShare(profile, 'pg')}%, against mailparser ${placeShare(profile, 'mailparser')}% and email-reply-parser ${placeShare(profile, 'email-reply-parser')}%: the cost is the domain work around the parse, not the parse.`
             : ''),
         'The processing ratio is the price of the domain work the baseline does not do (holds, check-ins, events, outbox, the locks that keep a reply from racing a send or a click); the acceptance ratio is that of the framework, the job enqueue and the after-commit step.',
+        "Round trips to PostgreSQL per reply (counted with a statement log on the profiled pass): 15 when the freelancer is notified, 13 when the client's daily quota of notified replies is used, against the baseline's 4 (BEGIN, the row locked, its UPDATE, COMMIT): BEGIN; the row locked; the relance email; user, client and invoices locked FOR NO KEY UPDATE, in that order, each its own statement (the order every delivery takes them); the same Message-ID processed before; the client's replies notified in the last 24 hours; per pending invoice the hold's UPDATE, the waiting check-in cancelled and the client_replied check-in inserted; the activity event; the webhook subscribers with the invoice's JSON; the row marked processed; COMMIT. On 2 cores shared with PostgreSQL each round trip is mostly the socket write and the wake-up of a backend (writev, pg's socket writes, was a fifth of a worker profile taken over 300 replies). The CPU per message processed counts, once, the worker loading the parsers and the processing services on its first job (loaded on first use, so that the web and the receiver never load them): with 600 replies that is a visible part of the gap to the raw processor, which loads everything before it consumes. The same-design baseline issues the same statements; what remains between it and the app is the framework's cost per statement (knex's query building and runner, Lucid's model hydration of the relance email, user, client and invoices, and the saves) and the app's job plumbing.",
       ],
       details: {
         appAccepted,
         bareAccepted,
         appProcessed,
         bareProcessed,
+        rawProcessed,
         receiverRssPeak: rss.peak,
         profile,
       },

@@ -27,6 +27,10 @@ export const WEBHOOK_EVENT_TYPES = [
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]
 
+/** Decrypted secrets by their encrypted value, at most this many at a time. */
+const DECRYPTED_SECRETS_KEPT = 1_000
+const decryptedSecrets = new Map<string, string>()
+
 /** A URL of a user's that receives signed events (Standard Webhooks). */
 export default class WebhookEndpoint extends compose(BaseModel, Timestamps) {
   @column({ isPrimary: true })
@@ -56,9 +60,22 @@ export default class WebhookEndpoint extends compose(BaseModel, Timestamps) {
 
   /** The signing secret as the user was given it (`whsec_…`). */
   get signingSecret(): string {
-    const secret = encryption.decrypt<string>(this.secret)
+    return WebhookEndpoint.signingSecretOf(this)
+  }
+
+  /**
+   * The same, on plain values: an attempt reads its row without a model.
+   * Decrypted once per stored value: a rotated or re-encrypted secret is
+   * another value, so nothing stale is ever used.
+   */
+  static signingSecretOf(endpoint: { id: number; secret: string }): string {
+    const known = decryptedSecrets.get(endpoint.secret)
+    if (known !== undefined) return known
+    const secret = encryption.decrypt<string>(endpoint.secret)
     if (typeof secret !== 'string')
-      throw new Error(`webhook endpoint ${this.id}: unreadable secret`)
+      throw new Error(`webhook endpoint ${endpoint.id}: unreadable secret`)
+    if (decryptedSecrets.size >= DECRYPTED_SECRETS_KEPT) decryptedSecrets.clear()
+    decryptedSecrets.set(endpoint.secret, secret)
     return secret
   }
 

@@ -28,8 +28,8 @@ const EARLY_MARGIN_MS = 1_000
  * One attempt of a delivery. Its row is claimed in a short transaction
  * (a lease: a second worker holding the same job waits for its end), the
  * POST goes out with no database connection held (a slow receiver holds
- * nothing but its own job), and the outcome is written in a second
- * transaction. A 2xx delivers it; anything else schedules the next attempt
+ * nothing but its own job), and the outcome is written after: a 2xx in one
+ * statement, anything else in a second transaction. A 2xx delivers it; anything else schedules the next attempt
  * (WEBHOOK_RETRY_DELAYS), or after the last one fails it for good. An
  * endpoint whose attempts have all failed for 5 days is disabled.
  *
@@ -39,36 +39,62 @@ const EARLY_MARGIN_MS = 1_000
 export async function deliverWebhook(deliveryId: number): Promise<WebhookOutcome> {
   const claim = await claimDelivery(deliveryId)
   if ('kind' in claim) return claim
-  const attempt = await attemptDelivery(claim.delivery, claim.endpoint)
+  const attempt = await attemptDelivery(claim)
   return recordAttempt(deliveryId, attempt)
 }
 
-async function claimDelivery(
-  deliveryId: number
-): Promise<WebhookOutcome | { delivery: WebhookDelivery; endpoint: WebhookEndpoint }> {
+/** What an attempt needs of its delivery and endpoint, read as a plain row. */
+type ClaimedDelivery = {
+  messageId: string
+  payload: Record<string, unknown>
+  endpoint: { id: number; url: string; secret: string }
+}
+
+async function claimDelivery(deliveryId: number): Promise<WebhookOutcome | ClaimedDelivery> {
   return db.transaction(async (trx) => {
-    const delivery = await WebhookDelivery.query({ client: trx })
-      .where('id', deliveryId)
-      .preload('endpoint')
-      .forUpdate()
+    const row = await trx
+      .from('webhook_deliveries as d')
+      .join('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+      .select(
+        'd.status',
+        'd.message_id',
+        'd.payload',
+        'd.scheduled_at',
+        'd.leased_until',
+        'e.id as endpoint_id',
+        'e.url',
+        'e.secret',
+        'e.disabled_at'
+      )
+      .where('d.id', deliveryId)
+      .forUpdate('d')
       .first()
-    if (!delivery || !delivery.isScheduled) return { kind: 'skipped' }
-    if (delivery.endpoint.disabledAt) {
-      await failDeliveries([delivery.id], 'the endpoint is disabled', trx)
+    if (!row || !WebhookDelivery.isScheduled(row)) return { kind: 'skipped' }
+    if (row.disabled_at) {
+      await failDeliveries([deliveryId], 'the endpoint is disabled', trx)
       return { kind: 'skipped' }
     }
-    const now = DateTime.now()
-    if (delivery.scheduledAt.toMillis() - now.toMillis() > EARLY_MARGIN_MS) {
-      return { kind: 'retry', at: delivery.scheduledAt }
+    const now = Date.now()
+    const scheduledAt: Date = row.scheduled_at
+    if (scheduledAt.getTime() - now > EARLY_MARGIN_MS) {
+      return { kind: 'retry', at: DateTime.fromJSDate(scheduledAt) }
     }
-    if (delivery.leasedUntil && delivery.leasedUntil > now) {
-      return { kind: 'retry', at: delivery.leasedUntil }
+    const leasedUntil: Date | null = row.leased_until
+    if (leasedUntil && leasedUntil.getTime() > now) {
+      return { kind: 'retry', at: DateTime.fromJSDate(leasedUntil) }
     }
-    await delivery
-      .useTransaction(trx)
-      .merge({ leasedUntil: now.plus({ milliseconds: webhooksConfig.attemptLeaseMs }) })
-      .save()
-    return { delivery, endpoint: delivery.endpoint }
+    await trx
+      .from('webhook_deliveries')
+      .where('id', deliveryId)
+      .update({
+        leased_until: new Date(now + webhooksConfig.attemptLeaseMs),
+        updated_at: new Date(now),
+      })
+    return {
+      messageId: row.message_id,
+      payload: row.payload,
+      endpoint: { id: row.endpoint_id, url: row.url, secret: row.secret },
+    }
   })
 }
 
@@ -92,16 +118,17 @@ function failureOf(error: unknown): { reason: FailureReason; error: string } {
   return { reason: 'network', error: code ? `${code}: ${message}` : String(message ?? error) }
 }
 
-async function attemptDelivery(
-  delivery: WebhookDelivery,
-  endpoint: WebhookEndpoint
-): Promise<AttemptResult> {
+async function attemptDelivery({
+  messageId,
+  payload,
+  endpoint,
+}: ClaimedDelivery): Promise<AttemptResult> {
   const at = new Date()
   const started = performance.now()
-  const body = JSON.stringify(delivery.payload)
+  const body = JSON.stringify(payload)
   const elapsed = () => Math.round(performance.now() - started)
   try {
-    const headers = signedHeaders(endpoint.signingSecret, delivery.messageId, at, body)
+    const headers = signedHeaders(WebhookEndpoint.signingSecretOf(endpoint), messageId, at, body)
     const answer = await postWebhook(endpoint.url, headers, body)
     const ok = answer.statusCode >= 200 && answer.statusCode < 300
     return {
@@ -130,6 +157,13 @@ function nextDelayMs(attempts: number): number | null {
 
 async function recordAttempt(deliveryId: number, result: AttemptResult): Promise<WebhookOutcome> {
   const { reason, ...attempt } = result
+  if (reason === null) {
+    if (!(await WebhookDelivery.recordDelivered(deliveryId, attempt, db.connection()))) {
+      return { kind: 'skipped' }
+    }
+    webhookDeliveries.inc({ outcome: 'delivered', reason: '' })
+    return { kind: 'delivered' }
+  }
   return db.transaction(async (trx) => {
     const delivery = await WebhookDelivery.query({ client: trx })
       .where('id', deliveryId)
@@ -150,14 +184,6 @@ async function recordAttempt(deliveryId: number, result: AttemptResult): Promise
       lastError: attempt.error,
       attemptLog: [...delivery.attemptLog, attempt],
     })
-
-    if (reason === null) {
-      await delivery.merge({ status: 'delivered', deliveredAt: now }).save()
-      if (endpoint.failingSince)
-        await endpoint.useTransaction(trx).merge({ failingSince: null }).save()
-      webhookDeliveries.inc({ outcome: 'delivered', reason: '' })
-      return { kind: 'delivered' }
-    }
 
     const delayMs = nextDelayMs(attempts)
     if (delayMs === null) {

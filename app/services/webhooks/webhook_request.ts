@@ -6,6 +6,28 @@ import { assertAttemptTarget, publicAddressLookup } from '#services/webhooks/web
 export type WebhookAnswer = { statusCode: number; body: string }
 
 /**
+ * Sockets kept alive between attempts, as any webhook sender does: a new
+ * socket's address is checked by its lookup (publicAddressLookup) when it
+ * connects, and a kept socket stays connected to that checked address. One
+ * pair of agents per rule set, so a socket opened where private targets are
+ * allowed is never reused where they are not. An idle socket closes after
+ * `IDLE_SOCKET_MS` and never keeps the process alive.
+ */
+const IDLE_SOCKET_MS = 30_000
+const agents = new Map<string, http.Agent>()
+
+function agentFor(protocol: string, allowPrivate: boolean): http.Agent {
+  const key = `${protocol}${allowPrivate ? 'private' : 'public'}`
+  let agent = agents.get(key)
+  if (!agent) {
+    const options = { keepAlive: true, timeout: IDLE_SOCKET_MS }
+    agent = protocol === 'https:' ? new https.Agent(options) : new http.Agent(options)
+    agents.set(key, agent)
+  }
+  return agent
+}
+
+/**
  * One POST of a webhook: no redirect followed (a 3xx is an answer like any
  * other), at most `timeoutMs` from the connection to the last byte read,
  * and at most `maxResponseBytes` of the answer read. Outside development
@@ -35,8 +57,7 @@ export function postWebhook(
           'user-agent': 'Relance-Webhooks/1',
           ...headers,
         },
-        // A socket of its own per attempt, closed after it
-        agent: false,
+        agent: agentFor(url.protocol, allowPrivate),
         ...(allowPrivate ? {} : { lookup: publicAddressLookup }),
         signal: AbortSignal.timeout(timeoutMs),
       },
