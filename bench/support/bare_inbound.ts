@@ -36,9 +36,9 @@ import { aes256gcm } from '@boringnode/encryption/drivers/aes_256_gcm'
 import { readInboundMail } from '#inbound/inbound_mail'
 import { classifyInboundMail } from '#inbound/classification'
 import { excerptOf, safeLine } from '#inbound/reply_text'
-import { INVOICE_JSON } from '#services/invoices/invoice_json_sql'
 import { numberedPlaceholders, rawPool, rawRedis } from './raw_connections.js'
 import { inTransaction } from './transaction.js'
+import { WEBHOOK_SUBSCRIBERS_SQL } from '#services/webhooks/webhook_subscribers_sql'
 
 const [domain, concurrencyArgument] = process.argv.slice(2)
 const concurrency = Number(concurrencyArgument)
@@ -149,19 +149,7 @@ const checkinQueue = new Queue('raw-checkins', {
   connection: rawRedis(null),
 })
 
-const SUBSCRIBERS = numberedPlaceholders(
-  `SELECT page.id AS invoice_id, endpoints.list AS endpoints, ${INVOICE_JSON} AS invoice
-     FROM invoices page
-     JOIN clients customer ON customer.id = page.client_id
-     CROSS JOIN LATERAL (
-       SELECT json_agg(json_build_object('id', endpoint.id, 'events', endpoint.events)
-                       ORDER BY endpoint.id) AS list
-       FROM webhook_endpoints endpoint
-       WHERE endpoint.user_id = page.user_id AND endpoint.disabled_at IS NULL
-         AND endpoint.events && ?::text[]
-     ) endpoints
-     WHERE page.id = ANY(?::int[]) AND endpoints.list IS NOT NULL`
-)
+const SUBSCRIBERS = numberedPlaceholders(WEBHOOK_SUBSCRIBERS_SQL)
 
 const workers: { close(): Promise<void> }[] = []
 

@@ -34,7 +34,7 @@ import { formatAmount, formatCalendarDate } from '#mails/formatting'
 import { addCalendarDays, calendarDayIn } from '#support/business_calendar'
 import { CLIENT_PAGE_TEXTS } from '#services/client_page/client_page_texts'
 import { PAGE_EMAIL_SQL, PAGE_INVOICES_SQL } from '#services/client_page/client_page_sql'
-import { INVOICE_JSON } from '#services/invoices/invoice_json_sql'
+import { WEBHOOK_SUBSCRIBERS_SQL } from '#services/webhooks/webhook_subscribers_sql'
 import { checkinJobData } from './bare_jobs.js'
 import { numberedPlaceholders, rawPool, rawRedis } from './raw_connections.js'
 import { inTransaction } from './transaction.js'
@@ -51,6 +51,7 @@ const PAID = /^\/client\/([A-Za-z0-9_-]{43})\/invoices\/(\d{1,9})\/paid$/
 const LINK_TTL_MS = 60 * 86_400_000
 const EMAIL_SQL = numberedPlaceholders(PAGE_EMAIL_SQL)
 const INVOICES_SQL = numberedPlaceholders(PAGE_INVOICES_SQL)
+const SUBSCRIBERS_SQL = numberedPlaceholders(WEBHOOK_SUBSCRIBERS_SQL)
 const template = readFileSync(
   new URL('../../resources/views/pages/client_page.edge', import.meta.url),
   'utf8'
@@ -270,20 +271,10 @@ async function reportPayment(
         locked.user_id,
       ]
     )
-    const { rows: subscribed } = await client.query(
-      `SELECT page.id AS invoice_id, endpoints.list AS endpoints, ${INVOICE_JSON} AS invoice
-     FROM invoices page
-     JOIN clients customer ON customer.id = page.client_id
-     CROSS JOIN LATERAL (
-       SELECT json_agg(json_build_object('id', endpoint.id, 'events', endpoint.events)
-                       ORDER BY endpoint.id) AS list
-       FROM webhook_endpoints endpoint
-       WHERE endpoint.user_id = page.user_id AND endpoint.disabled_at IS NULL
-         AND endpoint.events && $1::text[]
-     ) endpoints
-     WHERE page.id = ANY($2::int[]) AND endpoints.list IS NOT NULL`,
-      [['client.payment_reported'], [locked.id]]
-    )
+    const { rows: subscribed } = await client.query(SUBSCRIBERS_SQL, [
+      ['client.payment_reported'],
+      [locked.id],
+    ])
     // The bench's users subscribe no endpoint: no outbox row on either side
     if (subscribed.length > 0) throw new Error('the baseline writes no webhook delivery')
     return { inserted, cancelled }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { WebhookEventType } from '#models/webhook_endpoint'
-import { INVOICE_JSON } from '#services/invoices/invoice_json_sql'
 import { withIsoTimestamps, type InvoiceJson } from '#services/invoices/invoice_queries'
 import deliverWebhookJob, { webhookJob } from '#jobs/deliver_webhook_job'
+import { WEBHOOK_SUBSCRIBERS_SQL } from '#services/webhooks/webhook_subscribers_sql'
 
 /**
  * The fields each event carries beside `invoice` in its `data` (documented
@@ -71,23 +71,10 @@ export async function recordTypedWebhookEvents(
   trx: TransactionClientContract
 ) {
   if (events.length === 0) return
-  const { rows } = await trx.rawQuery<{ rows: Subscribed[] }>(
-    `SELECT page.id AS invoice_id, endpoints.list AS endpoints, ${INVOICE_JSON} AS invoice
-     FROM invoices page
-     JOIN clients customer ON customer.id = page.client_id
-     CROSS JOIN LATERAL (
-       SELECT json_agg(json_build_object('id', endpoint.id, 'events', endpoint.events)
-                       ORDER BY endpoint.id) AS list
-       FROM webhook_endpoints endpoint
-       WHERE endpoint.user_id = page.user_id AND endpoint.disabled_at IS NULL
-         AND endpoint.events && ?::text[]
-     ) endpoints
-     WHERE page.id = ANY(?::int[]) AND endpoints.list IS NOT NULL`,
-    [
-      [...new Set(events.map((event) => event.type))],
-      [...new Set(events.map((event) => event.invoiceId))],
-    ]
-  )
+  const { rows } = await trx.rawQuery<{ rows: Subscribed[] }>(WEBHOOK_SUBSCRIBERS_SQL, [
+    [...new Set(events.map((event) => event.type))],
+    [...new Set(events.map((event) => event.invoiceId))],
+  ])
   if (rows.length === 0) return
 
   const subscribed = new Map(
