@@ -9,6 +9,8 @@
 |
 */
 
+import type { ApplicationService } from '@adonisjs/core/types'
+
 await import('reflect-metadata')
 const { Ignitor, prettyPrintError } = await import('@adonisjs/core')
 
@@ -31,12 +33,19 @@ const IMPORTER = (filePath: string) => {
 
 /**
  * The HTTP server drains on stop: open connections end after their current
- * request, and the process exits even while clients keep them busy.
+ * request, and the process exits even while clients keep them busy. The app
+ * (its database pool, Redis) is terminated once no request is in hand, and
+ * the process exits after STOP_MS whatever still holds it.
  */
-const { drainableServer } = await import('#support/http_drain')
-let drain = () => {}
-const stop = (app: { terminate(): Promise<void> }) => {
-  drain()
+const { drainableServer, STOP_MS } = await import('#support/http_drain')
+let drain = async () => {}
+const stop = async (app: ApplicationService) => {
+  const logger = await app.container.make('logger')
+  setTimeout(() => {
+    logger.error(`still stopping after ${STOP_MS} ms: exiting`)
+    process.exit(1)
+  }, STOP_MS).unref()
+  await drain()
   return app.terminate()
 }
 

@@ -1,5 +1,15 @@
 import { defineConfig } from '@adonisjs/core/bodyparser'
-import { JSON_BODY_TYPES } from '#middleware/json_body_middleware'
+
+/**
+ * The content types read as JSON: as text here, then parsed and bounded by
+ * app/middleware/json_body_middleware.ts. Defined here, not there: every
+ * process loads its config, and the middleware needs the import parser.
+ */
+export const JSON_BODY_TYPES = [
+  'application/json',
+  'application/json-patch+json',
+  'application/vnd.api+json',
+]
 
 const bodyParserConfig = defineConfig({
   allowedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],

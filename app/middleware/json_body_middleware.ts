@@ -4,13 +4,7 @@ import { Exception } from '@adonisjs/core/exceptions'
 import MalformedBodyException from '#exceptions/malformed_body_exception'
 import PayloadTooLargeException from '#exceptions/payload_too_large_exception'
 import { MAX_IMPORT_ROWS } from '#services/imports/import_parser'
-
-/** The content types read as JSON (the body parser reads them as text: config/bodyparser.ts). */
-export const JSON_BODY_TYPES = [
-  'application/json',
-  'application/json-patch+json',
-  'application/vnd.api+json',
-]
+import { JSON_BODY_TYPES } from '#config/bodyparser'
 
 /**
  * What a JSON body may hold, checked before anything reads it: no list

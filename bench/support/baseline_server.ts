@@ -83,12 +83,9 @@ async function checkinPaid(token: string): Promise<string> {
         'update "invoices" set "status" = $1, "paid_at" = $2, "paid_via" = $3, "updated_at" = $4 where "id" = $5',
         ['paid', now, 'checkin', now, invoice.id]
       )
-      await client.query('update "users" set "rubis" = "rubis" + $1 where "id" = $2', [
-        1,
-        invoice.user_id,
-      ])
       await client.query(
-        `INSERT INTO activity_events (user_id, invoice_id, type, label, metadata, created_at)
+        `WITH rubis AS (UPDATE users SET rubis = rubis + 1 WHERE id = $7)
+         INSERT INTO activity_events (user_id, invoice_id, type, label, metadata, created_at)
          SELECT $1, $2, 'invoice_paid', $3, $4::jsonb || jsonb_build_object('paymentNumber', count(*) + 1), $5
          FROM activity_events WHERE invoice_id = $6 AND type = 'invoice_paid'`,
         [
@@ -102,6 +99,7 @@ async function checkinPaid(token: string): Promise<string> {
           }),
           now,
           invoice.id,
+          invoice.user_id,
         ]
       )
       const { rows } = await client.query(

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { GiveUp, waitFor } from '#tests/helpers/wait_for'
@@ -6,6 +8,28 @@ import { verificationLinkFrom, type SmtpInbox } from '#tests/helpers/smtp_inbox'
 import { dayFromToday } from '#tests/helpers/calendar'
 
 const APP_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+const SCRIPTS: Record<string, string> = JSON.parse(
+  readFileSync(join(APP_ROOT, 'package.json'), 'utf8')
+).scripts
+
+/**
+ * What an npm script of package.json passes to `node`, Node options
+ * included: the one place the app's processes are started from, by npm in
+ * production and here in the tests and benchmarks.
+ */
+export function scriptArguments(script: string): string[] {
+  const [command, ...args] = SCRIPTS[script].split(' ')
+  if (command !== 'node') throw new Error(`npm script "${script}" does not run node`)
+  return args
+}
+
+/** The npm scripts starting each process, from the sources and from the build. */
+const SCRIPT_OF = {
+  web: { source: 'web', build: 'start' },
+  worker: { source: 'worker', build: 'start:worker' },
+  inbound: { source: 'inbound', build: 'start:inbound' },
+} as const
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -88,16 +112,8 @@ export class AppProcess extends NodeProcess {
       nodeFlags?: string[]
     } = {}
   ) {
-    const entry =
-      code === 'build'
-        ? { web: ['build/bin/server.js'], ace: 'build/ace.js' }
-        : { web: ['--import=@poppinss/ts-exec', 'bin/server.ts'], ace: 'ace.js' }
-    const args =
-      role === 'web'
-        ? entry.web
-        : role === 'inbound'
-          ? [entry.ace, 'inbound:serve']
-          : [entry.ace, 'queue:work', `--concurrency=${concurrency}`]
+    const args = scriptArguments(SCRIPT_OF[role][code])
+    if (role === 'worker') args.push(`--concurrency=${concurrency}`)
     super([...nodeFlags, ...args], { NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env })
   }
 

@@ -32,10 +32,10 @@ export type PayableInvoice = Pick<
 >
 
 /**
- * Appends the payment's `invoice_paid` event, numbered in the same
- * statement from the events before it: one round trip on the hot path of
- * a check-in click. The unique index on the number refuses a second event
- * for the same payment. Returns the payment's number.
+ * Earns the freelancer a rubis and appends the payment's `invoice_paid`
+ * event, numbered from the events before it, in one statement: one round
+ * trip on the hot path of a check-in click. The unique index on the number
+ * refuses a second event for the same payment. Returns the payment's number.
  */
 async function recordPayment(
   invoice: PayableInvoice,
@@ -43,11 +43,13 @@ async function recordPayment(
   trx: TransactionClientContract
 ): Promise<number> {
   const { rows } = await trx.rawQuery(
-    `INSERT INTO activity_events (user_id, invoice_id, type, label, metadata, created_at)
+    `WITH rubis AS (UPDATE users SET rubis = rubis + 1 WHERE id = ?)
+     INSERT INTO activity_events (user_id, invoice_id, type, label, metadata, created_at)
      SELECT ?, ?, 'invoice_paid', ?, ?::jsonb || jsonb_build_object('paymentNumber', count(*) + 1), ?
      FROM activity_events WHERE invoice_id = ? AND type = 'invoice_paid'
      RETURNING (metadata->>'paymentNumber')::int AS payment_number`,
     [
+      invoice.userId,
       invoice.userId,
       invoice.id,
       `Invoice ${invoice.number} ${PAYMENT_LABELS[via]}`,
@@ -83,7 +85,6 @@ async function recordPaymentConsequences(
   trx: TransactionClientContract,
   alsoReported: TypedWebhookEvent[] = []
 ) {
-  await trx.from('users').where('id', invoice.userId).increment('rubis', 1)
   const paymentNumber = await recordPayment(invoice, paidVia, trx)
   await cancelFollowUps(invoice.id, trx)
   await promiseThankYou({ id: invoice.id, userId: invoice.userId, paidAt }, trx)

@@ -3,7 +3,10 @@ import { Agent, request } from 'node:http'
 import net from 'node:net'
 import { startWeb } from '#tests/helpers/app_processes'
 import { waitFor } from '#tests/helpers/wait_for'
-import { DRAIN_MS } from '#support/http_drain'
+import db from '@adonisjs/lucid/services/db'
+import { DRAIN_MS, STOP_MS } from '#support/http_drain'
+import { invoiceWithSentCheckin } from '#tests/helpers/invoices'
+import { resetState } from '#tests/helpers/state'
 
 /** Resolves once nothing listens on the port any more: the server stopped accepting. */
 function refusesConnections(port: number) {
@@ -54,7 +57,25 @@ function busyKeepAliveClient(baseUrl: string) {
   }
 }
 
-test.group('Graceful stop of the web process', () => {
+/** Sends a raw GET and keeps what comes back until the server closes. */
+function rawGet(port: number, path: string) {
+  const socket = net.connect({ host: '127.0.0.1', port })
+  let reply = ''
+  socket.on('data', (chunk) => (reply += chunk))
+  socket.on('error', () => {})
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`)
+  return {
+    closed,
+    get reply() {
+      return reply
+    },
+  }
+}
+
+test.group('Graceful stop of the web process', (group) => {
+  group.each.setup(() => resetState())
+
   test('on SIGTERM a request in flight is answered with Connection: close, and the process exits while clients keep their connections busy', async ({
     assert,
     cleanup,
@@ -97,4 +118,51 @@ test.group('Graceful stop of the web process', () => {
     assert.equal(await exited, 0)
     assert.isBelow(Date.now() - signalledAt, DRAIN_MS)
   })
+
+  test('on SIGTERM a request held up in the database gets a 503 at the drain deadline, nothing is recorded, and the process exits', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { baseUrl, web } = await startWeb()
+    cleanup(async () => {
+      if (!web.hasExited) await web.stop('SIGKILL')
+    })
+    const { token, invoice } = await invoiceWithSentCheckin()
+
+    // Another transaction holds the check-in's row: the click waits on it
+    const holder = await db.transaction()
+    cleanup(() => (holder.isCompleted ? undefined : holder.rollback()))
+    await holder.from('checkin_tasks').where('invoice_id', invoice.id).forUpdate().select('id')
+    const {
+      rows: [{ pid }],
+    } = await holder.rawQuery('SELECT pg_backend_pid() AS pid')
+    const click = rawGet(Number(new URL(baseUrl).port), `/api/v1/checkin/${token}/paid`)
+    await waitFor('the click to wait for the locked row', async () => {
+      const blocked = await db.rawQuery(
+        'SELECT count(*)::int AS count FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))',
+        [pid]
+      )
+      return blocked.rows[0].count > 0
+    })
+
+    const signalledAt = Date.now()
+    const exited = web.stop('SIGTERM', STOP_MS + 5_000).catch((error: Error) => error.message)
+    await waitFor('the click to be answered', () => click.reply.includes('\r\n\r\n'), {
+      timeoutMs: DRAIN_MS + 5_000,
+    })
+    const answeredAfter = Date.now() - signalledAt
+    assert.equal(await exited, 1)
+    const stoppedAfter = Date.now() - signalledAt
+    await click.closed
+    await holder.rollback()
+
+    const [head] = click.reply.split('\r\n\r\n')
+    assert.match(head, /^HTTP\/1\.1 503 /)
+    assert.match(head, /\r\nconnection: close\r\n/i)
+    assert.isAtLeast(answeredAfter, DRAIN_MS - 500)
+    assert.isBelow(stoppedAfter, STOP_MS + 2_000)
+    // Its transaction ended with the process: the check-in is still to answer
+    const task = await db.from('checkin_tasks').where('invoice_id', invoice.id).firstOrFail()
+    assert.equal(task.status, 'sent')
+  }).timeout(60_000)
 })
