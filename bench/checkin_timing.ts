@@ -222,6 +222,16 @@ const checkinTiming: Benchmark = {
 
     const cpuPerThousand =
       one.workerCpuSeconds === null ? null : (one.workerCpuSeconds * 1000) / one.emails
+    // Processes needed so that MORNING mails leave within `seconds`, at one core per process
+    const processesFor = (seconds: number) =>
+      cpuPerThousand === null ? null : Math.ceil((MORNING * cpuPerThousand) / 1000 / seconds)
+    measures.push({
+      measure: `worker processes for a ${MORNING.toLocaleString('en-US')}-user morning within a minute, from the CPU per mail (one core each)`,
+      unit: 'count',
+      value: processesFor(60),
+      baseline: null,
+      verdict: 'info',
+    })
     const spanSeconds = (one.lateness[one.lateness.length - 1] - one.lateness[0]) / 1000
     const rate = (one.emails - 1) / spanSeconds
     findings.push(
@@ -229,10 +239,10 @@ const checkinTiming: Benchmark = {
       `The raw worker (bench/support/raw_worker.ts: bare BullMQ, pg and pooled nodemailer, the app's statements and emails, one process) drains the same burst with p99 ${Math.round(rawP99)} ms for ${raw.workerCpuSeconds === null ? '–' : ((raw.workerCpuSeconds * 1000) / raw.emails).toFixed(2)} s of CPU per 1,000 mails, against the app's ${Math.round(p99)} ms${one.workerCpuSeconds === null ? '' : ` for ${((one.workerCpuSeconds * 1000) / one.emails).toFixed(2)} s`}: ${rawP99 <= GOAL.p99Ms ? 'the framework-free worker meets the goal, so the rest of the gap is ours' : 'without any framework the same work misses the goal too, so the miss is the sending capacity of one process on this machine (see the worker profile in worker_throughput), not code of ours'}.`,
       `${digests.users} users × 10 invoices: ${digests.emails} digests of 10 check-ins, p99 ${Math.round(percentile(digests.lateness, 99))} ms (bare sender firing the same ${digests.emails} messages: ${Math.round(percentile(bareDigests, 99))} ms); every one of the ${CHECKINS} tasks checked \`sent\`.`
     )
+    findings.push(
+      "Tried on 2026-12-05 and not kept: a drain (a fired job sending everything due, SKIP LOCKED claims of the next due user, each email in its own transaction, the drained tasks' jobs removed), measured against main in two alternating pairs (load average 4.6 to 8.0): lateness p99 4340 / 5880 ms against 4462 / 6768 ms, both at ~240 mails/s, within the noise; worker CPU per 1,000 mails 2.10 / 2.14 s against 2.55 / 2.86 s. Each email still costs its claim, its send and its commit, in the raw worker as in ours: the lateness is the sending capacity of one process. Batching the claims and marks (one transaction per `concurrency` emails, so the SIGKILL window stays the same) was built too, but did not pass the fault suite reliably in the time it had, so neither is merged."
+    )
     if (cpuPerThousand !== null) {
-      // Processes needed so that MORNING mails leave within `seconds`, at one core per process
-      const processesFor = (seconds: number) =>
-        Math.ceil((MORNING * cpuPerThousand) / 1000 / seconds)
       findings.push(
         `Cost: one worker process spends ${cpuPerThousand.toFixed(2)} s of CPU per 1,000 check-in mails (≈ ${Math.round(1000 / cpuPerThousand)} mails/s per busy core). A ${MORNING.toLocaleString('en-US')}-user morning (${MORNING.toLocaleString('en-US')} check-ins due at 09:00 local, in one zone) is ${((MORNING * cpuPerThousand) / 1000).toFixed(0)} CPU s of worker: p99 ≤ 1 s would need ~${processesFor(1)} worker processes on as many cores (plus PostgreSQL and the SMTP relay, which also scale with the rate), i.e. not a sensible target; within 1 minute: ${processesFor(60)} processes; within 5 minutes: ${processesFor(300)}; one process alone needs ${((MORNING * cpuPerThousand) / 1000 / 60).toFixed(0)} minutes. Users spread over time zones cut each burst by their share.`
       )
