@@ -1,6 +1,7 @@
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import type { Server } from 'node:http'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Worker } from 'bullmq'
 
 /**
@@ -44,26 +45,52 @@ export default class QueueWork extends BaseCommand {
     let workers: Worker[] = []
     let reconcileTimer: NodeJS.Timeout | undefined
     let metricsServer: Server | undefined
+    // SIGTERM may come while the worker is still starting: what is not started yet never is
+    const stop = new AbortController()
+    const stopping = stop.signal
+    let reconciling: Promise<void> | undefined
     this.app.terminating(async () => {
-      clearInterval(reconcileTimer)
+      stop.abort()
+      clearTimeout(reconcileTimer)
       metricsServer?.close()
       metricsServer?.closeAllConnections()
-      await Promise.all(workers.map((worker) => worker.close()))
+      // A pass in flight ends at its next step, before the database closes under it
+      // (a query then would wait for a connection the closed pool never gives); a
+      // step waiting for a Redis that never came up is not waited for
+      const passEnded = Promise.race([reconciling, sleep(5_000, undefined, { ref: false })])
+      await Promise.all([...workers.map((worker) => worker.close()), passEnded])
     })
     this.app.listen('SIGINT', () => this.app.terminate())
 
     await warnAboutRedisDurability()
+    if (stopping.aborted) return
     registerQueueMetrics()
     const metricsPort = env.get('WORKER_METRICS_PORT')
     if (metricsPort !== undefined) {
       metricsServer = await serveMetrics({ port: metricsPort, name: 'worker' })
     }
+    if (stopping.aborted) {
+      metricsServer?.close()
+      return
+    }
     workers = startWorkers(queueNames, this.concurrency)
     this.logger.info(`worker consuming ${queueNames.join(', ')} (concurrency ${this.concurrency})`)
 
-    const reconcile = () =>
-      reconcileQueues().catch((error) => this.logger.error(`reconcile failed: ${error.message}`))
-    await reconcile()
-    reconcileTimer = setInterval(reconcile, queueConfig.reconcileIntervalMs)
+    // One pass at a time: the next is planned once this one ends
+    const reconcile = async () => {
+      try {
+        await reconcileQueues({ signal: stopping })
+      } catch (error) {
+        if (!stopping.aborted) this.logger.error(`reconcile failed: ${error.message}`)
+      }
+      if (!stopping.aborted) {
+        reconcileTimer = setTimeout(
+          () => (reconciling = reconcile()),
+          queueConfig.reconcileIntervalMs
+        )
+      }
+    }
+    reconciling = reconcile()
+    await reconciling
   }
 }

@@ -19,7 +19,16 @@ async function lostJobs(queueName: string, jobIds: string[]) {
   for (const jobId of jobIds) pipeline.exists(queue.toKey(jobId))
   pipeline.zmscore(queue.toKey('completed'), ...jobIds)
   pipeline.zmscore(queue.toKey('failed'), ...jobIds)
-  const replies = ((await pipeline.exec()) ?? []).map(([, reply]) => reply)
+  // A connection lost mid-pipeline answers nothing, or an error per command:
+  // the pass stops here and the next one asks again
+  const results = await pipeline.exec()
+  const error = results ? results.find(([commandError]) => commandError)?.[0] : undefined
+  if (!results || results.length !== jobIds.length + 2 || error) {
+    throw new Error(
+      `Redis did not answer the job lookup of queue ${queueName}: ${error?.message ?? 'no reply'}`
+    )
+  }
+  const replies = results.map(([, reply]) => reply)
   const [completed, failed] = replies.slice(jobIds.length) as (string | null)[][]
   const lost = new Map<string, 'absent' | 'finished'>()
   jobIds.forEach((jobId, index) => {
@@ -40,12 +49,18 @@ const BATCH_SIZE = 500
  * Pages through one queue's settled rows by id, so memory stays flat at any
  * volume, and gives each row whose job Redis lost a new one under the same id.
  */
-async function reconcileQueue(queueName: string, job: QueueJob, graceSeconds: number) {
+async function reconcileQueue(
+  queueName: string,
+  job: QueueJob,
+  graceSeconds: number,
+  signal?: AbortSignal
+) {
   const rebuild = job.spec.rebuild!
   const settledBefore = new Date(Date.now() - graceSeconds * 1000)
   let afterId = 0
   let restored = 0
   while (true) {
+    signal?.throwIfAborted()
     const rows = await rebuild.scheduledRows({ afterId, settledBefore, limit: BATCH_SIZE })
     if (rows.length === 0) return restored
     afterId = rows[rows.length - 1].id
@@ -58,9 +73,10 @@ async function reconcileQueue(queueName: string, job: QueueJob, graceSeconds: nu
     // Only a finished job is in the way: removing an absent one is a wasted script call
     await removeJobs(
       queueName,
-      jobs.map(({ opts }) => opts.jobId).filter((jobId) => lost.get(jobId) === 'finished')
+      jobs.map(({ opts }) => opts.jobId).filter((jobId) => lost.get(jobId) === 'finished'),
+      { signal }
     )
-    await enqueue(queueName, jobs)
+    await enqueue(queueName, jobs, { signal })
     restored += jobs.length
   }
 }
@@ -72,11 +88,17 @@ async function reconcileQueue(queueName: string, job: QueueJob, graceSeconds: nu
  * duplicating anything. Rows younger than `graceSeconds`
  * (QUEUE_RECONCILE_GRACE_SECONDS, 30 by default) are left to the request
  * that is enqueueing their job. Returns how many jobs each queue got back.
+ * `signal` stops a pass between two steps (the process is stopping).
  */
-export async function reconcileQueues({ graceSeconds = queueConfig.reconcileGraceSeconds } = {}) {
+export async function reconcileQueues({
+  graceSeconds = queueConfig.reconcileGraceSeconds,
+  signal,
+}: { graceSeconds?: number; signal?: AbortSignal } = {}) {
   const restored: Record<string, number> = {}
   for (const [queueName, job] of registeredJobs()) {
-    if (job.spec.rebuild) restored[queueName] = await reconcileQueue(queueName, job, graceSeconds)
+    if (job.spec.rebuild) {
+      restored[queueName] = await reconcileQueue(queueName, job, graceSeconds, signal)
+    }
   }
   if (Object.values(restored).some((count) => count > 0)) {
     logger.info(restored, 'reconciler re-enqueued lost jobs')

@@ -99,10 +99,11 @@ export class RedisSentinelSet {
     const dir = await mkdtemp(join(tmpdir(), 'relance-redis-sentinel-'))
     const servers: RedisServer[] = []
     try {
-      const master = await RedisServer.start(await freePort())
+      // A full sync writes an RDB file: in this directory, not the app's
+      const master = await RedisServer.start(await freePort(), { args: ['--dir', dir] })
       servers.push(master)
       const replica = await RedisServer.start(await freePort(), {
-        args: ['--replicaof', '127.0.0.1', String(master.port)],
+        args: ['--dir', dir, '--replicaof', '127.0.0.1', String(master.port)],
       })
       servers.push(replica)
       await waitFor(

@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import CheckinTask from '#models/checkin_task'
 import sendCheckinJob from '#jobs/send_checkin_job'
+import { AppProcess } from '#tests/helpers/app_processes'
 import { freelancersWithInvoicesDue, recipientOf } from '#tests/helpers/faults'
 import { countRows } from '#tests/helpers/rows'
 import { processSceneForEach } from '#tests/helpers/running_app'
@@ -117,5 +118,18 @@ test.group('Faults: the worker stops mid-batch', (group) => {
     const counts = inbox.countsByRecipient()
     for (const { user } of batch) assert.equal(counts.get(user.email), 1, user.email)
     assert.lengthOf(inbox.messages, 6)
+  })
+})
+
+test.group('Faults: the worker stops at awkward moments', (group) => {
+  const scene = processSceneForEach(group)
+
+  test('SIGTERM while it starts: nothing starts after it, the worker exits 0', async ({
+    assert,
+  }) => {
+    // The signal comes at once: the first reconciler pass is most likely still running
+    const worker = scene.track(new AppProcess('worker', scene.smtpEnv))
+    await worker.waitForOutput('worker consuming')
+    assert.equal(await worker.stop('SIGTERM', 10_000), 0)
   })
 })
