@@ -18,7 +18,7 @@ import { holdsFor, waitFor } from '#tests/helpers/wait_for'
 /**
  * The size of the run: SCALE_TEST_FREELANCERS users sharing
  * SCALE_TEST_INVOICES invoices. The defaults keep CI within its budget on 2
- * cores; the issue's 500 users × 5,000 invoices runs by hand (README,
+ * cores; 500 users × 5,000 invoices run by hand (README,
  * "Running at scale").
  */
 const FREELANCERS = Number(process.env.SCALE_TEST_FREELANCERS ?? 30)
