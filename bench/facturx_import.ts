@@ -36,10 +36,11 @@ const facturxImport: Benchmark = {
 
     const web = await startWeb(resources)
     defer(() => web.stop())
-    const { authorization } = await registerUser(web.baseUrl, 'Camille Import', 'import@bench.test')
-    // A verified account: an unverified one imports at most 20 rows at a time
-    await resources.pool.query(
-      "UPDATE users SET email_verified_at = now() WHERE email = 'import@bench.test'"
+    const { authorization } = await registerUser(
+      resources.pool,
+      web.baseUrl,
+      'Camille Import',
+      'import@bench.test'
     )
 
     let webUrl = web.baseUrl

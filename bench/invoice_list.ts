@@ -48,6 +48,7 @@ const invoiceList: Benchmark = {
     defer(() => web.stop())
 
     const { userId, authorization } = await registerUser(
+      resources.pool,
       web.baseUrl,
       'Camille Bench',
       'camille@bench.test'

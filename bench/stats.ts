@@ -30,6 +30,7 @@ const stats: Benchmark = {
     const web = await startWeb(resources)
     defer(() => web.stop())
     const { userId, authorization } = await registerUser(
+      resources.pool,
       web.baseUrl,
       'Camille Stats',
       'camille@stats.bench.test'

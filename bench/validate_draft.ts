@@ -251,7 +251,12 @@ async function profiledImport(resources: BenchResources, rows: Row[]) {
   const prof = await profileFolder()
   const web = await startWeb(resources, {}, { nodeFlags: prof.nodeFlags })
   try {
-    const user = await registerUser(web.baseUrl, 'Camille Import', 'import-profiled@bench.test')
+    const user = await registerUser(
+      resources.pool,
+      web.baseUrl,
+      'Camille Import',
+      'import-profiled@bench.test'
+    )
     const headers = authorized(user.authorization)
     const draft = await createDraft(web.baseUrl, headers, rows)
     const validated = await validate(web.baseUrl, headers, draft.id)
@@ -270,7 +275,12 @@ const validateDraftBench: Benchmark = {
     defer(() => web.stop())
     const redis = redisClient()
     defer(() => redis.quit())
-    const appUser = await registerUser(web.baseUrl, 'Camille Import', 'import-app@bench.test')
+    const appUser = await registerUser(
+      resources.pool,
+      web.baseUrl,
+      'Camille Import',
+      'import-app@bench.test'
+    )
     const headers = authorized(appUser.authorization)
 
     const rows = draftRows()
@@ -340,6 +350,7 @@ const validateDraftBench: Benchmark = {
 
     log('baseline: raw multi-row INSERTs and addBulk of the same rows and jobs')
     const baselineUser = await registerUser(
+      resources.pool,
       web.baseUrl,
       'Camille Import',
       'import-baseline@bench.test'

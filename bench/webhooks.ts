@@ -74,7 +74,12 @@ const webhooks: Benchmark = {
 
     const web = await startWeb(resources, PRIVATE_TARGETS)
     defer(() => web.stop())
-    const { authorization } = await registerUser(web.baseUrl, 'Camille Hooks', 'hooks@bench.test')
+    const { authorization } = await registerUser(
+      resources.pool,
+      web.baseUrl,
+      'Camille Hooks',
+      'hooks@bench.test'
+    )
     const created = await fetch(`${web.baseUrl}/api/v1/webhooks`, {
       method: 'POST',
       headers: { authorization, 'content-type': 'application/json', ...BENCH_HEADERS },
