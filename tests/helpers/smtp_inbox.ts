@@ -74,6 +74,11 @@ export class SmtpInbox {
 
   static async start(): Promise<SmtpInbox> {
     const inbox = new SmtpInbox()
+    // A client SIGKILLed mid-message resets its connection: smtp-server reports it as an
+    // 'error' of the server, which unheard would be an uncaught exception of the test run
+    inbox.#server.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') throw error
+    })
     await new Promise<void>((resolve) => inbox.#server.listen(0, '127.0.0.1', resolve))
     return inbox
   }
