@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { Socket } from 'node:net'
 import env from '#start/env'
 import { freePort } from '#tests/helpers/app_processes'
+import { ServerProcess } from '#tests/helpers/server_process'
 import { GiveUp, waitFor } from '#tests/helpers/wait_for'
 
 /** Debian installs it in /usr/sbin, which is not on every PATH. */
@@ -41,31 +42,14 @@ function accepts(port: number) {
  * directory removed on stop.
  */
 export class PgBouncer {
-  output = ''
-  #failed = false
-  readonly #child: ChildProcess
-  readonly #exited: Promise<void>
+  readonly #process: ServerProcess
 
   private constructor(
     readonly port: number,
     readonly directory: string,
     ini: string
   ) {
-    this.#child = spawn(PGBOUNCER_BINARY, [ini], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...unprivilegedUser(),
-    })
-    this.#child.stdout!.on('data', (chunk) => (this.output += chunk))
-    this.#child.stderr!.on('data', (chunk) => (this.output += chunk))
-    this.#exited = new Promise((resolve) => {
-      this.#child.once('exit', () => resolve())
-      // No pgbouncer binary: no process, so no 'exit' either
-      this.#child.once('error', (error) => {
-        this.#failed = true
-        this.output += `${error.message}\n`
-        resolve()
-      })
-    })
+    this.#process = new ServerProcess(PGBOUNCER_BINARY, [ini], unprivilegedUser())
   }
 
   /**
@@ -113,8 +97,8 @@ export class PgBouncer {
       await waitFor(
         `pgbouncer on port ${port} to accept connections`,
         async () => {
-          if (bouncer.#failed || bouncer.#child.exitCode !== null) {
-            throw new GiveUp(`pgbouncer did not start:\n${bouncer.output}`)
+          if (!bouncer.#process.running) {
+            throw new GiveUp(`pgbouncer did not start:\n${bouncer.#process.output}`)
           }
           return accepts(port)
         },
@@ -133,10 +117,7 @@ export class PgBouncer {
   }
 
   async stop() {
-    if (!this.#failed && this.#child.exitCode === null && this.#child.signalCode === null) {
-      this.#child.kill('SIGTERM')
-    }
-    await this.#exited
+    await this.#process.stop('SIGTERM')
     await rm(this.directory, { recursive: true, force: true })
   }
 }

@@ -1,5 +1,6 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import { ServerProcess } from '#tests/helpers/server_process'
 import { GiveUp, waitFor } from '#tests/helpers/wait_for'
 
 /**
@@ -8,27 +9,17 @@ import { GiveUp, waitFor } from '#tests/helpers/wait_for'
  * a Cluster, a replica, a Sentinel. Never the shared one.
  */
 export class RedisServer {
-  output = ''
-  #failed = false
-  readonly #child: ChildProcess
-  readonly #exited: Promise<void>
+  readonly #process: ServerProcess
 
   private constructor(
     readonly port: number,
     argv: string[]
   ) {
-    this.#child = spawn('redis-server', argv, { stdio: ['ignore', 'pipe', 'pipe'] })
-    this.#child.stdout!.on('data', (chunk) => (this.output += chunk))
-    this.#child.stderr!.on('data', (chunk) => (this.output += chunk))
-    this.#exited = new Promise((resolve) => {
-      this.#child.once('exit', () => resolve())
-      // No redis-server binary on PATH: no process, so no 'exit' either
-      this.#child.once('error', (error) => {
-        this.#failed = true
-        this.output += `${error.message}\n`
-        resolve()
-      })
-    })
+    this.#process = new ServerProcess('redis-server', argv)
+  }
+
+  get output() {
+    return this.#process.output
   }
 
   /**
@@ -49,7 +40,7 @@ export class RedisServer {
     await waitFor(
       `redis-server on port ${port} to be ready`,
       () => {
-        if (server.#failed || server.#child.exitCode !== null) {
+        if (!server.running) {
           throw new GiveUp(`redis-server did not start (is it on PATH?):\n${server.output}`)
         }
         return server.output.includes(readyText)
@@ -66,11 +57,10 @@ export class RedisServer {
   }
 
   get running() {
-    return !this.#failed && this.#child.exitCode === null && this.#child.signalCode === null
+    return this.#process.running
   }
 
-  async stop() {
-    if (this.running) this.#child.kill('SIGKILL')
-    await this.#exited
+  stop() {
+    return this.#process.stop('SIGKILL')
   }
 }
