@@ -16,6 +16,11 @@ export default defineConfig({
       file: () => import('@adonisjs/core/providers/edge_provider'),
       environment: ['web', 'test', 'repl'],
     },
+    {
+      // After the Edge provider, whose `ctx.view` it replaces
+      file: () => import('#providers/view_provider'),
+      environment: ['web', 'test', 'repl'],
+    },
     () => import('@adonisjs/lucid/database_provider'),
     () => import('@adonisjs/auth/auth_provider'),
     () => import('@adonisjs/redis/redis_provider'),

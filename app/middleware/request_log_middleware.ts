@@ -8,6 +8,8 @@ import { maskSecretPaths } from '#support/secret_paths'
  */
 export default class RequestLogMiddleware {
   async handle({ request, response, logger }: HttpContext, next: NextFn) {
+    // LOG_LEVEL above info (warn, error): no listener, no masked path for a line never written
+    if (!logger.isLevelEnabled('info')) return next()
     const startedAt = process.hrtime.bigint()
     response.response.once('finish', () => {
       logger.info(

@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon'
+import { DateTime, Duration } from 'luxon'
 import { BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import User from '#models/user'
@@ -43,8 +43,11 @@ export default class RelanceEmail extends BaseModel {
   @belongsTo(() => Client)
   declare customer: BelongsTo<typeof Client>
 
+  /** LINK_TTL in milliseconds (days of 24 hours): no luxon per page view. */
+  static readonly #LINK_TTL_MS = Duration.fromObject(RelanceEmail.LINK_TTL).toMillis()
+
   /** Whether the page link no longer works at `now`. Static, on plain values: the page reads its row without a model. */
   static linkExpired(email: { sentAt: Date }, now: Date) {
-    return now.getTime() > DateTime.fromJSDate(email.sentAt).plus(this.LINK_TTL).toMillis()
+    return now.getTime() > email.sentAt.getTime() + RelanceEmail.#LINK_TTL_MS
   }
 }

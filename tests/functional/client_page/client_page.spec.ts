@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
-import { Edge } from 'edge.js'
+import appEdge, { Edge } from 'edge.js'
 import { clientPageState, findPageEmail } from '#services/client_page/client_page'
 import { DateTime } from 'luxon'
 import { UserFactory } from '#database/factories/user_factory'
@@ -90,6 +90,30 @@ test.group('Client page', (group) => {
     assert.equal(compiled, 0)
     assert.equal(second, first)
     assert.equal(second.split('action="/client/').length - 1, 6)
+  })
+
+  test('a request runs no Edge plugin: its renderer is a clone of the one made at boot', async ({
+    client,
+    assert,
+  }) => {
+    const { user, token } = await pageOfOverdueInvoice()
+    // edge.createRenderer() runs the plugins, the components one listing resources/views/components
+    const createRenderer = appEdge.createRenderer
+    let created = 0
+    appEdge.createRenderer = function (this: typeof appEdge) {
+      created++
+      return createRenderer.call(this)
+    }
+    try {
+      const page = await client.get(clientPagePath(token))
+      page.assertStatus(200)
+      // An API request: the auth middleware shares the authenticator with ctx.view
+      const invoices = await client.get('/api/v1/invoices').loginAs(user)
+      invoices.assertStatus(200)
+    } finally {
+      appEdge.createRenderer = createRenderer
+    }
+    assert.equal(created, 0)
   })
 })
 
