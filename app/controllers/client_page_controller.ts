@@ -4,9 +4,10 @@ import { errors as vineErrors } from '@vinejs/vine'
 import { keepLinkPrivate, renderPrivatePage } from '#support/private_pages'
 import { sendInvoiceDocument } from '#services/documents/invoice_documents'
 import { pdfNameOf } from '#services/documents/pdf_files'
+import Invoice from '#models/invoice'
 import {
   clientPageState,
-  findInvoiceOfPage,
+  findInvoiceRowOfPage,
   findPageEmail,
   type ClientPageAction,
 } from '#services/client_page/client_page'
@@ -67,7 +68,8 @@ export default class ClientPageController {
    */
   async document(ctx: HttpContext) {
     const email = await findPageEmail(String(ctx.params.token))
-    const invoice = email && (await findInvoiceOfPage(email, ctx.params.id))
+    const row = email && (await findInvoiceRowOfPage(email, ctx.params.id))
+    const invoice = row && Invoice.$createFromAdapterResult(row)
     if (!invoice?.document) return renderClientPageError(ctx, 404)
     keepLinkPrivate(ctx.response)
     await sendInvoiceDocument(ctx.response, invoice, pdfNameOf(invoice.number))
@@ -95,11 +97,11 @@ export default class ClientPageController {
     const token = String(params.token)
     const email = await findPageEmail(token)
     if (!email) return renderClientPageError(ctx, 404)
-    const invoice = await findInvoiceOfPage(email, params.id)
+    const invoice = await findInvoiceRowOfPage(email, params.id)
     if (!invoice) return renderClientPageError(ctx, 404)
 
     let outcome: SignalOutcome = 'settled'
-    if (invoice.isPending) {
+    if (Invoice.isPending(invoice)) {
       try {
         outcome = await recordSignal(action, email, invoice.id, request.all())
       } catch (error) {

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon'
 import { BaseModel, belongsTo, column, hasMany, hasOne } from '@adonisjs/lucid/orm'
 import { compose } from '@adonisjs/core/helpers'
 import type { BelongsTo, HasMany, HasOne } from '@adonisjs/lucid/types/relations'
+import type { ModelAttributes } from '@adonisjs/lucid/types/model'
 import User from '#models/user'
 import Client from '#models/client'
 import CheckinTask from '#models/checkin_task'
@@ -113,6 +114,21 @@ export default class Invoice extends compose(BaseModel, Timestamps) {
 
   @hasMany(() => Relance)
   declare relances: HasMany<typeof Relance>
+
+  /**
+   * The columns saving these attribute changes writes, `updated_at`
+   * included (Timestamps), dates as Date: for the paths that update the row
+   * with one statement, without a model (the check-in click, the client's
+   * page).
+   */
+  static savedColumns(changes: Partial<ModelAttributes<Invoice>>) {
+    const columns: Record<string, unknown> = { updated_at: new Date() }
+    for (const [attribute, value] of Object.entries(changes)) {
+      columns[Invoice.$keys.attributesToColumns.resolve(attribute)] =
+        value instanceof DateTime ? value.toJSDate() : value
+    }
+    return columns
+  }
 
   /** Static, on plain values too: the check-in click reads its row without a model. */
   static isPending(invoice: { status: InvoiceStatus }) {

@@ -15,7 +15,7 @@
 |                                        form's two fields checked by hand,
 |                                        then the app's statements (the
 |                                        email, the invoice, then in one
-|                                        transaction the invoice locked and
+|                                        transaction the invoice locked with
 |                                        its client, the hold, the check-in
 |                                        cancelled then inserted, the
 |                                        activity event, the webhook
@@ -33,7 +33,12 @@ import { generateLinkToken, hashLinkToken } from '#support/link_tokens'
 import { formatAmount, formatCalendarDate } from '#mails/formatting'
 import { addCalendarDays, calendarDayIn } from '#support/business_calendar'
 import { CLIENT_PAGE_TEXTS } from '#services/client_page/client_page_texts'
-import { PAGE_EMAIL_SQL, PAGE_INVOICES_SQL } from '#services/client_page/client_page_sql'
+import {
+  LOCK_PAGE_INVOICE_SQL,
+  PAGE_EMAIL_SQL,
+  PAGE_INVOICE_SQL,
+  PAGE_INVOICES_SQL,
+} from '#services/client_page/client_page_sql'
 import { WEBHOOK_SUBSCRIBERS_SQL } from '#services/webhooks/webhook_subscribers_sql'
 import { checkinJobData } from './bare_jobs.js'
 import { numberedPlaceholders, rawPool, rawRedis } from './raw_connections.js'
@@ -51,6 +56,8 @@ const PAID = /^\/client\/([A-Za-z0-9_-]{43})\/invoices\/(\d{1,9})\/paid$/
 const LINK_TTL_MS = 60 * 86_400_000
 const EMAIL_SQL = numberedPlaceholders(PAGE_EMAIL_SQL)
 const INVOICES_SQL = numberedPlaceholders(PAGE_INVOICES_SQL)
+const INVOICE_SQL = numberedPlaceholders(PAGE_INVOICE_SQL)
+const LOCK_INVOICE_SQL = numberedPlaceholders(LOCK_PAGE_INVOICE_SQL)
 const SUBSCRIBERS_SQL = numberedPlaceholders(WEBHOOK_SUBSCRIBERS_SQL)
 const template = readFileSync(
   new URL('../../resources/views/pages/client_page.edge', import.meta.url),
@@ -198,13 +205,10 @@ async function reportPayment(
 ): Promise<string | null | 'invalid'> {
   const email = await pageEmail(token)
   if (!email) return null
-  const byPage = [invoiceId, email.user_id, email.client_id, 1]
+  const byPage = [invoiceId, email.user_id, email.client_id]
   const {
     rows: [invoice],
-  } = await pool.query(
-    'select * from "invoices" where "id" = $1 and "user_id" = $2 and "client_id" = $3 limit $4',
-    byPage
-  )
+  } = await pool.query(INVOICE_SQL, byPage)
   if (!invoice) return null
   const done = `/client/${token}?done=`
   if (invoice.status !== 'pending') return `${done}settled`
@@ -215,14 +219,8 @@ async function reportPayment(
   const task = await inTransaction(pool, async (client) => {
     const {
       rows: [locked],
-    } = await client.query(
-      'select * from "invoices" where "id" = $1 and "user_id" = $2 and "client_id" = $3 limit $4 for no key update',
-      byPage
-    )
+    } = await client.query(LOCK_INVOICE_SQL, byPage)
     if (locked?.status !== 'pending') return null
-    const {
-      rows: [customer],
-    } = await client.query('select * from "clients" where "id" in ($1)', [locked.client_id])
     const now = new Date()
     const until = new Date(now.getTime() + HOLD_DAYS * 86_400_000)
     await client.query(
@@ -261,11 +259,11 @@ async function reportPayment(
       ]
     )
     await client.query(
-      'insert into "activity_events" ("created_at", "invoice_id", "label", "metadata", "type", "user_id") values ($1, $2, $3, $4, $5, $6) returning "id"',
+      'insert into "activity_events" ("created_at", "invoice_id", "label", "metadata", "type", "user_id") values ($1, $2, $3, $4, $5, $6)',
       [
         now,
         locked.id,
-        `${customer.name} says invoice ${locked.number} is paid${signal.paidOn ? ` (on ${signal.paidOn})` : ''}: relances wait for your answer`,
+        `${locked.client_name} says invoice ${locked.number} is paid${signal.paidOn ? ` (on ${signal.paidOn})` : ''}: relances wait for your answer`,
         JSON.stringify(signal),
         'client_reported_payment',
         locked.user_id,

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon'
 import QRCode from 'qrcode'
 import { friendlyFormatIBAN } from 'ibantools'
 import db from '@adonisjs/lucid/services/db'
-import Invoice, { type HoldReason } from '#models/invoice'
+import Invoice, { type HoldReason, type InvoiceStatus } from '#models/invoice'
 import RelanceEmail from '#models/relance_email'
 import User, { type Locale } from '#models/user'
 import { hashLinkToken, looksLikeLinkToken } from '#support/link_tokens'
@@ -10,7 +10,11 @@ import { epcQrPayload, fitsEpcAmount } from '#support/epc_qr_payload'
 import { addCalendarDays, calendarDayIn } from '#support/business_calendar'
 import { formatAmount, formatCalendarDate, formatDayIn } from '#mails/formatting'
 import { CLIENT_PAGE_TEXTS } from '#services/client_page/client_page_texts'
-import { PAGE_EMAIL_SQL, PAGE_INVOICES_SQL } from '#services/client_page/client_page_sql'
+import {
+  PAGE_EMAIL_SQL,
+  PAGE_INVOICE_SQL,
+  PAGE_INVOICES_SQL,
+} from '#services/client_page/client_page_sql'
 
 export type ClientPageAction = 'paid' | 'promise' | 'dispute'
 
@@ -103,13 +107,18 @@ export async function findPageEmail(
   }
 }
 
-/** One of the page's invoices (any state): null when it is not the page's client's. */
-export function findInvoiceOfPage(email: PageEmail, invoiceId: number) {
-  return Invoice.query()
-    .where('id', invoiceId)
-    .where('user_id', email.userId)
-    .where('client_id', email.clientId)
-    .first()
+/**
+ * One of the page's invoices (any state), as its plain row: null when it
+ * is not the page's client's. A form reads its status; the document's
+ * route makes a model of it.
+ */
+export async function findInvoiceRowOfPage(email: PageEmail, invoiceId: number) {
+  const {
+    rows: [row],
+  } = await db.rawQuery<{
+    rows: (Record<string, unknown> & { id: number; status: InvoiceStatus })[]
+  }>(PAGE_INVOICE_SQL, [invoiceId, email.userId, email.clientId])
+  return row ?? null
 }
 
 /**

@@ -21,3 +21,18 @@ export const PAGE_INVOICES_SQL = `SELECT id, number, amount_cents, currency,
   FROM invoices
   WHERE user_id = ? AND client_id = ? AND status = 'pending'
   ORDER BY due_date, id`
+
+/** One of the page's invoices by its id, in any state: its whole row. */
+export const PAGE_INVOICE_SQL = `SELECT * FROM invoices WHERE id = ? AND user_id = ? AND client_id = ?`
+
+/**
+ * The same invoice locked for a form's signal (its client is not), with
+ * what the signal uses of it and of its client.
+ */
+export const LOCK_PAGE_INVOICE_SQL = `SELECT invoice.id, invoice.user_id, invoice.number, invoice.status,
+    invoice.hold_reason, invoice.held_at, invoice.hold_until, invoice.hold_note,
+    customer.name AS client_name, customer.email AS client_email
+  FROM invoices invoice
+  JOIN clients customer ON customer.id = invoice.client_id
+  WHERE invoice.id = ? AND invoice.user_id = ? AND invoice.client_id = ?
+  FOR NO KEY UPDATE OF invoice`

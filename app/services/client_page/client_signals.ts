@@ -3,18 +3,18 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { errors as lucidErrors } from '@adonisjs/lucid'
 import { errors as vineErrors } from '@vinejs/vine'
 import env from '#start/env'
-import Invoice from '#models/invoice'
+import Invoice, { type HoldReason, type InvoiceStatus } from '#models/invoice'
 import CheckinTask, { type ClientSignal } from '#models/checkin_task'
 import ActivityEvent from '#models/activity_event'
 import type ClientNotice from '#models/client_notice'
 import type RelanceEmail from '#models/relance_email'
 import type User from '#models/user'
 import sendClientNoticeJob, { clientNoticeJob } from '#jobs/send_client_notice_job'
-import { placeHold } from '#services/holds/invoice_holds'
+import { placeHoldOnRow } from '#services/holds/invoice_holds'
 import { createSignalCheckin } from '#services/checkins/checkin_scheduler'
 import { recordWebhookEvent } from '#services/webhooks/webhook_events'
-import { forNoKeyUpdate } from '#support/row_locks'
-import { sendingTimeOn, todayIn } from '#support/business_calendar'
+import { LOCK_PAGE_INVOICE_SQL } from '#services/client_page/client_page_sql'
+import { calendarDayIn, sendingTimeOn } from '#support/business_calendar'
 
 /**
  * What a client says on its page (APP_URL/client/<token>) about one of its
@@ -30,6 +30,26 @@ export type SignalOutcome = 'recorded' | 'settled'
 /** The page's email, with its user's zone. */
 type PageEmail = Pick<RelanceEmail, 'userId' | 'clientId'> & { user: Pick<User, 'timezone'> }
 
+/** The invoice a signal locks, with its client's name and address. */
+type LockedInvoice = {
+  id: number
+  user_id: number
+  number: string
+  status: InvoiceStatus
+  hold_reason: HoldReason | null
+  held_at: Date | null
+  hold_until: Date | null
+  hold_note: string | null
+  client_name: string
+  client_email: string
+}
+
+/*
+| A signal reads its invoice as a plain row and applies the model's rules
+| to it (Invoice.isPending, Invoice.activeHold, placeHoldOnRow): a form
+| hydrates no model, as the page itself.
+*/
+
 /**
  * The invoice of the page's client with this freelancer, locked for the
  * signal; any other invoice is a 404, as a missing one.
@@ -39,16 +59,28 @@ async function lockInvoiceOfPage(
   invoiceId: number,
   trx: TransactionClientContract
 ) {
-  const invoice = await forNoKeyUpdate(
-    Invoice.query({ client: trx })
-      .where('id', invoiceId)
-      .where('user_id', email.userId)
-      .where('client_id', email.clientId)
-  )
-    .preload('customer')
-    .first()
+  const {
+    rows: [invoice],
+  } = await trx.rawQuery<{ rows: LockedInvoice[] }>(LOCK_PAGE_INVOICE_SQL, [
+    invoiceId,
+    email.userId,
+    email.clientId,
+  ])
   if (!invoice) throw new lucidErrors.E_ROW_NOT_FOUND(Invoice)
   return invoice
+}
+
+/** The invoice's hold in force at `now`, by the model's rule. */
+function activeHoldOf(invoice: LockedInvoice, now: DateTime) {
+  return Invoice.activeHold(
+    {
+      holdReason: invoice.hold_reason,
+      heldAt: invoice.held_at,
+      holdUntil: invoice.hold_until,
+      holdNote: invoice.hold_note,
+    },
+    now.toJSDate()
+  )
 }
 
 /** A 422 on one field, as the validators report it: the page shows it beside the field. */
@@ -58,7 +90,7 @@ function refuse(field: string, rule: string, message: string): never {
 
 /** The user's calendar day of `now`, as a UTC date like the validators' (YYYY-MM-DD). */
 function userToday(user: Pick<User, 'timezone'>, now: DateTime) {
-  return todayIn(user.timezone, now).toISODate()!
+  return calendarDayIn(user.timezone, now.toJSDate())
 }
 
 /** The payment-reported check-in still open for the invoice: scheduled, or sent and not expired. */
@@ -89,7 +121,7 @@ export async function reportPayment(
   now: DateTime = DateTime.now()
 ): Promise<SignalOutcome> {
   const invoice = await lockInvoiceOfPage(email, invoiceId, trx)
-  if (!invoice.isPending) return 'settled'
+  if (!Invoice.isPending(invoice)) return 'settled'
   const paidOn = report.paidOn?.toISODate() ?? null
   if (paidOn && paidOn > userToday(email.user, now)) {
     refuse('paidOn', 'beforeOrEqual', 'The paidOn field must not be in the future')
@@ -97,17 +129,25 @@ export async function reportPayment(
   const signal = { paidOn, note: report.note ?? null }
 
   const open =
-    invoice.activeHold(now)?.reason === 'payment_reported'
+    activeHoldOf(invoice, now)?.reason === 'payment_reported'
       ? await openSignalCheckin(invoice.id, now, trx)
       : null
   if (open) {
     // The freelancer already has (or is about to get) this question: one check-in
     if (sameSignal(open.signal, signal) || !open.isScheduled) return 'recorded'
     await open.useTransaction(trx).merge({ signal }).save()
-    await invoice.useTransaction(trx).merge({ holdNote: signal.note }).save()
+    await trx
+      .from(Invoice.table)
+      .where('id', invoice.id)
+      .update(Invoice.savedColumns({ holdNote: signal.note }))
   } else {
     const until = now.plus({ days: env.get('CLIENT_SIGNAL_HOLD_DAYS') })
-    await placeHold(invoice, { reason: 'payment_reported', until, note: signal.note }, trx, now)
+    await placeHoldOnRow(
+      invoice,
+      { reason: 'payment_reported', until, note: signal.note },
+      trx,
+      now
+    )
     await createSignalCheckin(
       invoice.id,
       { reason: 'payment_reported', signal, expiresAt: until },
@@ -116,10 +156,10 @@ export async function reportPayment(
   }
   await ActivityEvent.record(
     {
-      userId: invoice.userId,
+      userId: invoice.user_id,
       invoiceId: invoice.id,
       type: 'client_reported_payment',
-      label: `${invoice.customer.name} says invoice ${invoice.number} is paid${paidOn ? ` (on ${paidOn})` : ''}: relances wait for your answer`,
+      label: `${invoice.client_name} says invoice ${invoice.number} is paid${paidOn ? ` (on ${paidOn})` : ''}: relances wait for your answer`,
       metadata: signal,
     },
     trx
@@ -140,7 +180,7 @@ export async function promisePayment(
   now: DateTime = DateTime.now()
 ): Promise<SignalOutcome> {
   const invoice = await lockInvoiceOfPage(email, invoiceId, trx)
-  if (!invoice.isPending) return 'settled'
+  if (!Invoice.isPending(invoice)) return 'settled'
   const promisedOn = promise.promisedOn.toISODate()!
   const today = DateTime.fromISO(userToday(email.user, now))
   if (promise.promisedOn < today || promise.promisedOn > today.plus({ days: 60 })) {
@@ -151,16 +191,18 @@ export async function promisePayment(
     )
   }
   const until = sendingTimeOn(promise.promisedOn.plus({ days: 1 }), email.user.timezone)
-  const hold = invoice.activeHold(now)
-  if (hold?.reason === 'payment_promised' && hold.until?.equals(until)) return 'recorded'
+  const hold = activeHoldOf(invoice, now)
+  if (hold?.reason === 'payment_promised' && hold.until?.getTime() === until.toMillis()) {
+    return 'recorded'
+  }
 
-  await placeHold(invoice, { reason: 'payment_promised', until, note: null }, trx, now)
+  await placeHoldOnRow(invoice, { reason: 'payment_promised', until, note: null }, trx, now)
   await ActivityEvent.record(
     {
-      userId: invoice.userId,
+      userId: invoice.user_id,
       invoiceId: invoice.id,
       type: 'payment_promised',
-      label: `${invoice.customer.name} promises to pay invoice ${invoice.number} on ${promisedOn}`,
+      label: `${invoice.client_name} promises to pay invoice ${invoice.number} on ${promisedOn}`,
       metadata: { promisedOn },
     },
     trx
@@ -182,17 +224,22 @@ export async function disputeInvoice(
   now: DateTime = DateTime.now()
 ): Promise<SignalOutcome> {
   const invoice = await lockInvoiceOfPage(email, invoiceId, trx)
-  if (!invoice.isPending) return 'settled'
-  const hold = invoice.activeHold(now)
+  if (!Invoice.isPending(invoice)) return 'settled'
+  const hold = activeHoldOf(invoice, now)
   if (hold?.reason === 'disputed' && hold.note === dispute.message) return 'recorded'
 
-  await placeHold(invoice, { reason: 'disputed', until: null, note: dispute.message }, trx, now)
+  await placeHoldOnRow(
+    invoice,
+    { reason: 'disputed', until: null, note: dispute.message },
+    trx,
+    now
+  )
   await ActivityEvent.record(
     {
-      userId: invoice.userId,
+      userId: invoice.user_id,
       invoiceId: invoice.id,
       type: 'invoice_disputed',
-      label: `${invoice.customer.name} disputes invoice ${invoice.number}: relances wait until you release them`,
+      label: `${invoice.client_name} disputes invoice ${invoice.number}: relances wait until you release them`,
       metadata: { message: dispute.message },
     },
     trx
@@ -202,7 +249,7 @@ export async function disputeInvoice(
     invoice,
     email.user,
     'dispute',
-    { message: dispute.message, clientEmail: invoice.customer.email },
+    { message: dispute.message, clientEmail: invoice.client_email },
     trx,
     now
   )

@@ -1,7 +1,6 @@
 import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import type Invoice from '#models/invoice'
-import { SIGNAL_HOLD_REASONS, type HoldReason } from '#models/invoice'
+import Invoice, { SIGNAL_HOLD_REASONS, type HoldReason, type InvoiceStatus } from '#models/invoice'
 import { errors as vineErrors } from '@vinejs/vine'
 import User from '#models/user'
 import ActivityEvent from '#models/activity_event'
@@ -33,6 +32,16 @@ const userTimezone = async (invoice: Invoice, trx: TransactionClientContract) =>
   return user.timezone
 }
 
+/** What a hold changes on the invoice, in place of any earlier hold. */
+function holdChanges(hold: Hold, now: DateTime) {
+  return {
+    holdReason: hold.reason,
+    holdUntil: hold.until,
+    heldAt: now,
+    holdNote: hold.note ?? null,
+  }
+}
+
 /**
  * Holds the relances of a pending invoice, locked by the caller, for any
  * reason (the freelancer's own, or a client's signal: the client's page,
@@ -47,20 +56,42 @@ export async function placeHold(
   trx: TransactionClientContract,
   now: DateTime = DateTime.now()
 ) {
-  if (!invoice.isPending) throw new ConflictException('Only a pending invoice can be held')
-  await invoice
-    .useTransaction(trx)
-    .merge({
-      holdReason: hold.reason,
-      holdUntil: hold.until,
-      heldAt: now,
-      holdNote: hold.note ?? null,
-    })
-    .save()
+  await applyHold(invoice, hold, trx, () =>
+    invoice.useTransaction(trx).merge(holdChanges(hold, now)).save()
+  )
+  return invoice
+}
+
+/**
+ * placeHold on the invoice's plain row, locked by the caller, with the same
+ * changes written by one UPDATE: the client's page, which hydrates no model.
+ */
+export function placeHoldOnRow(
+  locked: { id: number; status: InvoiceStatus },
+  hold: Hold,
+  trx: TransactionClientContract,
+  now: DateTime = DateTime.now()
+) {
+  return applyHold(locked, hold, trx, () =>
+    trx
+      .from(Invoice.table)
+      .where('id', locked.id)
+      .update(Invoice.savedColumns(holdChanges(hold, now)))
+  )
+}
+
+/** placeHold's rules around the write of its changes, on a model or a row. */
+async function applyHold(
+  invoice: { id: number; status: InvoiceStatus },
+  hold: Hold,
+  trx: TransactionClientContract,
+  write: () => Promise<unknown>
+) {
+  if (!Invoice.isPending(invoice)) throw new ConflictException('Only a pending invoice can be held')
+  await write()
   if (!(SIGNAL_HOLD_REASONS as readonly string[]).includes(hold.reason)) {
     await followHold(invoice.id, trx)
   }
-  return invoice
 }
 
 /**

@@ -130,12 +130,7 @@ export async function markInvoiceRowPaid(
 ): Promise<boolean> {
   if (!isToBePaid(locked)) return false
   const changes = paymentChanges(via, DateTime.now())
-  const columns: Record<string, unknown> = { updated_at: new Date() }
-  for (const [attribute, value] of Object.entries(changes)) {
-    columns[Invoice.$keys.attributesToColumns.resolve(attribute)] =
-      value instanceof DateTime ? value.toJSDate() : value
-  }
-  await trx.from(Invoice.table).where('id', locked.id).update(columns)
+  await trx.from(Invoice.table).where('id', locked.id).update(Invoice.savedColumns(changes))
   await recordPaymentConsequences(locked, changes, trx, alsoReported)
   return true
 }

@@ -250,6 +250,22 @@ test.group('Client page forms', (group) => {
     assert.equal(await countRows('activity_events', { type: 'payment_promised' }), 2)
   })
 
+  test('the same promise posted again records nothing new', async ({ client, assert }) => {
+    const { invoice, token } = await pageOfOverdueInvoice()
+    const promisedOn = DateTime.now().setZone('Europe/Paris').startOf('day').plus({ days: 10 })
+    const fields = { promisedOn: promisedOn.toISODate()! }
+
+    const first = await postForm(client, token, invoice.id, 'promise', fields)
+    first.assertStatus(303)
+    const before = await signalState(invoice.id)
+    const again = await postForm(client, token, invoice.id, 'promise', fields)
+
+    again.assertStatus(303)
+    assert.equal(again.header('location'), `/client/${token}?done=promise`)
+    assert.deepEqual(await signalState(invoice.id), before)
+    assert.equal(await countRows('activity_events', { type: 'payment_promised' }), 1)
+  })
+
   test('a dispute holds until released and quotes the message to the freelancer', async ({
     client,
     assert,
