@@ -1,9 +1,10 @@
-import { DateTime } from 'luxon'
+import { DateTime, Duration } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { BaseModel, column } from '@adonisjs/lucid/orm'
 import { compose } from '@adonisjs/core/helpers'
 import { ScheduledRow } from '#models/mixins/scheduled_row'
 import { Timestamps } from '#models/mixins/timestamps'
+import { transactionQuery } from '#support/transaction_statements'
 
 export type CheckinStatus = 'scheduled' | 'sent' | 'answered' | 'cancelled'
 export type CheckinAnswer = 'paid' | 'still_pending'
@@ -46,6 +47,8 @@ export type ClientSignal = {
 export default class CheckinTask extends compose(BaseModel, Timestamps, ScheduledRow) {
   /** The links of a check-in email work for this long after it was sent. */
   static readonly LINK_TTL = { hours: 24 }
+  /** LINK_TTL in milliseconds (hours are exact): the click compares instants, with no luxon. */
+  static readonly #LINK_TTL_MS = Duration.fromObject(CheckinTask.LINK_TTL).toMillis()
 
   @column({ isPrimary: true })
   declare id: number
@@ -87,18 +90,17 @@ export default class CheckinTask extends compose(BaseModel, Timestamps, Schedule
   /** Whether the task's links no longer work at `now`. */
   static linksExpired(task: { sentAt: Date | null; expiresAt: Date | null }, now: Date) {
     if (task.expiresAt) return now.getTime() > task.expiresAt.getTime()
-    return (
-      task.sentAt !== null &&
-      now.getTime() > DateTime.fromJSDate(task.sentAt).plus(this.LINK_TTL).toMillis()
-    )
+    return task.sentAt !== null && now.getTime() > task.sentAt.getTime() + CheckinTask.#LINK_TTL_MS
   }
 
   /** Records the freelancer's answer on the task's row (locked by the caller). */
-  static recordAnswer(taskId: number, answer: CheckinAnswer, trx: TransactionClientContract) {
+  static async recordAnswer(taskId: number, answer: CheckinAnswer, trx: TransactionClientContract) {
     const now = new Date()
-    return trx
-      .from(this.table)
-      .where('id', taskId)
-      .update({ status: 'answered', answer, answered_at: now, updated_at: now })
+    await transactionQuery(
+      trx,
+      `UPDATE ${this.table} SET status = 'answered', answer = $1, answered_at = $2, updated_at = $2
+       WHERE id = $3`,
+      [answer, now, taskId]
+    )
   }
 }

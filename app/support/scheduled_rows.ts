@@ -4,6 +4,7 @@ import type { LucidModel } from '@adonisjs/lucid/types/model'
 import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
 import type { QueueJob, RowStatus } from '#queue/job_definition'
+import { transactionQuery } from '#support/transaction_statements'
 
 /**
  * A table of rows that each promise one job: a `scheduled` row has a job of
@@ -63,19 +64,16 @@ export async function cancelScheduledRows(
   const now = new Date()
   const updates = kinds.map(
     (kind, index) =>
-      `cancelled_${index} AS (UPDATE ${kind.table} SET status = 'cancelled', updated_at = ?
-       WHERE invoice_id = ANY(?::int[]) AND status = 'scheduled' RETURNING id)`
+      `cancelled_${index} AS (UPDATE ${kind.table} SET status = 'cancelled', updated_at = $1
+       WHERE invoice_id = ANY($2::int[]) AND status = 'scheduled' RETURNING id)`
   )
-  const { rows } = await trx.rawQuery(
+  const { rows } = await transactionQuery<{ kind: number; id: number }>(
+    trx,
     `WITH ${updates.join(', ')}
      ${kinds.map((_, index) => `SELECT ${index} AS kind, id FROM cancelled_${index}`).join(' UNION ALL ')}`,
-    kinds.flatMap(() => [now, invoiceIds])
+    [now, invoiceIds]
   )
-  const ids = kinds.map((_, index) =>
-    (rows as { kind: number; id: number }[])
-      .filter((row) => row.kind === index)
-      .map((row) => row.id)
-  )
+  const ids = kinds.map((_, index) => rows.filter((row) => row.kind === index).map((row) => row.id))
   kinds.forEach((kind, index) => kind.job.removeAfterCommit(trx, ids[index]))
   return ids
 }

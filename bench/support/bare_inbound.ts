@@ -36,7 +36,7 @@ import { aes256gcm } from '@boringnode/encryption/drivers/aes_256_gcm'
 import { readInboundMail } from '#inbound/inbound_mail'
 import { classifyInboundMail } from '#inbound/classification'
 import { excerptOf, safeLine } from '#inbound/reply_text'
-import { numberedPlaceholders, rawPool, rawRedis } from './raw_connections.js'
+import { rawPool, rawRedis } from './raw_connections.js'
 import { inTransaction } from './transaction.js'
 import { WEBHOOK_SUBSCRIBERS_SQL } from '#services/webhooks/webhook_subscribers_sql'
 
@@ -148,8 +148,6 @@ const checkinQueue = new Queue('raw-checkins', {
   prefix: env.QUEUE_PREFIX,
   connection: rawRedis(null),
 })
-
-const SUBSCRIBERS = numberedPlaceholders(WEBHOOK_SUBSCRIBERS_SQL)
 
 const workers: { close(): Promise<void> }[] = []
 
@@ -275,7 +273,7 @@ async function processSameDesign(id: number) {
         ]
       )
     }
-    const subscribed = await one(SUBSCRIBERS, [
+    const subscribed = await one(WEBHOOK_SUBSCRIBERS_SQL, [
       ['client.replied'],
       invoices.map((invoice) => invoice.id),
     ])

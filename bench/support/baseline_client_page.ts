@@ -58,7 +58,6 @@ const EMAIL_SQL = numberedPlaceholders(PAGE_EMAIL_SQL)
 const INVOICES_SQL = numberedPlaceholders(PAGE_INVOICES_SQL)
 const INVOICE_SQL = numberedPlaceholders(PAGE_INVOICE_SQL)
 const LOCK_INVOICE_SQL = numberedPlaceholders(LOCK_PAGE_INVOICE_SQL)
-const SUBSCRIBERS_SQL = numberedPlaceholders(WEBHOOK_SUBSCRIBERS_SQL)
 const template = readFileSync(
   new URL('../../resources/views/pages/client_page.edge', import.meta.url),
   'utf8'
@@ -269,7 +268,7 @@ async function reportPayment(
         locked.user_id,
       ]
     )
-    const { rows: subscribed } = await client.query(SUBSCRIBERS_SQL, [
+    const { rows: subscribed } = await client.query(WEBHOOK_SUBSCRIBERS_SQL, [
       ['client.payment_reported'],
       [locked.id],
     ])

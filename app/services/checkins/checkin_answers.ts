@@ -7,6 +7,7 @@ import { markInvoiceRowPaid } from '#services/invoices/mark_invoice_paid'
 import { scheduleCheckinsBeforeNextRelance } from '#services/checkins/checkin_scheduler'
 import { liftHold } from '#services/holds/invoice_holds'
 import { recordWebhookEvent } from '#services/webhooks/webhook_events'
+import { transactionQuery } from '#support/transaction_statements'
 
 export type CheckinAnswerChoice = 'paid' | 'pending'
 export type CheckinResult = 'paid' | 'pending' | 'already_answered' | 'expired' | 'invalid'
@@ -35,7 +36,8 @@ type InvoiceRow = {
  * link whose invoice is no longer pending records nothing.
  *
  * The rows are read plain, the models' rules applied to them (CheckinTask,
- * Invoice): a click that pays hydrates no model, as the invoice list.
+ * Invoice): a click that pays hydrates no model, as the invoice list, and
+ * its statements go straight to the transaction's connection.
  */
 export async function answerCheckin(
   plainToken: string,
@@ -45,9 +47,10 @@ export async function answerCheckin(
   if (!looksLikeCheckinToken(plainToken)) return 'invalid'
   const {
     rows: [task],
-  } = await trx.rawQuery<{ rows: TaskRow[] }>(
+  } = await transactionQuery<TaskRow>(
+    trx,
     `SELECT id, invoice_id, status, reason, sent_at, expires_at FROM checkin_tasks
-     WHERE token_hash = ? LIMIT 1 FOR UPDATE`,
+     WHERE token_hash = $1 LIMIT 1 FOR UPDATE`,
     [hashCheckinToken(plainToken)]
   )
 
@@ -60,9 +63,10 @@ export async function answerCheckin(
   // Paid or cancelled meanwhile (the SPA, another link): nothing is left to answer
   const {
     rows: [row],
-  } = await trx.rawQuery<{ rows: InvoiceRow[] }>(
+  } = await transactionQuery<InvoiceRow>(
+    trx,
     `SELECT id, user_id, number, amount_cents, currency, status FROM invoices
-     WHERE id = ? FOR NO KEY UPDATE`,
+     WHERE id = $1 FOR NO KEY UPDATE`,
     [task.invoice_id]
   )
   if (!row) throw new Error(`check-in task ${task.id}: invoice ${task.invoice_id} not found`)

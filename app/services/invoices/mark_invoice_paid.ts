@@ -6,6 +6,7 @@ import { cancelFollowUps } from '#services/invoices/invoice_follow_ups'
 import { promiseThankYou } from '#services/invoices/thank_yous'
 import { NO_HOLD } from '#services/holds/invoice_holds'
 import { recordTypedWebhookEvents, type TypedWebhookEvent } from '#services/webhooks/webhook_events'
+import { transactionQuery } from '#support/transaction_statements'
 
 const PAYMENT_LABELS: Record<PaidVia, string> = {
   manual: 'marked as paid',
@@ -42,20 +43,19 @@ async function recordPayment(
   via: PaidVia,
   trx: TransactionClientContract
 ): Promise<number> {
-  const { rows } = await trx.rawQuery(
-    `WITH rubis AS (UPDATE users SET rubis = rubis + 1 WHERE id = ?)
+  const { rows } = await transactionQuery<{ payment_number: number }>(
+    trx,
+    `WITH rubis AS (UPDATE users SET rubis = rubis + 1 WHERE id = $1)
      INSERT INTO activity_events (user_id, invoice_id, type, label, metadata, created_at)
-     SELECT ?, ?, 'invoice_paid', ?, ?::jsonb || jsonb_build_object('paymentNumber', count(*) + 1), ?
-     FROM activity_events WHERE invoice_id = ? AND type = 'invoice_paid'
+     SELECT $1, $2, 'invoice_paid', $3, $4::jsonb || jsonb_build_object('paymentNumber', count(*) + 1), $5
+     FROM activity_events WHERE invoice_id = $2 AND type = 'invoice_paid'
      RETURNING (metadata->>'paymentNumber')::int AS payment_number`,
     [
-      invoice.userId,
       invoice.userId,
       invoice.id,
       `Invoice ${invoice.number} ${PAYMENT_LABELS[via]}`,
       JSON.stringify({ via, amountCents: invoice.amountCents, currency: invoice.currency }),
       new Date(),
-      invoice.id,
     ]
   )
   return rows[0].payment_number
@@ -130,7 +130,14 @@ export async function markInvoiceRowPaid(
 ): Promise<boolean> {
   if (!isToBePaid(locked)) return false
   const changes = paymentChanges(via, DateTime.now())
-  await trx.from(Invoice.table).where('id', locked.id).update(Invoice.savedColumns(changes))
+  const columns = Invoice.savedColumns(changes)
+  const names = Object.keys(columns)
+  await transactionQuery(
+    trx,
+    `UPDATE ${Invoice.table} SET ${names.map((name, index) => `"${name}" = $${index + 1}`).join(', ')}
+     WHERE id = $${names.length + 1}`,
+    [...Object.values(columns), locked.id]
+  )
   await recordPaymentConsequences(locked, changes, trx, alsoReported)
   return true
 }

@@ -2,6 +2,7 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type Invoice from '#models/invoice'
 import ThankYou from '#models/thank_you'
 import sendThankYouJob, { thankYouJob } from '#jobs/send_thank_you_job'
+import { transactionQuery } from '#support/transaction_statements'
 
 /**
  * Promises the client a thank-you for this payment when the user wants
@@ -16,15 +17,16 @@ export async function promiseThankYou(
 ) {
   // Due now by the app's clock, which the job's delay and the reconciler read too
   const now = new Date()
-  const { rows } = await trx.rawQuery(
+  const { rows } = await transactionQuery(
+    trx,
     `INSERT INTO thank_yous (invoice_id, paid_at, status, scheduled_at, created_at, updated_at)
-     SELECT ?, ?, 'scheduled', ?::timestamptz, ?::timestamptz, ?::timestamptz
-     WHERE EXISTS (SELECT 1 FROM users WHERE id = ? AND thank_clients_on_payment)
-       AND EXISTS (SELECT 1 FROM relances WHERE invoice_id = ? AND status = 'sent')
-       AND NOT EXISTS (SELECT 1 FROM thank_yous WHERE invoice_id = ? AND status <> 'cancelled')
+     SELECT $1, $2, 'scheduled', $3::timestamptz, $3::timestamptz, $3::timestamptz
+     WHERE EXISTS (SELECT 1 FROM users WHERE id = $4 AND thank_clients_on_payment)
+       AND EXISTS (SELECT 1 FROM relances WHERE invoice_id = $1 AND status = 'sent')
+       AND NOT EXISTS (SELECT 1 FROM thank_yous WHERE invoice_id = $1 AND status <> 'cancelled')
      ON CONFLICT DO NOTHING
      RETURNING *`,
-    [invoice.id, invoice.paidAt!.toJSDate(), now, now, now, invoice.userId, invoice.id, invoice.id]
+    [invoice.id, invoice.paidAt!.toJSDate(), now, invoice.userId]
   )
   const promised = ThankYou.$createMultipleFromAdapterResult(rows)
   sendThankYouJob.enqueueAfterCommit(trx, promised.map(thankYouJob))

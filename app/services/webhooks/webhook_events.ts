@@ -4,6 +4,7 @@ import type { WebhookEventType } from '#models/webhook_endpoint'
 import { withIsoTimestamps, type InvoiceJson } from '#services/invoices/invoice_queries'
 import deliverWebhookJob, { webhookJob } from '#jobs/deliver_webhook_job'
 import { WEBHOOK_SUBSCRIBERS_SQL } from '#services/webhooks/webhook_subscribers_sql'
+import { transactionQuery } from '#support/transaction_statements'
 
 /**
  * The fields each event carries beside `invoice` in its `data` (documented
@@ -71,7 +72,7 @@ export async function recordTypedWebhookEvents(
   trx: TransactionClientContract
 ) {
   if (events.length === 0) return
-  const { rows } = await trx.rawQuery<{ rows: Subscribed[] }>(WEBHOOK_SUBSCRIBERS_SQL, [
+  const { rows } = await transactionQuery<Subscribed>(trx, WEBHOOK_SUBSCRIBERS_SQL, [
     [...new Set(events.map((event) => event.type))],
     [...new Set(events.map((event) => event.invoiceId))],
   ])
@@ -97,11 +98,12 @@ export async function recordTypedWebhookEvents(
     }))
   })
   if (deliveries.length === 0) return
-  const { rows: inserted } = await trx.rawQuery<{ rows: { id: number; scheduled_at: Date }[] }>(
+  const { rows: inserted } = await transactionQuery<{ id: number; scheduled_at: Date }>(
+    trx,
     `INSERT INTO webhook_deliveries
        (endpoint_id, event_type, message_id, payload, scheduled_at, created_at, updated_at)
      SELECT endpoint_id, event_type, message_id, payload, now(), now(), now()
-     FROM json_to_recordset(?::json)
+     FROM json_to_recordset($1::json)
        AS row(endpoint_id integer, event_type text, message_id text, payload json)
      RETURNING id, scheduled_at`,
     [JSON.stringify(deliveries)]

@@ -3,7 +3,7 @@ import { INVOICE_JSON } from '#services/invoices/invoice_json_sql'
 /*
 | Who subscribed to events of some invoices, with each invoice as the
 | payload shows it. Plain SQL, so the benchmarks' framework-free servers run
-| the very same statement. Bindings: the event types, the invoice ids.
+| the very same statement. $1: the event types, $2: the invoice ids.
 */
 export const WEBHOOK_SUBSCRIBERS_SQL = `SELECT page.id AS invoice_id, endpoints.list AS endpoints, ${INVOICE_JSON} AS invoice
      FROM invoices page
@@ -13,6 +13,6 @@ export const WEBHOOK_SUBSCRIBERS_SQL = `SELECT page.id AS invoice_id, endpoints.
                        ORDER BY endpoint.id) AS list
        FROM webhook_endpoints endpoint
        WHERE endpoint.user_id = page.user_id AND endpoint.disabled_at IS NULL
-         AND endpoint.events && ?::text[]
+         AND endpoint.events && $1::text[]
      ) endpoints
-     WHERE page.id = ANY(?::int[]) AND endpoints.list IS NOT NULL`
+     WHERE page.id = ANY($2::int[]) AND endpoints.list IS NOT NULL`
