@@ -1,4 +1,3 @@
-import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import ImportBatch, { type ImportRow } from '#models/import_batch'
@@ -22,7 +21,7 @@ import { readFacturXFiles } from '#services/imports/facturx_reader'
 import { facturXRow } from '#services/imports/facturx_rows'
 import { assertPdf, cleanUploadName } from '#services/documents/pdf_files'
 import { removeDocuments, withStoredDocuments } from '#services/documents/document_storage'
-import { eachInSlices, mapInSlices } from '#support/time_slices'
+import { eachInSlices } from '#support/time_slices'
 import { workLine } from '#support/work_line'
 import { assertImportSizeAllowed } from '#services/accounts/quotas'
 
@@ -326,18 +325,6 @@ export function findImportBatch(
   return query.firstOrFail()
 }
 
-function toNewInvoice(data: ValidRowData): NewInvoice {
-  return {
-    number: data.number,
-    clientName: data.clientName,
-    clientEmail: data.clientEmail,
-    amountCents: data.amountCents,
-    currency: data.currency,
-    issuedAt: data.issuedAt ? DateTime.fromISO(data.issuedAt, { zone: 'utc' }) : undefined,
-    dueDate: DateTime.fromISO(data.dueDate, { zone: 'utc' }),
-  }
-}
-
 const ANOTHER_VALIDATE_RUNS =
   'Another import of this account is being validated: try again once it is done'
 
@@ -386,9 +373,10 @@ export async function validateDraft(user: User, batchId: number, trx: Transactio
     throw new ConflictException(`This import batch is ${batch.status}, not a draft`)
   }
   const candidates = batch.rows.filter((row) => row.errors.length === 0)
+  // A valid row's data is the invoice, its dates the calendar days the draft stored
   const invoices = await createInvoices(
     user,
-    await mapInSlices(candidates, (row) => toNewInvoice(row.data as ValidRowData)),
+    candidates.map((row) => row.data as ValidRowData),
     trx,
     { importBatchId: batch.id }
   )
