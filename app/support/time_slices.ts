@@ -27,10 +27,13 @@ export async function eachInSlices<T>(
 }
 
 /** `items.map(step)`, in slices as `eachInSlices` runs them. */
-export async function mapInSlices<T, R>(items: T[], step: (item: T) => R): Promise<R[]> {
+export async function mapInSlices<T, R>(
+  items: T[],
+  step: (item: T, index: number) => R
+): Promise<R[]> {
   const results: R[] = []
   await eachInSlices(items, (item) => {
-    results.push(step(item))
+    results.push(step(item, results.length))
   })
   return results
 }

@@ -5,7 +5,7 @@ import Invoice from '#models/invoice'
 import type Relance from '#models/relance'
 import sendCheckinJob, { checkinJob } from '#jobs/send_checkin_job'
 import type { CheckinReason, ClientSignal } from '#models/checkin_task'
-import { generateCheckinToken } from '#services/checkins/checkin_token'
+import { checkinTokenBatch, generateCheckinToken } from '#services/checkins/checkin_token'
 import { relanceMayGoAt, waitsOf, type RelanceWaits } from '#services/relances/relance_waits'
 import { sendingTimeOn } from '#support/business_calendar'
 import { loadInTurn } from '#support/load_in_turn'
@@ -48,6 +48,9 @@ export async function cancelCheckinsForInvoices(
   return cancelled
 }
 
+/** An invoice about to get its check-in, its due date a calendar day (YYYY-MM-DD). */
+export type CheckinTarget = { id: number; dueDate: string }
+
 /**
  * Replaces the waiting check-in of each invoice with one at its due date:
  * one UPDATE, one INSERT, whatever the number of invoices, and the jobs
@@ -55,7 +58,7 @@ export async function cancelCheckinsForInvoices(
  * stays `scheduled`.
  */
 export async function scheduleCheckinsForInvoices(
-  invoices: Pick<Invoice, 'id' | 'dueDate'>[],
+  invoices: CheckinTarget[],
   timezone: string,
   trx: TransactionClientContract
 ): Promise<ScheduledRowRef[]> {
@@ -65,17 +68,19 @@ export async function scheduleCheckinsForInvoices(
     trx
   )
   const now = DateTime.now()
-  // Imports share due dates: each day's moment is computed once
+  // Imports share due dates: each day's moment is computed once, rows keep plain values
   const momentOn = new Map<string, number>()
+  const tokenAt = checkinTokenBatch(invoices.length)
   const tokens = new Map<number, string>()
-  const rows = await mapInSlices(invoices, (invoice) => {
-    const day = invoice.dueDate.toISODate()!
-    if (!momentOn.has(day)) {
-      momentOn.set(day, checkinTimeFor(invoice.dueDate, timezone, now).toMillis())
+  const rows = await mapInSlices(invoices, ({ id, dueDate }, index) => {
+    let moment = momentOn.get(dueDate)
+    if (moment === undefined) {
+      moment = checkinTimeFor(DateTime.fromISO(dueDate, { zone: 'utc' }), timezone, now).toMillis()
+      momentOn.set(dueDate, moment)
     }
-    const token = generateCheckinToken()
-    tokens.set(invoice.id, token.plain)
-    return { invoice_id: invoice.id, token_hash: token.hashed, scheduled_ms: momentOn.get(day)! }
+    const token = tokenAt(index)
+    tokens.set(id, token.plain)
+    return { invoice_id: id, token_hash: token.hashed, scheduled_ms: moment }
   })
   const tasks = await insertScheduledRows(
     CHECKIN_ROWS,
@@ -100,7 +105,11 @@ export async function scheduleCheckinForInvoice(
   timezone: string,
   trx: TransactionClientContract
 ): Promise<ScheduledRowRef | undefined> {
-  const [task] = await scheduleCheckinsForInvoices([invoice], timezone, trx)
+  const [task] = await scheduleCheckinsForInvoices(
+    [{ id: invoice.id, dueDate: invoice.dueDate.toISODate()! }],
+    timezone,
+    trx
+  )
   return task
 }
 

@@ -1,6 +1,7 @@
 import type { QueryClientContract } from '@adonisjs/lucid/types/database'
 import {
   generateLinkToken,
+  linkTokenBatch,
   hashLinkToken,
   looksLikeLinkToken,
   rotateLinkTokens,
@@ -11,6 +12,7 @@ import {
  * bytes in base64url) of which only the SHA-256 is stored.
  */
 export const generateCheckinToken = generateLinkToken
+export const checkinTokenBatch = linkTokenBatch
 export const hashCheckinToken = hashLinkToken
 export const looksLikeCheckinToken = looksLikeLinkToken
 

@@ -1,4 +1,3 @@
-import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import ImportBatch, { type ImportRow } from '#models/import_batch'
@@ -22,7 +21,7 @@ import { readFacturXFiles } from '#services/imports/facturx_reader'
 import { facturXRow } from '#services/imports/facturx_rows'
 import { assertPdf, cleanUploadName } from '#services/documents/pdf_files'
 import { removeDocuments, withStoredDocuments } from '#services/documents/document_storage'
-import { eachInSlices, mapInSlices } from '#support/time_slices'
+import { eachInSlices } from '#support/time_slices'
 import { workLine } from '#support/work_line'
 import { assertImportSizeAllowed } from '#services/accounts/quotas'
 
@@ -326,18 +325,6 @@ export function findImportBatch(
   return query.firstOrFail()
 }
 
-function toNewInvoice(data: ValidRowData): NewInvoice {
-  return {
-    number: data.number,
-    clientName: data.clientName,
-    clientEmail: data.clientEmail,
-    amountCents: data.amountCents,
-    currency: data.currency,
-    issuedAt: data.issuedAt ? DateTime.fromISO(data.issuedAt, { zone: 'utc' }) : undefined,
-    dueDate: DateTime.fromISO(data.dueDate, { zone: 'utc' }),
-  }
-}
-
 const ANOTHER_VALIDATE_RUNS =
   'Another import of this account is being validated: try again once it is done'
 
@@ -386,9 +373,10 @@ export async function validateDraft(user: User, batchId: number, trx: Transactio
     throw new ConflictException(`This import batch is ${batch.status}, not a draft`)
   }
   const candidates = batch.rows.filter((row) => row.errors.length === 0)
+  // A valid row's data is the invoice, its dates the calendar days the draft stored
   const invoices = await createInvoices(
     user,
-    await mapInSlices(candidates, (row) => toNewInvoice(row.data as ValidRowData)),
+    candidates.map((row) => row.data as ValidRowData),
     trx,
     { importBatchId: batch.id }
   )
@@ -398,13 +386,17 @@ export async function validateDraft(user: User, batchId: number, trx: Transactio
     candidates.filter((row) => created.has(row.data.number as string)),
     trx
   )
-  const rows = batch.rows.map((row) => {
-    const number = row.data.number as string
-    return row.errors.length === 0 && !created.has(number)
-      ? { ...row, errors: [alreadyExists(number)] }
-      : row
-  })
   const imported = invoices.length
+  const skippedValid = candidates.length - imported
+  const rows =
+    skippedValid === 0
+      ? batch.rows
+      : batch.rows.map((row) => {
+          const number = row.data.number as string
+          return row.errors.length === 0 && !created.has(number)
+            ? { ...row, errors: [alreadyExists(number)] }
+            : row
+        })
   const validated = {
     ...batch,
     status: 'validated' as const,
@@ -418,7 +410,8 @@ export async function validateDraft(user: User, batchId: number, trx: Transactio
     .where('id', batch.id)
     .update({
       status: validated.status,
-      rows: JSON.stringify(rows),
+      // Rewritten only when a row got an error: 10,000 rows of JSON are not written again as they are
+      ...(skippedValid === 0 ? {} : { rows: JSON.stringify(rows) }),
       valid_rows: validated.validRows,
       invalid_rows: validated.invalidRows,
       validated_at: now,
@@ -452,16 +445,21 @@ async function keepDocumentsOfImported(
   imported: ImportRow[],
   trx: TransactionClientContract
 ) {
-  const documents = imported.map((row) => ({ line: row.line, number: row.data.number }))
-  await trx.rawQuery(
-    `UPDATE invoices SET document_path = document.path, document_filename = document.filename,
-       document_size_bytes = document.size_bytes, document_uploaded_at = document.created_at
-     FROM import_batch_documents document
-     JOIN json_to_recordset(?::json) AS imported(line int, number text) ON imported.line = document.line
-     WHERE document.import_batch_id = ? AND invoices.import_batch_id = ?
-       AND invoices.user_id = ? AND invoices.number = imported.number`,
-    [JSON.stringify(documents), batch.id, batch.id, batch.userId]
-  )
+  // Only a Factur-X row has a PDF: a CSV or JSON import skips the statement
+  const documents = imported
+    .filter((row) => row.document)
+    .map((row) => ({ line: row.line, number: row.data.number }))
+  if (documents.length > 0) {
+    await trx.rawQuery(
+      `UPDATE invoices SET document_path = document.path, document_filename = document.filename,
+         document_size_bytes = document.size_bytes, document_uploaded_at = document.created_at
+       FROM import_batch_documents document
+       JOIN json_to_recordset(?::json) AS imported(line int, number text) ON imported.line = document.line
+       WHERE document.import_batch_id = ? AND invoices.import_batch_id = ?
+         AND invoices.user_id = ? AND invoices.number = imported.number`,
+      [JSON.stringify(documents), batch.id, batch.id, batch.userId]
+    )
+  }
   await releaseDraftDocuments(batch, new Set(imported.map((row) => row.line)), trx)
 }
 

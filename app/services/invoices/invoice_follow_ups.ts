@@ -25,9 +25,12 @@ import {
  * dependencies run one way: use cases → follow-ups → schedulers.
  */
 
-/** The follow-ups of new invoices, each with its `customer` loaded: one INSERT per kind. */
+/**
+ * The follow-ups of new invoices, each with its client, its due date a
+ * calendar day (YYYY-MM-DD): one INSERT per kind.
+ */
 export async function scheduleFollowUpsForNewInvoices(
-  invoices: Invoice[],
+  invoices: { id: number; dueDate: string; client: Pick<Client, 'remindersPausedUntil'> }[],
   user: User,
   trx: TransactionClientContract
 ) {
@@ -36,7 +39,7 @@ export async function scheduleFollowUpsForNewInvoices(
     invoices.map((invoice) => ({
       id: invoice.id,
       dueDate: invoice.dueDate,
-      pausedUntil: invoice.customer.remindersPausedUntil,
+      pausedUntil: invoice.client.remindersPausedUntil,
     })),
     { offsets: user.relanceOffsets, timezone: user.timezone },
     trx

@@ -56,8 +56,11 @@ type SchedulingContext = {
   pausedUntil: DateTime | null
 }
 
-/** An invoice about to get its relances, with its client's pause. */
-export type RelanceTarget = Pick<Invoice, 'id' | 'dueDate'> & { pausedUntil: DateTime | null }
+/**
+ * An invoice about to get its relances, its due date a calendar day
+ * (YYYY-MM-DD), with its client's pause.
+ */
+export type RelanceTarget = { id: number; dueDate: string; pausedUntil: DateTime | null }
 
 /**
  * Creates the relances of invoices that have none yet: one INSERT whatever
@@ -73,9 +76,14 @@ export async function scheduleRelancesForNewInvoices(
   // Imports share due dates and pauses: each schedule is computed once
   const schedules = new Map<string, number[]>()
   const rows = invoices.flatMap(({ id, dueDate, pausedUntil }) => {
-    const key = `${dueDate.toISODate()}|${pausedUntil?.toISODate() ?? ''}`
+    const key = `${dueDate}|${pausedUntil?.toISODate() ?? ''}`
     if (!schedules.has(key)) {
-      const times = relanceTimesFor({ ...context, dueDate, pausedUntil, now })
+      const times = relanceTimesFor({
+        ...context,
+        dueDate: DateTime.fromISO(dueDate, { zone: 'utc' }),
+        pausedUntil,
+        now,
+      })
       schedules.set(
         key,
         times.map((time) => time.toMillis())
@@ -111,7 +119,13 @@ export async function scheduleRelancesForInvoice(
     .orderBy('sequence', 'asc')
   if (existing.length === 0) {
     return scheduleRelancesForNewInvoices(
-      [{ id: invoice.id, dueDate: invoice.dueDate, pausedUntil: context.pausedUntil }],
+      [
+        {
+          id: invoice.id,
+          dueDate: invoice.dueDate.toISODate()!,
+          pausedUntil: context.pausedUntil,
+        },
+      ],
       context,
       trx
     )
