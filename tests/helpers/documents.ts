@@ -72,24 +72,45 @@ export const EXTERNAL_ENTITY_XML = [
   '</rsm:CrossIndustryInvoice>',
 ].join('\n')
 
+/** A PDF of a catalog, no page, and one object stream of these deflated bytes. */
+function objectStreamPdf(deflated: Buffer, filename: string): Upload {
+  const head =
+    '%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n' +
+    '2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n' +
+    `3 0 obj << /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length ${deflated.length} >>\nstream\n`
+  return {
+    filename,
+    bytes: Buffer.concat([
+      Buffer.from(head, 'latin1'),
+      deflated,
+      Buffer.from('\nendstream\nendobj\ntrailer << /Root 1 0 R >>\n%%EOF\n', 'latin1'),
+    ]),
+  }
+}
+
 /**
  * A PDF whose object stream inflates to 64 MB (of spaces) from 64 KB: what
  * a parser decoding it in full would hold in memory.
  */
 export function deflateBombPdf(): Upload {
-  const bomb = deflateSync(Buffer.alloc(64 * 1024 * 1024, 0x20), { level: 9 })
-  const head =
-    '%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n' +
-    '2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n' +
-    `3 0 obj << /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length ${bomb.length} >>\nstream\n`
-  return {
-    filename: 'bomb.pdf',
-    bytes: Buffer.concat([
-      Buffer.from(head, 'latin1'),
-      bomb,
-      Buffer.from('\nendstream\nendobj\ntrailer << /Root 1 0 R >>\n%%EOF\n', 'latin1'),
-    ]),
-  }
+  return objectStreamPdf(
+    deflateSync(Buffer.alloc(64 * 1024 * 1024, 0x20), { level: 9 }),
+    'bomb.pdf'
+  )
+}
+
+let namesPdfs = 0
+
+/**
+ * A PDF whose object stream holds `count` names of its own (`/0_0 /0_1 …`,
+ * then `/1_0 …`): pdf-lib interns every name for the life of the worker
+ * that reads it, so 450,000 leave some 70 MB in its heap of 96, 300,000
+ * need some 55 MB, and 1,000,000 exhaust it.
+ */
+export function manyNamesPdf(count: number, filename: string): Upload {
+  const prefix = `${(namesPdfs++).toString(36)}_`
+  const names = Array.from({ length: count }, (_, index) => `/${prefix}${index.toString(36)}`)
+  return objectStreamPdf(deflateSync(Buffer.from(`4 0 [${names.join(' ')}]`, 'latin1')), filename)
 }
 
 /** A ZIP archive named like a PDF. */

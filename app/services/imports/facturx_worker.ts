@@ -9,6 +9,7 @@
 | module of the app.
 */
 import { createRequire } from 'node:module'
+import { getHeapStatistics } from 'node:v8'
 import { parentPort } from 'node:worker_threads'
 import { inflateSync } from 'node:zlib'
 import {
@@ -22,7 +23,7 @@ import {
   decodePDFRawStream,
 } from 'pdf-lib'
 import { XMLParser } from 'fast-xml-parser'
-import type { FacturXRequest, FacturXResult } from '#services/imports/facturx_reader'
+import type { FacturXReply, FacturXRequest, FacturXResult } from '#services/imports/facturx_reader'
 
 /** The names Factur-X 1.0, ZUGFeRD 2.x and its XRechnung profile give the XML. */
 const XML_NAMES = ['factur-x.xml', 'zugferd-invoice.xml', 'xrechnung.xml']
@@ -258,8 +259,11 @@ async function read(bytes: Uint8Array): Promise<FacturXResult> {
   return fields ? { kind: 'invoice', xmlName, fields } : { kind: 'none' }
 }
 
-// Silences pdf-lib's console warnings about damaged objects: the reader decides what to say
-console.warn = () => {}
+// Silences pdf-lib's console warnings about damaged objects (the reader decides what to say),
+// and any other output: the reader never reads it, and the worker lives on
+for (const method of ['debug', 'error', 'info', 'log', 'trace', 'warn'] as const) {
+  console[method] = () => {}
+}
 
 parentPort!.on('message', async ({ id, bytes }: FacturXRequest) => {
   let result: FacturXResult
@@ -271,5 +275,7 @@ parentPort!.on('message', async ({ id, bytes }: FacturXRequest) => {
       reason: error instanceof RefusedPdf ? error.message : 'it cannot be read as a PDF',
     }
   }
-  parentPort!.postMessage({ id, result })
+  // The reader replaces a worker that keeps too much of what it read
+  const heapBytes = getHeapStatistics().used_heap_size
+  parentPort!.postMessage({ id, result, heapBytes } satisfies FacturXReply)
 })

@@ -8,6 +8,7 @@ import {
   EXTERNAL_ENTITY_XML,
   deflateBombPdf,
   importPdfs,
+  manyNamesPdf,
   oversizedPdf,
   pdfWithXml,
   sample,
@@ -52,6 +53,12 @@ test.group('Hostile PDFs', (group) => {
         'declares a DTD or entities',
       ],
       ['deflate bomb', deflateBombPdf(), 422, 'expands to more than 16 MB'],
+      [
+        'a million names',
+        manyNamesPdf(1_000_000, 'noms.pdf'),
+        422,
+        'needs more memory than a PDF invoice ever does',
+      ],
       ['a ZIP named .pdf', zipNamedPdf(), 422, 'is not a PDF: it does not start with %PDF-'],
       ['a PDF cut short', await truncatedPdf(), 422, 'is not a complete PDF'],
       ['over 5 MB', await oversizedPdf(), 413, 'is over the 5 MB limit'],
@@ -80,6 +87,39 @@ test.group('Hostile PDFs', (group) => {
     }
     assert.deepEqual(await rowsAndJobs(), state)
     assert.deepEqual(await storedDocuments(), stored)
+  })
+
+  test('a PDF that exhausts the reading worker, or leaves it full, spoils no later import', async ({
+    client,
+    assert,
+  }) => {
+    const [user, other] = await UserFactory.createMany(2)
+    const facturX = await sample('facturX')
+
+    const exhausted = await importPdfs(client, user, [facturX, manyNamesPdf(1_000_000, 'a.pdf')])
+    const [error] = assertErrorBody(assert, exhausted, 422)
+    assert.include(error.message, '"a.pdf" is refused: reading it needs more memory')
+    // Its names stay in the heap of the worker that read it (some 70 MB of its 96)
+    const filled = await importPdfs(client, user, [manyNamesPdf(450_000, 'b.pdf'), facturX])
+    filled.assertStatus(201)
+    const fields = (response: typeof filled) =>
+      response
+        .body()
+        .data.rows.map((row: { errors: { field: string }[] }) => row.errors.map((e) => e.field))
+    assert.deepEqual(fields(filled), [['file'], []])
+
+    // Another user's PDFs, the first one needing some 55 MB: more than that worker has left
+    const next = await importPdfs(client, other, [
+      manyNamesPdf(300_000, 'c.pdf'),
+      facturX,
+      await sample('prepaid'),
+    ])
+    next.assertStatus(201)
+    assert.deepEqual(
+      next.body().data.rows.map((row: { data: { number: string | null } }) => row.data.number),
+      [null, 'F20260023', 'F20180027']
+    )
+    assert.deepEqual(fields(next), [['file'], [], []])
   })
 
   test('more than 50 PDFs are refused at the 51st part, before any is read', async ({
