@@ -4,6 +4,7 @@ import {
   hashLinkToken,
   looksLikeLinkToken,
   rotateLinkTokens,
+  writeLinkTokens,
 } from '#support/link_tokens'
 
 /**
@@ -20,13 +21,16 @@ export const looksLikeCheckinToken = looksLikeLinkToken
  * links than the tasks' own jobs carry).
  */
 export function rotateCheckinTokens(taskIds: number[], client: QueryClientContract) {
-  return rotateLinkTokens(
-    {
-      table: 'checkin_tasks',
-      column: 'token_hash',
-      stillPending: "checkin_tasks.status = 'scheduled'",
-    },
-    taskIds,
-    client
-  )
+  return rotateLinkTokens(CHECKIN_TOKEN, taskIds, client)
+}
+
+/** Stores these tasks' new tokens (plain, by task id) on those still `scheduled`. */
+export function writeCheckinTokens(tokens: Map<number, string>, client: QueryClientContract) {
+  return writeLinkTokens(CHECKIN_TOKEN, tokens, client)
+}
+
+const CHECKIN_TOKEN = {
+  table: 'checkin_tasks',
+  column: 'token_hash',
+  stillPending: "checkin_tasks.status = 'scheduled'",
 }
