@@ -1,7 +1,9 @@
 import encryption from '@adonisjs/core/services/encryption'
 import logger from '@adonisjs/core/services/logger'
 import db from '@adonisjs/lucid/services/db'
+import { DelayedError } from 'bullmq'
 import { defineJob, type QueueJob } from '#queue/job_definition'
+import { workerConcurrency, workersClosing } from '#queue/workers'
 import type { QueuedJob } from '#queue/queues'
 import {
   scheduledRowStatus,
@@ -18,15 +20,25 @@ export type SendCheckinPayload = {
   encryptedToken: string
 }
 
+/** Loaded on first use: the web process, which only enqueues, never loads the mail code. */
+const batcher = async () => {
+  const { CheckinBatcher } = await import('#services/checkins/checkin_batcher')
+  checkinBatcher ??= new CheckinBatcher({ batchSize: workerConcurrency, closing: workersClosing })
+  return checkinBatcher
+}
+let checkinBatcher: import('#services/checkins/checkin_batcher').CheckinBatcher | undefined
+
 /**
  * Check-in emails to the freelancer: one job per task, at the task's
- * moment, carrying the plain token of its links.
+ * moment, carrying the plain token of its links. A job wakes the process's
+ * batches, which send every check-in due (its own first) and remove the
+ * jobs of the tasks they send.
  */
 const sendCheckinJob: QueueJob<SendCheckinPayload, ScheduledRowRef> = defineJob({
   name: 'send-checkin',
   idPrefix: 'checkin',
 
-  async handle(job) {
+  async handle(job, token) {
     const { taskId, encryptedToken } = job.data
     const plainToken =
       typeof encryptedToken === 'string' ? encryption.decrypt<string>(encryptedToken) : null
@@ -34,9 +46,12 @@ const sendCheckinJob: QueueJob<SendCheckinPayload, ScheduledRowRef> = defineJob(
       logger.warn({ jobId: job.id }, 'check-in job with an unreadable payload skipped')
       return 'skipped'
     }
-    // Loaded on first use: the web process, which only enqueues, never loads the mail code
-    const { deliverCheckin } = await import('#services/checkins/checkin_delivery')
-    return deliverCheckin(taskId, plainToken)
+    const batches = await batcher()
+    const outcome = await batches.deliver({ taskId, plainToken })
+    if (outcome !== 'requeue') return outcome
+    // The worker is stopping before this email started: the job waits for the next worker
+    await job.moveToDelayed(Date.now(), token)
+    throw new DelayedError()
   },
 
   isPermanent: isPermanentMailError,

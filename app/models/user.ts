@@ -110,6 +110,15 @@ export default class User extends compose(BaseModel, Timestamps, AuthFinder) {
 
   /** The rule of `maySendEmails`, for a user row read without the model (the worker's claim). */
   static maySendEmailsWhenVerifiedAt(emailVerifiedAt: unknown) {
-    return emailVerifiedAt !== null || env.get('EMAIL_VERIFICATION', 'required') === 'off'
+    return emailVerifiedAt !== null || !User.#verificationRequired()
+  }
+
+  /** The same rule as SQL on the users row `u`, for a query that picks who to send to. */
+  static maySendEmailsSql(u: string) {
+    return User.#verificationRequired() ? `${u}.email_verified_at IS NOT NULL` : 'TRUE'
+  }
+
+  static #verificationRequired() {
+    return env.get('EMAIL_VERIFICATION', 'required') !== 'off'
   }
 }

@@ -6,6 +6,18 @@ import type { QueueJob } from '#queue/job_definition'
 import { jobsProcessed } from '#metrics/metrics'
 
 const registry = new Map<string, QueueJob>()
+const started: Worker[] = []
+let startedConcurrency = 1
+
+/** Jobs each queue of this process runs at once (`--concurrency`). */
+export function workerConcurrency(): number {
+  return startedConcurrency
+}
+
+/** The process's workers were asked to close: start nothing new, finish what is in hand. */
+export function workersClosing(): boolean {
+  return started.some((worker) => worker.closing !== undefined)
+}
 
 /** Binds a job to its queue: the one place a queue is named. */
 export function registerWorker(queueName: string, job: QueueJob) {
@@ -52,7 +64,8 @@ function logFailure(queueName: string, job: Job, error: Error, spec: QueueJob['s
  * permanent fails the job at once instead of retrying it.
  */
 export function startWorkers(queueNames: string[], concurrency: number): Worker[] {
-  return queueNames.map((queueName) => {
+  startedConcurrency = concurrency
+  const workers = queueNames.map((queueName) => {
     const queueJob = registry.get(queueName)
     if (!queueJob) throw new Error(`No worker registered for queue "${queueName}"`)
     const { spec } = queueJob
@@ -96,4 +109,6 @@ export function startWorkers(queueNames: string[], concurrency: number): Worker[
     worker.on('error', (error) => logger.error({ queue: queueName, err: error }, 'worker error'))
     return worker
   })
+  started.push(...workers)
+  return workers
 }

@@ -41,6 +41,8 @@ export function looksLikeLinkToken(value: string): boolean {
   return /^[A-Za-z0-9_-]{43}$/.test(value)
 }
 
+type LinkTokenColumn = { table: string; column: string; stillPending: string }
+
 /**
  * Gives each of these rows a new link token, in one statement, where
  * `stillPending` (SQL on the table) still holds, and returns the new plain
@@ -49,21 +51,36 @@ export function looksLikeLinkToken(value: string): boolean {
  * come from the code, never from input.
  */
 export async function rotateLinkTokens(
-  target: { table: string; column: string; stillPending: string },
+  target: LinkTokenColumn,
   ids: number[],
   client: QueryClientContract
 ): Promise<Map<number, string>> {
-  if (ids.length === 0) return new Map()
-  const { table, column, stillPending } = target
   const token = linkTokenBatch(ids.length)
-  const tokens = ids.map((id, index) => ({ id, ...token(index) }))
-  const { rows: rotated } = await client.rawQuery<{ rows: { id: number }[] }>(
+  const tokens = new Map(ids.map((id, index) => [id, token(index)]))
+  const pending = await writeLinkTokens(target, tokens, client)
+  return new Map(
+    [...tokens].filter(([id]) => pending.has(id)).map(([id, { plain }]) => [id, plain])
+  )
+}
+
+/**
+ * Stores the hash of these tokens, by row id, where `stillPending` holds,
+ * in one statement; returns the ids it wrote. A caller that must send first
+ * (a batch of check-ins) writes only what went out.
+ */
+export async function writeLinkTokens(
+  { table, column, stillPending }: LinkTokenColumn,
+  tokens: Map<number, { hashed: string }>,
+  client: QueryClientContract
+): Promise<Set<number>> {
+  if (tokens.size === 0) return new Set()
+  const hashes = [...tokens].map(([id, { hashed }]) => ({ id, hash: hashed }))
+  const { rows: written } = await client.rawQuery<{ rows: { id: number }[] }>(
     `UPDATE ${table} SET ${column} = fresh.hash, updated_at = ?
      FROM json_to_recordset(?::json) AS fresh(id integer, hash text)
      WHERE ${table}.id = fresh.id AND ${stillPending}
      RETURNING ${table}.id`,
-    [new Date(), JSON.stringify(tokens.map(({ id, hashed }) => ({ id, hash: hashed })))]
+    [new Date(), JSON.stringify(hashes)]
   )
-  const pending = new Set(rotated.map(({ id }) => id))
-  return new Map(tokens.filter(({ id }) => pending.has(id)).map(({ id, plain }) => [id, plain]))
+  return new Set(written.map(({ id }) => id))
 }

@@ -16,8 +16,8 @@ type ScheduledRow = {
   invoice: { isPending: boolean; user: { maySendEmails: boolean } }
 }
 
-/** The rows `sent` and their events in the feed: one round trip per email. */
-function markSentWithEvents(
+/** The rows `sent` and their events in the feed: one round trip per email, or per batch. */
+export function markSentWithEvents(
   table: string,
   ids: number[],
   events: ActivityEntry[],

@@ -3,8 +3,14 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import CheckinTask, { type CheckinReason, type ClientSignal } from '#models/checkin_task'
 import User, { type Locale } from '#models/user'
 import sendCheckinJob from '#jobs/send_checkin_job'
-import { deliverScheduledRow } from '#support/scheduled_delivery'
-import { hashCheckinToken, rotateCheckinTokens } from '#services/checkins/checkin_token'
+import db from '@adonisjs/lucid/services/db'
+import { deliverScheduledRow, markSentWithEvents } from '#support/scheduled_delivery'
+import {
+  generateCheckinToken,
+  hashCheckinToken,
+  rotateCheckinTokens,
+  writeCheckinTokens,
+} from '#services/checkins/checkin_token'
 import { scheduleCheckinsBeforeNextRelance } from '#services/checkins/checkin_scheduler'
 import { sendCheckinEmail } from '#mails/mail_dispatcher'
 import {
@@ -12,6 +18,8 @@ import {
   DIGEST_WINDOW_MS,
   DUE_CHECKIN_COLUMNS,
   DUE_CHECKIN_FROM,
+  DUE_CHECKINS_OF_USERS_SQL,
+  dueCheckinUsersSql,
   sendableDuringHolds,
 } from '#services/checkins/due_checkin_sql'
 
@@ -164,34 +172,152 @@ export function deliverCheckin(taskId: number, plainToken: string): Promise<Deli
       return null
     },
     companions: (task, trx) => dueCompanions(task, tokens, trx),
-    send: (task, companions) => {
-      const oldestFirst = [task, ...companions].sort(
-        (a, b) => a.scheduledAt - b.scheduledAt || a.id - b.id
-      )
-      return sendCheckinEmail({
-        user: task.invoice.user,
-        checkins: oldestFirst.map(({ id, invoice, reason, signal, expiresAt }) => ({
-          invoice,
-          client: invoice.customer,
-          plainToken: tokens.get(id)!,
-          reason,
-          signal,
-          expiresAt,
-        })),
-      })
-    },
+    send: (task, companions) => sendCheckinsOf(task.invoice.user, [task, ...companions], tokens),
     // The invoice's next check-in, before its next relance, now that this one is out
-    afterSent: (tasks, trx) =>
-      scheduleCheckinsBeforeNextRelance(
-        tasks.filter((task) => task.relancesAhead).map((task) => task.invoiceId),
+    afterSent: scheduleNextCheckins,
+    sentEvent: checkinSentEvent,
+  })
+}
+
+/** One email to the user listing these tasks, oldest first, each with its own links. */
+function sendCheckinsOf(
+  user: DueCheckin['invoice']['user'],
+  tasks: DueCheckin[],
+  tokens: Map<number, string>
+) {
+  const oldestFirst = [...tasks].sort((a, b) => a.scheduledAt - b.scheduledAt || a.id - b.id)
+  return sendCheckinEmail({
+    user,
+    checkins: oldestFirst.map(({ id, invoice, reason, signal, expiresAt }) => ({
+      invoice,
+      client: invoice.customer,
+      plainToken: tokens.get(id)!,
+      reason,
+      signal,
+      expiresAt,
+    })),
+  })
+}
+
+/** The invoices' next check-ins, before their next relance, now that these are out. */
+function scheduleNextCheckins(tasks: DueCheckin[], trx: TransactionClientContract) {
+  return scheduleCheckinsBeforeNextRelance(
+    tasks.filter((task) => task.relancesAhead).map((task) => task.invoiceId),
+    trx
+  )
+}
+
+function checkinSentEvent({ invoice, reason }: DueCheckin) {
+  return {
+    userId: invoice.userId,
+    invoiceId: invoice.id,
+    type: 'checkin_sent' as const,
+    label: `Check-in email sent for invoice ${invoice.number}`,
+    metadata: { reason },
+  }
+}
+
+/** A check-in job being run: its task and the plain token of its links. */
+export type CheckinInHand = { taskId: number; plainToken: string }
+
+/** What a batch did with each job in hand; a job it did not take is absent. */
+export type BatchOutcomes = Map<number, 'sent' | Error>
+
+/** How many of the oldest due tasks a batch looks at to find its users. */
+const DUE_LOOKAHEAD = 500
+
+/**
+ * Sends, in one transaction, the check-ins of up to `users` freelancers
+ * (the batch says how many it locked, and how many tasks it sent):
+ * those of the jobs in hand first, then those whose check-ins have waited
+ * longest. Each user gets one email (the digest of every task of theirs due
+ * within the window, as `deliverCheckin` sends it); the emails go out
+ * together over the SMTP pool, then one statement marks every task that
+ * went `sent`, with its event. A task carries its job's token when that job
+ * is in hand, a new one otherwise, stored only if its email went out; the
+ * others' jobs are removed after commit (run anyway, they find their task
+ * sent). A failed email leaves its tasks `scheduled` for their own jobs.
+ *
+ * At most `users` emails are in flight at once, all committed together: a
+ * crash between the SMTP answers and the commit sends those again, the
+ * same window as `users` jobs in hand. The users are locked as
+ * `deliverCheckin` locks them, but skipped when another delivery holds
+ * them, so batches of several workers never wait on each other.
+ */
+export function deliverDueCheckins(
+  inHand: CheckinInHand[],
+  users: number
+): Promise<{ outcomes: BatchOutcomes; users: number; sent: number; failed: boolean }> {
+  return db.transaction(async (trx) => {
+    const inHandIds = inHand.map(({ taskId }) => taskId)
+    const { rows: locked } = await trx.rawQuery(dueCheckinUsersSql(User.maySendEmailsSql('du')), [
+      inHandIds,
+      new Date(),
+      DUE_LOOKAHEAD,
+      users,
+    ])
+    const outcomes: BatchOutcomes = new Map()
+    if (locked.length === 0) return { outcomes, users: 0, sent: 0, failed: false }
+    const { rows } = await trx.rawQuery(DUE_CHECKINS_OF_USERS_SQL, [
+      locked.map(({ id }: { id: number }) => id),
+      digestHorizon(),
+      inHandIds,
+    ])
+    // A task goes with its job's token when that job is in hand, with a new one
+    // when it is due anyway; a job whose token the task no longer has takes
+    // the per-row path, which sends nothing for it
+    const jobTokens = new Map(inHand.map(({ taskId, plainToken }) => [taskId, plainToken]))
+    const horizon = digestHorizon().getTime()
+    const tokens = new Map<number, string>()
+    const fresh = new Map<number, { plain: string; hashed: string }>()
+    const byUser = new Map<number, DueCheckin[]>()
+    for (const task of rows.map(dueCheckinOf)) {
+      const tasks = byUser.get(task.invoice.userId) ?? []
+      if (!task.invoice.user.maySendEmails || tasks.length >= DIGEST_LIMIT) continue
+      const own = jobTokens.get(task.id)
+      if (own !== undefined && hashCheckinToken(own) === task.tokenHash) {
+        tokens.set(task.id, own)
+      } else if (task.scheduledAt <= horizon) {
+        const token = generateCheckinToken()
+        tokens.set(task.id, token.plain)
+        fresh.set(task.id, token)
+      } else continue
+      byUser.set(task.invoice.userId, [...tasks, task])
+    }
+
+    const emails = [...byUser.values()]
+    const results = await Promise.allSettled(
+      emails.map((tasks) => sendCheckinsOf(tasks[0].invoice.user, tasks, tokens))
+    )
+    const sent: DueCheckin[] = []
+    results.forEach((result, index) => {
+      for (const task of emails[index]) {
+        if (result.status === 'fulfilled') sent.push(task)
+        if (jobTokens.has(task.id)) {
+          outcomes.set(task.id, result.status === 'fulfilled' ? 'sent' : result.reason)
+        }
+      }
+    })
+    if (sent.length > 0) {
+      const sentIds = new Set(sent.map((task) => task.id))
+      await writeCheckinTokens(new Map([...fresh].filter(([id]) => sentIds.has(id))), trx)
+      await markSentWithEvents(
+        CheckinTask.table,
+        sent.map((task) => task.id),
+        sent.map(checkinSentEvent),
         trx
-      ),
-    sentEvent: ({ invoice, reason }) => ({
-      userId: invoice.userId,
-      invoiceId: invoice.id,
-      type: 'checkin_sent',
-      label: `Check-in email sent for invoice ${invoice.number}`,
-      metadata: { reason },
-    }),
+      )
+      await scheduleNextCheckins(sent, trx)
+      sendCheckinJob.removeAfterCommit(
+        trx,
+        sent.filter((task) => !jobTokens.has(task.id)).map((task) => task.id)
+      )
+    }
+    return {
+      outcomes,
+      users: locked.length,
+      sent: sent.length,
+      failed: results.some((result) => result.status === 'rejected'),
+    }
   })
 }

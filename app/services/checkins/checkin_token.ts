@@ -5,6 +5,7 @@ import {
   hashLinkToken,
   looksLikeLinkToken,
   rotateLinkTokens,
+  writeLinkTokens,
 } from '#support/link_tokens'
 
 /**
@@ -22,13 +23,19 @@ export const looksLikeCheckinToken = looksLikeLinkToken
  * links than the tasks' own jobs carry).
  */
 export function rotateCheckinTokens(taskIds: number[], client: QueryClientContract) {
-  return rotateLinkTokens(
-    {
-      table: 'checkin_tasks',
-      column: 'token_hash',
-      stillPending: "checkin_tasks.status = 'scheduled'",
-    },
-    taskIds,
-    client
-  )
+  return rotateLinkTokens(CHECKIN_TOKEN, taskIds, client)
+}
+
+/** Stores these tasks' new tokens, by task id, on those still `scheduled`. */
+export function writeCheckinTokens(
+  tokens: Map<number, { hashed: string }>,
+  client: QueryClientContract
+) {
+  return writeLinkTokens(CHECKIN_TOKEN, tokens, client)
+}
+
+const CHECKIN_TOKEN = {
+  table: 'checkin_tasks',
+  column: 'token_hash',
+  stillPending: "checkin_tasks.status = 'scheduled'",
 }

@@ -53,3 +53,46 @@ export const CLAIM_CHECKIN_SQL = `SELECT ${DUE_CHECKIN_COLUMNS},
   ${DUE_CHECKIN_FROM}
   WHERE t.id = ?
   FOR NO KEY UPDATE OF u FOR UPDATE OF t`
+
+/**
+ * A batch's recipients: the users of the tasks whose jobs are in hand
+ * (bindings: their ids), then those of the oldest due tasks (bindings: now,
+ * how many tasks to look at), oldest first, at most `limit` (binding) users,
+ * locked as CLAIM_CHECKIN_SQL locks them; a user another delivery holds is
+ * skipped, not waited for. `maySend` is the users' sending rule as SQL on `du`.
+ */
+export const dueCheckinUsersSql = (maySend: string) => `SELECT u.id
+  FROM users AS u
+  JOIN (
+    SELECT c.user_id, min(c.rank) AS rank, min(c.scheduled_at) AS first_due
+      FROM (
+        SELECT i.user_id, 0 AS rank, t.scheduled_at
+          FROM checkin_tasks AS t JOIN invoices AS i ON i.id = t.invoice_id
+         WHERE t.id = ANY(?::int[]) AND t.status = 'scheduled'
+        UNION ALL
+        (SELECT i.user_id, 1, t.scheduled_at
+           FROM checkin_tasks AS t
+           JOIN invoices AS i ON i.id = t.invoice_id
+           JOIN users AS du ON du.id = i.user_id
+          WHERE t.status = 'scheduled' AND t.scheduled_at <= ? AND i.status = 'pending'
+            AND ${maySend} AND ${sendableDuringHolds('t', 'i')}
+          ORDER BY t.scheduled_at, t.id
+          LIMIT ?)
+      ) AS c
+     GROUP BY c.user_id
+  ) AS due ON due.user_id = u.id
+  ORDER BY due.rank, due.first_due, u.id
+  LIMIT ?
+  FOR NO KEY UPDATE OF u SKIP LOCKED`
+
+/**
+ * The tasks of these users (bindings: their ids) due before the horizon
+ * (binding), or in hand (bindings: their ids), that may go out now, locked,
+ * each user's oldest first.
+ */
+export const DUE_CHECKINS_OF_USERS_SQL = `SELECT ${DUE_CHECKIN_COLUMNS}
+  ${DUE_CHECKIN_FROM}
+  WHERE i.user_id = ANY(?::int[]) AND i.status = 'pending' AND t.status = 'scheduled'
+    AND (t.scheduled_at <= ? OR t.id = ANY(?::int[])) AND ${sendableDuringHolds('t', 'i')}
+  ORDER BY i.user_id, t.scheduled_at, t.id
+  FOR UPDATE OF t`

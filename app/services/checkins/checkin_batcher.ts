@@ -1,0 +1,109 @@
+import db from '@adonisjs/lucid/services/db'
+import {
+  deliverCheckin,
+  deliverDueCheckins,
+  type CheckinInHand,
+  type DeliveryOutcome,
+} from '#services/checkins/checkin_delivery'
+
+/** What a check-in job ends with; `requeue`: the worker stops before its email started. */
+export type BatchedOutcome = DeliveryOutcome | 'requeue'
+
+type Waiting = CheckinInHand & {
+  resolve(outcome: BatchedOutcome): void
+  reject(error: unknown): void
+}
+
+/**
+ * Sends the check-ins falling due in batches, one batch at a time per
+ * process. A job handed to `deliver` wakes the drain, which sends a batch
+ * (the jobs in hand first, then the longest-waiting check-ins) and goes on
+ * while batches come back full: a 09:00 burst goes out at a few statements
+ * per batch, its other jobs removed as their tasks go, instead of a claim,
+ * a commit and a job per email.
+ *
+ * The jobs in hand settle once the drain ends, so the worker fetches no
+ * other job meanwhile (whose task a batch may be sending). A job no batch
+ * took (its user held by another delivery, its invoice held…) takes the
+ * per-row path, which decides as it always did. Once the worker closes, no
+ * new batch starts: a job whose task is still scheduled goes back to the
+ * queue unsent.
+ */
+export class CheckinBatcher {
+  #waiting: Waiting[] = []
+  #running = false
+
+  constructor(
+    private readonly options: {
+      /** Users per batch: the emails in flight at once. */
+      batchSize: () => number
+      closing: () => boolean
+    }
+  ) {}
+
+  deliver(inHand: CheckinInHand): Promise<BatchedOutcome> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ ...inHand, resolve, reject })
+      this.#kick()
+    })
+  }
+
+  #kick() {
+    if (this.#running) return
+    this.#running = true
+    void this.#drain().finally(() => {
+      this.#running = false
+      // A job handed over between the drain's last look and now
+      if (this.#waiting.length > 0) this.#kick()
+    })
+  }
+
+  async #drain() {
+    const settle: Array<() => void> = []
+    const untaken: Waiting[] = []
+    let more = true
+    for (;;) {
+      const fresh = this.#waiting.splice(0)
+      const closing = this.options.closing()
+      if (closing) untaken.push(...fresh)
+      if (closing || (fresh.length === 0 && !more)) break
+      try {
+        const batch = await deliverDueCheckins(
+          fresh,
+          Math.max(this.options.batchSize(), fresh.length)
+        )
+        for (const job of fresh) {
+          const outcome = batch.outcomes.get(job.taskId)
+          if (outcome === undefined) untaken.push(job)
+          else if (outcome === 'sent') settle.push(() => job.resolve('sent'))
+          else settle.push(() => job.reject(outcome))
+        }
+        // A failed email may mean SMTP is down: the jobs' own retries take over
+        more = !batch.failed && batch.users >= this.options.batchSize()
+      } catch (error) {
+        for (const job of fresh) settle.push(() => job.reject(error))
+        more = false
+      }
+    }
+    const closing = this.options.closing()
+    await Promise.all(
+      untaken.map(async (job) => {
+        try {
+          const outcome = closing
+            ? await requeueUnlessDone(job.taskId)
+            : await deliverCheckin(job.taskId, job.plainToken)
+          settle.push(() => job.resolve(outcome))
+        } catch (error) {
+          settle.push(() => job.reject(error))
+        }
+      })
+    )
+    for (const done of settle) done()
+  }
+}
+
+/** A job the stopping worker did not start: back to the queue if its task still waits. */
+async function requeueUnlessDone(taskId: number): Promise<BatchedOutcome> {
+  const task = await db.from('checkin_tasks').where('id', taskId).select('status').first()
+  return task?.status === 'scheduled' ? 'requeue' : 'skipped'
+}
