@@ -1,8 +1,8 @@
 /*
 | 4. Worker throughput: check-in emails per second from the built worker (`node build/ace.js queue:work`)
 | into a local SMTP server, at a few concurrency levels. Two baselines: a raw
-| worker (bare BullMQ + pg + pooled nodemailer doing the app's SQL statements
-| and the same email, bench/support/raw_worker.ts), and bare pooled nodemailer
+| worker (bare BullMQ + pg + pooled nodemailer doing the app's former
+| per-email SQL statements and the same email, bench/support/raw_worker.ts), and bare pooled nodemailer
 | sending the very same messages with nothing else to do.
 */
 import { SmtpInbox } from '#tests/helpers/smtp_inbox'
@@ -222,9 +222,9 @@ const workerThroughput: Benchmark = {
 
     const findings = [
       ...problems,
-      `At concurrency ${best.concurrency}: the app sends ${best.app.rate.toFixed(0)} mails/s for ${ms(cpu('app'))} ms of worker CPU per mail; the raw worker (same queue, jobs, SQL and email) ${best.raw.rate.toFixed(0)} mails/s for ${ms(cpu('raw'))} ms; bare nodemailer ${best.bare.rate.toFixed(0)} mails/s for ${ms(cpu('bare'))} ms. CPU per mail, app / raw: ${cpu('app') && cpu('raw') ? Math.round((cpu('app')! / cpu('raw')!) * 100) : '–'}%.`,
-      'Per email the app now makes four round trips to PostgreSQL (BEGIN; one claim statement locking the user FOR NO KEY UPDATE and the task FOR UPDATE, reading invoice, user and client, whether a digest companion or a relance ahead exists; after the SMTP answer one statement marking the task sent and writing its activity event; COMMIT), no model hydration. Before: BEGIN, the user lock, the task FOR UPDATE, three preloads (invoice, user, client), the companions query, the UPDATE, the event INSERT, the next check-in query with three preloads, COMMIT: 14. The raw worker issues the same four statements (bench/support/raw_worker.ts).',
-      'The digest query and the next check-in before a relance (scheduleCheckinsBeforeNextRelance) only run when the claim says they have something to find: this bench seeds one invoice per user and no relances, so neither runs here; a user with relances ahead pays that query again.',
+      `At concurrency ${best.concurrency}: the app sends ${best.app.rate.toFixed(0)} mails/s for ${ms(cpu('app'))} ms of worker CPU per mail; the raw worker (same queue, jobs and email, one job, claim and commit per email) ${best.raw.rate.toFixed(0)} mails/s for ${ms(cpu('raw'))} ms; bare nodemailer ${best.bare.rate.toFixed(0)} mails/s for ${ms(cpu('bare'))} ms. CPU per mail, app / raw: ${cpu('app') && cpu('raw') ? Math.round((cpu('app')! / cpu('raw')!) * 100) : '–'}%.`,
+      "Issue 25: the app sends in batches (see checkin_timing): the jobs in hand and the longest-waiting due check-ins, up to --concurrency users per transaction, in 6 statements per batch (BEGIN, the users locked SKIP LOCKED, their due tasks locked, the new tokens stored, the tasks marked sent with their events, COMMIT), the other jobs removed rather than run. Before (one job per email, as the raw worker still does): 4 statements and a BullMQ job per email; on 2026-12-05, concurrency 25, 442 mails/s and 1.67 ms of worker CPU per mail against the raw worker's 508 and 1.25 ms. Before issue 16: 14 statements per email.",
+      'The next check-in before a relance (scheduleCheckinsBeforeNextRelance) only runs for tasks whose invoice has a relance ahead: this bench seeds one invoice per user and no relances, so it does not run here.',
       'Fixed in config/mail.ts before this issue: the SMTP transport is pooled and without Nagle (~40 ms per email per connection otherwise); formats are cached per locale and currency (app/mails/formatting.ts).',
     ]
     if (summary) findings.push(describeProfile('the app worker (separate pass)', summary))
@@ -234,7 +234,7 @@ const workerThroughput: Benchmark = {
       method: [
         `Per level: ${MAILS_PER_LEVEL} users with one pending invoice each and its check-in due a minute ago, their jobs added by the app's own checkinJob()/enqueue() (bench/support/app_script.ts) before the worker starts; then \`node build/ace.js queue:work --concurrency=N\` (production mode, compiled build) sends them to an smtp-server inbox (tests/helpers/smtp_inbox.ts) in the bench process. One invoice per user: each job sends one check-in, never a digest.`,
         'Rate = (messages - 1) / (last arrival - first arrival) at the inbox, so start-up is not counted. Every task is checked `sent` in the database afterwards.',
-        "Raw worker (bench/support/raw_worker.ts): another set of the same check-ins and app-enqueued jobs, consumed by a bare BullMQ Worker with the same concurrency, pg (pool 10) and pooled nodemailer (Nagle off), issuing per job the same SQL statements as the app, decrypting the token with the same cipher and writing the email with the app's templates.",
+        "Raw worker (bench/support/raw_worker.ts): another set of the same check-ins and app-enqueued jobs, consumed by a bare BullMQ Worker with the same concurrency, pg (pool 10) and pooled nodemailer (Nagle off), issuing per job the statements the app issued per email before its batches (issue 25), decrypting the token with the same cipher and writing the email with the app's templates.",
         "Bare nodemailer: bench/support/baseline_mailer.ts, `pool: true`, maxConnections = the level, Nagle off, sending the app's messages (same recipients, subjects and bodies) with the same number in flight; no database, no queue.",
         'CPU per mail: user + system time of the process (worker: from ready to the last arrival; bare mailer: while sending), divided by the mails.',
         `The CPU profile comes from a separate pass (${PROFILED_MAILS} check-ins, concurrency 10, \`--cpu-prof\`), not from the measured runs.`,

@@ -2,9 +2,10 @@
 | The raw worker baseline: what `node ace queue:work` does for a check-in
 | job, without the framework. A bare BullMQ Worker on the app's `checkins`
 | queue (same jobs, same concurrency), pg and pooled nodemailer (as
-| baseline_mailer.ts: pool, Nagle off). Per job, the statements of
-| app/services/checkins/checkin_delivery.ts and app/support/scheduled_delivery.ts,
-| in one transaction: the claim (user and task locked, the email's data read),
+| baseline_mailer.ts: pool, Nagle off). Per job, the statements of the app's
+| per-row path (deliverCheckin in app/services/checkins/checkin_delivery.ts and
+| app/support/scheduled_delivery.ts; one job per email, as the app sent before
+| its batches), in one transaction: the claim (user and task locked, the email's data read),
 | the SMTP send, the task `sent` with its event, commit. The token is
 | decrypted with the app's cipher (@boringnode/encryption, AES-256-GCM, APP_KEY),
 | the email's text is built by the app's own templates
