@@ -110,5 +110,9 @@ export function startWorkers(queueNames: string[], concurrency: number): Worker[
     return worker
   })
   started.push(...workers)
+  // A closed worker no longer speaks for the process (tests start and close workers in one)
+  for (const worker of workers) {
+    worker.once('closed', () => started.splice(started.indexOf(worker), 1))
+  }
   return workers
 }

@@ -61,27 +61,37 @@ export class CheckinBatcher {
   async #drain() {
     const settle: Array<() => void> = []
     const untaken: Waiting[] = []
+    // The tasks whose email failed in this drain: their jobs fail with that error, untried again
+    const failed = new Map<number, Error>()
     let more = true
     for (;;) {
       const fresh = this.#waiting.splice(0)
       const closing = this.options.closing()
       if (closing) untaken.push(...fresh)
       if (closing || (fresh.length === 0 && !more)) break
+      const toTry = fresh.filter((job) => {
+        const error = failed.get(job.taskId)
+        if (error) settle.push(() => job.reject(error))
+        return !error
+      })
+      // Every job in hand already failed: nothing to try, and `more` is off since the failure
+      if (toTry.length === 0 && failed.size > 0) continue
       try {
-        const batch = await deliverDueCheckins(
-          fresh,
-          Math.max(this.options.batchSize(), fresh.length)
-        )
-        for (const job of fresh) {
+        // Once an email failed (SMTP may be down), only the jobs in hand are tried
+        const size = failed.size > 0 ? toTry.length : this.options.batchSize()
+        const batch = await deliverDueCheckins(toTry, Math.max(size, toTry.length))
+        for (const [taskId, outcome] of batch.outcomes) {
+          if (outcome !== 'sent') failed.set(taskId, outcome)
+        }
+        for (const job of toTry) {
           const outcome = batch.outcomes.get(job.taskId)
           if (outcome === undefined) untaken.push(job)
           else if (outcome === 'sent') settle.push(() => job.resolve('sent'))
           else settle.push(() => job.reject(outcome))
         }
-        // A failed email may mean SMTP is down: the jobs' own retries take over
-        more = !batch.failed && batch.users >= this.options.batchSize()
+        more = failed.size === 0 && batch.users >= this.options.batchSize()
       } catch (error) {
-        for (const job of fresh) settle.push(() => job.reject(error))
+        for (const job of toTry) settle.push(() => job.reject(error))
         more = false
       }
     }

@@ -220,7 +220,7 @@ function checkinSentEvent({ invoice, reason }: DueCheckin) {
 /** A check-in job being run: its task and the plain token of its links. */
 export type CheckinInHand = { taskId: number; plainToken: string }
 
-/** What a batch did with each job in hand; a job it did not take is absent. */
+/** What a batch did with each task it tried, by task id; a task it did not take is absent. */
 export type BatchOutcomes = Map<number, 'sent' | Error>
 
 /** How many of the oldest due tasks a batch looks at to find its users. */
@@ -293,9 +293,7 @@ export function deliverDueCheckins(
     results.forEach((result, index) => {
       for (const task of emails[index]) {
         if (result.status === 'fulfilled') sent.push(task)
-        if (jobTokens.has(task.id)) {
-          outcomes.set(task.id, result.status === 'fulfilled' ? 'sent' : result.reason)
-        }
+        outcomes.set(task.id, result.status === 'fulfilled' ? 'sent' : result.reason)
       }
     })
     if (sent.length > 0) {
