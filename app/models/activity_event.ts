@@ -3,6 +3,7 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import Invoice from '#models/invoice'
+import { transactionQuery } from '#support/transaction_statements'
 
 export type ActivityType =
   | 'invoice_created'
@@ -45,17 +46,19 @@ export default class ActivityEvent extends BaseModel {
    * hydrated (every change of an invoice records an event).
    */
   static async record(entry: ActivityEntry, trx: TransactionClientContract): Promise<void> {
-    await trx
-      .insertQuery()
-      .table(ActivityEvent.table)
-      .insert({
-        user_id: entry.userId,
-        invoice_id: entry.invoiceId ?? null,
-        type: entry.type,
-        label: entry.label,
-        metadata: JSON.stringify(entry.metadata ?? {}),
-        created_at: new Date(),
-      })
+    await transactionQuery(
+      trx,
+      `INSERT INTO ${ActivityEvent.table} (user_id, invoice_id, type, label, metadata, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [
+        entry.userId,
+        entry.invoiceId ?? null,
+        entry.type,
+        entry.label,
+        JSON.stringify(entry.metadata ?? {}),
+        new Date(),
+      ]
+    )
   }
 
   // bigserial comes back from pg as a string

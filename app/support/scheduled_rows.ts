@@ -36,11 +36,12 @@ export async function insertScheduledRows(
   const types = names.map((name) => `${name} ${columns[name]}`)
   // The app's clock, not PostgreSQL's now(): the reconciler's grace compares updated_at with it
   const now = new Date()
-  const { rows: inserted } = await trx.rawQuery<{ rows: ScheduledRowRecord[] }>(
+  const { rows: inserted } = await transactionQuery<ScheduledRowRecord>(
+    trx,
     `INSERT INTO ${kind.table} (${names.join(', ')}, status, scheduled_at, created_at, updated_at)
-     SELECT ${names.join(', ')}, 'scheduled', to_timestamp(scheduled_ms / 1000.0), ?::timestamptz,
-            ?::timestamptz
-     FROM json_to_recordset(?::json) AS row(${types.join(', ')}, scheduled_ms bigint)
+     SELECT ${names.join(', ')}, 'scheduled', to_timestamp(scheduled_ms / 1000.0), $1::timestamptz,
+            $2::timestamptz
+     FROM json_to_recordset($3::json) AS row(${types.join(', ')}, scheduled_ms bigint)
      ${onConflict}
      RETURNING id, invoice_id, scheduled_at`,
     [now, now, JSON.stringify(rows)]

@@ -27,3 +27,23 @@ export async function transactionQuery<Row extends QueryResultRow = QueryResultR
   client.emit('query', { method: 'raw', sql, bindings: values })
   return connection.query<Row>(sql, values)
 }
+
+/**
+ * One row's columns written by one UPDATE through transactionQuery: the
+ * writes of models' changes on plain rows (Invoice.savedColumns) on the
+ * hot paths.
+ */
+export function updateRowInTransaction(
+  trx: TransactionClientContract,
+  table: string,
+  id: number,
+  columns: Record<string, unknown>
+) {
+  const names = Object.keys(columns)
+  return transactionQuery(
+    trx,
+    `UPDATE ${table} SET ${names.map((name, index) => `"${name}" = $${index + 1}`).join(', ')}
+     WHERE id = $${names.length + 1}`,
+    [...Object.values(columns), id]
+  )
+}

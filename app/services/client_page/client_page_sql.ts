@@ -27,12 +27,13 @@ export const PAGE_INVOICE_SQL = `SELECT * FROM invoices WHERE id = ? AND user_id
 
 /**
  * The same invoice locked for a form's signal (its client is not), with
- * what the signal uses of it and of its client.
+ * what the signal uses of it and of its client. pg's placeholders: it runs
+ * inside the signal's transaction through transactionQuery.
  */
 export const LOCK_PAGE_INVOICE_SQL = `SELECT invoice.id, invoice.user_id, invoice.number, invoice.status,
     invoice.hold_reason, invoice.held_at, invoice.hold_until, invoice.hold_note,
     customer.name AS client_name, customer.email AS client_email
   FROM invoices invoice
   JOIN clients customer ON customer.id = invoice.client_id
-  WHERE invoice.id = ? AND invoice.user_id = ? AND invoice.client_id = ?
+  WHERE invoice.id = $1 AND invoice.user_id = $2 AND invoice.client_id = $3
   FOR NO KEY UPDATE OF invoice`

@@ -15,6 +15,7 @@ import { createSignalCheckin } from '#services/checkins/checkin_scheduler'
 import { recordWebhookEvent } from '#services/webhooks/webhook_events'
 import { LOCK_PAGE_INVOICE_SQL } from '#services/client_page/client_page_sql'
 import { calendarDayIn, sendingTimeOn } from '#support/business_calendar'
+import { transactionQuery } from '#support/transaction_statements'
 
 /**
  * What a client says on its page (APP_URL/client/<token>) about one of its
@@ -61,7 +62,7 @@ async function lockInvoiceOfPage(
 ) {
   const {
     rows: [invoice],
-  } = await trx.rawQuery<{ rows: LockedInvoice[] }>(LOCK_PAGE_INVOICE_SQL, [
+  } = await transactionQuery<LockedInvoice>(trx, LOCK_PAGE_INVOICE_SQL, [
     invoiceId,
     email.userId,
     email.clientId,

@@ -8,6 +8,7 @@ import ConflictException from '#exceptions/conflict_exception'
 import { followHold } from '#services/checkins/checkin_scheduler'
 import { resumeWaitingRelances } from '#services/relances/relance_scheduler'
 import { afterHold } from '#support/business_calendar'
+import { updateRowInTransaction } from '#support/transaction_statements'
 
 /**
  * Holds: an invoice's relances wait without being cancelled. A relance
@@ -73,10 +74,12 @@ export function placeHoldOnRow(
   now: DateTime = DateTime.now()
 ) {
   return applyHold(locked, hold, trx, () =>
-    trx
-      .from(Invoice.table)
-      .where('id', locked.id)
-      .update(Invoice.savedColumns(holdChanges(hold, now)))
+    updateRowInTransaction(
+      trx,
+      Invoice.table,
+      locked.id,
+      Invoice.savedColumns(holdChanges(hold, now))
+    )
   )
 }
 

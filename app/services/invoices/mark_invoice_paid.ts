@@ -6,7 +6,7 @@ import { cancelFollowUps } from '#services/invoices/invoice_follow_ups'
 import { promiseThankYou } from '#services/invoices/thank_yous'
 import { NO_HOLD } from '#services/holds/invoice_holds'
 import { recordTypedWebhookEvents, type TypedWebhookEvent } from '#services/webhooks/webhook_events'
-import { transactionQuery } from '#support/transaction_statements'
+import { transactionQuery, updateRowInTransaction } from '#support/transaction_statements'
 
 const PAYMENT_LABELS: Record<PaidVia, string> = {
   manual: 'marked as paid',
@@ -130,14 +130,7 @@ export async function markInvoiceRowPaid(
 ): Promise<boolean> {
   if (!isToBePaid(locked)) return false
   const changes = paymentChanges(via, DateTime.now())
-  const columns = Invoice.savedColumns(changes)
-  const names = Object.keys(columns)
-  await transactionQuery(
-    trx,
-    `UPDATE ${Invoice.table} SET ${names.map((name, index) => `"${name}" = $${index + 1}`).join(', ')}
-     WHERE id = $${names.length + 1}`,
-    [...Object.values(columns), locked.id]
-  )
+  await updateRowInTransaction(trx, Invoice.table, locked.id, Invoice.savedColumns(changes))
   await recordPaymentConsequences(locked, changes, trx, alsoReported)
   return true
 }
