@@ -1,6 +1,7 @@
 import vine from '@vinejs/vine'
 import { DateTime, IANAZone } from 'luxon'
 import { electronicFormatIBAN, isValidBIC, isValidIBAN } from 'ibantools'
+import { addCalendarDays } from '#support/business_calendar'
 
 /**
  * Rule factories shared by every validator of the API.
@@ -146,13 +147,13 @@ const dateRangeRule = vine.createRule<{ yearsBack?: number }>((value, { yearsBac
 const withinDaysRule = vine.createRule<{ min: number; max: number }>(
   (value, { min, max }, field) => {
     if (typeof value !== 'string') return
-    const today = DateTime.utc().startOf('day')
-    const earliest = today.plus({ days: min })
-    const latest = today.plus({ days: max })
-    const date = DateTime.fromISO(value, { zone: 'utc' })
-    if (date < earliest || date > latest) {
+    // The value is a real YYYY-MM-DD by now (the rules before it): days compare as text
+    const today = new Date().toISOString().slice(0, 10)
+    const earliest = addCalendarDays(today, min)
+    const latest = addCalendarDays(today, max)
+    if (value < earliest || value > latest) {
       field.report(
-        `The {{ field }} field must be a date between ${earliest.toISODate()} and ${latest.toISODate()}`,
+        `The {{ field }} field must be a date between ${earliest} and ${latest}`,
         'dateRange',
         field
       )
