@@ -20,13 +20,14 @@ export type SendCheckinPayload = {
   encryptedToken: string
 }
 
+let checkinBatcher: import('#services/checkins/checkin_batcher').CheckinBatcher | undefined
+
 /** Loaded on first use: the web process, which only enqueues, never loads the mail code. */
 const batcher = async () => {
   const { CheckinBatcher } = await import('#services/checkins/checkin_batcher')
   checkinBatcher ??= new CheckinBatcher({ batchSize: workerConcurrency, closing: workersClosing })
   return checkinBatcher
 }
-let checkinBatcher: import('#services/checkins/checkin_batcher').CheckinBatcher | undefined
 
 /**
  * Check-in emails to the freelancer: one job per task, at the task's
