@@ -38,6 +38,7 @@ import { classifyInboundMail } from '#inbound/classification'
 import { excerptOf, safeLine } from '#inbound/reply_text'
 import { rawPool, rawRedis } from './raw_connections.js'
 import { inTransaction } from './transaction.js'
+import { insertSignalCheckin } from './signal_checkin.js'
 import { WEBHOOK_SUBSCRIBERS_SQL } from '#services/webhooks/webhook_subscribers_sql'
 
 const [domain, concurrencyArgument] = process.argv.slice(2)
@@ -231,28 +232,14 @@ async function processSameDesign(id: number) {
         truncated: classification.truncated,
         attachments: [],
       }
-      const {
-        rows: [task],
-      } = await client.query(
-        `INSERT INTO checkin_tasks (invoice_id, token_hash, reason, signal, expires_at, status, scheduled_at, created_at, updated_at)
-         SELECT invoice_id, token_hash, reason, signal, expires_at, 'scheduled', to_timestamp(scheduled_ms / 1000.0), $1::timestamptz, $2::timestamptz
-         FROM json_to_recordset($3::json) AS row(invoice_id int, token_hash text, reason text, signal jsonb, expires_at timestamptz, scheduled_ms bigint)
-         RETURNING id, invoice_id, scheduled_at`,
-        [
-          now,
-          now,
-          JSON.stringify([
-            {
-              invoice_id: invoice.id,
-              token_hash: createHash('sha256').update(plainToken).digest('hex'),
-              reason: 'client_replied',
-              signal: { note: excerpt, reply },
-              expires_at: until.toISOString(),
-              scheduled_ms: Date.now() + CHECKIN_DELAY_MS,
-            },
-          ]),
-        ]
-      )
+      const task = await insertSignalCheckin(client, now, {
+        invoiceId: invoice.id,
+        tokenHash: createHash('sha256').update(plainToken).digest('hex'),
+        reason: 'client_replied',
+        signal: { note: excerpt, reply },
+        expiresAt: until,
+        scheduledMs: Date.now() + CHECKIN_DELAY_MS,
+      })
       jobs.push({
         taskId: task.id,
         invoiceId: invoice.id,

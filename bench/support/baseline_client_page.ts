@@ -43,6 +43,7 @@ import { WEBHOOK_SUBSCRIBERS_SQL } from '#services/webhooks/webhook_subscribers_
 import { checkinJobData } from './bare_jobs.js'
 import { numberedPlaceholders, rawPool, rawRedis } from './raw_connections.js'
 import { inTransaction } from './transaction.js'
+import { insertSignalCheckin } from './signal_checkin.js'
 
 const env = process.env
 const pool = rawPool()
@@ -233,30 +234,14 @@ async function reportPayment(
       [now, [locked.id]]
     )
     const signal = { paidOn: report.paidOn, note: report.note }
-    const {
-      rows: [inserted],
-    } = await client.query(
-      `INSERT INTO checkin_tasks (invoice_id, token_hash, reason, signal, expires_at, status, scheduled_at, created_at, updated_at)
-     SELECT invoice_id, token_hash, reason, signal, expires_at, 'scheduled', to_timestamp(scheduled_ms / 1000.0), $1::timestamptz,
-            $2::timestamptz
-     FROM json_to_recordset($3::json) AS row(invoice_id int, token_hash text, reason text, signal jsonb, expires_at timestamptz, scheduled_ms bigint)
-     
-     RETURNING id, invoice_id, scheduled_at`,
-      [
-        now,
-        now,
-        JSON.stringify([
-          {
-            invoice_id: locked.id,
-            token_hash: checkinToken.hashed,
-            reason: 'payment_reported',
-            signal,
-            expires_at: until.toISOString(),
-            scheduled_ms: Date.now() + CHECKIN_DELAY_MS,
-          },
-        ]),
-      ]
-    )
+    const inserted = await insertSignalCheckin(client, now, {
+      invoiceId: locked.id,
+      tokenHash: checkinToken.hashed,
+      reason: 'payment_reported',
+      signal,
+      expiresAt: until,
+      scheduledMs: Date.now() + CHECKIN_DELAY_MS,
+    })
     await client.query(
       'insert into "activity_events" ("created_at", "invoice_id", "label", "metadata", "type", "user_id") values ($1, $2, $3, $4, $5, $6)',
       [
