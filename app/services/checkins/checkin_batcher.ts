@@ -22,16 +22,19 @@ type Waiting = CheckinInHand & {
  * per batch, its other jobs removed as their tasks go, instead of a claim,
  * a commit and a job per email.
  *
- * The jobs in hand settle once the drain ends, so the worker fetches no
- * other job meanwhile (whose task a batch may be sending). A job no batch
- * took (its user held by another delivery, its invoice held…) takes the
- * per-row path, which decides as it always did. Once the worker closes, no
- * new batch starts: a job whose task is still scheduled goes back to the
- * queue unsent.
+ * The jobs a batch took settle once the drain ends, so the worker fetches
+ * no other job meanwhile (whose task a batch may be sending). A job no batch
+ * took (a client's signal, its user held by another delivery, its invoice
+ * held…) takes the per-row path at once, which decides as it always did;
+ * its email counts among those in flight. Once the worker closes, no new
+ * batch starts: a job whose task is still scheduled goes back to the queue
+ * unsent.
  */
 export class CheckinBatcher {
   #waiting: Waiting[] = []
   #running = false
+  /** Jobs no batch took, sending on their own: their emails count in `batchSize` too. */
+  #perRowInFlight = 0
 
   constructor(
     private readonly options: {
@@ -78,30 +81,28 @@ export class CheckinBatcher {
       if (toTry.length === 0 && failed.size > 0) continue
       try {
         // Once an email failed (SMTP may be down), only the jobs in hand are tried
-        const size = failed.size > 0 ? toTry.length : this.options.batchSize()
+        const size =
+          failed.size > 0 ? toTry.length : this.options.batchSize() - this.#perRowInFlight
         const batch = await deliverDueCheckins(toTry, Math.max(size, toTry.length))
         for (const [taskId, outcome] of batch.outcomes) {
           if (outcome !== 'sent') failed.set(taskId, outcome)
         }
         for (const job of toTry) {
           const outcome = batch.outcomes.get(job.taskId)
-          if (outcome === undefined) untaken.push(job)
+          if (outcome === undefined) this.#deliverAlone(job)
           else if (outcome === 'sent') settle.push(() => job.resolve('sent'))
           else settle.push(() => job.reject(outcome))
         }
-        more = failed.size === 0 && batch.users >= this.options.batchSize()
+        more = failed.size === 0 && batch.users >= size
       } catch (error) {
         for (const job of toTry) settle.push(() => job.reject(error))
         more = false
       }
     }
-    const closing = this.options.closing()
     await Promise.all(
       untaken.map(async (job) => {
         try {
-          const outcome = closing
-            ? await requeueUnlessDone(job.taskId)
-            : await deliverCheckin(job.taskId, job.plainToken)
+          const outcome = await requeueUnlessDone(job.taskId)
           settle.push(() => job.resolve(outcome))
         } catch (error) {
           settle.push(() => job.reject(error))
@@ -109,6 +110,18 @@ export class CheckinBatcher {
       })
     )
     for (const done of settle) done()
+  }
+
+  /**
+   * The per-row path, at once and beside the batches (a client's signal, a
+   * user another delivery holds): such a job neither waits for the drain nor
+   * holds it up.
+   */
+  #deliverAlone(job: Waiting) {
+    this.#perRowInFlight++
+    deliverCheckin(job.taskId, job.plainToken)
+      .then(job.resolve, job.reject)
+      .finally(() => this.#perRowInFlight--)
   }
 }
 

@@ -12,13 +12,16 @@ export const DIGEST_WINDOW_MS = 60_000
 const held = (i: string) =>
   `(${i}.hold_reason IS NOT NULL AND (${i}.hold_until IS NULL OR ${i}.hold_until > now()))`
 
+/** The task `t` reports what a client said (a payment, a reply), not a date come due. */
+const isClientSignal = (t: string) => `${t}.reason IN ('payment_reported', 'client_replied')`
+
 /**
  * The task `t` of invoice `i` may go out: a client's signal always does (it
  * is what the hold is for); the check-in of the due date or before a relance
  * waits out the invoice's hold.
  */
 export const sendableDuringHolds = (t: string, i: string) =>
-  `(${t}.reason IN ('payment_reported', 'client_replied') OR NOT ${held(i)})`
+  `(${isClientSignal(t)} OR NOT ${held(i)})`
 
 /** What a check-in email needs, from `t` (the task), `i`, `u` and `c`. */
 export const DUE_CHECKIN_COLUMNS = `
@@ -57,7 +60,8 @@ export const CLAIM_CHECKIN_SQL = `SELECT ${DUE_CHECKIN_COLUMNS},
 /**
  * A batch's recipients: the users of the tasks whose jobs are in hand
  * (bindings: their ids), then those of the oldest due tasks (bindings: now,
- * how many tasks to look at), oldest first, at most `limit` (binding) users,
+ * how many tasks to look at), oldest first; dates come due, not a client's
+ * signal, which comes alone and goes by its own job, at most `limit` (binding) users,
  * locked as CLAIM_CHECKIN_SQL locks them; a user another delivery holds is
  * skipped, not waited for. `maySend` is the users' sending rule as SQL on `du`.
  */
@@ -68,14 +72,14 @@ export const dueCheckinUsersSql = (maySend: string) => `SELECT u.id
       FROM (
         SELECT i.user_id, 0 AS rank, t.scheduled_at
           FROM checkin_tasks AS t JOIN invoices AS i ON i.id = t.invoice_id
-         WHERE t.id = ANY(?::int[]) AND t.status = 'scheduled'
+         WHERE t.id = ANY(?::int[]) AND t.status = 'scheduled' AND NOT ${isClientSignal('t')}
         UNION ALL
         (SELECT i.user_id, 1, t.scheduled_at
            FROM checkin_tasks AS t
            JOIN invoices AS i ON i.id = t.invoice_id
            JOIN users AS du ON du.id = i.user_id
           WHERE t.status = 'scheduled' AND t.scheduled_at <= ? AND i.status = 'pending'
-            AND ${maySend} AND ${sendableDuringHolds('t', 'i')}
+            AND NOT ${isClientSignal('t')} AND ${maySend} AND ${sendableDuringHolds('t', 'i')}
           ORDER BY t.scheduled_at, t.id
           LIMIT ?)
       ) AS c
