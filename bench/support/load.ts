@@ -4,6 +4,8 @@
 | The app and its baseline are measured in alternating rounds, so a burst of
 | load from another process on the machine hits both sides alike.
 */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
 import { BENCH_HEADERS } from './environment.js'
@@ -233,6 +235,42 @@ export async function profiledPasses<
   start: (nodeFlags: string[]) => Promise<Server>,
   passes: { target: (server: Server) => LoadTarget; load: LoadOptions }[]
 ): Promise<ProfiledRound[]> {
+  return withProfiler(start, async (server, profileOf) => {
+    const profiles: ProfiledRound[] = []
+    for (const { target, load } of passes) {
+      const { connections, warmupSeconds, seconds } = load
+      await runRound(target(server), { connections, seconds: warmupSeconds })
+      const { result: round, ...profile } = await profileOf(() =>
+        runRound(target(server), { connections, seconds })
+      )
+      profiles.push({
+        ...profile,
+        wallMs: Math.round(round.seconds * 1000),
+        requests: round.requests,
+      })
+    }
+    return profiles
+  })
+}
+
+type Profiled<T> = ProfileSummary & { result: T; cpuMs: number | null }
+
+/**
+ * Starts a process with the inspector open and hands `use` a way to profile
+ * any stretch of its life (Profiler.start / Profiler.stop through the
+ * inspector's WebSocket, the same profile as `--cpu-prof`, summarized by
+ * place), so that a boot or an idle wait never dilutes what is measured.
+ */
+export async function withProfiler<
+  Server extends { process: { pid: number }; stop(): Promise<unknown> },
+  T,
+>(
+  start: (nodeFlags: string[]) => Promise<Server>,
+  use: (
+    server: Server,
+    profileOf: <R>(work: () => Promise<R>) => Promise<Profiled<R>>
+  ) => Promise<T>
+): Promise<T> {
   const inspectorPort = await freePort()
   const server = await start([`--inspect=127.0.0.1:${inspectorPort}`])
   try {
@@ -241,35 +279,42 @@ export async function profiledPasses<
     const inspector = await inspectorSession(webSocketDebuggerUrl)
     try {
       await inspector.call('Profiler.enable')
-      const profiles: ProfiledRound[] = []
-      for (const { target, load } of passes) {
-        const { connections, warmupSeconds, seconds } = load
-        await runRound(target(server), { connections, seconds: warmupSeconds })
+      return await use(server, async (work) => {
         const cpuBefore = await cpuSeconds(server.process.pid)
         await inspector.call('Profiler.start')
-        const round = await runRound(target(server), { connections, seconds })
+        const result = await work()
         const { profile } = (await inspector.call('Profiler.stop')) as {
           profile: Parameters<typeof summarizeProfile>[0]
         }
         const cpuAfter = await cpuSeconds(server.process.pid)
-        profiles.push({
+        await keepProfile(profile)
+        return {
           ...summarizeProfile(profile),
+          result,
           /** CPU the process was given meanwhile (/proc), beside the sampled busy time */
           cpuMs:
             cpuBefore !== null && cpuAfter !== null
               ? Math.round((cpuAfter - cpuBefore) * 1000)
               : null,
-          wallMs: Math.round(round.seconds * 1000),
-          requests: round.requests,
-        })
-      }
-      return profiles
+        }
+      })
     } finally {
       await inspector.close()
     }
   } finally {
     await server.stop()
   }
+}
+
+/**
+ * With BENCH_PROFILES=<folder>, each profile is also written there whole, to
+ * open in Chrome's DevTools (the report keeps only its summary).
+ */
+async function keepProfile(profile: unknown) {
+  const folder = process.env.BENCH_PROFILES
+  if (!folder) return
+  await mkdir(folder, { recursive: true })
+  await writeFile(join(folder, `${Date.now()}.cpuprofile`), JSON.stringify(profile))
 }
 
 /** The findings line of a profiledPass. */
