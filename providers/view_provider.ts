@@ -2,6 +2,20 @@ import edge from 'edge.js'
 import { HttpContext } from '@adonisjs/core/http'
 
 /**
+ * A template without the indentation of its lines, applied once when Edge
+ * compiles it (the compiled template is cached in production): the pages go
+ * out without the templates' indentation, which HTML ignores. On the
+ * client's page that was a quarter of its characters (38,554 to 28,565 with
+ * 9 invoices), each one built, flattened, measured and encoded on every
+ * request. Nothing the templates hold depends on it: no <pre>, and a
+ * <textarea>'s value starts on its tag's line; interpolated values (a QR
+ * code's SVG, the payment instructions) keep theirs.
+ */
+function withoutIndentation(template: string) {
+  return template.replace(/^[ \t]+/gm, '')
+}
+
+/**
  * `ctx.view` without a listing of resources/views/components per request.
  * The Edge provider's getter makes each request's renderer with
  * edge.createRenderer(), which runs Edge's "supercharged components"
@@ -17,6 +31,8 @@ import { HttpContext } from '@adonisjs/core/http'
  */
 export default class ViewProvider {
   async boot() {
+    // Every page, the client page's error pages rendered by `edge` itself included
+    edge.processor.process('raw', ({ raw }) => withoutIndentation(raw))
     const booted = edge.createRenderer()
     HttpContext.getter(
       'view',

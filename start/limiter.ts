@@ -55,10 +55,12 @@ function limiterKey(scope: string, subject: string) {
  * first, a second round trip). Same key, headers and 429 as that middleware.
  */
 function throttle(scope: string, requestsPerMinute: number, subject: (ctx: HttpContext) => string) {
+  // Made at the first request, not at import (it opens the Redis connection),
+  // then kept: limiter.use() parses the duration and builds its cache key on every call
+  let counter: ReturnType<typeof limiter.use> | undefined
   return failOpen(scope, async (ctx, next) => {
-    const counted = await limiter
-      .use({ requests: requestsPerMinute, duration: '1 minute' })
-      .consume(`${scope}_${limiterKey(scope, subject(ctx))}`)
+    counter ??= limiter.use({ requests: requestsPerMinute, duration: '1 minute' })
+    const counted = await counter.consume(`${scope}_${limiterKey(scope, subject(ctx))}`)
     const response = await next()
     ctx.response.header('X-RateLimit-Limit', counted.limit)
     ctx.response.header('X-RateLimit-Remaining', counted.remaining)

@@ -1,11 +1,11 @@
 import { DateTime } from 'luxon'
 import QRCode from 'qrcode'
 import { friendlyFormatIBAN } from 'ibantools'
-import db from '@adonisjs/lucid/services/db'
 import Invoice, { type HoldReason, type InvoiceStatus } from '#models/invoice'
 import RelanceEmail from '#models/relance_email'
 import User, { type Locale } from '#models/user'
 import { hashLinkToken, looksLikeLinkToken } from '#support/link_tokens'
+import { poolQuery } from '#support/pool_statements'
 import { epcQrPayload, fitsEpcAmount } from '#support/epc_qr_payload'
 import { addCalendarDays, calendarDayIn } from '#support/business_calendar'
 import { formatAmount, formatCalendarDate, formatDayIn } from '#mails/formatting'
@@ -88,7 +88,7 @@ export async function findPageEmail(
   if (!looksLikeLinkToken(plainToken)) return null
   const {
     rows: [row],
-  } = await db.rawQuery<{ rows: PageEmailRow[] }>(PAGE_EMAIL_SQL, [hashLinkToken(plainToken)])
+  } = await poolQuery<PageEmailRow>(PAGE_EMAIL_SQL, [hashLinkToken(plainToken)])
   if (!row || RelanceEmail.linkExpired({ sentAt: row.sent_at }, now)) return null
   return {
     userId: row.user_id,
@@ -115,9 +115,10 @@ export async function findPageEmail(
 export async function findInvoiceRowOfPage(email: PageEmail, invoiceId: number) {
   const {
     rows: [row],
-  } = await db.rawQuery<{
-    rows: (Record<string, unknown> & { id: number; status: InvoiceStatus })[]
-  }>(PAGE_INVOICE_SQL, [invoiceId, email.userId, email.clientId])
+  } = await poolQuery<Record<string, unknown> & { id: number; status: InvoiceStatus }>(
+    PAGE_INVOICE_SQL,
+    [invoiceId, email.userId, email.clientId]
+  )
   return row ?? null
 }
 
@@ -183,10 +184,7 @@ export async function clientPageState(
   const t = CLIENT_PAGE_TEXTS[locale]
   const today = calendarDayIn(user.timezone, now)
   const day = (moment: Date) => formatDayIn(moment, user.timezone, locale)
-  const { rows } = await db.rawQuery<{ rows: PageInvoiceRow[] }>(PAGE_INVOICES_SQL, [
-    user.id,
-    client.id,
-  ])
+  const { rows } = await poolQuery<PageInvoiceRow>(PAGE_INVOICES_SQL, [user.id, client.id])
 
   const holdText = (row: PageInvoiceRow) => {
     const hold = Invoice.activeHold(

@@ -60,6 +60,21 @@ test.group('Client page', (group) => {
     assert.match(html, /<svg role="img" aria-label="QR code de virement SEPA pour la facture F-100/)
   })
 
+  test('goes out without the indentation of its templates', async ({ client, assert }) => {
+    const user = await UserFactory.merge({ fullName: 'Camille Martin' }).create()
+    const invoice = await createScheduledInvoice(user, { clientName: 'Atelier Dupont' })
+    const { token } = await sentRelanceEmailOf(invoice)
+
+    const response = await client.get(clientPagePath(token))
+
+    const html = response.text()
+    assert.notMatch(html, /^[ \t]/m)
+    assert.include(html, '<div class="forms">\n<details')
+    assert.include(html, '\n.invoice {\n')
+    // A textarea's value starts on its tag's line: nothing was added to it
+    assert.match(html, /aria-invalid="false"\n><\/textarea>/)
+  })
+
   test('with the template cache of production, a second page is rendered without compiling anything', async ({
     assert,
   }) => {
