@@ -36,7 +36,8 @@ export type SeededInvoice = { id: number; userId: number }
 
 /**
  * `count` pending invoices spread round-robin over the users, each user's
- * spread over `clientsPerUser` clients. Returned in creation order.
+ * dealt to its `clientsPerUser` clients in turn (a user's n-th invoice goes
+ * to its client n modulo clientsPerUser). Returned in creation order.
  */
 export async function seedInvoices(
   pool: pg.Pool,
@@ -63,7 +64,8 @@ export async function seedInvoices(
      SELECT src.user_id, c.id, $3 || '-' || lpad(src.g::text, 7, '0'), 10000 + (src.g % 900) * 100,
             'EUR', current_date - 45 + (src.g % 30), current_date - 15 + (src.g % 30),
             'pending', now(), now()
-       FROM src JOIN client_slots AS c ON c.user_id = src.user_id AND c.slot = src.g % $4
+       FROM src JOIN client_slots AS c
+         ON c.user_id = src.user_id AND c.slot = ((src.g - 1) / cardinality($1::int[])) % $4
      RETURNING id, user_id, number`,
     [userIds, count, tag, clientsPerUser]
   )
