@@ -276,7 +276,8 @@ test.group('The client is heard (headless Chromium, SMTP, web and worker)', (gro
     const held = await waitFor('the relance job to keep it back', async () => {
       const [, second] = await relancesOf(invoiceId)
       const job = await getQueue('relances').getJob(sendRelanceJob.jobId(second.id))
-      return job && (await job.isCompleted()) ? job : undefined
+      // One read: the state and the return value of the same snapshot
+      return job?.finishedOn ? job : undefined
     })
     assert.equal(held.returnvalue, 'held')
     assert.lengthOf(inbox.to(CLIENT), 1)
