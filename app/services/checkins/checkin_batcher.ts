@@ -1,9 +1,8 @@
 import db from '@adonisjs/lucid/services/db'
 import {
-  claimDueCheckins,
   deliverCheckin,
+  deliverDueCheckins,
   type CheckinInHand,
-  type ClaimedBatch,
   type DeliveryOutcome,
 } from '#services/checkins/checkin_delivery'
 
@@ -15,36 +14,19 @@ type Waiting = CheckinInHand & {
   reject(error: unknown): void
 }
 
-/** A batch claimed for the drain, with the jobs it carries and those it left to the per-row path. */
-type Claimed = { batch: ClaimedBatch; jobs: Waiting[]; alone: Waiting[] }
-
-/** What one drain carries from batch to batch. */
-type DrainState = {
-  /** The jobs' answers, given once the drain ends */
-  settle: Array<() => void>
-  /** Jobs left to the next worker: this one is closing */
-  untaken: Waiting[]
-  /** The tasks whose email failed in this drain: their jobs fail with that error, untried again */
-  failed: Map<number, Error>
-  /** The last batch came back full: more may be due */
-  more: boolean
-}
-
 /**
  * Sends the check-ins falling due in batches, one batch at a time per
  * process. A job handed to `deliver` wakes the drain, which sends a batch
  * (the jobs in hand first, then the longest-waiting check-ins) and goes on
  * while batches come back full: a 09:00 burst goes out at a few statements
  * per batch, its other jobs removed as their tasks go, instead of a claim,
- * a commit and a job per email. The next batch is claimed while one's emails
- * are out, and sends only once that one has committed: the claim costs no
- * wait between waves, and no more emails are ever sent and uncommitted.
+ * a commit and a job per email.
  *
  * The jobs a batch took settle once the drain ends, so the worker fetches
  * no other job meanwhile (whose task a batch may be sending). A job no batch
  * took (a client's signal, its user held by another delivery, its invoice
- * held…) takes the per-row path when that batch sends, which decides as it
- * always did; its email counts among those in flight. Once the worker closes, no new
+ * held…) takes the per-row path at once, which decides as it always did;
+ * its email counts among those in flight. Once the worker closes, no new
  * batch starts: a job whose task is still scheduled goes back to the queue
  * unsent.
  */
@@ -80,91 +62,54 @@ export class CheckinBatcher {
   }
 
   async #drain() {
-    const drain: DrainState = { settle: [], untaken: [], failed: new Map(), more: true }
-    let next = this.#claimNext(drain)
-    for (;;) {
-      const claimed = await next
-      if (!claimed) break
-      // A job no batch took sends now, once the batch before is committed, as this one does
-      for (const job of claimed.alone) this.#deliverAlone(job)
-      const sending = claimed.batch.send()
-      // The next batch is claimed while these emails are out: it sends once they are committed
-      next = this.#claimNext(drain)
-      const failedBefore = drain.failed.size
-      let troubled = false
-      try {
-        const batch = await sending
-        for (const [taskId, outcome] of batch.outcomes) {
-          if (outcome !== 'sent') drain.failed.set(taskId, outcome)
-        }
-        for (const job of claimed.jobs) {
-          const outcome = batch.outcomes.get(job.taskId)!
-          drain.settle.push(() => (outcome === 'sent' ? job.resolve('sent') : job.reject(outcome)))
-        }
-        troubled = drain.failed.size > failedBefore
-      } catch (error) {
-        for (const job of claimed.jobs) drain.settle.push(() => job.reject(error))
-        troubled = true
-      }
-      if (troubled || this.options.closing()) {
-        // Claimed before this batch failed, or before the worker began to close: let it go unsent
-        const early = await next
-        if (early) {
-          await early.batch.release()
-          this.#waiting.unshift(...early.jobs, ...early.alone)
-        }
-        if (troubled) drain.more = false
-        next = this.#claimNext(drain)
-      }
-    }
-    await Promise.all(
-      drain.untaken.map(async (job) => {
-        try {
-          const outcome = await requeueUnlessDone(job.taskId)
-          drain.settle.push(() => job.resolve(outcome))
-        } catch (error) {
-          drain.settle.push(() => job.reject(error))
-        }
-      })
-    )
-    for (const done of drain.settle) done()
-  }
-
-  /**
-   * The drain's next batch, claimed and not sent: the jobs handed over since
-   * the last one, and while batches come back full, the longest-waiting
-   * check-ins. Null once nothing is left to try, or the worker closes.
-   */
-  async #claimNext(drain: DrainState): Promise<Claimed | null> {
+    const settle: Array<() => void> = []
+    const untaken: Waiting[] = []
+    // The tasks whose email failed in this drain: their jobs fail with that error, untried again
+    const failed = new Map<number, Error>()
+    let more = true
     for (;;) {
       const fresh = this.#waiting.splice(0)
       const closing = this.options.closing()
-      if (closing) drain.untaken.push(...fresh)
-      if (closing || (fresh.length === 0 && !drain.more)) return null
+      if (closing) untaken.push(...fresh)
+      if (closing || (fresh.length === 0 && !more)) break
       const toTry = fresh.filter((job) => {
-        const error = drain.failed.get(job.taskId)
-        if (error) drain.settle.push(() => job.reject(error))
+        const error = failed.get(job.taskId)
+        if (error) settle.push(() => job.reject(error))
         return !error
       })
       // Every job in hand already failed: nothing to try, and `more` is off since the failure
-      if (toTry.length === 0 && drain.failed.size > 0) continue
-      // Once an email failed (SMTP may be down), only the jobs in hand are tried
-      const size =
-        drain.failed.size > 0 ? toTry.length : this.options.batchSize() - this.#perRowInFlight
+      if (toTry.length === 0 && failed.size > 0) continue
       try {
-        const batch = await claimDueCheckins(toTry, Math.max(size, toTry.length))
-        drain.more = drain.failed.size === 0 && batch.users >= size
-        const taken = (job: Waiting) => batch.taskIds.has(job.taskId)
-        return {
-          batch,
-          jobs: toTry.filter(taken),
-          alone: toTry.filter((job) => !taken(job)),
+        // Once an email failed (SMTP may be down), only the jobs in hand are tried
+        const size =
+          failed.size > 0 ? toTry.length : this.options.batchSize() - this.#perRowInFlight
+        const batch = await deliverDueCheckins(toTry, Math.max(size, toTry.length))
+        for (const [taskId, outcome] of batch.outcomes) {
+          if (outcome !== 'sent') failed.set(taskId, outcome)
         }
+        for (const job of toTry) {
+          const outcome = batch.outcomes.get(job.taskId)
+          if (outcome === undefined) this.#deliverAlone(job)
+          else if (outcome === 'sent') settle.push(() => job.resolve('sent'))
+          else settle.push(() => job.reject(outcome))
+        }
+        more = failed.size === 0 && batch.users >= size
       } catch (error) {
-        for (const job of toTry) drain.settle.push(() => job.reject(error))
-        drain.more = false
+        for (const job of toTry) settle.push(() => job.reject(error))
+        more = false
       }
     }
+    await Promise.all(
+      untaken.map(async (job) => {
+        try {
+          const outcome = await requeueUnlessDone(job.taskId)
+          settle.push(() => job.resolve(outcome))
+        } catch (error) {
+          settle.push(() => job.reject(error))
+        }
+      })
+    )
+    for (const done of settle) done()
   }
 
   /**

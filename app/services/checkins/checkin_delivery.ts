@@ -4,7 +4,6 @@ import CheckinTask, { type CheckinReason, type ClientSignal } from '#models/chec
 import User, { type Locale } from '#models/user'
 import sendCheckinJob from '#jobs/send_checkin_job'
 import db from '@adonisjs/lucid/services/db'
-import logger from '@adonisjs/core/services/logger'
 import { deliverScheduledRow, markSentWithEvents } from '#support/scheduled_delivery'
 import {
   generateCheckinToken,
@@ -227,51 +226,29 @@ export type BatchOutcomes = Map<number, 'sent' | Error>
 /** How many of the oldest due tasks a batch looks at to find its users. */
 const DUE_LOOKAHEAD = 500
 
-/** What a batch did: each task it tried, the users it locked, the tasks it sent. */
-export type BatchResult = { outcomes: BatchOutcomes; users: number; sent: number; failed: boolean }
-
 /**
- * A batch claimed and not yet sent: its users and their due tasks locked in
- * a transaction still open, each email's tokens chosen.
- */
-export type ClaimedBatch = {
-  /** Users locked: fewer than asked means nothing else was due. */
-  users: number
-  /** The tasks its emails carry: a job in hand whose task is not here goes its own way. */
-  taskIds: Set<number>
-  /** Sends the emails together, marks the tasks sent, commits. */
-  send(): Promise<BatchResult>
-  /** Lets the users and tasks go, unsent. */
-  release(): Promise<void>
-}
-
-/** A claim that locked no user: nothing to send, its transaction already over. */
-const emptyBatch: ClaimedBatch = {
-  users: 0,
-  taskIds: new Set(),
-  send: async () => ({ outcomes: new Map(), users: 0, sent: 0, failed: false }),
-  release: async () => {},
-}
-
-/**
- * Claims, in a transaction left open, the check-ins of up to `users`
- * freelancers: those of the jobs in hand first, then those whose check-ins
- * have waited longest. Each user gets one email (the digest of every task
- * of theirs due within the window, as `deliverCheckin` sends it). A task
- * carries its job's token when that job is in hand, a new one otherwise,
- * stored only if its email goes out.
+ * Sends, in one transaction, the check-ins of up to `users` freelancers
+ * (the batch says how many it locked, and how many tasks it sent):
+ * those of the jobs in hand first, then those whose check-ins have waited
+ * longest. Each user gets one email (the digest of every task of theirs due
+ * within the window, as `deliverCheckin` sends it); the emails go out
+ * together over the SMTP pool, then one statement marks every task that
+ * went `sent`, with its event. A task carries its job's token when that job
+ * is in hand, a new one otherwise, stored only if its email went out; the
+ * others' jobs are removed after commit (run anyway, they find their task
+ * sent). A failed email leaves its tasks `scheduled` for their own jobs.
  *
- * The users are locked as `deliverCheckin` locks them, but skipped when
- * another delivery holds them, so batches of several workers, or the next
- * batch of the same worker claimed while this one sends, never wait on
- * each other.
+ * At most `users` emails are in flight at once, all committed together: a
+ * crash between the SMTP answers and the commit sends those again, the
+ * same window as `users` jobs in hand. The users are locked as
+ * `deliverCheckin` locks them, but skipped when another delivery holds
+ * them, so batches of several workers never wait on each other.
  */
-export async function claimDueCheckins(
+export function deliverDueCheckins(
   inHand: CheckinInHand[],
   users: number
-): Promise<ClaimedBatch> {
-  const trx = await db.transaction()
-  try {
+): Promise<{ outcomes: BatchOutcomes; users: number; sent: number; failed: boolean }> {
+  return db.transaction(async (trx) => {
     const inHandIds = inHand.map(({ taskId }) => taskId)
     const { rows: locked } = await trx.rawQuery(dueCheckinUsersSql(User.maySendEmailsSql('du')), [
       inHandIds,
@@ -279,10 +256,8 @@ export async function claimDueCheckins(
       DUE_LOOKAHEAD,
       users,
     ])
-    if (locked.length === 0) {
-      await trx.commit()
-      return emptyBatch
-    }
+    const outcomes: BatchOutcomes = new Map()
+    if (locked.length === 0) return { outcomes, users: 0, sent: 0, failed: false }
     const { rows } = await trx.rawQuery(DUE_CHECKINS_OF_USERS_SQL, [
       locked.map(({ id }: { id: number }) => id),
       digestHorizon(),
@@ -309,101 +284,38 @@ export async function claimDueCheckins(
       } else continue
       byUser.set(task.invoice.userId, [...tasks, task])
     }
-    const emails = [...byUser.values()]
-    return {
-      users: locked.length,
-      taskIds: new Set(tokens.keys()),
-      send: async () => ({
-        ...(await inTransaction(trx, () => sendClaimed(emails, tokens, fresh, jobTokens, trx))),
-        users: locked.length,
-      }),
-      async release() {
-        try {
-          await trx.rollback()
-        } catch (error) {
-          // A connection that fails here is dropped from the pool: PostgreSQL ends its transaction
-          logger.warn({ err: error }, 'a claimed check-in batch could not be rolled back')
-        }
-      },
-    }
-  } catch (error) {
-    await trx.rollback()
-    throw error
-  }
-}
 
-/**
- * Sends a claimed batch's emails together over the SMTP pool, then one
- * statement stores the new tokens of the tasks whose email went out, one
- * marks them sent with their events, and the others' jobs are removed after
- * commit (run anyway, they would find their task sent). A failed email
- * leaves its tasks `scheduled` for their own jobs.
- *
- * At most `users` emails are in flight at once, all committed together: a
- * crash between the SMTP answers and the commit sends those again, the
- * same window as `users` jobs in hand.
- */
-async function sendClaimed(
-  emails: DueCheckin[][],
-  tokens: Map<number, string>,
-  fresh: Map<number, { plain: string; hashed: string }>,
-  jobTokens: Map<number, string>,
-  trx: TransactionClientContract
-): Promise<Omit<BatchResult, 'users'>> {
-  const results = await Promise.allSettled(
-    emails.map((tasks) => sendCheckinsOf(tasks[0].invoice.user, tasks, tokens))
-  )
-  const outcomes: BatchOutcomes = new Map()
-  const sent: DueCheckin[] = []
-  results.forEach((result, index) => {
-    for (const task of emails[index]) {
-      if (result.status === 'fulfilled') sent.push(task)
-      outcomes.set(task.id, result.status === 'fulfilled' ? 'sent' : result.reason)
+    const emails = [...byUser.values()]
+    const results = await Promise.allSettled(
+      emails.map((tasks) => sendCheckinsOf(tasks[0].invoice.user, tasks, tokens))
+    )
+    const sent: DueCheckin[] = []
+    results.forEach((result, index) => {
+      for (const task of emails[index]) {
+        if (result.status === 'fulfilled') sent.push(task)
+        outcomes.set(task.id, result.status === 'fulfilled' ? 'sent' : result.reason)
+      }
+    })
+    if (sent.length > 0) {
+      const sentIds = new Set(sent.map((task) => task.id))
+      await writeCheckinTokens(new Map([...fresh].filter(([id]) => sentIds.has(id))), trx)
+      await markSentWithEvents(
+        CheckinTask.table,
+        sent.map((task) => task.id),
+        sent.map(checkinSentEvent),
+        trx
+      )
+      await scheduleNextCheckins(sent, trx)
+      sendCheckinJob.removeAfterCommit(
+        trx,
+        sent.filter((task) => !jobTokens.has(task.id)).map((task) => task.id)
+      )
+    }
+    return {
+      outcomes,
+      users: locked.length,
+      sent: sent.length,
+      failed: results.some((result) => result.status === 'rejected'),
     }
   })
-  if (sent.length > 0) {
-    const sentIds = new Set(sent.map((task) => task.id))
-    await writeCheckinTokens(new Map([...fresh].filter(([id]) => sentIds.has(id))), trx)
-    await markSentWithEvents(
-      CheckinTask.table,
-      sent.map((task) => task.id),
-      sent.map(checkinSentEvent),
-      trx
-    )
-    await scheduleNextCheckins(sent, trx)
-    sendCheckinJob.removeAfterCommit(
-      trx,
-      sent.filter((task) => !jobTokens.has(task.id)).map((task) => task.id)
-    )
-  }
-  return {
-    outcomes,
-    sent: sent.length,
-    failed: results.some((result) => result.status === 'rejected'),
-  }
-}
-
-/** Runs `work` in the open transaction: committed when it succeeds, rolled back when it throws. */
-async function inTransaction<T>(trx: TransactionClientContract, work: () => Promise<T>) {
-  let result: T
-  try {
-    result = await work()
-  } catch (error) {
-    await trx.rollback()
-    throw error
-  }
-  await trx.commit()
-  return result
-}
-
-/**
- * Claims a batch (claimDueCheckins) and sends it at once: the check-ins of up
- * to `users` freelancers, the jobs in hand first, in one transaction.
- */
-export async function deliverDueCheckins(
-  inHand: CheckinInHand[],
-  users: number
-): Promise<BatchResult> {
-  const batch = await claimDueCheckins(inHand, users)
-  return batch.send()
 }

@@ -7,7 +7,6 @@ import { UserFactory } from '#database/factories/user_factory'
 import sendCheckinJob from '#jobs/send_checkin_job'
 import { getQueue } from '#queue/queues'
 import { deliverCheckin, deliverDueCheckins } from '#services/checkins/checkin_delivery'
-import { CheckinBatcher } from '#services/checkins/checkin_batcher'
 import { hashCheckinToken } from '#services/checkins/checkin_token'
 import { createScheduledInvoice, waitingCheckinJobOf } from '#tests/helpers/invoices'
 import { queuedJobIds, resetState } from '#tests/helpers/state'
@@ -148,42 +147,6 @@ test.group('Check-in batches', (group) => {
       0
     )
     assert.equal(sentPerRow + sentByBatches, 24)
-  })
-
-  test('the next batch is claimed while one sends, and sends only once that one has committed', async ({
-    assert,
-  }) => {
-    const fake = mail.fake()
-    const due = await freelancersDueNow(9, 'overlap')
-    const batcher = new CheckinBatcher({ batchSize: () => 3, closing: () => false })
-    /** Scheduled tasks no transaction has locked (the probe waits for no one, and holds nothing). */
-    const unlockedTasks = async () => {
-      const { rows } = await db.rawQuery(
-        `SELECT count(*)::int AS n FROM (SELECT id FROM checkin_tasks
-          WHERE status = 'scheduled' FOR KEY SHARE SKIP LOCKED) AS free`
-      )
-      return rows[0].n as number
-    }
-    // The first batch's activity events wait for this lock: it cannot commit
-    const slowCommits = await db.transaction()
-    let delivered: Promise<unknown>
-    try {
-      await slowCommits.rawQuery('LOCK TABLE activity_events IN SHARE MODE')
-      delivered = batcher.deliver({ taskId: due[0].task.id, plainToken: due[0].token })
-      await waitFor('the next batch to be claimed', async () => (await unlockedTasks()) === 3)
-
-      assert.lengthOf(sentMessages(fake), 3, 'only the first batch went out')
-    } finally {
-      await slowCommits.rollback()
-    }
-    assert.equal(await delivered, 'sent')
-    await waitFor(
-      'every check-in to be sent',
-      async () => (await countRows('checkin_tasks', { status: 'sent' })) === 9
-    )
-    const counts = countsByRecipient(fake)
-    for (const { user } of due) assert.equal(counts.get(user.email), 1, user.email)
-    assert.lengthOf(sentMessages(fake), 9)
   })
 
   test('a batch skips a freelancer whose delivery another transaction holds, and that delivery sends once', async ({
