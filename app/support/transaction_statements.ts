@@ -1,11 +1,11 @@
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import type { Client, QueryResult, QueryResultRow } from 'pg'
+import type { QueryResult, QueryResultRow } from 'pg'
+import { statementOn } from '#support/pool_statements'
 
 /**
  * Runs one statement of a Lucid transaction on the pg connection knex
  * holds for that transaction, as `trx.rawQuery` would, without knex's
- * per-statement machinery (a Raw builder, its compilation into numbered
- * placeholders, its runner and promises): on the check-in click, whose ten
+ * per-statement machinery (statementOn): on the check-in click, whose ten
  * statements went through it, that was a fifth of the web's CPU per click.
  * The transaction stays Lucid's: BEGIN, COMMIT or ROLLBACK and the
  * after-commit hooks are untouched; a failing statement rejects the
@@ -13,19 +13,15 @@ import type { Client, QueryResult, QueryResultRow } from 'pg'
  * statement. Placeholders are pg's own ($1, $2…). For measured hot paths
  * only: everything else keeps `trx.rawQuery`.
  */
-export async function transactionQuery<Row extends QueryResultRow = QueryResultRow>(
+export function transactionQuery<Row extends QueryResultRow = QueryResultRow>(
   trx: TransactionClientContract,
   sql: string,
   values: unknown[]
 ): Promise<QueryResult<Row>> {
   // As knex does: no statement on a transaction that has already ended
-  if (trx.isCompleted) throw new Error('Transaction query already complete')
+  if (trx.isCompleted) return Promise.reject(new Error('Transaction query already complete'))
   // A transaction's knex client hands out the one connection it holds
-  const client = trx.knexClient.client
-  const connection: Client = await client.acquireConnection()
-  // knex's `query` event, which those who watch the statements (tests, debugging) listen to
-  client.emit('query', { method: 'raw', sql, bindings: values })
-  return connection.query<Row>(sql, values)
+  return statementOn<Row>(trx.knexClient.client, sql, values)
 }
 
 /**
