@@ -37,7 +37,9 @@ export async function freelancersWithInvoicesDue(count: number, label: string) {
 }
 
 /**
- * Brings the first relance of these invoices to a minute ago in PostgreSQL,
+ * Brings the first relance of these invoices to a minute ago in PostgreSQL
+ * (to midnight in the freelancer's zone in the day's first minute: relances
+ * due the same day go in one email, so a minute ago must still be today),
  * and its delayed job, when Redis still holds one, to now.
  */
 export function firstRelancesDueNow(invoiceIds: number[]) {
@@ -49,12 +51,14 @@ export async function relancesDueNow(invoiceIds: number[], sequences: number[]) 
   const relances = await Relance.query()
     .whereIn('invoice_id', invoiceIds)
     .whereIn('sequence', sequences)
-  await Relance.query()
-    .whereIn(
-      'id',
-      relances.map((relance) => relance.id)
-    )
-    .update({ scheduled_at: DateTime.now().minus({ minutes: 1 }).toJSDate() })
+    .preload('invoice', (invoice) => invoice.preload('user'))
+  const now = DateTime.now()
+  for (const relance of relances) {
+    const today = now.setZone(relance.invoice.user.timezone).startOf('day')
+    await Relance.query()
+      .where('id', relance.id)
+      .update({ scheduled_at: DateTime.max(now.minus({ minutes: 1 }), today).toJSDate() })
+  }
   for (const relance of relances) {
     const job = await getQueue('relances').getJob(sendRelanceJob.jobId(relance.id))
     if (await job?.isDelayed()) await job!.promote()
