@@ -3,7 +3,10 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { WebhookEventType } from '#models/webhook_endpoint'
 import { withIsoTimestamps, type InvoiceJson } from '#services/invoices/invoice_queries'
 import deliverWebhookJob, { webhookJob } from '#jobs/deliver_webhook_job'
-import { WEBHOOK_SUBSCRIBERS_SQL } from '#services/webhooks/webhook_subscribers_sql'
+import {
+  WEBHOOK_INVOICES_SQL,
+  WEBHOOK_SUBSCRIBERS_SQL,
+} from '#services/webhooks/webhook_subscribers_sql'
 import { transactionQuery } from '#support/transaction_statements'
 
 /**
@@ -36,11 +39,7 @@ export type TypedWebhookEvent = {
   [Type in WebhookEventType]: { type: Type } & WebhookEvent<Type>
 }[WebhookEventType]
 
-type Subscribed = {
-  invoice_id: number
-  endpoints: { id: number; events: WebhookEventType[] }[]
-  invoice: InvoiceJson
-}
+type Subscriber = { invoice_id: number; endpoint_id: number; events: WebhookEventType[] }
 
 /**
  * Writes these events of one type to the outbox, in the transaction of the
@@ -49,7 +48,7 @@ type Subscribed = {
  * rebuilt from the row if Redis loses it). Rolled back with the change.
  * `data` is the invoice as the API returns it at this point of the
  * transaction, plus the event's own fields. One statement when nobody
- * subscribed, two otherwise.
+ * subscribed, three otherwise.
  */
 export function recordWebhookEvents<Type extends WebhookEventType>(
   type: Type,
@@ -72,26 +71,34 @@ export async function recordTypedWebhookEvents(
   trx: TransactionClientContract
 ) {
   if (events.length === 0) return
-  const { rows } = await transactionQuery<Subscribed>(trx, WEBHOOK_SUBSCRIBERS_SQL, [
+  const { rows: subscribers } = await transactionQuery<Subscriber>(trx, WEBHOOK_SUBSCRIBERS_SQL, [
     [...new Set(events.map((event) => event.type))],
     [...new Set(events.map((event) => event.invoiceId))],
   ])
-  if (rows.length === 0) return
+  if (subscribers.length === 0) return
 
-  const subscribed = new Map(
-    rows.map((row) => [row.invoice_id, { ...row, invoice: withIsoTimestamps(row.invoice) }])
+  const { rows: invoices } = await transactionQuery<{ invoice_id: number; invoice: InvoiceJson }>(
+    trx,
+    WEBHOOK_INVOICES_SQL,
+    [[...new Set(subscribers.map((subscriber) => subscriber.invoice_id))]]
   )
+  const invoiceById = new Map(
+    invoices.map((row) => [row.invoice_id, withIsoTimestamps(row.invoice)])
+  )
+  const endpointsOf = Map.groupBy(subscribers, (subscriber) => subscriber.invoice_id)
   const timestamp = new Date().toISOString()
   const deliveries = events.flatMap(({ type, invoiceId, fields }) => {
-    const row = subscribed.get(invoiceId)
-    const endpoints = row?.endpoints.filter((endpoint) => endpoint.events.includes(type)) ?? []
-    if (!row || endpoints.length === 0) return []
+    const invoice = invoiceById.get(invoiceId)
+    const endpoints = (endpointsOf.get(invoiceId) ?? []).filter((endpoint) =>
+      endpoint.events.includes(type)
+    )
+    if (!invoice || endpoints.length === 0) return []
     // One message id per event, the same on every attempt (receivers dedupe by it)
     const messageId = `msg_${randomBytes(16).toString('hex')}`
     // A json column keeps this text as written, key order included
-    const payload = { type, timestamp, data: { invoice: row.invoice, ...fields } }
+    const payload = { type, timestamp, data: { invoice, ...fields } }
     return endpoints.map((endpoint) => ({
-      endpoint_id: endpoint.id,
+      endpoint_id: endpoint.endpoint_id,
       event_type: type,
       message_id: messageId,
       payload,
