@@ -1,7 +1,9 @@
 /*
 | 1. Check-in click: GET /api/v1/checkin/:token/paid, one fresh token per
 | request, against the app's web process and against a bare node:http + pg
-| server doing the same SQL in one transaction.
+| server counting the request against the same per-IP limit in Redis and
+| doing the same SQL in one transaction; for context, that server without
+| the rate limit.
 */
 import {
   analyze,
@@ -24,24 +26,33 @@ import {
   type LoadTarget,
 } from './support/load.js'
 import { placeShare } from './support/cpu_profile.js'
-import { loadMeasures, round, type Benchmark, type BenchContext } from './support/report.js'
+import { WITHOUT_RATE_LIMIT } from './support/bare_rate_limit.js'
+import {
+  contextMeasures,
+  loadMeasures,
+  round,
+  type Benchmark,
+  type BenchContext,
+} from './support/report.js'
 
 const WARMUP_SECONDS = 3
 const SOURCE_WARMUP_SECONDS = 3
 const SOURCE_SECONDS = 4
 /** Fresh tokens per side: more than either side can click in warmup + measure. */
 const TOKENS_PER_SIDE = 25_000
+/** The app, the baseline, the baseline without the rate limit (context). */
+const SIDES = 3
 
 async function measure(context: BenchContext) {
   const { resources, defer, log } = context
   const { pool } = resources
 
-  log(`seeding ${TOKENS_PER_SIDE * 2} sent check-ins, their invoices and relances`)
+  log(`seeding ${TOKENS_PER_SIDE * SIDES} sent check-ins, their invoices and relances`)
   const userIds = await seedUsers(pool, 'click', 500)
   const invoices = await seedInvoices(pool, {
     tag: 'CLICK',
     userIds,
-    count: TOKENS_PER_SIDE * 2,
+    count: TOKENS_PER_SIDE * SIDES,
     clientsPerUser: 3,
   })
   const invoiceIds = invoices.map((invoice) => invoice.id)
@@ -60,6 +71,8 @@ async function measure(context: BenchContext) {
   defer(() => web.stop())
   const baseline = await startBaselineServer(resources)
   defer(() => baseline.stop())
+  const unlimited = await startBaselineServer(resources, WITHOUT_RATE_LIMIT)
+  defer(() => unlimited.stop())
 
   const webUrl = resources.env.WEB_URL.replace(/\/+$/, '')
   /** One side's fresh tokens, drawn in order by every round against that side. */
@@ -77,14 +90,13 @@ async function measure(context: BenchContext) {
     check: (status, headers) => status === 302 && headers.location === `${webUrl}/checkin/paid`,
   })
   const appTokens = supply(tokens.slice(0, TOKENS_PER_SIDE))
-  const { app, baseline: base } = await compareSides(
+  const sideTokens = (side: number) =>
+    supply(tokens.slice(side * TOKENS_PER_SIDE, (side + 1) * TOKENS_PER_SIDE))
+  const sides = await compareSides(
     {
       app: target(web.baseUrl, web.process.pid, appTokens),
-      baseline: target(
-        baseline.baseUrl,
-        baseline.process.pid,
-        supply(tokens.slice(TOKENS_PER_SIDE))
-      ),
+      baseline: target(baseline.baseUrl, baseline.process.pid, sideTokens(1)),
+      context: target(unlimited.baseUrl, unlimited.process.pid, sideTokens(2)),
     },
     {
       connections: HTTP_LOAD.connections,
@@ -94,8 +106,11 @@ async function measure(context: BenchContext) {
     },
     log
   )
+  const { app, baseline: base } = sides
+  const unlimitedSide = sides.context!
   await web.stop()
   await baseline.stop()
+  await unlimited.stop()
 
   // The rest of the app's tokens: the profiled pass, then the sources
   log(`profiling the web under the same load for ${PROFILE_LOAD.seconds} s`)
@@ -120,17 +135,18 @@ async function measure(context: BenchContext) {
   } = await pool.query(
     "SELECT count(*)::int AS n FROM invoices WHERE status = 'paid' AND paid_via = 'checkin'"
   )
-  return { app, base, profile, source, paidInvoices: paid.n as number }
+  return { app, base, unlimited: unlimitedSide, profile, source, paidInvoices: paid.n as number }
 }
 
 const checkinClick: Benchmark = {
   name: 'checkin_click',
   title: 'Check-in click: GET /api/v1/checkin/:token/paid on fresh tokens',
   async run(context) {
-    const { app, base, profile, source, paidInvoices } = await measure(context)
+    const { app, base, unlimited, profile, source, paidInvoices } = await measure(context)
     const findings = [
       ...loadProblems('app', app),
       ...loadProblems('baseline', base),
+      ...loadProblems('baseline without the rate limit', unlimited),
       ...loadProblems('app on the sources', source),
     ]
     findings.push(
@@ -154,6 +170,7 @@ const checkinClick: Benchmark = {
     return {
       measures: [
         ...loadMeasures(app, base),
+        ...contextMeasures(app, unlimited, 'the baseline without the rate limit'),
         {
           measure: 'throughput, sources through the TypeScript loader',
           unit: 'req/s',
@@ -167,7 +184,8 @@ const checkinClick: Benchmark = {
         `${TOKENS_PER_SIDE * 2} check-ins in state "sent" (500 users, 3 scheduled relances per invoice), one fresh token per request: every request pays an invoice.`,
         `autocannon, ${HTTP_LOAD.connections} connections, ${WARMUP_SECONDS} s warmup per side, then ${HTTP_LOAD.rounds} alternating rounds (baseline first) for ${HTTP_LOAD.seconds} s per side in all; latency percentiles over every response; server CPU = user + system time of the server process (/proc/<pid>/stat) over the measured rounds, divided by the requests.`,
         'App: the compiled build, `build/bin/server.js` as `npm start` runs it, in production mode (NODE_ENV=production, LOG_LEVEL=warn), rate limiter on (limit raised), requests from X-Forwarded-For 10.77.0.1.',
-        "Baseline: bench/support/baseline_server.ts, node:http + pg (pool 10), the app's SQL statement for statement in one transaction (all but the app's look-up of webhook subscribers: 9 statements to the app's 10), then the same BullMQ removal of the 3 cancelled relance jobs; no rate limiter.",
+        "Baseline: bench/support/baseline_server.ts, node:http + pg (pool 10): the request counted against the same per-IP limit in Redis as the app's throttle counts it (bench/support/bare_rate_limit.ts: one round trip running the app's limiter script, the same headers, a 429 past the limit), the app's SQL statement for statement in one transaction (all but the app's look-up of webhook subscribers: 9 statements to the app's 10), then the same BullMQ removal of the 3 cancelled relance jobs.",
+        'Context (not a goal): a second baseline process without the rate limit (BASELINE_RATE_LIMIT=off), a third side in the same alternating rounds, on check-ins of its own.',
         `Separately, not in the compared figures: a pass against a second web with the inspector open, its CPU profiled over ${PROFILE_LOAD.seconds} s of load after ${PROFILE_LOAD.warmupSeconds} s warmup (the profile line of the findings), then a ${SOURCE_SECONDS} s round (after ${SOURCE_WARMUP_SECONDS} s warmup) against \`bin/server.ts\` run from the sources through the TypeScript loader, for the record.`,
         'Ratio = app / baseline.',
       ],
@@ -175,6 +193,7 @@ const checkinClick: Benchmark = {
       details: {
         app,
         baseline: base,
+        baselineWithoutRateLimit: unlimited,
         sources: source,
         profile,
         paidInvoicesInDatabase: paidInvoices,

@@ -22,7 +22,9 @@
 |                                        subscribers), the check-in's job
 |                                        added to BullMQ after commit, the 303
 |
-| No rate limiter, no router, no ORM, no validation library.
+| Each request is first counted against the page's per-IP limit in Redis, as
+| the app's throttle counts it (bare_rate_limit.ts). No framework, no router,
+| no ORM, no validation library.
 | Prints `READY {"port":…}`.
 */
 import { readFileSync } from 'node:fs'
@@ -44,6 +46,7 @@ import { checkinJobData } from './bare_jobs.js'
 import { numberedPlaceholders, rawPool, rawRedis } from './raw_connections.js'
 import { inTransaction } from './transaction.js'
 import { insertSignalCheckin } from './signal_checkin.js'
+import { closeRateLimit, withinRateLimit } from './bare_rate_limit.js'
 
 const env = process.env
 const pool = rawPool()
@@ -285,26 +288,25 @@ function failed(response: ServerResponse, error: unknown) {
   response.end()
 }
 
-const server = createServer((request, response) => {
+const PER_MINUTE = Number(env.RATE_LIMIT_CLIENT_PAGE_PER_MINUTE)
+
+async function handle(request: IncomingMessage, response: ServerResponse) {
   const url = request.url ?? ''
   const paid = request.method === 'POST' ? PAID.exec(url) : null
+  const match = paid ? null : TOKEN.exec(url)
+  if (!paid && (request.method !== 'GET' || !match)) return void response.writeHead(404).end()
+  if (!(await withinRateLimit('client-page', PER_MINUTE, request, response))) return
   if (paid) {
-    reportPayment(paid[1], Number(paid[2]), request)
-      .then((location) =>
-        location === null
-          ? send(response, 404, 'Not found')
-          : location === 'invalid'
-            ? send(response, 422, 'Invalid')
-            : seeOther(response, location)
-      )
-      .catch((error) => failed(response, error))
-    return
+    const location = await reportPayment(paid[1], Number(paid[2]), request)
+    if (location === null) return send(response, 404, 'Not found')
+    return location === 'invalid' ? send(response, 422, 'Invalid') : seeOther(response, location)
   }
-  const match = TOKEN.exec(url)
-  if (request.method !== 'GET' || !match) return void response.writeHead(404).end()
-  page(match[1])
-    .then((html) => (html === null ? send(response, 404, 'Not found') : send(response, 200, html)))
-    .catch((error) => failed(response, error))
+  const html = await page(match![1])
+  send(response, html === null ? 404 : 200, html ?? 'Not found')
+}
+
+const server = createServer((request, response) => {
+  handle(request, response).catch((error) => failed(response, error))
 })
 
 server.listen(0, '127.0.0.1', () => {
@@ -314,5 +316,7 @@ server.listen(0, '127.0.0.1', () => {
 process.on('SIGTERM', () => {
   server.close()
   server.closeAllConnections()
-  Promise.allSettled([pool.end(), checkins.close()]).finally(() => process.exit(0))
+  Promise.allSettled([pool.end(), checkins.close(), closeRateLimit()]).finally(() =>
+    process.exit(0)
+  )
 })

@@ -2,8 +2,10 @@
 | The HTTP baseline: a bare node:http + pg server that does what the app's two
 | measured routes do, statement for statement, with no framework:
 |
-|   GET /api/v1/checkin/:token/paid   one transaction with the app's SQL, then
-|                                     the same removal of the cancelled relance
+|   GET /api/v1/checkin/:token/paid   the request counted against the per-IP
+|                                     limit in Redis (bare_rate_limit.ts), one
+|                                     transaction with the app's SQL, then the
+|                                     same removal of the cancelled relance
 |                                     jobs (BullMQ Queue.remove), then the 302
 |   GET /api/v1/invoices?page&perPage the access-token check (select, update
 |                                     last_used_at, select user), then the
@@ -12,7 +14,7 @@
 |   GET /api/v1/stats                 the same token check, then the app's
 |                                     one receivables statement
 |
-| No rate limiter, no validation library, no logger, no ORM. Same database,
+| No framework, no validation library, no logger, no ORM. Same database,
 | same pool size as Lucid's default (10). Prints `READY {"port":…}`.
 */
 import { createHash } from 'node:crypto'
@@ -23,6 +25,7 @@ import { isoTimestamp } from '#support/iso_timestamps'
 import { INVOICE_JSON } from '#services/invoices/invoice_json_sql'
 import { receivablesFromRows, receivablesStatement } from '#services/invoices/receivables_sql'
 import { inTransaction } from './transaction.js'
+import { closeRateLimit, withinRateLimit } from './bare_rate_limit.js'
 import { authenticate } from './bare_auth.js'
 import { numberedPlaceholders, rawPool, rawRedis } from './raw_connections.js'
 
@@ -206,8 +209,11 @@ const server = createServer((request, response) => {
   const url = new URL(request.url ?? '/', 'http://baseline')
   const handle = async () => {
     const checkin = TOKEN.exec(url.pathname)
-    if (request.method === 'GET' && checkin)
+    if (request.method === 'GET' && checkin) {
+      const perMinute = Number(env.RATE_LIMIT_CHECKIN_PER_MINUTE)
+      if (!(await withinRateLimit('checkin', perMinute, request, response))) return
       return redirect(response, await checkinPaid(checkin[1]))
+    }
     if (request.method === 'GET' && url.pathname === '/api/v1/invoices') {
       return listInvoices(request, response, url)
     }
@@ -229,5 +235,5 @@ server.listen(0, '127.0.0.1', () => {
 process.on('SIGTERM', () => {
   server.close()
   server.closeAllConnections()
-  Promise.all([pool.end(), relances.close()]).finally(() => process.exit(0))
+  Promise.all([pool.end(), relances.close(), closeRateLimit()]).finally(() => process.exit(0))
 })

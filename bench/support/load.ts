@@ -119,35 +119,45 @@ export type SideResult = {
 
 /**
  * Warms each side up, then measures them in `rounds` alternating rounds
- * (baseline first) of `seconds / rounds` each; figures are over all rounds.
+ * (baseline first, then the app, then the context side if any) of
+ * `seconds / rounds` each; figures are over all rounds.
  */
 export async function compareSides(
-  sides: { app: LoadTarget; baseline: LoadTarget },
+  sides: { app: LoadTarget; baseline: LoadTarget; context?: LoadTarget },
   options: { connections: number; warmupSeconds: number; seconds: number; rounds: number },
   log: (message: string) => void
-): Promise<{ app: SideResult; baseline: SideResult }> {
+): Promise<{ app: SideResult; baseline: SideResult; context?: SideResult }> {
   const { connections } = options
   log(
     `warmup ${options.warmupSeconds} s each, then ${options.rounds} alternating rounds, ${options.seconds} s per side in all`
   )
-  for (const side of [sides.app, sides.baseline]) {
-    await runRound(side, { connections, seconds: options.warmupSeconds })
+  const names = sides.context
+    ? (['baseline', 'app', 'context'] as const)
+    : (['baseline', 'app'] as const)
+  for (const name of names) {
+    await runRound(sides[name]!, { connections, seconds: options.warmupSeconds })
   }
-  const rounds: Record<'app' | 'baseline', RoundResult[]> = { app: [], baseline: [] }
-  const cpu = { app: 0, baseline: 0 }
+  const rounds: Record<'app' | 'baseline' | 'context', RoundResult[]> = {
+    app: [],
+    baseline: [],
+    context: [],
+  }
+  const cpu = { app: 0, baseline: 0, context: 0 }
   for (let round = 0; round < options.rounds; round++) {
-    for (const name of ['baseline', 'app'] as const) {
-      const cpuBefore = await cpuSeconds(sides[name].pid)
+    for (const name of names) {
+      const side = sides[name]!
+      const cpuBefore = await cpuSeconds(side.pid)
       rounds[name].push(
-        await runRound(sides[name], { connections, seconds: options.seconds / options.rounds })
+        await runRound(side, { connections, seconds: options.seconds / options.rounds })
       )
-      const cpuAfter = await cpuSeconds(sides[name].pid)
+      const cpuAfter = await cpuSeconds(side.pid)
       cpu[name] += cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : Number.NaN
     }
   }
   return {
     app: mergeRounds(rounds.app, cpu.app),
     baseline: mergeRounds(rounds.baseline, cpu.baseline),
+    ...(sides.context && { context: mergeRounds(rounds.context, cpu.context) }),
   }
 }
 

@@ -190,8 +190,11 @@ export function enqueueCheckins(resources: BenchResources, taskIds: number[]) {
 export type BaselineServer = { baseUrl: string; process: BenchChild; stop(): Promise<void> }
 
 /** bench/support/baseline_server.ts (node:http + pg), ready once it prints its port. */
-export async function startBaselineServer(resources: BenchResources): Promise<BaselineServer> {
-  const server = new BenchChild('baseline_server.ts', [], resources.env)
+export async function startBaselineServer(
+  resources: BenchResources,
+  env: Record<string, string> = {}
+): Promise<BaselineServer> {
+  const server = new BenchChild('baseline_server.ts', [], { ...resources.env, ...env })
   try {
     const { port } = await server.ready<{ port: number }>()
     return { baseUrl: `http://127.0.0.1:${port}`, process: server, stop: () => server.stop() }

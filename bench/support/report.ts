@@ -89,6 +89,29 @@ export function loadMeasures(app: SideResult, base: SideResult): Measure[] {
   ]
 }
 
+/**
+ * The app against a baseline that does less than it (the HTTP baselines
+ * without their rate limit): rows for the record, never a goal.
+ */
+export function contextMeasures(app: SideResult, context: SideResult, what: string): Measure[] {
+  return [
+    {
+      measure: `throughput vs ${what} (context)`,
+      unit: 'req/s',
+      value: round(app.throughput, 1),
+      baseline: round(context.throughput, 1),
+      verdict: 'info',
+    },
+    {
+      measure: `server CPU per request vs ${what} (context)`,
+      unit: 'ms',
+      value: round(app.cpuMsPerRequest, 2),
+      baseline: round(context.cpuMsPerRequest, 2),
+      verdict: 'info',
+    },
+  ]
+}
+
 function formatNumber(value: number | null | undefined): string {
   if (value === null || value === undefined) return '–'
   if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US')
