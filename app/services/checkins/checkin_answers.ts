@@ -8,6 +8,7 @@ import { scheduleCheckinsBeforeNextRelance } from '#services/checkins/checkin_sc
 import { liftHold } from '#services/holds/invoice_holds'
 import { recordWebhookEvent } from '#services/webhooks/webhook_events'
 import { transactionQuery } from '#support/transaction_statements'
+import { hasWebhookEndpointsSql } from '#services/webhooks/webhook_subscribers_sql'
 
 export type CheckinAnswerChoice = 'paid' | 'pending'
 export type CheckinResult = 'paid' | 'pending' | 'already_answered' | 'expired' | 'invalid'
@@ -28,6 +29,7 @@ type InvoiceRow = {
   amount_cents: string | number
   currency: string
   status: InvoiceStatus
+  has_webhook_endpoints: boolean
 }
 
 /**
@@ -65,8 +67,9 @@ export async function answerCheckin(
     rows: [row],
   } = await transactionQuery<InvoiceRow>(
     trx,
-    `SELECT id, user_id, number, amount_cents, currency, status FROM invoices
-     WHERE id = $1 FOR NO KEY UPDATE`,
+    `SELECT id, user_id, number, amount_cents, currency, status,
+            ${hasWebhookEndpointsSql('invoices.user_id')} AS has_webhook_endpoints
+     FROM invoices WHERE id = $1 FOR NO KEY UPDATE`,
     [task.invoice_id]
   )
   if (!row) throw new Error(`check-in task ${task.id}: invoice ${task.invoice_id} not found`)
@@ -82,6 +85,7 @@ export async function answerCheckin(
       amountCents: Number(row.amount_cents),
       currency: row.currency,
       status: row.status,
+      hasWebhookEndpoints: row.has_webhook_endpoints,
     }
     const answered = { answer: 'paid' } as const
     await markInvoiceRowPaid(

@@ -30,7 +30,15 @@ export async function paymentsOf(invoiceId: number, trx: TransactionClientContra
 export type PayableInvoice = Pick<
   Invoice,
   'id' | 'userId' | 'number' | 'amountCents' | 'currency' | 'status'
->
+> & {
+  /**
+   * False when the caller read, with the invoice's lock, that its user has
+   * no webhook endpoint enabled: nobody to ask who subscribed. An endpoint
+   * added meanwhile is as concurrent with the payment as one added just
+   * after the look-up would be.
+   */
+  hasWebhookEndpoints?: boolean
+}
 
 /**
  * Earns the freelancer a rubis and appends the payment's `invoice_paid`
@@ -88,6 +96,7 @@ async function recordPaymentConsequences(
   const paymentNumber = await recordPayment(invoice, paidVia, trx)
   await cancelFollowUps(invoice.id, trx)
   await promiseThankYou({ id: invoice.id, userId: invoice.userId, paidAt }, trx)
+  if (invoice.hasWebhookEndpoints === false) return
   await recordTypedWebhookEvents(
     [{ type: 'invoice.paid', invoiceId: invoice.id, fields: { paymentNumber } }, ...alsoReported],
     trx

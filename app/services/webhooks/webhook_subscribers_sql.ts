@@ -9,6 +9,15 @@ import { INVOICE_JSON } from '#services/invoices/invoice_json_sql'
 | framework-free servers run the very same statements.
 */
 
+/**
+ * Whether the user in `userColumn` has a webhook endpoint enabled: a
+ * statement that reads the user's invoice anyway (the check-in click's
+ * lock) learns for free whether there is anyone to ask.
+ */
+export const hasWebhookEndpointsSql = (userColumn: string) =>
+  `EXISTS (SELECT 1 FROM webhook_endpoints endpoint
+     WHERE endpoint.user_id = ${userColumn} AND endpoint.disabled_at IS NULL)`
+
 /** $1: the event types, $2: the invoice ids. One row per invoice and endpoint, by endpoint id. */
 export const WEBHOOK_SUBSCRIBERS_SQL = `SELECT invoice.id AS invoice_id, endpoint.id AS endpoint_id, endpoint.events
      FROM invoices invoice

@@ -265,6 +265,40 @@ test.group('Webhook outbox', (group) => {
     )
   })
 
+  test('a check-in click asks who subscribed only when its user has an endpoint enabled', async ({
+    assert,
+  }) => {
+    const without = await invoiceWithSentCheckin()
+    const disabled = await invoiceWithSentCheckin()
+    const subscribed = await invoiceWithSentCheckin()
+    const { endpoint } = await subscribe(disabled.user, HOOK, ['invoice.paid'])
+    await db.from('webhook_endpoints').where('id', endpoint.id).update({ disabled_at: new Date() })
+    await subscribe(subscribed.user, HOOK, ['invoice.paid'])
+
+    /** The statements of one paid click that ask who subscribed. */
+    const lookUps = async (token: string) => {
+      const statements: string[] = []
+      const listener = (query: { sql: string }) => statements.push(query.sql)
+      const knex = db.connection().getWriteClient()
+      knex.on('query', listener)
+      try {
+        assert.equal(await db.transaction((trx) => answerCheckin(token, 'paid', trx)), 'paid')
+      } finally {
+        knex.off('query', listener)
+      }
+      return statements.filter((sql) => sql.includes('JOIN webhook_endpoints')).length
+    }
+
+    assert.equal(await lookUps(without.token), 0)
+    assert.equal(await lookUps(disabled.token), 0)
+    assert.equal(await lookUps(subscribed.token), 1)
+    const written = await deliveries()
+    assert.deepEqual(
+      written.map((delivery) => (delivery.payload as any).data.invoice.id),
+      [subscribed.invoice.id]
+    )
+  })
+
   test('without a subscribed endpoint nothing is written, in one statement', async ({
     client,
     assert,
