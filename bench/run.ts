@@ -29,6 +29,7 @@ import {
   buildApp,
   createResources,
   machineInfo,
+  stolenCpuSeconds,
   releaseResources,
 } from './support/environment.js'
 import {
@@ -140,7 +141,10 @@ function markdown(results: {
   commit: string | null
   totalSeconds: number
   buildSeconds: number
-  machine: Awaited<ReturnType<typeof machineInfo>> & { loadAverageAtEnd: number[] }
+  machine: Awaited<ReturnType<typeof machineInfo>> & {
+    loadAverageAtEnd: number[]
+    stolenCpuSeconds: number | null
+  }
   benchmarks: BenchOutcome[]
 }) {
   const { machine } = results
@@ -157,6 +161,11 @@ function markdown(results: {
     `- ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB memory, ${machine.os}`,
     `- Node.js ${machine.node}, PostgreSQL ${machine.postgresql}, Redis ${machine.redis}`,
     `- load average at start ${machine.loadAverageAtStart.join(' / ')}, at end ${machine.loadAverageAtEnd.join(' / ')} (other processes share this machine)`,
+    ...(machine.stolenCpuSeconds === null
+      ? []
+      : [
+          `- CPU time taken by the hypervisor for other guests during the run (steal): ${machine.stolenCpuSeconds.toFixed(0)} s, ${((100 * machine.stolenCpuSeconds) / (machine.cores * results.totalSeconds)).toFixed(1)}% of the cores' time: the absolute figures of a run with much of it are low on both sides`,
+        ]),
     '',
     '## Results',
     '',
@@ -191,6 +200,12 @@ function markdown(results: {
 const benches = selection()
 const started = performance.now()
 const machine = await machineInfo()
+/** Steal over the run, from the reading machineInfo took at its start. */
+function stolenDuringRun() {
+  const now = stolenCpuSeconds()
+  const atStart = machine.stolenCpuSecondsAtStart
+  return now === null || atStart === null ? null : Math.round((now - atStart) * 10) / 10
+}
 console.log(
   `Relance benchmarks on ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, PostgreSQL ${machine.postgresql}, Redis ${machine.redis}`
 )
@@ -211,6 +226,7 @@ const results = {
   machine: {
     ...machine,
     loadAverageAtEnd: os.loadavg().map((load) => Math.round(load * 100) / 100),
+    stolenCpuSeconds: stolenDuringRun(),
   },
   benchmarks: outcomes,
 }

@@ -4,6 +4,7 @@
 | them at the end. Nothing here touches another database or another prefix.
 */
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 import pg from 'pg'
@@ -162,6 +163,22 @@ export function redisClient() {
 }
 
 /** Versions and size of the machine the figures come from. */
+/**
+ * CPU seconds the hypervisor gave other guests while this one wanted them
+ * (steal, /proc/stat), all cores together; null off Linux. On a shared
+ * host every figure of a run with much stolen time is low, the app's and
+ * the baselines' alike.
+ */
+export function stolenCpuSeconds(): number | null {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/)
+    // cpu user nice system idle iowait irq softirq steal …, in USER_HZ (100 per second)
+    return Number(fields[8]) / 100
+  } catch {
+    return null
+  }
+}
+
 export async function machineInfo() {
   const os = await import('node:os')
   const pgVersion = await withAdmin(async (client) => {
@@ -180,5 +197,6 @@ export async function machineInfo() {
     postgresql: pgVersion,
     redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
     loadAverageAtStart: os.loadavg().map((load) => Math.round(load * 100) / 100),
+    stolenCpuSecondsAtStart: stolenCpuSeconds(),
   }
 }
