@@ -41,7 +41,7 @@ export function looksLikeLinkToken(value: string): boolean {
   return /^[A-Za-z0-9_-]{43}$/.test(value)
 }
 
-type LinkTokenColumn = { table: string; column: string; stillPending: string }
+export type LinkTokenColumn = { table: string; column: string; stillPending: string }
 
 /**
  * Gives each of these rows a new link token, in one statement, where
@@ -69,18 +69,26 @@ export async function rotateLinkTokens(
  * (a batch of check-ins) writes only what went out.
  */
 export async function writeLinkTokens(
-  { table, column, stillPending }: LinkTokenColumn,
+  target: LinkTokenColumn,
   tokens: Map<number, { hashed: string }>,
   client: QueryClientContract
 ): Promise<Set<number>> {
   if (tokens.size === 0) return new Set()
   const hashes = [...tokens].map(([id, { hashed }]) => ({ id, hash: hashed }))
   const { rows: written } = await client.rawQuery<{ rows: { id: number }[] }>(
-    `UPDATE ${table} SET ${column} = fresh.hash, updated_at = ?
-     FROM json_to_recordset(?::json) AS fresh(id integer, hash text)
-     WHERE ${table}.id = fresh.id AND ${stillPending}
-     RETURNING ${table}.id`,
+    writeLinkTokensSql(target),
     [new Date(), JSON.stringify(hashes)]
   )
   return new Set(written.map(({ id }) => id))
+}
+
+/**
+ * The statement of writeLinkTokens. Bindings: the update's time, the
+ * hashes as JSON `[{ id, hash }]`; returns the ids written.
+ */
+export function writeLinkTokensSql({ table, column, stillPending }: LinkTokenColumn) {
+  return `UPDATE ${table} SET ${column} = fresh.hash, updated_at = ?
+     FROM json_to_recordset(?::json) AS fresh(id integer, hash text)
+     WHERE ${table}.id = fresh.id AND ${stillPending}
+     RETURNING ${table}.id`
 }

@@ -15,18 +15,14 @@ import { scheduleCheckinsBeforeNextRelance } from '#services/checkins/checkin_sc
 import { sendCheckinEmail } from '#mails/mail_dispatcher'
 import {
   CLAIM_CHECKIN_SQL,
+  DIGEST_LIMIT,
   DIGEST_WINDOW_MS,
-  DUE_CHECKIN_COLUMNS,
-  DUE_CHECKIN_FROM,
   DUE_CHECKINS_OF_USERS_SQL,
+  DUE_COMPANIONS_SQL,
   dueCheckinUsersSql,
-  sendableDuringHolds,
 } from '#services/checkins/due_checkin_sql'
 
 export type DeliveryOutcome = 'sent' | 'skipped'
-
-/** The most invoices one email lists; the rest go in the next one. */
-export const DIGEST_LIMIT = 50
 
 /** A check-in task with what its email needs, read in the statement that locks it. */
 type DueCheckin = {
@@ -125,16 +121,12 @@ async function dueCompanions(
   trx: TransactionClientContract
 ) {
   if (!task.hasCompanions) return []
-  const { rows } = await trx.rawQuery(
-    `SELECT ${DUE_CHECKIN_COLUMNS}
-     ${DUE_CHECKIN_FROM}
-     WHERE i.user_id = ? AND i.status = 'pending' AND t.status = 'scheduled'
-       AND t.id <> ? AND t.scheduled_at <= ? AND ${sendableDuringHolds('t', 'i')}
-     ORDER BY t.scheduled_at, t.id
-     LIMIT ?
-     FOR UPDATE OF t`,
-    [task.invoice.userId, task.id, digestHorizon(), DIGEST_LIMIT - 1]
-  )
+  const { rows } = await trx.rawQuery(DUE_COMPANIONS_SQL, [
+    task.invoice.userId,
+    task.id,
+    digestHorizon(),
+    DIGEST_LIMIT - 1,
+  ])
   const others: DueCheckin[] = rows.map(dueCheckinOf)
   const fresh = await rotateCheckinTokens(
     others.map((other) => other.id),

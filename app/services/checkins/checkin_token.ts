@@ -6,6 +6,7 @@ import {
   looksLikeLinkToken,
   rotateLinkTokens,
   writeLinkTokens,
+  type LinkTokenColumn,
 } from '#support/link_tokens'
 
 /**
@@ -34,7 +35,8 @@ export function writeCheckinTokens(
   return writeLinkTokens(CHECKIN_TOKEN, tokens, client)
 }
 
-const CHECKIN_TOKEN = {
+/** Where a check-in's token hash lives, written only while the task waits. */
+export const CHECKIN_TOKEN: LinkTokenColumn = {
   table: 'checkin_tasks',
   column: 'token_hash',
   stillPending: "checkin_tasks.status = 'scheduled'",

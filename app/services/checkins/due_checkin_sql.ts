@@ -8,6 +8,9 @@
 /** Check-ins falling due within this window after a job's go out in its email (the claim's horizon). */
 export const DIGEST_WINDOW_MS = 60_000
 
+/** The most invoices one email lists; the rest go in the next one. */
+export const DIGEST_LIMIT = 50
+
 /** The invoice `i` is held at this moment: its hold has no end, or one still ahead. */
 const held = (i: string) =>
   `(${i}.hold_reason IS NOT NULL AND (${i}.hold_until IS NULL OR ${i}.hold_until > now()))`
@@ -56,6 +59,19 @@ export const CLAIM_CHECKIN_SQL = `SELECT ${DUE_CHECKIN_COLUMNS},
   ${DUE_CHECKIN_FROM}
   WHERE t.id = ?
   FOR NO KEY UPDATE OF u FOR UPDATE OF t`
+
+/**
+ * The user's other check-ins due before the horizon, beside the claimed
+ * one, oldest first, locked: the digest's other invoices. Bindings: the
+ * user id, the claimed task's id, the horizon, how many at most.
+ */
+export const DUE_COMPANIONS_SQL = `SELECT ${DUE_CHECKIN_COLUMNS}
+  ${DUE_CHECKIN_FROM}
+  WHERE i.user_id = ? AND i.status = 'pending' AND t.status = 'scheduled'
+    AND t.id <> ? AND t.scheduled_at <= ? AND ${sendableDuringHolds('t', 'i')}
+  ORDER BY t.scheduled_at, t.id
+  LIMIT ?
+  FOR UPDATE OF t`
 
 /**
  * A batch's recipients: the users of the tasks whose jobs are in hand
