@@ -167,6 +167,12 @@ const checkinTiming: Benchmark = {
     const [one] = bySingles
     const raw = await burst(singles, 1, 'raw')
     const rawP99 = percentile(raw.lateness, 99)
+    const rawDigests = await burst(digestUsers, 1, 'raw')
+    /** Time between consecutive arrivals once the first is in, in ms. */
+    const drainMs = (lateness: number[]) =>
+      (lateness[lateness.length - 1] - lateness[0]) / (lateness.length - 1)
+    const digestsP99 = percentile(digests.lateness, 99)
+    const bareDigestsP99 = percentile(bareDigests, 99)
 
     const p99 = percentile(one.lateness, 99)
     const bareP99 = percentile(bare, 99)
@@ -203,10 +209,17 @@ const checkinTiming: Benchmark = {
       {
         measure: `${digests.users} users × 10 invoices (${digests.emails} digests), lateness p99`,
         unit: 'ms',
-        value: round(percentile(digests.lateness, 99), 0),
-        baseline: round(percentile(bareDigests, 99), 0),
-        goal: `≤ ${GOAL.p99Ms} ms`,
-        verdict: verdict(percentile(digests.lateness, 99) <= GOAL.p99Ms),
+        value: round(digestsP99, 0),
+        baseline: round(bareDigestsP99, 0),
+        goal: `≤ ${GOAL.p99Ms} ms and ≤ ${GOAL.ofBare}× the bare sender`,
+        verdict: verdict(digestsP99 <= GOAL.p99Ms && digestsP99 <= GOAL.ofBare * bareDigestsP99),
+      },
+      {
+        measure: `${digests.users} users × 10 invoices, lateness p99, the raw worker (same SQL and SMTP, no framework)`,
+        unit: 'ms',
+        value: round(percentile(rawDigests.lateness, 99), 0),
+        baseline: round(bareDigestsP99, 0),
+        verdict: 'info',
       },
       {
         measure: 'worker CPU per 1,000 mails, 1 process',
@@ -237,7 +250,7 @@ const checkinTiming: Benchmark = {
     findings.push(
       `${CHECKINS} users × 1 invoice, lateness p99 with 1 / 2 / 4 worker processes: ${bySingles.map((scaled) => Math.round(percentile(scaled.lateness, 99))).join(' / ')} ms (bare sender, same messages, same concurrency: ${Math.round(bareP99)} ms). The first email leaves ${Math.round(one.lateness[0])} ms after the due second (BullMQ promotes the delayed jobs, then the SMTP pool opens its connections: the inbox, an smtp-server, greets a new connection 100 ms after it opens, to catch clients that talk too soon, and the bare sender's connections wait as long), then the burst drains at ~${Math.round(rate)} mails/s with one process: p99 ≈ first + ${CHECKINS} / throughput. More processes add nothing on this machine: its ${os.cpus().length} cores already run the worker, PostgreSQL, Redis and the inbox (the bench process parses every message); each process adds its rate only on a core of its own.`,
       `The raw worker (bench/support/raw_worker.ts: bare BullMQ, pg and pooled nodemailer, one job per email with the app's former per-email statements and its emails, one process) drains the same burst with p99 ${Math.round(rawP99)} ms for ${raw.workerCpuSeconds === null ? '–' : ((raw.workerCpuSeconds * 1000) / raw.emails).toFixed(2)} s of CPU per 1,000 mails, against the app's ${Math.round(p99)} ms${one.workerCpuSeconds === null ? '' : ` for ${((one.workerCpuSeconds * 1000) / one.emails).toFixed(2)} s`}: the design of one claim, one commit and one job per email costs more without any framework than the app's batches with it.`,
-      `${digests.users} users × 10 invoices: ${digests.emails} digests of 10 check-ins, p99 ${Math.round(percentile(digests.lateness, 99))} ms (bare sender firing the same ${digests.emails} messages: ${Math.round(percentile(bareDigests, 99))} ms); every one of the ${CHECKINS} tasks checked \`sent\`.`
+      `${digests.users} users × 10 invoices: ${digests.emails} digests of 10 check-ins, p99 ${Math.round(digestsP99)} ms (bare sender firing the same ${digests.emails} messages: ${Math.round(bareDigestsP99)} ms; the raw worker, one job per check-in, the first of each user's sending the digest and removing the other nine: ${Math.round(percentile(rawDigests.lateness, 99))} ms); every one of the ${CHECKINS} tasks checked \`sent\` on each side. The digests' first email leaves ${Math.round(digests.lateness[0])} ms after the due second, the bare sender's ${Math.round(bareDigests[0])} ms after its start: of the ${Math.round(digestsP99 - GOAL.ofBare * bareDigestsP99)} ms beyond 1.5× the bare sender, ${Math.round(digests.lateness[0] - bareDigests[0])} come from that start (the jobs promoted, the first batch claimed, the SMTP pool's connections opened and greeted, the first emails built cold), which 100 emails do not spread as 1,000 do; then the app drains at ${drainMs(digests.lateness).toFixed(1)} ms per digest, the bare sender at ${drainMs(bareDigests).toFixed(1)}.`
     )
     findings.push(
       "Issue 25, the design: a check-in job no longer sends only its own task. It wakes its process's drain (app/services/checkins/checkin_batcher.ts), which sends batches in one transaction each (deliverDueCheckins in app/services/checkins/checkin_delivery.ts): the users of the jobs in hand first, then those of the longest-waiting due check-ins, at most --concurrency users per batch, locked FOR NO KEY UPDATE SKIP LOCKED (two workers' batches never wait on each other; a per-row delivery holding a user is skipped); each user's due tasks locked and sent as one email (the digest), the emails in flight together over the SMTP pool; then one statement stores the new tokens of the tasks whose jobs were not in hand, one marks every task sent with its event, COMMIT, and the sent tasks' waiting jobs are removed. The drain goes on while batches come back full; the jobs in hand settle at its end, so BullMQ fetches no other job of the burst meanwhile. Per 10 emails: 6 statements instead of 40, and 10 jobs removed instead of 10 jobs run. At most --concurrency emails are sent and not yet committed per process, the same duplicate window as before (the fault suite passes unchanged; tests/functional/checkins/checkin_batches.spec.ts races batches against per-row deliveries caught between send and commit).",
@@ -260,7 +273,7 @@ const checkinTiming: Benchmark = {
         `Two shapes: ${CHECKINS} users × 1 invoice (${CHECKINS} emails), with 1, 2 and 4 worker processes; ${CHECKINS / 10} users × 10 invoices (${CHECKINS / 10} digests), 1 process. Every task is checked \`sent\` afterwards.`,
         'Lateness = arrival at the smtp-server inbox (bench process, which parses every message) - scheduledAt, for every email.',
         `Baseline: bench/support/baseline_mailer.ts fires the same messages (the ${CHECKINS} single check-ins, then the ${CHECKINS / 10} digests) at a whole second with pooled nodemailer, ${CONCURRENCY} at a time, Nagle off: the floor set by SMTP delivery and the inbox alone.`,
-        `Then the ${CHECKINS} × 1 shape once more with bench/support/raw_worker.ts in place of the app's worker: the same jobs, statements and emails without the framework.`,
+        `Then both shapes once more with bench/support/raw_worker.ts in place of the app's worker (1 process): the same jobs, statements and emails without the framework, one job per check-in as the app sent before its batches (a digest sent by the first job of its user, the others' jobs removed).`,
         'Worker CPU: user + system time of the worker processes from before the due second to the last arrival.',
       ],
       findings,
@@ -274,6 +287,10 @@ const checkinTiming: Benchmark = {
         raw: {
           latenessMs: summary(raw.lateness),
           workerCpuSeconds: raw.workerCpuSeconds,
+        },
+        rawDigests: {
+          latenessMs: summary(rawDigests.lateness),
+          workerCpuSeconds: rawDigests.workerCpuSeconds,
         },
         digests: {
           users: digests.users,
