@@ -4,6 +4,9 @@ import type { Server } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Worker } from 'bullmq'
 
+/** How long a stopping worker waits for a Redis that does not answer. */
+const REDIS_GRACE_MS = 5_000
+
 /**
  * The worker process: consumes the queues of start/queue.ts and runs the
  * reconciler at start and on an interval. SIGTERM/SIGINT close the workers
@@ -22,7 +25,7 @@ export default class QueueWork extends BaseCommand {
   declare concurrency: number
 
   async run() {
-    const { registeredJobs, startWorkers } = await import('#queue/workers')
+    const { closeWorkers, registeredJobs, startWorkers } = await import('#queue/workers')
     const { reconcileQueues } = await import('#queue/reconciler')
     const { warnAboutRedisDurability } = await import('#queue/redis_durability')
     const { default: queueConfig } = await import('#config/queue')
@@ -57,8 +60,19 @@ export default class QueueWork extends BaseCommand {
       // A pass in flight ends at its next step, before the database closes under it
       // (a query then would wait for a connection the closed pool never gives); a
       // step waiting for a Redis that never came up is not waited for
-      const passEnded = Promise.race([reconciling, sleep(5_000, undefined, { ref: false })])
-      await Promise.all([...workers.map((worker) => worker.close()), passEnded])
+      const passEnded = Promise.race([
+        reconciling,
+        sleep(REDIS_GRACE_MS, undefined, { ref: false }),
+      ])
+      const [workersClosed] = await Promise.all([
+        closeWorkers(workers, { redisGraceMs: REDIS_GRACE_MS }),
+        passEnded,
+      ])
+      if (workersClosed === 'redis unreachable') {
+        // Its clients retry Redis for ever and keep the process alive: what was
+        // in hand is done; the database's pool gets a moment to close, then it leaves
+        setTimeout(() => process.exit(1), 1_000).unref()
+      }
     })
     this.app.listen('SIGINT', () => this.app.terminate())
 

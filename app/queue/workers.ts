@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { UnrecoverableError, Worker, type Job } from 'bullmq'
 import logger from '@adonisjs/core/services/logger'
 import queueConfig from '#config/queue'
@@ -7,6 +8,8 @@ import { jobsProcessed } from '#metrics/metrics'
 
 const registry = new Map<string, QueueJob>()
 const started: Worker[] = []
+/** The job handlers running in this process: a closing worker waits for them. */
+const handling = new Set<Promise<unknown>>()
 let startedConcurrency = 1
 
 /** Jobs each queue of this process runs at once (`--concurrency`). */
@@ -73,14 +76,18 @@ export function startWorkers(queueNames: string[], concurrency: number): Worker[
     const worker = new Worker(
       queueName,
       async (job, token) => {
+        const handled = spec.handle(job, token)
+        handling.add(handled)
         try {
-          return await spec.handle(job, token)
+          return await handled
         } catch (error) {
           if (spec.isPermanent?.(error)) {
             // The original stays the cause: failure hooks read what it says
             throw Object.assign(new UnrecoverableError((error as Error).message), { cause: error })
           }
           throw error
+        } finally {
+          handling.delete(handled)
         }
       },
       {
@@ -115,4 +122,33 @@ export function startWorkers(queueNames: string[], concurrency: number): Worker[
     worker.once('closed', () => started.splice(started.indexOf(worker), 1))
   }
   return workers
+}
+
+/**
+ * Closes these workers: no new job starts, the handlers in hand finish
+ * (their email sent, their row committed: PostgreSQL and SMTP, not Redis),
+ * then BullMQ records their end in Redis and closes its connections. With
+ * Redis unreachable that last step never ends: `redisGraceMs` after the
+ * handlers, the connections are dropped and `redis unreachable` returned. A
+ * job whose end Redis did not record comes back once its lock expires and
+ * finds its row done.
+ */
+export async function closeWorkers(
+  workers: Worker[],
+  { redisGraceMs }: { redisGraceMs: number }
+): Promise<'closed' | 'redis unreachable'> {
+  const closed = Promise.all(workers.map((worker) => worker.close()))
+  await Promise.allSettled([...handling])
+  const outcome = await Promise.race([
+    closed.then(() => 'closed' as const),
+    sleep(redisGraceMs, 'redis unreachable' as const, { ref: false }),
+  ])
+  if (outcome === 'redis unreachable') {
+    logger.warn(
+      `Redis did not answer within ${redisGraceMs} ms of the last job: the jobs whose end it missed come back after their lock`
+    )
+    // A connection that never came up waits for ever to be ready before it disconnects
+    for (const worker of workers) worker.disconnect().catch(() => {})
+  }
+  return outcome
 }

@@ -2,10 +2,11 @@ import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import CheckinTask from '#models/checkin_task'
 import sendCheckinJob from '#jobs/send_checkin_job'
-import { AppProcess } from '#tests/helpers/app_processes'
+import { AppProcess, freePort } from '#tests/helpers/app_processes'
 import { freelancersWithInvoicesDue, recipientOf } from '#tests/helpers/faults'
 import { countRows } from '#tests/helpers/rows'
 import { processSceneForEach } from '#tests/helpers/running_app'
+import { RedisServer } from '#tests/helpers/redis_server'
 import { queuedJobIds } from '#tests/helpers/state'
 import { waitFor } from '#tests/helpers/wait_for'
 
@@ -131,5 +132,33 @@ test.group('Faults: the worker stops at awkward moments', (group) => {
     const worker = scene.track(new AppProcess('worker', scene.smtpEnv))
     await worker.waitForOutput('worker consuming')
     assert.equal(await worker.stop('SIGTERM', 10_000), 0)
+  })
+
+  test('SIGTERM while Redis is down: the sends in hand are committed, then the worker exits 1 instead of waiting for Redis', async ({
+    assert,
+  }) => {
+    const { inbox } = scene
+    // A Redis of the test's own, filled by the worker's reconciler from PostgreSQL
+    const redisPort = await freePort()
+    const redis = scene.stopAfterProcesses(await RedisServer.start(redisPort))
+    await freelancersWithInvoicesDue(6, 'redis-gone')
+    inbox.delayMs = 1_500
+    const worker = await scene.startWorker(
+      { REDIS_PORT: String(redisPort), QUEUE_RECONCILE_GRACE_SECONDS: '0' },
+      { concurrency: 3 }
+    )
+    await waitFor('three sends in hand', () => inbox.inFlight === 3, { timeoutMs: 20_000 })
+    await redis.stop()
+
+    // Throws past the grace: the worker used to retry Redis for ever
+    const exitCode = await worker.stop('SIGTERM', 20_000)
+
+    assert.equal(exitCode, 1)
+    assert.include(worker.output, 'Redis did not answer')
+    const sentTo = inbox.messages.map(recipientOf)
+    assert.lengthOf(sentTo, 3)
+    assert.sameMembers([...(await committedRecipients())], sentTo)
+    // The three not started are still promised: the reconciler re-creates their jobs
+    assert.equal(await countRows('checkin_tasks', { status: 'scheduled' }), 3)
   })
 })
