@@ -29,16 +29,18 @@ export function assertImportSizeAllowed(user: User, rows: number) {
 }
 
 /**
- * Refuses `count` new pending invoices past the account's quotas: the
- * invoices of an unverified account, the pending invoices of any account,
- * and the emails they would schedule (a check-in and a relance per offset
- * each). The user's row is locked, so concurrent writes of one user count
- * in turn; users are locked before clients, as everywhere.
+ * Refuses `count` invoices becoming pending past the account's quotas: the
+ * invoices of an unverified account (new ones only: a paid invoice
+ * reopened, `created: false`, is already counted), the pending invoices of
+ * any account, and the emails they would schedule (a check-in and a relance
+ * per offset each). The user's row is locked, so concurrent writes of one
+ * user count in turn; users are locked before clients, as everywhere.
  */
 export async function assertRoomForInvoices(
   user: User,
   count: number,
-  trx: TransactionClientContract
+  trx: TransactionClientContract,
+  { created = true }: { created?: boolean } = {}
 ) {
   const { rows } = await trx.rawQuery(
     `SELECT
@@ -53,7 +55,7 @@ export async function assertRoomForInvoices(
   )
   const held = rows[0] as { invoices: number; pending: number; scheduled: number }
   const unverified = quotas.unverifiedInvoices()
-  if (!user.maySendEmails && held.invoices + count > unverified) {
+  if (created && !user.maySendEmails && held.invoices + count > unverified) {
     throw new QuotaExceededException(
       `Until its email address is verified, an account holds at most ${unverified} invoices (it has ${held.invoices}): ${VERIFY_FIRST}`
     )

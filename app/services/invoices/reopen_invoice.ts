@@ -8,14 +8,17 @@ import { paymentsOf } from '#services/invoices/mark_invoice_paid'
 import { NO_HOLD } from '#services/holds/invoice_holds'
 import { recordWebhookEvent } from '#services/webhooks/webhook_events'
 import { withdrawThankYou } from '#services/invoices/thank_yous'
+import { assertRoomForInvoices } from '#services/accounts/quotas'
 
 /**
  * Undoes a payment (a wrong "paid" click): the invoice, locked by the
  * caller, is pending again, its rubis is taken back (never below zero), and
- * its follow-ups resume. Paying it again counts again.
+ * its follow-ups resume. Paying it again counts again. Pending again, it
+ * counts against the account's caps as a new invoice does (403 past them).
  */
 export async function reopenInvoice(user: User, invoice: Invoice, trx: TransactionClientContract) {
   if (invoice.status !== 'paid') throw new ConflictException('Only a paid invoice can be reopened')
+  await assertRoomForInvoices(user, 1, trx, { created: false })
   await invoice
     .useTransaction(trx)
     .merge({ status: 'pending', paidAt: null, paidVia: null, ...NO_HOLD })

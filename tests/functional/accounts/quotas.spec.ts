@@ -120,4 +120,56 @@ test.group('Account quotas', (group) => {
       .loginAs(user)
     assertErrorBody(assert, validate, 403)
   })
+  test('a paid invoice reopened counts against the cap on pending invoices: past it, a 403 that changes nothing', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
+    const cap = env.get('MAX_PENDING_INVOICES_PER_USER')
+    cleanup(() => env.set('MAX_PENDING_INVOICES_PER_USER', cap))
+    env.set('MAX_PENDING_INVOICES_PER_USER', 2)
+    const user = await UserFactory.create()
+    const ids: number[] = []
+    for (const number of ['R-1', 'R-2']) {
+      const response = await postInvoice(client, user, { number })
+      response.assertStatus(201)
+      ids.push(response.body().data.id)
+    }
+    const paid = await client.post(`/api/v1/invoices/${ids[0]}/mark-paid`).loginAs(user)
+    paid.assertStatus(200)
+    const third = await postInvoice(client, user, { number: 'R-3' })
+    third.assertStatus(201)
+    const before = await rowsAndJobs()
+
+    const refused = await client.post(`/api/v1/invoices/${ids[0]}/reopen`).loginAs(user)
+
+    assert.include(assertErrorBody(assert, refused, 403)[0].message, 'at most 2 pending invoices')
+    assert.deepEqual(await rowsAndJobs(), before)
+    // Room again once another is paid
+    await client.post(`/api/v1/invoices/${ids[1]}/mark-paid`).loginAs(user)
+    const reopened = await client.post(`/api/v1/invoices/${ids[0]}/reopen`).loginAs(user)
+    reopened.assertStatus(200)
+    assert.equal(reopened.body().data.status, 'pending')
+  })
+
+  test('an unverified account at its invoice limit may still reopen one of them', async ({
+    client,
+    assert,
+  }) => {
+    const user = await UserFactory.apply('unverified').create()
+    const limit = env.get('MAX_INVOICES_UNVERIFIED')
+    const ids: number[] = []
+    for (let n = 1; n <= limit; n++) {
+      const created = await postInvoice(client, user, { number: `UR-${n}` })
+      created.assertStatus(201)
+      ids.push(created.body().data.id)
+    }
+    const paid = await client.post(`/api/v1/invoices/${ids[0]}/mark-paid`).loginAs(user)
+    paid.assertStatus(200)
+
+    const reopened = await client.post(`/api/v1/invoices/${ids[0]}/reopen`).loginAs(user)
+
+    reopened.assertStatus(200)
+    assert.equal(reopened.body().data.status, 'pending')
+  })
 })
