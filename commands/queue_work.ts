@@ -9,7 +9,8 @@ const REDIS_GRACE_MS = 5_000
 
 /**
  * The worker process: consumes the queues of start/queue.ts and runs the
- * reconciler at start and on an interval. SIGTERM/SIGINT close the workers
+ * reconciler at start and on an interval (and, on the same clock, drops
+ * the inbound messages' raw bytes past their retention). SIGTERM/SIGINT close the workers
  * gracefully (running jobs finish; a killed worker's jobs come back after the
  * stalled-job check).
  */
@@ -27,6 +28,7 @@ export default class QueueWork extends BaseCommand {
   async run() {
     const { closeWorkers, registeredJobs, startWorkers } = await import('#queue/workers')
     const { reconcileQueues } = await import('#queue/reconciler')
+    const { dropOldInboundMessageBytes } = await import('#services/inbound/inbound_retention')
     const { warnAboutRedisDurability } = await import('#queue/redis_durability')
     const { default: queueConfig } = await import('#config/queue')
     const { registerQueueMetrics } = await import('#metrics/queue_metrics')
@@ -96,6 +98,15 @@ export default class QueueWork extends BaseCommand {
         await reconcileQueues({ signal: stopping })
       } catch (error) {
         if (!stopping.aborted) this.logger.error(`reconcile failed: ${error.message}`)
+      }
+      // On the same clock: whole inbound messages past their retention
+      if (!stopping.aborted) {
+        try {
+          const dropped = await dropOldInboundMessageBytes()
+          if (dropped > 0) this.logger.info(`dropped ${dropped} inbound message(s) past retention`)
+        } catch (error) {
+          this.logger.error(`inbound retention failed: ${error.message}`)
+        }
       }
       if (!stopping.aborted) {
         reconcileTimer = setTimeout(

@@ -206,6 +206,8 @@ const env = await Env.create(new URL('../', import.meta.url), {
   INBOUND_TLS_CERT: Env.schema.string.optional(),
   // Bearer secret of POST /api/v1/inbound/messages (unset: 404)
   INBOUND_WEBHOOK_SECRET: Env.schema.string.optional(),
+  // Days a received message's raw bytes are kept once processed
+  INBOUND_RAW_RETENTION_DAYS: positiveInteger(30),
 
   // Prometheus: GET /api/v1/metrics needs this bearer token (unset: 404)
   METRICS_TOKEN: Env.schema.string.optional(),
