@@ -11,3 +11,12 @@ export const USERS_ZONE = 'Europe/Paris'
 export function dayFromToday(days: number, zone = USERS_ZONE): DateTime {
   return DateTime.now().setZone(zone).startOf('day').plus({ days })
 }
+
+/**
+ * The first `weekday` (1 = Monday … 7 = Sunday) at least `days` from today
+ * in the zone, at its midnight: "a Friday ahead" whatever day the tests run.
+ */
+export function weekdayFromToday(weekday: number, days: number, zone = USERS_ZONE): DateTime {
+  const day = dayFromToday(days, zone)
+  return day.plus({ days: (weekday - day.weekday + 7) % 7 })
+}

@@ -129,7 +129,8 @@ function routes(): Route[] {
         amountCents: 1,
         currency: 'EUR',
         issuedAt: '2026-01-15',
-        dueDate: '2030-01-01',
+        // Within the 10 years back and 5 ahead a due date may lie, on any day the tests run
+        dueDate: dayFromToday(30).toISODate()!,
       },
     },
     { method: 'POST', pattern: '/api/v1/invoices/:id/mark-paid', auth: true },
@@ -209,7 +210,8 @@ function routes(): Route[] {
       method: 'POST',
       pattern: '/client/:token/invoices/:id/paid',
       auth: false,
-      fields: { paidOn: '2026-01-15', note: 'Paid by transfer' },
+      // Paid on a day within the past year, as the page takes it
+      fields: { paidOn: dayFromToday(-10).toISODate()!, note: 'Paid by transfer' },
       // Every field is optional: a body it ignores reports a payment
       actsWithoutFields: true,
     },

@@ -17,6 +17,7 @@ import {
 } from '#tests/helpers/invoices'
 import { checkinPage } from '#tests/helpers/checkin_links'
 import { queuedJobIds, resetState } from '#tests/helpers/state'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 test.group('Check-in links', (group) => {
   group.each.setup(() => resetState({ rateLimits: true }))
@@ -208,14 +209,18 @@ test.group('Check-in scheduling', (group) => {
     assert,
   }) => {
     const user = await UserFactory.merge({ timezone: 'America/New_York' }).create()
+    // The next 14 June, in New York's summer time (UTC−4): 09:00 there is 13:00 UTC
+    const today = dayFromToday(0, 'America/New_York')
+    const june = today.set({ month: 6, day: 14 })
+    const dueDate = (june > today ? june : june.plus({ years: 1 })).toISODate()!
     const invoice = await createScheduledInvoice(user, {
-      dueDate: DateTime.fromISO('2030-06-14', { zone: 'utc' }),
+      dueDate: DateTime.fromISO(dueDate, { zone: 'utc' }),
     })
 
     const tasks = await CheckinTask.query().where('invoice_id', invoice.id)
     assert.lengthOf(tasks, 1)
     assert.equal(tasks[0].status, 'scheduled')
-    assert.equal(tasks[0].scheduledAt.toUTC().toISO(), '2030-06-14T13:00:00.000Z')
+    assert.equal(tasks[0].scheduledAt.toUTC().toISO(), `${dueDate}T13:00:00.000Z`)
     assert.include(await queuedJobIds('checkins'), sendCheckinJob.jobId(tasks[0].id))
   })
 
@@ -241,7 +246,9 @@ test.group('Check-in scheduling', (group) => {
     const invoice = await createScheduledInvoice(user)
     const first = await checkinOf(invoice.id)
 
-    for (const dueDate of ['2030-01-10', '2030-02-10', '2030-03-10']) {
+    // One, two, then three months ahead
+    const dueDates = [1, 2, 3].map((months) => dayFromToday(0).plus({ months }).toISODate()!)
+    for (const dueDate of dueDates) {
       const response = await client
         .patch(`/api/v1/invoices/${invoice.id}`)
         .json({ dueDate })
@@ -253,7 +260,7 @@ test.group('Check-in scheduling', (group) => {
       .where('invoice_id', invoice.id)
       .where('status', 'scheduled')
     assert.lengthOf(scheduled, 1)
-    assert.equal(scheduled[0].scheduledAt.setZone('Europe/Paris').toISODate(), '2030-03-10')
+    assert.equal(scheduled[0].scheduledAt.setZone('Europe/Paris').toISODate(), dueDates[2])
     await first.refresh()
     assert.equal(first.status, 'cancelled')
     const jobs = await queuedJobIds('checkins')

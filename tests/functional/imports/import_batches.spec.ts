@@ -4,7 +4,6 @@ import type { ApiClient } from '@japa/api-client'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
 import ActivityEvent from '#models/activity_event'
@@ -24,7 +23,15 @@ import {
   multipartFileOfSize,
   postKeepingEarlyAnswer,
 } from '#tests/helpers/multipart'
-import { draftOf, fixture, upload, validate } from '#tests/helpers/import_requests'
+import {
+  datedFixture,
+  draftOf,
+  fixture,
+  movedFixtureDay,
+  upload,
+  validate,
+} from '#tests/helpers/import_requests'
+import { dayFromToday } from '#tests/helpers/calendar'
 
 /** Validates a draft that must import; answers the batch. */
 async function validated(client: ApiClient, user: User, batchId: number) {
@@ -38,6 +45,27 @@ async function statusOf(batchId: number) {
   return batch.status
 }
 
+let scratch: string
+
+/** A scratch directory for the group's files, removed after it. */
+async function makeScratch() {
+  const directory = await mkdtemp(join(tmpdir(), 'relance-import-'))
+  scratch = directory
+  return () => rm(directory, { recursive: true, force: true })
+}
+
+/**
+ * The fixtures' dates, issued and due in early 2027, are moved so that
+ * 2027-01-01 falls a week ago: issued days ago, due in one to three months,
+ * whatever day the tests run (a check-in waits for a due date still ahead, a
+ * due date must lie within 10 years back). Tests whose outcome does not hang
+ * on the dates (a 404, a discard, a draft shown as stored) upload the fixture
+ * as it is.
+ */
+const DAY_ZERO = dayFromToday(-7)
+const fixtureDay = (day: string) => movedFixtureDay(day, DAY_ZERO)
+const dated = (name: string) => datedFixture(name, scratch, DAY_ZERO)
+
 /** The rows both Excel-FR fixtures hold, line numbers counted as Excel shows them. */
 const EXCEL_FR_ROWS = [
   {
@@ -48,8 +76,8 @@ const EXCEL_FR_ROWS = [
       clientEmail: 'contact@dupre.test',
       amountCents: 123_456,
       currency: 'EUR',
-      issuedAt: '2027-01-05',
-      dueDate: '2027-02-04',
+      issuedAt: fixtureDay('2027-01-05'),
+      dueDate: fixtureDay('2027-02-04'),
     },
     errors: [],
   },
@@ -62,8 +90,8 @@ const EXCEL_FR_ROWS = [
       clientEmail: 'compta@sg-elysee.test',
       amountCents: 85_000,
       currency: 'EUR',
-      issuedAt: '2027-01-06',
-      dueDate: '2027-02-05',
+      issuedAt: fixtureDay('2027-01-06'),
+      dueDate: fixtureDay('2027-02-05'),
     },
     errors: [],
   },
@@ -75,8 +103,8 @@ const EXCEL_FR_ROWS = [
       clientEmail: 'leon@cafe-leon.test',
       amountCents: 1_250_000,
       currency: 'EUR',
-      issuedAt: '2027-01-07',
-      dueDate: '2027-03-06',
+      issuedAt: fixtureDay('2027-01-07'),
+      dueDate: fixtureDay('2027-03-06'),
     },
     errors: [],
   },
@@ -89,7 +117,7 @@ const EXCEL_FR_ROWS = [
       amountCents: 9_990,
       currency: 'EUR',
       issuedAt: null,
-      dueDate: '2027-03-15',
+      dueDate: fixtureDay('2027-03-15'),
     },
     errors: [],
   },
@@ -116,13 +144,8 @@ function assertRowErrors(
   }
 }
 
-let scratch: string
-
 test.group('Import batches / draft', (group) => {
-  group.setup(async () => {
-    scratch = await mkdtemp(join(tmpdir(), 'relance-import-'))
-    return () => rm(scratch, { recursive: true, force: true })
-  })
+  group.setup(makeScratch)
   group.each.setup(() => resetState())
 
   test('an Excel-FR export in UTF-8 with a BOM becomes a draft: cents, ISO dates, every row', async ({
@@ -131,7 +154,7 @@ test.group('Import batches / draft', (group) => {
   }) => {
     const user = await UserFactory.create()
 
-    const response = await upload(client, user, fixture('excel_fr_utf8_bom.csv'))
+    const response = await upload(client, user, await dated('excel_fr_utf8_bom.csv'))
 
     response.assertStatus(201)
     const draft = response.body().data
@@ -158,7 +181,7 @@ test.group('Import batches / draft', (group) => {
   }) => {
     const user = await UserFactory.create()
 
-    const draft = await draftOf(client, user, fixture('excel_fr_windows1252.csv'))
+    const draft = await draftOf(client, user, await dated('excel_fr_windows1252.csv'))
 
     assert.equal(draft.filename, 'excel_fr_windows1252.csv')
     assert.deepEqual(draft.rows, EXCEL_FR_ROWS)
@@ -170,7 +193,7 @@ test.group('Import batches / draft', (group) => {
   }) => {
     const user = await UserFactory.create()
 
-    const draft = await draftOf(client, user, fixture('english_comma.csv'))
+    const draft = await draftOf(client, user, await dated('english_comma.csv'))
 
     assert.containSubset(draft, { totalRows: 3, validRows: 3, invalidRows: 0 })
     assert.deepEqual(draft.rows, [
@@ -182,8 +205,8 @@ test.group('Import batches / draft', (group) => {
           clientEmail: 'ap@smithjones.test',
           amountCents: 123_456,
           currency: 'USD',
-          issuedAt: '2027-01-05',
-          dueDate: '2027-02-04',
+          issuedAt: fixtureDay('2027-01-05'),
+          dueDate: fixtureDay('2027-02-04'),
         },
         errors: [],
       },
@@ -196,7 +219,7 @@ test.group('Import batches / draft', (group) => {
           amountCents: 9_990,
           currency: 'GBP',
           issuedAt: null,
-          dueDate: '2027-02-10',
+          dueDate: fixtureDay('2027-02-10'),
         },
         errors: [],
       },
@@ -208,8 +231,8 @@ test.group('Import batches / draft', (group) => {
           clientEmail: 'hello@quote.test',
           amountCents: 250_000,
           currency: 'EUR',
-          issuedAt: '2027-01-07',
-          dueDate: '2027-03-01',
+          issuedAt: fixtureDay('2027-01-07'),
+          dueDate: fixtureDay('2027-03-01'),
         },
         errors: [],
       },
@@ -222,7 +245,7 @@ test.group('Import batches / draft', (group) => {
   }) => {
     const user = await UserFactory.create()
 
-    const draft = await draftOf(client, user, fixture('broken_rows.csv'))
+    const draft = await draftOf(client, user, await dated('broken_rows.csv'))
 
     assert.containSubset(draft, { totalRows: 8, validRows: 2, invalidRows: 6 })
     assertRowErrors(assert, rowAt(draft, 2), [])
@@ -249,11 +272,12 @@ test.group('Import batches / draft', (group) => {
     assert,
   }) => {
     const user = await UserFactory.create()
+    const due = dayFromToday(30).toFormat('dd/MM/yyyy')
     const file = Buffer.from(
       'Numéro;Client;Email;Montant;Échéance\r\n' +
-        'F-1;"Atelier Dupont\r\nParis  11e";compta@dupont.test;1 200,00;04/02/2027\r\n' +
+        `F-1;"Atelier Dupont\r\nParis  11e";compta@dupont.test;1 200,00;${due}\r\n` +
         // Other fields keep their rules: a line break in a number is refused
-        '"F-\r\n2";Studio Nord;factures@nord.test;950,00;04/02/2027\r\n'
+        `"F-\r\n2";Studio Nord;factures@nord.test;950,00;${due}\r\n`
     )
 
     const draft = await draftOf(client, user, file)
@@ -278,7 +302,7 @@ test.group('Import batches / draft', (group) => {
       clientName: 'Atelier Dupont\nParis 11e',
       clientEmail: 'compta@dupont.test',
       amountCents: 120_000,
-      dueDate: '2027-02-04',
+      dueDate: dayFromToday(30).toISODate(),
     }
 
     const invoice = await client.post('/api/v1/invoices').loginAs(user).json(row)
@@ -304,7 +328,7 @@ test.group('Import batches / draft', (group) => {
     await storeInvoice(client, user, { number: 'INV-1002' })
     await storeInvoice(client, other, { number: 'INV-1003' })
 
-    const draft = await draftOf(client, user, fixture('english_comma.csv'))
+    const draft = await draftOf(client, user, await dated('english_comma.csv'))
 
     assert.containSubset(draft, { totalRows: 3, validRows: 2, invalidRows: 1 })
     assertRowErrors(assert, rowAt(draft, 3), [{ field: 'number', includes: 'already exists' }])
@@ -316,13 +340,14 @@ test.group('Import batches / draft', (group) => {
     assert,
   }) => {
     const user = await UserFactory.create()
+    const due = dayFromToday(30)
     const valid = {
       number: 'J-1',
       clientName: 'Acme',
       clientEmail: 'Billing@Acme.test',
       amountCents: 150_000,
       currency: 'chf',
-      dueDate: '2027-02-01',
+      dueDate: due.toISODate(),
     }
 
     const response = await client
@@ -331,7 +356,7 @@ test.group('Import batches / draft', (group) => {
       .json({
         rows: [
           valid,
-          { ...valid, number: 'J-2', amountCents: '1500', dueDate: '01/02/2027' },
+          { ...valid, number: 'J-2', amountCents: '1500', dueDate: due.toFormat('dd/MM/yyyy') },
           { ...valid, clientName: 'Acme again' },
         ],
       })
@@ -354,7 +379,7 @@ test.group('Import batches / draft', (group) => {
         amountCents: 150_000,
         currency: 'CHF',
         issuedAt: null,
-        dueDate: '2027-02-01',
+        dueDate: due.toISODate(),
       },
       errors: [],
     })
@@ -551,6 +576,7 @@ test.group('Import batches / draft', (group) => {
 })
 
 test.group('Import batches / show and discard', (group) => {
+  group.setup(makeScratch)
   group.each.setup(() => resetState())
 
   test('show answers the draft as it was stored', async ({ client, assert }) => {
@@ -607,7 +633,7 @@ test.group('Import batches / show and discard', (group) => {
 
   test('a validated batch cannot be discarded', async ({ client, assert }) => {
     const user = await UserFactory.create()
-    const draft = await draftOf(client, user, fixture('english_comma.csv'))
+    const draft = await draftOf(client, user, await dated('english_comma.csv'))
     await validated(client, user, draft.id)
 
     const response = await client.delete(`/api/v1/import-batches/${draft.id}`).loginAs(user)
@@ -626,6 +652,7 @@ test.group('Import batches / show and discard', (group) => {
 })
 
 test.group('Import batches / validate', (group) => {
+  group.setup(makeScratch)
   group.each.setup(() => resetState())
 
   test('validate imports every valid row with its client, one check-in, its relances and exactly their jobs', async ({
@@ -633,7 +660,7 @@ test.group('Import batches / validate', (group) => {
     assert,
   }) => {
     const user = await UserFactory.create()
-    const draft = await draftOf(client, user, fixture('excel_fr_utf8_bom.csv'))
+    const draft = await draftOf(client, user, await dated('excel_fr_utf8_bom.csv'))
 
     const response = await validate(client, user, draft.id)
 
@@ -729,7 +756,7 @@ test.group('Import batches / validate', (group) => {
     assert,
   }) => {
     const user = await UserFactory.create()
-    const draft = await draftOf(client, user, fixture('broken_rows.csv'))
+    const draft = await draftOf(client, user, await dated('broken_rows.csv'))
 
     await validated(client, user, draft.id)
 
@@ -751,7 +778,7 @@ test.group('Import batches / validate', (group) => {
 
   test('a second validate is a 409 and creates nothing twice', async ({ client, assert }) => {
     const user = await UserFactory.create()
-    const draft = await draftOf(client, user, fixture('english_comma.csv'))
+    const draft = await draftOf(client, user, await dated('english_comma.csv'))
     await validated(client, user, draft.id)
     const before = await rowsAndJobs()
 
@@ -767,7 +794,7 @@ test.group('Import batches / validate', (group) => {
     assert,
   }) => {
     const user = await UserFactory.create()
-    const draft = await draftOf(client, user, fixture('excel_fr_windows1252.csv'))
+    const draft = await draftOf(client, user, await dated('excel_fr_windows1252.csv'))
 
     const responses = await Promise.all([
       validate(client, user, draft.id),
@@ -791,7 +818,7 @@ test.group('Import batches / validate', (group) => {
     assert,
   }) => {
     const user = await UserFactory.create()
-    const draft = await draftOf(client, user, fixture('english_comma.csv'))
+    const draft = await draftOf(client, user, await dated('english_comma.csv'))
     const taken = await storeInvoice(client, user, { number: 'INV-1002', amountCents: 7_700 })
 
     const response = await validate(client, user, draft.id)
@@ -819,11 +846,10 @@ test.group('Import batches / validate', (group) => {
       clientName: 'Dupré SARL',
       clientEmail: 'Contact@Dupre.test',
     })
-    const pausedUntil = DateTime.fromISO('2027-06-30', { zone: 'utc' })
-    await Client.query()
-      .where('user_id', user.id)
-      .update({ reminders_paused_until: pausedUntil.toISODate() })
-    const draft = await draftOf(client, user, fixture('excel_fr_utf8_bom.csv'))
+    // Months after the fixture's due dates, moved with them
+    const pausedUntil = fixtureDay('2027-06-30')
+    await Client.query().where('user_id', user.id).update({ reminders_paused_until: pausedUntil })
+    const draft = await draftOf(client, user, await dated('excel_fr_utf8_bom.csv'))
 
     await validated(client, user, draft.id)
 
@@ -835,7 +861,9 @@ test.group('Import batches / validate', (group) => {
     assert.equal(imported.clientId, dupre.id)
     const relances = await Relance.query().where('invoice_id', imported.id)
     assert.isTrue(
-      relances.every((relance) => relance.scheduledAt.toISODate()! > '2027-06-30'),
+      relances.every(
+        (relance) => relance.scheduledAt.setZone('Europe/Paris').toISODate()! > pausedUntil
+      ),
       JSON.stringify(relances.map((relance) => relance.scheduledAt.toISO()))
     )
   })
@@ -847,8 +875,8 @@ test.group('Import batches / validate', (group) => {
     const user = await UserFactory.create()
     const directory = await mkdtemp(join(tmpdir(), 'relance-import-10k-'))
     const path = join(directory, 'ten_thousand.csv')
-    const day = (offset: number) =>
-      DateTime.fromISO('2027-01-01').plus({ days: offset }).toFormat('dd/MM/yyyy')
+    const today = dayFromToday(0)
+    const day = (offset: number) => today.plus({ days: offset }).toFormat('dd/MM/yyyy')
     await writeFile(
       path,
       'Numéro;Client;Email;Montant;Devise;Date;Échéance\r\n' +

@@ -14,7 +14,8 @@ import { resetState } from '#tests/helpers/state'
 import { countRows } from '#tests/helpers/rows'
 import { assertErrorBody } from '#tests/helpers/api_assertions'
 import { waitFor } from '#tests/helpers/wait_for'
-import { draftOf, fixture, upload, validate } from '#tests/helpers/import_requests'
+import { datedFixture, draftOf, upload, validate } from '#tests/helpers/import_requests'
+import { dayFromToday } from '#tests/helpers/calendar'
 import {
   multipartFile,
   multipartFileOfSize,
@@ -104,12 +105,17 @@ test.group('Import limits / one validate per user at a time', (group) => {
   test('while a validate of a user runs, another of theirs answers 409 and another user’s goes on', async ({
     client,
     assert,
+    cleanup,
   }) => {
+    // Fixtures dated from a week ago: their rows validate whatever day it is
+    const scratch = await mkdtemp(join(tmpdir(), 'relance-dated-'))
+    cleanup(() => rm(scratch, { recursive: true, force: true }))
+    const dated = (name: string) => datedFixture(name, scratch, dayFromToday(-7))
     const user = await UserFactory.create()
-    const running = await draftOf(client, user, fixture('english_comma.csv'))
-    const waiting = await draftOf(client, user, fixture('excel_fr_utf8_bom.csv'))
+    const running = await draftOf(client, user, await dated('english_comma.csv'))
+    const waiting = await draftOf(client, user, await dated('excel_fr_utf8_bom.csv'))
     const neighbour = await UserFactory.create()
-    const theirs = await draftOf(client, neighbour, fixture('excel_fr_windows1252.csv'))
+    const theirs = await draftOf(client, neighbour, await dated('excel_fr_windows1252.csv'))
 
     // Holding the first batch's row keeps its validate running, its lock taken
     const holder = await db.transaction()

@@ -1,12 +1,11 @@
 import { test } from '@japa/runner'
-import { DateTime } from 'luxon'
 import Relance from '#models/relance'
 import { UserFactory } from '#database/factories/user_factory'
 import { ClientFactory } from '#database/factories/client_factory'
 import sendRelanceJob from '#jobs/send_relance_job'
 import { createScheduledInvoice } from '#tests/helpers/invoices'
 import { queuedJobIds, resetState } from '#tests/helpers/state'
-import { dayFromToday } from '#tests/helpers/calendar'
+import { dayFromToday, weekdayFromToday } from '#tests/helpers/calendar'
 
 test.group('Clients', (group) => {
   group.each.setup(() => resetState())
@@ -172,10 +171,11 @@ test.group('Relances', (group) => {
     const user = await UserFactory.create()
     const invoice = await createScheduledInvoice(user)
     const before = await Relance.query().where('invoice_id', invoice.id).orderBy('sequence')
+    const monday = weekdayFromToday(1, 28)
 
     const response = await client
       .patch(`/api/v1/invoices/${invoice.id}`)
-      .json({ dueDate: '2031-03-03' })
+      .json({ dueDate: monday.toISODate() })
       .loginAs(user)
 
     response.assertStatus(200)
@@ -184,17 +184,14 @@ test.group('Relances', (group) => {
       after.map((relance) => relance.id),
       before.map((relance) => relance.id)
     )
-    // Monday 2031-03-03 + 3, 10, 20 days: Thursday 6th, Thursday 13th, Sunday 23rd → Monday 24th
+    // A Monday + 3, 10, 20 days: a Thursday, a Thursday, a Sunday → the Monday after
     assert.deepEqual(
       after.map((relance) => relance.scheduledAt.setZone('Europe/Paris').toISODate()),
-      ['2031-03-06', '2031-03-13', '2031-03-24']
+      [3, 10, 21].map((days) => monday.plus({ days }).toISODate())
     )
     const { getQueue } = await import('#queue/queues')
     const job = await getQueue('relances').getJob(sendRelanceJob.jobId(after[0].id))
-    assert.isAbove(
-      job!.timestamp + job!.delay,
-      DateTime.fromISO('2031-03-06').toMillis() - 86_400_000
-    )
+    assert.isAbove(job!.timestamp + job!.delay, monday.plus({ days: 3 }).toMillis() - 86_400_000)
   })
 
   test('paying or cancelling an invoice cancels its relances and removes their jobs', async ({

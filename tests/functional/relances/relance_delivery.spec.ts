@@ -1,5 +1,4 @@
 import { test } from '@japa/runner'
-import { DateTime } from 'luxon'
 import type { Worker } from 'bullmq'
 import mail from '@adonisjs/mail/services/main'
 import ActivityEvent from '#models/activity_event'
@@ -18,7 +17,7 @@ import {
 import { resetState } from '#tests/helpers/state'
 import { waitFor } from '#tests/helpers/wait_for'
 import { sentMessages } from '#tests/helpers/mail_fake'
-import { dayFromToday } from '#tests/helpers/calendar'
+import { dayFromToday, weekdayFromToday } from '#tests/helpers/calendar'
 
 /** Pauses the reminders of a client until that day. */
 function pauseClientUntil(clientId: number, isoDate: string) {
@@ -104,7 +103,7 @@ test.group('Relance delivery', (group) => {
   }) => {
     const fake = mail.fake()
     const { invoice, relance } = await invoiceWithDueRelance()
-    const pausedUntil = DateTime.fromISO('2030-05-03', { zone: 'utc' }) // a Friday
+    const pausedUntil = weekdayFromToday(5, 1) // a Friday ahead
     await pauseClientUntil(invoice.clientId, pausedUntil.toISODate()!)
 
     const outcome = await deliverRelance(relance.id)
@@ -112,9 +111,10 @@ test.group('Relance delivery', (group) => {
     assert.equal(outcome.kind, 'deferred')
     await relance.refresh()
     assert.equal(relance.status, 'scheduled')
+    // The Monday after, 09:00 Paris time (summer or winter)
     assert.equal(
       relance.scheduledAt.setZone('Europe/Paris').toISO(),
-      '2030-05-06T09:00:00.000+02:00'
+      pausedUntil.plus({ days: 3 }).set({ hour: 9 }).toISO()
     )
     assert.lengthOf(sentMessages(fake), 0)
   })
@@ -270,12 +270,14 @@ test.group('Relance worker', (group) => {
   }) => {
     const fake = mail.fake()
     const { invoice, relance } = await invoiceWithDueRelance()
-    await pauseClientUntil(invoice.clientId, '2030-05-03')
+    const pausedUntil = weekdayFromToday(5, 1) // a Friday ahead
+    await pauseClientUntil(invoice.clientId, pausedUntil.toISODate()!)
     const job = await jobOf(relance)
 
     await job!.promote()
 
-    const resumedAt = DateTime.fromISO('2030-05-06T09:00:00', { zone: 'Europe/Paris' })
+    // The Monday after, 09:00 Paris time
+    const resumedAt = pausedUntil.plus({ days: 3 }).set({ hour: 9 })
     await waitFor('the relance to be moved past the pause', async () => {
       await relance.refresh()
       return relance.scheduledAt.toMillis() === resumedAt.toMillis()
