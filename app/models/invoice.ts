@@ -145,7 +145,7 @@ export default class Invoice extends compose(BaseModel, Timestamps) {
    * Static, on plain values too (Date or DateTime): the client's page reads
    * its rows without models.
    */
-  static activeHold<Moment extends DateTime | Date>(
+  static activeHold<Moment extends DateTime | Date | number>(
     invoice: {
       holdReason: HoldReason | null
       heldAt: Moment | null

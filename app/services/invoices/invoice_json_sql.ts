@@ -11,14 +11,15 @@ const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)
  * joined to `customer`, with the same check-in and relances as
  * withDetails() in invoice_queries.ts and the keys of InvoiceTransformer.
  * Timestamps come as epoch milliseconds, written in the process's zone by
- * withIsoTimestamps() there.
+ * asShownInvoiceJson() there, which also drops a hold past its end (the
+ * model's rule, on the app's clock: PostgreSQL's may differ).
  */
 export const INVOICE_JSON = `json_build_object(
   'id', page.id, 'number', page.number, 'status', page.status,
   'amountCents', page.amount_cents, 'currency', page.currency,
   'paidAt', ${epochMs('page.paid_at')}, 'paidVia', page.paid_via,
   'issuedAt', to_char(page.issued_at, 'YYYY-MM-DD'), 'dueDate', to_char(page.due_date, 'YYYY-MM-DD'),
-  'hold', CASE WHEN page.hold_reason IS NOT NULL AND (page.hold_until IS NULL OR page.hold_until > now())
+  'hold', CASE WHEN page.hold_reason IS NOT NULL
     THEN json_build_object('reason', page.hold_reason, 'since', ${epochMs('page.held_at')},
       'until', ${epochMs('page.hold_until')}, 'note', page.hold_note) END,
   'document', CASE WHEN page.document_path IS NOT NULL

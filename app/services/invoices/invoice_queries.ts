@@ -1,7 +1,7 @@
 import type { ModelQueryBuilderContract } from '@adonisjs/lucid/types/model'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import db from '@adonisjs/lucid/services/db'
-import Invoice from '#models/invoice'
+import Invoice, { type HoldReason } from '#models/invoice'
 import { isoTimestamp } from '#support/iso_timestamps'
 import { findOwned } from '#support/owned_records'
 import { INVOICE_JSON } from '#services/invoices/invoice_json_sql'
@@ -26,7 +26,12 @@ type Timestamp = number | null
 /** An invoice as INVOICE_JSON builds it: timestamps as epoch milliseconds until converted. */
 export type InvoiceJson = {
   paidAt: Timestamp | string
-  hold: { since: Timestamp | string; until: Timestamp | string } | null
+  hold: {
+    reason: HoldReason
+    since: Timestamp | string
+    until: Timestamp | string
+    note: string | null
+  } | null
   document: { uploadedAt: Timestamp | string } | null
   checkin: {
     scheduledAt: Timestamp | string
@@ -36,12 +41,28 @@ export type InvoiceJson = {
   relances: { scheduledAt: Timestamp | string; sentAt: Timestamp | string }[]
 }
 
-/** The epoch milliseconds of INVOICE_JSON as a DateTime column serializes them. */
-export function withIsoTimestamps(invoice: InvoiceJson) {
+/**
+ * INVOICE_JSON as the API shows it: its epoch milliseconds as a DateTime
+ * column serializes them, its hold only while the model calls it active.
+ */
+export function asShownInvoiceJson(invoice: InvoiceJson) {
   invoice.paidAt = isoTimestamp(invoice.paidAt as Timestamp)
   if (invoice.hold) {
-    invoice.hold.since = isoTimestamp(invoice.hold.since as Timestamp)
-    invoice.hold.until = isoTimestamp(invoice.hold.until as Timestamp)
+    const { reason, since, until, note } = invoice.hold
+    const active = Invoice.activeHold(
+      {
+        holdReason: reason,
+        heldAt: since as number,
+        holdUntil: until as Timestamp,
+        holdNote: note,
+      },
+      Date.now()
+    )
+    invoice.hold = active && {
+      ...active,
+      since: isoTimestamp(active.since),
+      until: isoTimestamp(active.until),
+    }
   }
   if (invoice.document) {
     invoice.document.uploadedAt = isoTimestamp(invoice.document.uploadedAt as Timestamp)
@@ -83,7 +104,7 @@ export async function listInvoices(
     [...bindings, ...bindings, perPage, (page - 1) * perPage]
   )
   return {
-    data: (data as InvoiceJson[]).map(withIsoTimestamps),
+    data: (data as InvoiceJson[]).map(asShownInvoiceJson),
     meta: {
       total,
       perPage,

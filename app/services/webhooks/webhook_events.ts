@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { WebhookEventType } from '#models/webhook_endpoint'
-import { withIsoTimestamps, type InvoiceJson } from '#services/invoices/invoice_queries'
+import { asShownInvoiceJson, type InvoiceJson } from '#services/invoices/invoice_queries'
 import deliverWebhookJob, { webhookJob } from '#jobs/deliver_webhook_job'
 import {
   WEBHOOK_INVOICES_SQL,
@@ -83,10 +83,11 @@ export async function recordTypedWebhookEvents(
     [[...new Set(subscribers.map((subscriber) => subscriber.invoice_id))]]
   )
   const invoiceById = new Map(
-    invoices.map((row) => [row.invoice_id, withIsoTimestamps(row.invoice)])
+    invoices.map((row) => [row.invoice_id, asShownInvoiceJson(row.invoice)])
   )
   const endpointsOf = Map.groupBy(subscribers, (subscriber) => subscriber.invoice_id)
-  const timestamp = new Date().toISOString()
+  const now = new Date()
+  const timestamp = now.toISOString()
   const deliveries = events.flatMap(({ type, invoiceId, fields }) => {
     const invoice = invoiceById.get(invoiceId)
     const endpoints = (endpointsOf.get(invoiceId) ?? []).filter((endpoint) =>
@@ -109,11 +110,12 @@ export async function recordTypedWebhookEvents(
     trx,
     `INSERT INTO webhook_deliveries
        (endpoint_id, event_type, message_id, payload, scheduled_at, created_at, updated_at)
-     SELECT endpoint_id, event_type, message_id, payload, now(), now(), now()
+     SELECT endpoint_id, event_type, message_id, payload, $2, $2, $2
      FROM json_to_recordset($1::json)
        AS row(endpoint_id integer, event_type text, message_id text, payload json)
      RETURNING id, scheduled_at`,
-    [JSON.stringify(deliveries)]
+    // The app's clock, not PostgreSQL's now(): one clock for every time the app compares
+    [JSON.stringify(deliveries), now]
   )
   deliverWebhookJob.enqueueAfterCommit(
     trx,
