@@ -12,6 +12,7 @@ import {
   renderClientPageError,
 } from '#services/client_page/client_page_errors'
 import MalformedBodyException from '#exceptions/malformed_body_exception'
+import StorageUnavailableException from '#exceptions/storage_unavailable_exception'
 
 type ApiError = { message: string; field?: string; rule?: string }
 
@@ -94,6 +95,9 @@ export default class HttpExceptionHandler extends ExceptionHandler {
     // PostgreSQL "data exception" class: a value the validators let through
     if (typeof code === 'string' && code.startsWith('22')) {
       return { status: 422, errors: [{ message: 'A value is out of range or malformed' }] }
+    }
+    if (error instanceof StorageUnavailableException) {
+      return { status: 503, errors: [{ message: error.message }] }
     }
     const status = (error as { status?: unknown })?.status
     if (typeof status === 'number' && status >= 400 && status < 500) {

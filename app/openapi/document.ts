@@ -90,6 +90,7 @@ const ERRORS = {
   415: 'Body of a media type the route does not take',
   422: 'Validation failed: each error names its field and rule',
   429: 'Rate limited (per client IP, per account or per user): retry after the Retry-After header, or later',
+  503: 'The document store (the disk or the S3 bucket) did not answer: nothing changed, retry later',
 } as const
 
 /** The listed error statuses; any other error answer still has the Error shape. */
@@ -424,7 +425,7 @@ export const routeOperations: Record<string, Operation> = {
     },
     responses: {
       200: data('The invoice, with its `document`', 'Invoice'),
-      ...failures(400, 401, 404, 413, 422),
+      ...failures(400, 401, 404, 413, 422, 503),
     },
   },
   'GET /api/v1/invoices/:id/document': {
@@ -434,7 +435,7 @@ export const routeOperations: Record<string, Operation> = {
     security: bearer,
     responses: {
       200: pdfDownload('The PDF'),
-      ...failures(401, 404),
+      ...failures(401, 404, 503),
     },
   },
   'DELETE /api/v1/invoices/:id/document': {
@@ -476,7 +477,10 @@ export const routeOperations: Record<string, Operation> = {
         },
       },
     },
-    responses: { 201: data('The draft', 'ImportBatch'), ...failures(400, 401, 403, 413, 422, 429) },
+    responses: {
+      201: data('The draft', 'ImportBatch'),
+      ...failures(400, 401, 403, 413, 422, 429, 503),
+    },
   },
   'GET /api/v1/import-batches/:id': {
     operationId: 'getImportBatch',
@@ -618,6 +622,7 @@ export const routeOperations: Record<string, Operation> = {
     responses: {
       200: pdfDownload('The PDF'),
       ...clientPageFailures,
+      503: html('The document store did not answer: the failure page'),
     },
   },
   'GET /api/v1/metrics': {

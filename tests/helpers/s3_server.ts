@@ -23,6 +23,7 @@ export async function startS3Server(bucket = 'relance-documents') {
   // s3rver's own credentials
   const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials })
+  let stopped = false
   return {
     env: {
       DRIVE_DISK: 's3',
@@ -38,7 +39,10 @@ export async function startS3Server(bucket = 'relance-documents') {
       const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }))
       return (listed.Contents ?? []).map((object) => object.Key!).sort()
     },
+    /** Stops the server (a test may stop it early: then the scene's stop does nothing). */
     async stop() {
+      if (stopped) return
+      stopped = true
       client.destroy()
       await server.close()
       await rm(directory, { recursive: true, force: true })

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import drive from '@adonisjs/drive/services/main'
 import logger from '@adonisjs/core/services/logger'
+import StorageUnavailableException from '#exceptions/storage_unavailable_exception'
 
 /**
  * Invoice documents in Drive (DRIVE_DISK: the app's storage/ folder, or an
@@ -10,6 +11,23 @@ import logger from '@adonisjs/core/services/logger'
  */
 
 const disk = () => drive.use()
+
+/**
+ * One call to the document store; its failure (S3 down or refusing, a disk
+ * full) is a 503 naming what failed, the store's own error logged: never
+ * a bare 500, and never its text in the answer.
+ */
+async function stored<T>(what: string, key: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    logger.error({ err: error, key }, `the document store failed to ${what}`)
+    throw new StorageUnavailableException(
+      `The document store did not answer (${what}): nothing was changed, try again in a moment`,
+      { cause: error }
+    )
+  }
+}
 
 /** A fresh key for one of the user's documents. */
 export function newDocumentKey(userId: number) {
@@ -31,7 +49,11 @@ export async function withStoredDocuments<T>(
   const keys = files.map(() => newDocumentKey(userId))
   try {
     const writes = await Promise.allSettled(
-      keys.map((key, index) => disk().put(key, files[index], { contentType: 'application/pdf' }))
+      keys.map((key, index) =>
+        stored('store a document', key, () =>
+          disk().put(key, files[index], { contentType: 'application/pdf' })
+        )
+      )
     )
     const failed = writes.find((write) => write.status === 'rejected')
     if (failed) throw failed.reason
@@ -60,15 +82,15 @@ export async function removeDocuments(keys: string[]) {
 
 /** A stored document's bytes, streamed. */
 export function documentStream(key: string): Promise<Readable> {
-  return disk().getStream(key)
+  return stored('read a document', key, () => disk().getStream(key))
 }
 
 export function documentExists(key: string): Promise<boolean> {
-  return disk().exists(key)
+  return stored('find a document', key, () => disk().exists(key))
 }
 
 /** A stored document's bytes; null when the file is gone from the storage. */
 export async function documentBytes(key: string): Promise<Uint8Array | null> {
   if (!(await documentExists(key))) return null
-  return disk().getBytes(key)
+  return stored('read a document', key, () => disk().getBytes(key))
 }

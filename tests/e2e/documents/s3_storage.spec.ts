@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import { callApi, postInvoiceOn, registerOn, startWeb } from '#tests/helpers/app_processes'
 import { processSceneForEach } from '#tests/helpers/running_app'
+import { countRows } from '#tests/helpers/rows'
 import { startS3Server } from '#tests/helpers/s3_server'
 import { sample, simplePdf, storedDocuments, type Upload } from '#tests/helpers/documents'
 
@@ -88,5 +89,48 @@ test.group('Documents on S3 (s3rver, a web process with DRIVE_DISK=s3)', (group)
     assert.deepEqual(await s3.keys(), remaining)
 
     assert.deepEqual(await storedDocuments(), onDisk)
+  })
+  test('with the bucket unreachable, documents answer 503 naming the store, and nothing changes', async ({
+    assert,
+  }) => {
+    const s3 = scene.stopAfterProcesses(await startS3Server())
+    const app = await startWeb(s3.env)
+    scene.track(app.web)
+    const token = await registerOn(app, 'camille@example.test')
+    const auth = { authorization: `Bearer ${token}` }
+    const created = await postInvoiceOn(app, token, { number: 'S3-DOWN', amountCents: 10_000 })
+    const invoiceId = created.body.data.id as number
+    const documentUrl = `${app.baseUrl}/api/v1/invoices/${invoiceId}/document`
+    const first = await simplePdf('Facture S3-DOWN', 'first.pdf')
+    const stored = await fetch(documentUrl, {
+      method: 'PUT',
+      headers: auth,
+      body: pdfForm('file', [first]),
+    })
+    assert.equal(stored.status, 200)
+
+    await s3.stop()
+
+    const refused = [
+      await fetch(documentUrl, { headers: auth }),
+      await fetch(documentUrl, {
+        method: 'PUT',
+        headers: auth,
+        body: pdfForm('file', [await simplePdf('Facture S3-DOWN', 'second.pdf')]),
+      }),
+      await fetch(`${app.baseUrl}/api/v1/import-batches`, {
+        method: 'POST',
+        headers: auth,
+        body: pdfForm('files', [await sample('facturX')]),
+      }),
+    ]
+    for (const response of refused) {
+      assert.equal(response.status, 503)
+      const body = (await response.json()) as { errors: { message: string }[] }
+      assert.match(body.errors[0].message, /^The document store did not answer/)
+    }
+    const shown = await callApi(app, 'GET', `/invoices/${invoiceId}`, { token })
+    assert.equal(shown.body.data.document.filename, 'first.pdf')
+    assert.equal(await countRows('import_batches'), 0)
   })
 })
