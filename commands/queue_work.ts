@@ -9,10 +9,11 @@ const REDIS_GRACE_MS = 5_000
 
 /**
  * The worker process: consumes the queues of start/queue.ts and runs the
- * reconciler at start and on an interval (and, on the same clock, drops
- * the inbound messages' raw bytes past their retention). SIGTERM/SIGINT close the workers
- * gracefully (running jobs finish; a killed worker's jobs come back after the
- * stalled-job check).
+ * reconciler at start and on an interval (and, on the same clock, drops the
+ * inbound messages' raw bytes past their retention). SIGTERM/SIGINT close
+ * the workers gracefully (running jobs finish; a killed worker's jobs come
+ * back after the stalled-job check; with Redis down, it exits 1 once they
+ * have).
  */
 export default class QueueWork extends BaseCommand {
   static commandName = 'queue:work'

@@ -142,8 +142,8 @@ export default class Invoice extends compose(BaseModel, Timestamps) {
   /**
    * The hold in force at `now`, or null: a hold whose end has passed has
    * lapsed by itself (its relances went on at the first weekday 09:00 after).
-   * Static, on plain values too (Date or DateTime): the client's page reads
-   * its rows without models.
+   * Static, on plain values too (Date, DateTime or epoch milliseconds): the
+   * client's page and the invoice list read their rows without models.
    */
   static activeHold<Moment extends DateTime | Date | number>(
     invoice: {
