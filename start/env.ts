@@ -186,8 +186,9 @@ const env = await Env.create(new URL('../', import.meta.url), {
   RATE_LIMIT_CLIENT_PAGE_PER_MINUTE: positiveInteger(30),
   // A client's "already paid" (or reply) holds the relances this long, unless the freelancer answers
   CLIENT_SIGNAL_HOLD_DAYS: positiveInteger(7),
-  // Failed logins per account in 15 minutes, whatever the addresses they come from
-  RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: positiveInteger(10),
+  // Failed logins in 15 minutes: of one account from one address, and of one account from any
+  RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS: positiveInteger(10),
+  RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: positiveInteger(100),
 
   AUTH_TOKEN_TTL_DAYS: positiveInteger(30),
 

@@ -4,6 +4,7 @@ import logger from '@adonisjs/core/services/logger'
 import redis from '@adonisjs/redis/services/main'
 import limiter from '@adonisjs/limiter/services/main'
 import { errors } from '@adonisjs/limiter'
+import { errors as authErrors } from '@adonisjs/auth'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
 
@@ -94,35 +95,100 @@ export const throttleClientPage = throttle(
   env.get('RATE_LIMIT_CLIENT_PAGE_PER_MINUTE'),
   perIp
 )
+
+/** Failed logins are counted over this window, per address and per account. */
+const LOGIN_FAILURE_WINDOW = '15 minutes'
+
+/** How long an address an account signed in from stays one it may always try from. */
+const SIGNED_IN_ADDRESS_SECONDS = 30 * 86_400
+
+// Made at the first login, as throttle() does
+let loginFailures:
+  | { fromAddress: ReturnType<typeof limiter.use>; ofAccount: ReturnType<typeof limiter.use> }
+  | undefined
+
+/** Beside the limiter's counters, under `limiter:` and this deployment's prefix. */
+const signedInAddressKey = (email: string, address: string) =>
+  `limiter:login-signed-in_${limiterKey('login-signed-in', `${email} ${address}`)}`
+
 /**
- * Failed logins per account, whatever addresses they come from: the per-IP
- * limit alone lets many addresses guess one account's password. A success
- * clears the account's count; past the limit the account's logins answer
- * 429 for the rest of the 15 minutes, even with the right password. Fails
- * open while Redis is down, as the other limits do.
+ * Remembers that the account signed in from this address (login, register)
+ * for SIGNED_IN_ADDRESS_SECONDS. Best effort: without Redis, nothing is
+ * remembered and the answer goes on.
  */
-export async function limitLoginFailures<T>(email: string, attempt: () => Promise<T>): Promise<T> {
-  let outcome: { value: T } | { error: unknown } | undefined
-  const once = async () => {
-    try {
-      const value = await attempt()
-      outcome = { value }
-      return value
-    } catch (error) {
-      outcome = { error }
-      throw error
-    }
-  }
+export async function rememberSignInAddress(email: string, address: string) {
+  // As the limiter's store: a connection that is not ready fails at once, never waits
+  const connection = redis.connection()
   try {
-    const [refusal, value] = await limiter
-      .use({ requests: env.get('RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT'), duration: '15 minutes' })
-      .penalize(`login-account_${limiterKey('login-account', email)}`, once)
-    if (refusal) throw refusal
-    return value as T
+    if (!connection.isReady()) throw new Error(`Redis connection ${connection.status}`)
+    await connection.set(signedInAddressKey(email, address), '1', 'EX', SIGNED_IN_ADDRESS_SECONDS)
+  } catch (error) {
+    logger.warn({ err: error }, 'rate limiter "login" unavailable: sign-in address not remembered')
+  }
+}
+
+/**
+ * Failed logins, counted per account and address, and per account from
+ * every address. Past the first limit that address answers 429 for that
+ * account, even with the right password: a guesser stops there. Past the
+ * second (one account guessed from many addresses), the account answers
+ * 429 to every address it has not signed in from lately; an address it
+ * signed in from still may try, so that a stranger who knows a freelancer's
+ * email cannot lock the freelancer out. Only wrong credentials count; a
+ * success clears its address's count and remembers the address. Fails open
+ * while Redis is down, as the other limits do.
+ */
+export async function limitLoginFailures<T>(
+  email: string,
+  address: string,
+  attempt: () => Promise<T>
+): Promise<T> {
+  const addressKey = `login-address_${limiterKey('login-address', `${email} ${address}`)}`
+  const accountKey = `login-account_${limiterKey('login-account', email)}`
+  let counters: NonNullable<typeof loginFailures>
+  try {
+    counters = loginFailures ??= {
+      fromAddress: limiter.use({
+        requests: env.get('RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS'),
+        duration: LOGIN_FAILURE_WINDOW,
+      }),
+      ofAccount: limiter.use({
+        requests: env.get('RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT'),
+        duration: LOGIN_FAILURE_WINDOW,
+      }),
+    }
+    const [fromAddress, ofAccount] = await Promise.all([
+      counters.fromAddress.get(addressKey),
+      counters.ofAccount.get(accountKey),
+    ])
+    const exhausted = (counted: typeof fromAddress) => counted !== null && counted.remaining <= 0
+    if (exhausted(fromAddress)) throw new errors.E_TOO_MANY_REQUESTS(fromAddress!)
+    if (exhausted(ofAccount) && !(await redis.exists(signedInAddressKey(email, address)))) {
+      throw new errors.E_TOO_MANY_REQUESTS(ofAccount!)
+    }
   } catch (error) {
     if (error instanceof errors.E_TOO_MANY_REQUESTS) throw error
-    if (outcome && 'error' in outcome) throw outcome.error
-    logger.warn({ err: error }, 'rate limiter "login-account" unavailable: login let through')
-    return outcome ? outcome.value : attempt()
+    logger.warn({ err: error }, 'rate limiter "login" unavailable: login let through')
+    return attempt()
   }
+
+  let value: T
+  try {
+    value = await attempt()
+  } catch (error) {
+    if (error instanceof authErrors.E_INVALID_CREDENTIALS) {
+      await Promise.all([
+        counters.fromAddress.increment(addressKey),
+        counters.ofAccount.increment(accountKey),
+      ]).catch((failure) =>
+        logger.warn({ err: failure }, 'rate limiter "login" unavailable: failure not counted')
+      )
+    }
+    throw error
+  }
+  await Promise.all([
+    counters.fromAddress.delete(addressKey).catch(() => {}),
+    rememberSignInAddress(email, address),
+  ])
+  return value
 }

@@ -5,7 +5,7 @@ import UserTransformer from '#transformers/user_transformer'
 import { loginValidator, logoutValidator, registerValidator } from '#validators/user'
 import { registerUser, revokeAllAccessTokens } from '#services/accounts/user_accounts'
 import { requestVerification } from '#services/accounts/email_verification'
-import { limitLoginFailures } from '#start/limiter'
+import { limitLoginFailures, rememberSignInAddress } from '#start/limiter'
 
 export default class AuthController {
   async register({ request, response, serialize }: HttpContext) {
@@ -16,13 +16,16 @@ export default class AuthController {
       return registered
     })
     const token = await User.accessTokens.create(user)
+    await rememberSignInAddress(user.email, request.ip())
     response.status(201)
     return serialize({ user: UserTransformer.transform(user), token: token.value!.release() })
   }
 
   async login({ request, serialize }: HttpContext) {
     const { email, password } = await request.validateUsing(loginValidator)
-    const user = await limitLoginFailures(email, () => User.verifyCredentials(email, password))
+    const user = await limitLoginFailures(email, request.ip(), () =>
+      User.verifyCredentials(email, password)
+    )
     const token = await User.accessTokens.create(user)
     return serialize({ user: UserTransformer.transform(user), token: token.value!.release() })
   }

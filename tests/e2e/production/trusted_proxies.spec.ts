@@ -89,24 +89,61 @@ test.group(
       }
     })
 
-    test('failed logins are limited per account too, from any address; another account is not', async ({
+    test('failed logins lock one address out of one account: it waits even with the right password, the owner signs in from elsewhere', async ({
       assert,
     }) => {
       const user = await UserFactory.merge({ password: 'the-right-password' }).create()
       const { web, baseUrl } = await startWeb({
         RATE_LIMIT_AUTH_PER_MINUTE: '1000',
-        RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: String(LIMIT),
+        RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS: String(LIMIT),
       })
       try {
         const wrong = { email: user.email, password: 'a-wrong-password' }
         const right = { email: user.email, password: 'the-right-password' }
         const statuses = []
-        for (let n = 1; n <= LIMIT; n++)
-          statuses.push(await loginAs(baseUrl, `203.0.113.${n}`, wrong))
-        // Past the limit even the right password waits, whatever the address
-        statuses.push(await loginAs(baseUrl, '198.51.100.9', right))
+        for (let n = 1; n <= LIMIT; n++) statuses.push(await loginAs(baseUrl, '203.0.113.1', wrong))
+        statuses.push(await loginAs(baseUrl, '203.0.113.1', right))
         assert.deepEqual(statuses, [401, 401, 401, 429])
-        assert.equal(await loginAs(baseUrl, '198.51.100.9'), 401)
+        // The guessing address may still try other accounts, under the per-IP limit
+        assert.equal(await loginAs(baseUrl, '203.0.113.1'), 401)
+        assert.equal(await loginAs(baseUrl, '198.51.100.9', right), 200)
+      } finally {
+        await web.stop()
+      }
+    })
+
+    test('failed logins of one account from many addresses lock it for new addresses only: where it signed in or registered, the owner still signs in', async ({
+      assert,
+    }) => {
+      const accountLimit = 5
+      const { web, baseUrl } = await startWeb({
+        RATE_LIMIT_AUTH_PER_MINUTE: '1000',
+        RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS: String(LIMIT),
+        RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: String(accountLimit),
+      })
+      try {
+        const right = { email: 'owner@example.test', password: 'the-right-password' }
+        const registered = await fetch(`${baseUrl}/api/v1/auth/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.1' },
+          body: JSON.stringify({ ...right, fullName: 'Owner' }),
+        })
+        assert.equal(registered.status, 201)
+        assert.equal(await loginAs(baseUrl, '198.51.100.2', right), 200)
+
+        // One failure from each of many addresses: no address reaches its own limit
+        const wrong = { ...right, password: 'a-wrong-password' }
+        const statuses = []
+        for (let n = 1; n <= accountLimit; n++)
+          statuses.push(await loginAs(baseUrl, `203.0.113.${n}`, wrong))
+        assert.deepEqual(statuses, Array(accountLimit).fill(401))
+
+        assert.equal(await loginAs(baseUrl, '192.0.2.7', right), 429)
+        assert.equal(await loginAs(baseUrl, '203.0.113.99', wrong), 429)
+        assert.equal(await loginAs(baseUrl, '198.51.100.1', right), 200)
+        assert.equal(await loginAs(baseUrl, '198.51.100.2', right), 200)
+        // Another account is not locked
+        assert.equal(await loginAs(baseUrl, '192.0.2.7'), 401)
       } finally {
         await web.stop()
       }
