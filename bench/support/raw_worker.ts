@@ -87,6 +87,7 @@ function invoiceValues(
 async function companionsOf(task: TaskRow, client: import('pg').PoolClient) {
   if (!task.has_companions) return []
   const { rows } = await client.query(COMPANIONS, [
+    new Date(),
     task.user_id,
     task.id,
     new Date(Date.now() + DIGEST_WINDOW_MS),
@@ -108,7 +109,7 @@ async function deliver(taskId: number, plainToken: string) {
   const outcome = await inTransaction(pool, async (client) => {
     const {
       rows: [task],
-    } = await client.query(CLAIM, [new Date(Date.now() + DIGEST_WINDOW_MS), taskId])
+    } = await client.query(CLAIM, [new Date(), new Date(Date.now() + DIGEST_WINDOW_MS), taskId])
     if (!task || task.status !== 'scheduled' || task.invoice_status !== 'pending') return null
     if (task.email_verified_at === null) return null
     if (createHash('sha256').update(plainToken).digest('hex') !== task.token_hash) return null

@@ -104,11 +104,12 @@ function dueCheckinOf(row: Record<string, any>): DueCheckin {
  * `has_companions` spares the digest query when nothing else is due.
  */
 async function claimCheckin(taskId: number, trx: TransactionClientContract) {
-  const { rows } = await trx.rawQuery(CLAIM_CHECKIN_SQL, [digestHorizon(), taskId])
+  const now = new Date()
+  const { rows } = await trx.rawQuery(CLAIM_CHECKIN_SQL, [now, digestHorizon(now), taskId])
   return rows.length === 0 ? null : dueCheckinOf(rows[0])
 }
 
-const digestHorizon = () => new Date(Date.now() + DIGEST_WINDOW_MS)
+const digestHorizon = (now: Date) => new Date(now.getTime() + DIGEST_WINDOW_MS)
 
 /**
  * The user's other check-ins due within the window, oldest first, locked,
@@ -121,10 +122,12 @@ async function dueCompanions(
   trx: TransactionClientContract
 ) {
   if (!task.hasCompanions) return []
+  const now = new Date()
   const { rows } = await trx.rawQuery(DUE_COMPANIONS_SQL, [
+    now,
     task.invoice.userId,
     task.id,
-    digestHorizon(),
+    digestHorizon(now),
     DIGEST_LIMIT - 1,
   ])
   const others: DueCheckin[] = rows.map(dueCheckinOf)
@@ -242,24 +245,26 @@ export function deliverDueCheckins(
 ): Promise<{ outcomes: BatchOutcomes; users: number; sent: number; failed: boolean }> {
   return db.transaction(async (trx) => {
     const inHandIds = inHand.map(({ taskId }) => taskId)
+    const now = new Date()
     const { rows: locked } = await trx.rawQuery(dueCheckinUsersSql(User.maySendEmailsSql('du')), [
+      now,
       inHandIds,
-      new Date(),
       DUE_LOOKAHEAD,
       users,
     ])
     const outcomes: BatchOutcomes = new Map()
     if (locked.length === 0) return { outcomes, users: 0, sent: 0, failed: false }
     const { rows } = await trx.rawQuery(DUE_CHECKINS_OF_USERS_SQL, [
+      now,
       locked.map(({ id }: { id: number }) => id),
-      digestHorizon(),
+      digestHorizon(now),
       inHandIds,
     ])
     // A task goes with its job's token when that job is in hand, with a new one
     // when it is due anyway; a job whose token the task no longer has takes
     // the per-row path, which sends nothing for it
     const jobTokens = new Map(inHand.map(({ taskId, plainToken }) => [taskId, plainToken]))
-    const horizon = digestHorizon().getTime()
+    const horizon = digestHorizon(now).getTime()
     const tokens = new Map<number, string>()
     const fresh = new Map<number, { plain: string; hashed: string }>()
     const byUser = new Map<number, DueCheckin[]>()

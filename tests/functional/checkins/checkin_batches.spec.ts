@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import timekeeper from 'timekeeper'
 import db from '@adonisjs/lucid/services/db'
 import mail from '@adonisjs/mail/services/main'
 import encryption from '@adonisjs/core/services/encryption'
@@ -171,6 +172,35 @@ test.group('Check-in batches', (group) => {
     const counts = countsByRecipient(fake)
     assert.equal(counts.get(held.user.email), 1)
     assert.equal(counts.get(other.user.email), 1)
+  })
+
+  test("a check-in waits out its invoice's hold on the app's clock, not the database's", async ({
+    assert,
+  }) => {
+    const fake = mail.fake()
+    const [perRow, batched] = await freelancersDueNow(2, 'promised')
+    const holdEnd = new Date(Date.now() + 3_600_000)
+    await db
+      .from('invoices')
+      .update({ hold_reason: 'payment_promised', held_at: new Date(), hold_until: holdEnd })
+
+    const whileHeld = await deliverDueCheckins([], 10)
+    assert.equal(whileHeld.sent, 0, 'held: nothing goes')
+    assert.lengthOf(sentMessages(fake), 0)
+
+    // The app's clock two hours on, PostgreSQL's where it was: the promise has lapsed
+    const skew = 2 * 3_600_000
+    timekeeper.travel(Date.now() + skew)
+    try {
+      assert.equal(await deliverCheckin(perRow.task.id, perRow.token), 'sent')
+      const lapsed = await deliverDueCheckins([], 10)
+      assert.equal(lapsed.sent, 1)
+    } finally {
+      timekeeper.travel(Date.now() - skew)
+    }
+    const counts = countsByRecipient(fake)
+    assert.equal(counts.get(perRow.user.email), 1)
+    assert.equal(counts.get(batched.user.email), 1)
   })
 
   test('concurrent jobs of due check-ins share batches, and each check-in goes out once', async ({
