@@ -1,5 +1,8 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import db from '@adonisjs/lucid/services/db'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import type Invoice from '#models/invoice'
+import type User from '#models/user'
 import InvoiceTransformer from '#transformers/invoice_transformer'
 import {
   createInvoiceValidator,
@@ -40,53 +43,44 @@ export default class InvoicesController {
     return serialize(InvoiceTransformer.transform(invoice))
   }
 
-  async update({ auth, params, request, serialize }: HttpContext) {
-    const changes = await request.validateUsing(updateInvoiceValidator)
+  /**
+   * The user's invoice locked in a transaction and given to `change` (a
+   * use case), then answered as it stands after the commit.
+   */
+  async #change(
+    { auth, params, serialize }: HttpContext,
+    change: (invoice: Invoice, trx: TransactionClientContract, user: User) => Promise<unknown>
+  ) {
     const user = auth.getUserOrFail()
     await db.transaction(async (trx) =>
-      updateInvoice(user, await findInvoiceForUpdate(user.id, params.id, trx), changes, trx)
+      change(await findInvoiceForUpdate(user.id, params.id, trx), trx, user)
     )
     return serialize(InvoiceTransformer.transform(await findInvoiceWithDetails(user.id, params.id)))
   }
 
-  async markPaid({ auth, params, serialize }: HttpContext) {
-    const userId = auth.getUserOrFail().id
-    await db.transaction(async (trx) =>
-      markInvoicePaid(await findInvoiceForUpdate(userId, params.id, trx), { via: 'manual' }, trx)
-    )
-    return serialize(InvoiceTransformer.transform(await findInvoiceWithDetails(userId, params.id)))
+  async update(ctx: HttpContext) {
+    const changes = await ctx.request.validateUsing(updateInvoiceValidator)
+    return this.#change(ctx, (invoice, trx, user) => updateInvoice(user, invoice, changes, trx))
   }
 
-  async cancel({ auth, params, serialize }: HttpContext) {
-    const userId = auth.getUserOrFail().id
-    await db.transaction(async (trx) =>
-      cancelInvoice(await findInvoiceForUpdate(userId, params.id, trx), trx)
-    )
-    return serialize(InvoiceTransformer.transform(await findInvoiceWithDetails(userId, params.id)))
+  markPaid(ctx: HttpContext) {
+    return this.#change(ctx, (invoice, trx) => markInvoicePaid(invoice, { via: 'manual' }, trx))
   }
 
-  async reopen({ auth, params, serialize }: HttpContext) {
-    const user = auth.getUserOrFail()
-    await db.transaction(async (trx) =>
-      reopenInvoice(user, await findInvoiceForUpdate(user.id, params.id, trx), trx)
-    )
-    return serialize(InvoiceTransformer.transform(await findInvoiceWithDetails(user.id, params.id)))
+  cancel(ctx: HttpContext) {
+    return this.#change(ctx, (invoice, trx) => cancelInvoice(invoice, trx))
   }
 
-  async hold({ auth, params, request, serialize }: HttpContext) {
-    const payload = await request.validateUsing(holdInvoiceValidator)
-    const user = auth.getUserOrFail()
-    await db.transaction(async (trx) =>
-      holdInvoice(user, await findInvoiceForUpdate(user.id, params.id, trx), payload, trx)
-    )
-    return serialize(InvoiceTransformer.transform(await findInvoiceWithDetails(user.id, params.id)))
+  reopen(ctx: HttpContext) {
+    return this.#change(ctx, (invoice, trx, user) => reopenInvoice(user, invoice, trx))
   }
 
-  async release({ auth, params, serialize }: HttpContext) {
-    const userId = auth.getUserOrFail().id
-    await db.transaction(async (trx) =>
-      releaseInvoice(await findInvoiceForUpdate(userId, params.id, trx), trx)
-    )
-    return serialize(InvoiceTransformer.transform(await findInvoiceWithDetails(userId, params.id)))
+  async hold(ctx: HttpContext) {
+    const payload = await ctx.request.validateUsing(holdInvoiceValidator)
+    return this.#change(ctx, (invoice, trx, user) => holdInvoice(user, invoice, payload, trx))
+  }
+
+  release(ctx: HttpContext) {
+    return this.#change(ctx, (invoice, trx) => releaseInvoice(invoice, trx))
   }
 }
