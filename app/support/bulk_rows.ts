@@ -1,5 +1,5 @@
 import type { LucidModel, ModelObject } from '@adonisjs/lucid/types/model'
-import { eachInSlices } from '#support/time_slices'
+import { chunksOf, eachInSlices } from '#support/time_slices'
 
 // Rows hydrated at once: a model per row costs microseconds, 40,000 at once held the event loop
 const HYDRATION_CHUNK = 500
@@ -17,12 +17,8 @@ export async function modelsFromRows<Model extends LucidModel>(
   model: Model,
   rows: ModelObject[]
 ): Promise<InstanceType<Model>[]> {
-  const chunks: ModelObject[][] = []
-  for (let start = 0; start < rows.length; start += HYDRATION_CHUNK) {
-    chunks.push(rows.slice(start, start + HYDRATION_CHUNK))
-  }
   const models: InstanceType<Model>[] = []
-  await eachInSlices(chunks, (chunk) => {
+  await eachInSlices(chunksOf(rows, HYDRATION_CHUNK), (chunk) => {
     models.push(...model.$createMultipleFromAdapterResult(chunk))
   })
   return models

@@ -5,6 +5,7 @@ import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
 import type { QueueJob, RowStatus } from '#queue/job_definition'
 import { transactionQuery } from '#support/transaction_statements'
+import { inStatementChunks } from '#support/time_slices'
 
 /**
  * A table of rows that each promise one job: a `scheduled` row has a job of
@@ -16,7 +17,7 @@ export type ScheduledRows = {
 }
 
 /**
- * Inserts `scheduled` rows with one statement whatever their number, and
+ * Inserts `scheduled` rows with a statement per chunk of them, and
  * returns what their jobs are built from (plain values: an import of 10,000
  * invoices inserts 40,000 rows, and hydrating them as models was a quarter
  * of its time). Each row carries its moment as epoch milliseconds: luxon
@@ -36,16 +37,19 @@ export async function insertScheduledRows(
   const types = names.map((name) => `${name} ${columns[name]}`)
   // The app's clock, not PostgreSQL's now(): the reconciler's grace compares updated_at with it
   const now = new Date()
-  const { rows: inserted } = await transactionQuery<ScheduledRowRecord>(
-    trx,
-    `INSERT INTO ${kind.table} (${names.join(', ')}, status, scheduled_at, created_at, updated_at)
-     SELECT ${names.join(', ')}, 'scheduled', to_timestamp(scheduled_ms / 1000.0), $1::timestamptz,
-            $2::timestamptz
-     FROM json_to_recordset($3::json) AS row(${types.join(', ')}, scheduled_ms bigint)
-     ${onConflict}
-     RETURNING id, invoice_id, scheduled_at`,
-    [now, now, JSON.stringify(rows)]
-  )
+  const inserted = await inStatementChunks(rows, async (chunk) => {
+    const { rows: returned } = await transactionQuery<ScheduledRowRecord>(
+      trx,
+      `INSERT INTO ${kind.table} (${names.join(', ')}, status, scheduled_at, created_at, updated_at)
+       SELECT ${names.join(', ')}, 'scheduled', to_timestamp(scheduled_ms / 1000.0),
+              $1::timestamptz, $2::timestamptz
+       FROM json_to_recordset($3::json) AS row(${types.join(', ')}, scheduled_ms bigint)
+       ${onConflict}
+       RETURNING id, invoice_id, scheduled_at`,
+      [now, now, JSON.stringify(chunk)]
+    )
+    return returned
+  })
   return inserted.map(toScheduledRowRef)
 }
 

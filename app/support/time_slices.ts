@@ -37,3 +37,34 @@ export async function mapInSlices<T, R>(
   })
   return results
 }
+
+/** `items` in consecutive chunks of at most `size`. */
+export function chunksOf<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = []
+  for (let start = 0; start < items.length; start += size) {
+    chunks.push(items.slice(start, start + size))
+  }
+  return chunks
+}
+
+/**
+ * Rows one set-based statement takes at most. Its JSON parameter is built,
+ * and what it returns parsed (as one burst of socket reads), without
+ * letting other requests in: 30,000 relances in one statement held the
+ * event loop over 100 ms.
+ */
+const STATEMENT_ROWS = 2_000
+
+/**
+ * `statement` run on each chunk of `rows` in turn (in the caller's
+ * transaction), what each returned joined in order. Other requests get in
+ * while each chunk's statement runs.
+ */
+export async function inStatementChunks<T, R>(
+  rows: T[],
+  statement: (chunk: T[]) => Promise<R[]>
+): Promise<R[]> {
+  const results: R[] = []
+  for (const chunk of chunksOf(rows, STATEMENT_ROWS)) results.push(...(await statement(chunk)))
+  return results
+}

@@ -5,7 +5,7 @@ import type User from '#models/user'
 import type Client from '#models/client'
 import ActivityEvent from '#models/activity_event'
 import ConflictException from '#exceptions/conflict_exception'
-import { mapInSlices } from '#support/time_slices'
+import { inStatementChunks, mapInSlices } from '#support/time_slices'
 import { assertRoomForInvoices } from '#services/accounts/quotas'
 import { findOrCreateClients } from '#services/clients/client_directory'
 import { scheduleFollowUpsForNewInvoices } from '#services/invoices/invoice_follow_ups'
@@ -66,19 +66,22 @@ export async function createInvoices(
   }))
   // The app's clock, not PostgreSQL's now(): one clock for every time the app compares
   const now = new Date()
-  const { rows: inserted } = await trx.rawQuery<{
-    rows: { id: number; client_id: number; number: string; due_date: string }[]
-  }>(
-    `INSERT INTO invoices (user_id, client_id, import_batch_id, number, amount_cents, currency,
-                           issued_at, due_date, status, created_at, updated_at)
-     SELECT ?, client_id, import_batch_id, number, amount_cents, currency, issued_at, due_date,
-            'pending', ?::timestamptz, ?::timestamptz
-     FROM json_to_recordset(?::json) AS invoice(import_batch_id int, client_id int, number text,
-       amount_cents bigint, currency text, issued_at date, due_date date)
-     ON CONFLICT (user_id, number) DO NOTHING
-     RETURNING id, client_id, number, to_char(due_date, 'YYYY-MM-DD') AS due_date`,
-    [user.id, now, now, JSON.stringify(rows)]
-  )
+  const inserted = await inStatementChunks(rows, async (chunk) => {
+    const { rows: returned } = await trx.rawQuery<{
+      rows: { id: number; client_id: number; number: string; due_date: string }[]
+    }>(
+      `INSERT INTO invoices (user_id, client_id, import_batch_id, number, amount_cents, currency,
+                             issued_at, due_date, status, created_at, updated_at)
+       SELECT ?, client_id, import_batch_id, number, amount_cents, currency, issued_at, due_date,
+              'pending', ?::timestamptz, ?::timestamptz
+       FROM json_to_recordset(?::json) AS invoice(import_batch_id int, client_id int, number text,
+         amount_cents bigint, currency text, issued_at date, due_date date)
+       ON CONFLICT (user_id, number) DO NOTHING
+       RETURNING id, client_id, number, to_char(due_date, 'YYYY-MM-DD') AS due_date`,
+      [user.id, now, now, JSON.stringify(chunk)]
+    )
+    return returned
+  })
   const clientsById = new Map([...clients.values()].map((client) => [client.id, client]))
   const invoices = inserted.map((row): CreatedInvoice => ({
     id: row.id,
