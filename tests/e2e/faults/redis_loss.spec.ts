@@ -9,7 +9,13 @@ import sendCheckinJob from '#jobs/send_checkin_job'
 import { hashCheckinToken } from '#services/checkins/checkin_token'
 import { reconcileQueues } from '#queue/reconciler'
 import sendRelanceJob from '#jobs/send_relance_job'
-import { AppProcess, freePort, postInvoiceOn, registerOn } from '#tests/helpers/app_processes'
+import {
+  AppProcess,
+  callApi,
+  freePort,
+  postInvoiceOn,
+  registerOn,
+} from '#tests/helpers/app_processes'
 import {
   clientEmail,
   firstRelancesDueNow,
@@ -141,7 +147,7 @@ test.group('Faults: Redis loses a digest before it goes out', (group) => {
 test.group('Faults: Redis unreachable, then back', (group) => {
   const scene = processSceneForEach(group)
 
-  test('an invoice created without Redis is answered within the deadline and sent once Redis is back', async ({
+  test('without Redis, logins are answered at once and an invoice within the deadline, sent once Redis is back', async ({
     assert,
   }) => {
     const { inbox } = scene
@@ -170,6 +176,15 @@ test.group('Faults: Redis unreachable, then back', (group) => {
     assert.deepEqual(await health.json(), { errors: [{ message: 'redis is down' }] })
 
     const token = await registerOn(app, 'camille@example.test')
+    // The login limits fail open: a wrong password is a 401, the right one a token, at once
+    const credentials = { email: 'camille@example.test', password: 'a-long-password' }
+    const loginStartedAt = Date.now()
+    const wrong = await callApi(app, 'POST', '/auth/login', {
+      body: { ...credentials, password: 'not-the-password' },
+    })
+    const signedIn = await callApi(app, 'POST', '/auth/login', { body: credentials })
+    assert.deepEqual([wrong.status, signedIn.status], [401, 200])
+    assert.isBelow(Date.now() - loginStartedAt, 2_000)
     // Verified long ago: this test is about Redis, not about the verification email
     await User.query()
       .where('email', 'camille@example.test')
