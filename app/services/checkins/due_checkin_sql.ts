@@ -71,7 +71,8 @@ export const CLAIM_CHECKIN_SQL = withAppClock(`SELECT ${DUE_CHECKIN_COLUMNS},
 /**
  * The user's other check-ins due before the horizon, beside the claimed
  * one, oldest first, locked: the digest's other invoices. Bindings: the
- * app's clock, the user id, the claimed task's id, the horizon, how many at most.
+ * app's clock, the user id, the claimed task's id, the horizon, how many at
+ * most.
  */
 export const DUE_COMPANIONS_SQL = withAppClock(`SELECT ${DUE_CHECKIN_COLUMNS}
   ${DUE_CHECKIN_FROM}
@@ -84,10 +85,11 @@ export const DUE_COMPANIONS_SQL = withAppClock(`SELECT ${DUE_CHECKIN_COLUMNS}
 /**
  * A batch's recipients (bindings: the app's clock first): the users of the
  * tasks whose jobs are in hand (bindings: their ids), then those of the
- * oldest due tasks (binding: how many tasks to look at), oldest first; dates come due, not a client's
- * signal, which comes alone and goes by its own job, at most `limit` (binding) users,
- * locked as CLAIM_CHECKIN_SQL locks them; a user another delivery holds is
- * skipped, not waited for. `maySend` is the users' sending rule as SQL on `du`.
+ * oldest due tasks (binding: how many tasks to look at), oldest first; dates
+ * come due, not a client's signal, which comes alone and goes by its own
+ * job, at most `limit` (binding) users, locked as CLAIM_CHECKIN_SQL locks
+ * them; a user another delivery holds is skipped, not waited for. `maySend`
+ * is the users' sending rule as SQL on `du`.
  */
 export const dueCheckinUsersSql = (maySend: string) =>
   withAppClock(`SELECT u.id
@@ -116,9 +118,9 @@ export const dueCheckinUsersSql = (maySend: string) =>
   FOR NO KEY UPDATE OF u SKIP LOCKED`)
 
 /**
- * The tasks (bindings: the app's clock first) of these users (bindings: their ids) due before the horizon
- * (binding), or in hand (bindings: their ids), that may go out now, locked,
- * each user's oldest first.
+ * The tasks (bindings: the app's clock first) of these users (bindings:
+ * their ids) due before the horizon (binding), or in hand (bindings: their
+ * ids), that may go out now, locked, each user's oldest first.
  */
 export const DUE_CHECKINS_OF_USERS_SQL = withAppClock(`SELECT ${DUE_CHECKIN_COLUMNS}
   ${DUE_CHECKIN_FROM}
