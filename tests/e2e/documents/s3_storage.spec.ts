@@ -20,15 +20,20 @@ test.group('Documents on S3 (s3rver, a web process with DRIVE_DISK=s3)', (group)
   const scene = processSceneForEach(group)
   group.each.timeout(60_000)
 
-  test('uploads, downloads, imports and deletions go to the bucket under the app keys, nothing to the disk', async ({
-    assert,
-  }) => {
+  /** A bucket, a web process storing documents in it, and a user signed in there. */
+  async function signedInOnS3() {
     const s3 = scene.stopAfterProcesses(await startS3Server())
     const app = await startWeb(s3.env)
     scene.track(app.web)
-    const onDisk = await storedDocuments()
     const token = await registerOn(app, 'camille@example.test')
-    const auth = { authorization: `Bearer ${token}` }
+    return { s3, app, token, auth: { authorization: `Bearer ${token}` } }
+  }
+
+  test('uploads, downloads, imports and deletions go to the bucket under the app keys, nothing to the disk', async ({
+    assert,
+  }) => {
+    const onDisk = await storedDocuments()
+    const { s3, app, token, auth } = await signedInOnS3()
     const download = async (invoiceId: number) => {
       const response = await fetch(`${app.baseUrl}/api/v1/invoices/${invoiceId}/document`, {
         headers: auth,
@@ -90,14 +95,11 @@ test.group('Documents on S3 (s3rver, a web process with DRIVE_DISK=s3)', (group)
 
     assert.deepEqual(await storedDocuments(), onDisk)
   })
+
   test('with the bucket unreachable, documents answer 503 naming the store, and nothing changes', async ({
     assert,
   }) => {
-    const s3 = scene.stopAfterProcesses(await startS3Server())
-    const app = await startWeb(s3.env)
-    scene.track(app.web)
-    const token = await registerOn(app, 'camille@example.test')
-    const auth = { authorization: `Bearer ${token}` }
+    const { s3, app, token, auth } = await signedInOnS3()
     const created = await postInvoiceOn(app, token, { number: 'S3-DOWN', amountCents: 10_000 })
     const invoiceId = created.body.data.id as number
     const documentUrl = `${app.baseUrl}/api/v1/invoices/${invoiceId}/document`

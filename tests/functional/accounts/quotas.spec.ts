@@ -1,5 +1,7 @@
 import { test } from '@japa/runner'
+import type { ApiClient } from '@japa/api-client'
 import env from '#start/env'
+import type User from '#models/user'
 import { UserFactory } from '#database/factories/user_factory'
 import { assertErrorBody } from '#tests/helpers/api_assertions'
 import { invoicePayload, postInvoice } from '#tests/helpers/invoice_requests'
@@ -11,6 +13,21 @@ const importRows = (count: number, from = 1) =>
     invoicePayload({ number: `Q-${from + index}`, clientEmail: `q-${from + index}@acme.test` })
   )
 
+/** Invoices of `user` posted by number, each answered 201; their ids, in order. */
+async function createdInvoices(client: ApiClient, user: User, numbers: string[]) {
+  const ids: number[] = []
+  for (const number of numbers) {
+    const response = await postInvoice(client, user, { number })
+    response.assertStatus(201)
+    ids.push(response.body().data.id)
+  }
+  return ids
+}
+
+/** `prefix`-1 … `prefix`-`count`: the numbers of as many invoices. */
+const numbered = (prefix: string, count: number) =>
+  Array.from({ length: count }, (_, index) => `${prefix}-${index + 1}`)
+
 test.group('Account quotas', (group) => {
   group.each.setup(() => resetState())
 
@@ -20,10 +37,7 @@ test.group('Account quotas', (group) => {
   }) => {
     const user = await UserFactory.apply('unverified').create()
     const limit = env.get('MAX_INVOICES_UNVERIFIED')
-    for (let n = 1; n <= limit; n++) {
-      const created = await postInvoice(client, user, { number: `U-${n}` })
-      created.assertStatus(201)
-    }
+    await createdInvoices(client, user, numbered('U', limit))
     const before = await rowsAndJobs()
 
     const refused = await postInvoice(client, user, { number: 'U-over' })
@@ -88,13 +102,7 @@ test.group('Account quotas', (group) => {
     })
     const user = await UserFactory.create()
     env.set('MAX_PENDING_INVOICES_PER_USER', 2)
-    const created = async (number: string) => {
-      const response = await postInvoice(client, user, { number })
-      response.assertStatus(201)
-      return response.body().data.id as number
-    }
-    const firstId = await created('P-1')
-    await created('P-2')
+    const [firstId] = await createdInvoices(client, user, ['P-1', 'P-2'])
     const before = await rowsAndJobs()
 
     const pending = await postInvoice(client, user, { number: 'P-3' })
@@ -103,7 +111,7 @@ test.group('Account quotas', (group) => {
     // Paying one makes room
     const paid = await client.post(`/api/v1/invoices/${firstId}/mark-paid`).loginAs(user)
     paid.assertStatus(200)
-    await created('P-3')
+    await createdInvoices(client, user, ['P-3'])
 
     // A check-in and three relances an invoice: 2 pending invoices hold 8 emails
     env.set('MAX_PENDING_INVOICES_PER_USER', caps.pending)
@@ -120,6 +128,7 @@ test.group('Account quotas', (group) => {
       .loginAs(user)
     assertErrorBody(assert, validate, 403)
   })
+
   test('a paid invoice reopened counts against the cap on pending invoices: past it, a 403 that changes nothing', async ({
     client,
     assert,
@@ -129,16 +138,10 @@ test.group('Account quotas', (group) => {
     cleanup(() => env.set('MAX_PENDING_INVOICES_PER_USER', cap))
     env.set('MAX_PENDING_INVOICES_PER_USER', 2)
     const user = await UserFactory.create()
-    const ids: number[] = []
-    for (const number of ['R-1', 'R-2']) {
-      const response = await postInvoice(client, user, { number })
-      response.assertStatus(201)
-      ids.push(response.body().data.id)
-    }
+    const ids = await createdInvoices(client, user, ['R-1', 'R-2'])
     const paid = await client.post(`/api/v1/invoices/${ids[0]}/mark-paid`).loginAs(user)
     paid.assertStatus(200)
-    const third = await postInvoice(client, user, { number: 'R-3' })
-    third.assertStatus(201)
+    await createdInvoices(client, user, ['R-3'])
     const before = await rowsAndJobs()
 
     const refused = await client.post(`/api/v1/invoices/${ids[0]}/reopen`).loginAs(user)
@@ -158,12 +161,7 @@ test.group('Account quotas', (group) => {
   }) => {
     const user = await UserFactory.apply('unverified').create()
     const limit = env.get('MAX_INVOICES_UNVERIFIED')
-    const ids: number[] = []
-    for (let n = 1; n <= limit; n++) {
-      const created = await postInvoice(client, user, { number: `UR-${n}` })
-      created.assertStatus(201)
-      ids.push(created.body().data.id)
-    }
+    const ids = await createdInvoices(client, user, numbered('UR', limit))
     const paid = await client.post(`/api/v1/invoices/${ids[0]}/mark-paid`).loginAs(user)
     paid.assertStatus(200)
 
