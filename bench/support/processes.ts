@@ -257,16 +257,18 @@ export function wholeSecondAfter(ms: number): number {
 
 /**
  * bench/support/raw_worker.ts (bare BullMQ + pg + pooled nodemailer doing the
- * app's check-in statements), ready once it consumes the app's queue.
+ * app's check-in statements, one job per email or in the app's batches),
+ * ready once it consumes the app's queue.
  */
 export async function startRawWorker(
   resources: BenchResources,
   smtpPort: number,
-  concurrency: number
+  concurrency: number,
+  design: 'per-row' | 'batch' = 'per-row'
 ) {
   const raw = new BenchChild(
     'raw_worker.ts',
-    [String(smtpPort), String(concurrency)],
+    [String(smtpPort), String(concurrency), design],
     resources.env
   )
   try {

@@ -18,6 +18,7 @@ import {
   DIGEST_LIMIT,
   DIGEST_WINDOW_MS,
   DUE_CHECKINS_OF_USERS_SQL,
+  DUE_LOOKAHEAD,
   DUE_COMPANIONS_SQL,
   dueCheckinUsersSql,
 } from '#services/checkins/due_checkin_sql'
@@ -217,9 +218,6 @@ export type CheckinInHand = { taskId: number; plainToken: string }
 
 /** What a batch did with each task it tried, by task id; a task it did not take is absent. */
 export type BatchOutcomes = Map<number, 'sent' | Error>
-
-/** How many of the oldest due tasks a batch looks at to find its users. */
-const DUE_LOOKAHEAD = 500
 
 /**
  * Sends, in one transaction, the check-ins of up to `users` freelancers

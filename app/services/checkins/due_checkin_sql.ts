@@ -11,6 +11,9 @@ export const DIGEST_WINDOW_MS = 60_000
 /** The most invoices one email lists; the rest go in the next one. */
 export const DIGEST_LIMIT = 50
 
+/** How many of the oldest due tasks a batch looks at to find its users. */
+export const DUE_LOOKAHEAD = 500
+
 /**
  * Each statement below takes the app's clock as its first binding: a hold
  * ends on the app's clock, as Invoice.activeHold judges it everywhere else,
