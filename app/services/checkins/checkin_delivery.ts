@@ -6,7 +6,7 @@ import sendCheckinJob from '#jobs/send_checkin_job'
 import db from '@adonisjs/lucid/services/db'
 import { deliverScheduledRow, markSentWithEvents } from '#support/scheduled_delivery'
 import {
-  generateCheckinToken,
+  checkinTokenBatch,
   hashCheckinToken,
   rotateCheckinTokens,
   writeCheckinTokens,
@@ -263,17 +263,19 @@ export function deliverDueCheckins(
     // the per-row path, which sends nothing for it
     const jobTokens = new Map(inHand.map(({ taskId, plainToken }) => [taskId, plainToken]))
     const horizon = digestHorizon(now).getTime()
+    // One read of the random source for the batch, not one per task
+    const newToken = checkinTokenBatch(rows.length)
     const tokens = new Map<number, string>()
     const fresh = new Map<number, { plain: string; hashed: string }>()
     const byUser = new Map<number, DueCheckin[]>()
-    for (const task of rows.map(dueCheckinOf)) {
+    for (const [index, task] of rows.map(dueCheckinOf).entries()) {
       const tasks = byUser.get(task.invoice.userId) ?? []
       if (!task.invoice.user.maySendEmails || tasks.length >= DIGEST_LIMIT) continue
       const own = jobTokens.get(task.id)
       if (own !== undefined && hashCheckinToken(own) === task.tokenHash) {
         tokens.set(task.id, own)
       } else if (task.scheduledAt <= horizon) {
-        const token = generateCheckinToken()
+        const token = newToken(index)
         tokens.set(task.id, token.plain)
         fresh.set(task.id, token)
       } else continue
