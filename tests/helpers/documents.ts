@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { deflateSync } from 'node:zlib'
 import { randomBytes } from 'node:crypto'
 import { PDFDocument, StandardFonts } from 'pdf-lib'
+import timekeeper from 'timekeeper'
 import app from '@adonisjs/core/services/app'
 import type { ApiClient } from '@japa/api-client'
 import User from '#models/user'
@@ -25,6 +26,20 @@ export type Upload = { filename: string; bytes: Buffer }
 
 export async function sample(name: keyof typeof SAMPLES): Promise<Upload> {
   return { filename: SAMPLES[name], bytes: await readFile(fixture(`facturx/${SAMPLES[name]}`)) }
+}
+
+/**
+ * The samples are real invoices issued from 2018 to 2026, and a due date is
+ * accepted up to 10 years back: a test that reads their rows runs on a clock
+ * of that time, not of whatever year the suite runs in. Moves this process's
+ * clock there (it keeps running); the returned function moves it back.
+ */
+export function whileTheSamplesAreCurrent() {
+  const offset = Date.parse('2026-06-01T10:00:00Z') - Date.now()
+  timekeeper.travel(Date.now() + offset)
+  return () => {
+    timekeeper.travel(Date.now() - offset)
+  }
 }
 
 /** A small one-page PDF whose page reads `text`. */

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { DateTime } from 'luxon'
 import { callApi, postInvoiceOn, registerOn, startWeb } from '#tests/helpers/app_processes'
 import { processSceneForEach } from '#tests/helpers/running_app'
 import { countRows } from '#tests/helpers/rows'
@@ -68,6 +69,13 @@ test.group('Documents on S3 (s3rver, a web process with DRIVE_DISK=s3)', (group)
     assert.equal(imported.status, 201)
     const draft = ((await imported.json()) as any).data
     assert.lengthOf(await s3.keys(), 2)
+    // The sample's due date (2026-03-02) leaves the accepted 10 years one day: the row gets one of now
+    const dueDate = DateTime.utc().plus({ days: 30 }).toISODate()
+    const completed = await callApi(app, 'PATCH', `/import-batches/${draft.id}/rows/1`, {
+      token,
+      body: { data: { dueDate } },
+    })
+    assert.equal(completed.status, 200)
     const validated = await callApi(app, 'POST', `/import-batches/${draft.id}/validate`, { token })
     assert.equal(validated.status, 200)
     const list = await callApi(app, 'GET', '/invoices', { token })

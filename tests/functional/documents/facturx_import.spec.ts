@@ -12,6 +12,7 @@ import {
   downloadFrom,
   importPdfs,
   sample,
+  whileTheSamplesAreCurrent,
   storedDocuments,
   type Upload,
 } from '#tests/helpers/documents'
@@ -25,6 +26,7 @@ async function downloaded(user: User, invoiceId: number) {
 
 test.group('Factur-X / ZUGFeRD import', (group) => {
   group.each.setup(() => resetState({ rateLimits: true }))
+  group.each.setup(() => whileTheSamplesAreCurrent())
 
   test('the four samples give their rows; PATCH completes the ZUGFeRD one; validate keeps each PDF, byte for byte', async ({
     client,

@@ -12,6 +12,7 @@ import {
   oversizedPdf,
   pdfWithXml,
   sample,
+  whileTheSamplesAreCurrent,
   storedDocuments,
   truncatedPdf,
   zipNamedPdf,
@@ -33,6 +34,7 @@ async function peakMemoryDuring<T>(work: () => Promise<T>) {
 
 test.group('Hostile PDFs', (group) => {
   group.each.setup(() => resetState({ rateLimits: true }))
+  group.each.setup(() => whileTheSamplesAreCurrent())
 
   test('each is refused with a 4xx naming it, within the deadline, and nothing is stored', async ({
     client,
