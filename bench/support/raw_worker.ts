@@ -31,7 +31,6 @@
 | fails loudly if a job would need it, rather than do less than the app
 | unnoticed.
 */
-import { createHash } from 'node:crypto'
 import { Queue, Worker } from 'bullmq'
 import type { PoolClient } from 'pg'
 import { DateTime } from 'luxon'
@@ -52,7 +51,7 @@ import {
   dueCheckinUsersSql,
 } from '#services/checkins/due_checkin_sql'
 import { CHECKIN_TOKEN } from '#services/checkins/checkin_token'
-import { linkTokenBatch, writeLinkTokensSql } from '#support/link_tokens'
+import { hashLinkToken, linkTokenBatch, writeLinkTokensSql } from '#support/link_tokens'
 import { markSentWithEventsSql } from '#support/scheduled_delivery_sql'
 import { inTransaction } from './transaction.js'
 import { numberedPlaceholders, rawPool, rawRedis, rawTransport } from './raw_connections.js'
@@ -84,8 +83,6 @@ const DUE_OF_USERS = numberedPlaceholders(DUE_CHECKINS_OF_USERS_SQL)
 type TaskRow = Record<string, any>
 /** A task of an email, with the plain token of its links. */
 type Linked = { row: TaskRow; plainToken: string }
-
-const sha256 = (plain: string) => createHash('sha256').update(plain).digest('hex')
 
 /** One invoice of the email, with the links of its task's token. */
 function invoiceValues({ row, plainToken }: Linked, locale: 'fr' | 'en'): CheckinInvoiceValues {
@@ -190,7 +187,7 @@ async function deliver(taskId: number, plainToken: string) {
     } = await client.query(CLAIM, [new Date(), new Date(Date.now() + DIGEST_WINDOW_MS), taskId])
     if (!task || task.status !== 'scheduled' || task.invoice_status !== 'pending') return null
     if (task.email_verified_at === null) return null
-    if (sha256(plainToken) !== task.token_hash) return null
+    if (hashLinkToken(plainToken) !== task.token_hash) return null
     const companions = await companionsOf(task, client)
     await sendCheckinsOf([{ row: task, plainToken }, ...companions])
     await markSent([task, ...companions.map(({ row }) => row)], client)
@@ -233,7 +230,7 @@ async function sendBatch(inHand: InHand[], users: number) {
       const tasks = byUser.get(row.user_id) ?? []
       if (row.email_verified_at === null || tasks.length >= DIGEST_LIMIT) return
       const own = jobTokens.get(row.id)
-      if (own !== undefined && sha256(own) === row.token_hash) {
+      if (own !== undefined && hashLinkToken(own) === row.token_hash) {
         tasks.push({ row, plainToken: own })
       } else if (row.scheduled_at <= horizon) {
         const { plain, hashed } = token(index)
