@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon'
+import timekeeper from 'timekeeper'
 
 /** The users' time zone unless a test sets another (the factory's and the app's default). */
 export const USERS_ZONE = 'Europe/Paris'
@@ -19,4 +20,16 @@ export function dayFromToday(days: number, zone = USERS_ZONE): DateTime {
 export function weekdayFromToday(weekday: number, days: number, zone = USERS_ZONE): DateTime {
   const day = dayFromToday(days, zone)
   return day.plus({ days: (weekday - day.weekday + 7) % 7 })
+}
+
+/**
+ * Moves this process's clock `ms` on (or back, when negative); it keeps
+ * running from there, PostgreSQL's and the other processes' stay where they
+ * are. The returned function moves it back.
+ */
+export function shiftClock(ms: number): () => void {
+  timekeeper.travel(Date.now() + ms)
+  return () => {
+    timekeeper.travel(Date.now() - ms)
+  }
 }

@@ -2,12 +2,12 @@ import { readdir, readFile } from 'node:fs/promises'
 import { deflateSync } from 'node:zlib'
 import { randomBytes } from 'node:crypto'
 import { PDFDocument, StandardFonts } from 'pdf-lib'
-import timekeeper from 'timekeeper'
 import app from '@adonisjs/core/services/app'
 import type { ApiClient } from '@japa/api-client'
 import User from '#models/user'
 import env from '#start/env'
 import { fixture } from '#tests/helpers/import_requests'
+import { shiftClock } from '#tests/helpers/calendar'
 
 /*
 | Invoice documents in tests: the third-party Factur-X samples of
@@ -35,11 +35,7 @@ export async function sample(name: keyof typeof SAMPLES): Promise<Upload> {
  * clock there (it keeps running); the returned function moves it back.
  */
 export function whileTheSamplesAreCurrent() {
-  const offset = Date.parse('2026-06-01T10:00:00Z') - Date.now()
-  timekeeper.travel(Date.now() + offset)
-  return () => {
-    timekeeper.travel(Date.now() - offset)
-  }
+  return shiftClock(Date.parse('2026-06-01T10:00:00Z') - Date.now())
 }
 
 /** A small one-page PDF whose page reads `text`. */

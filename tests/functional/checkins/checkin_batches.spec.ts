@@ -1,5 +1,4 @@
 import { test } from '@japa/runner'
-import timekeeper from 'timekeeper'
 import db from '@adonisjs/lucid/services/db'
 import mail from '@adonisjs/mail/services/main'
 import encryption from '@adonisjs/core/services/encryption'
@@ -14,7 +13,7 @@ import { queuedJobIds, resetState } from '#tests/helpers/state'
 import { sentMessages } from '#tests/helpers/mail_fake'
 import { countRows } from '#tests/helpers/rows'
 import { checkinTokensIn } from '#tests/helpers/checkin_links'
-import { dayFromToday } from '#tests/helpers/calendar'
+import { dayFromToday, shiftClock } from '#tests/helpers/calendar'
 import { waitFor } from '#tests/helpers/wait_for'
 
 /** `count` freelancers, each with one invoice whose check-in is due now, and its job's token. */
@@ -189,14 +188,13 @@ test.group('Check-in batches', (group) => {
     assert.lengthOf(sentMessages(fake), 0)
 
     // The app's clock two hours on, PostgreSQL's where it was: the promise has lapsed
-    const skew = 2 * 3_600_000
-    timekeeper.travel(Date.now() + skew)
+    const moveBack = shiftClock(2 * 3_600_000)
     try {
       assert.equal(await deliverCheckin(perRow.task.id, perRow.token), 'sent')
       const lapsed = await deliverDueCheckins([], 10)
       assert.equal(lapsed.sent, 1)
     } finally {
-      timekeeper.travel(Date.now() - skew)
+      moveBack()
     }
     const counts = countsByRecipient(fake)
     assert.equal(counts.get(perRow.user.email), 1)
